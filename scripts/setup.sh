@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything wheelwright, its tests, demo and lab need on Debian, then builds.
+# Safe to run again: skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBS=(openssh-server openssh-client iproute2 sudo git python3 python3-venv python3-dev python3-pip
+      gcc dpkg-dev python3-pip-whl python3-setuptools-whl python3-wheel-whl nginx-light ansible-core
+      apt-utils ca-certificates)
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: need root to install Debian packages: ${missing[*]}" >&2
+    exit 5
+  fi
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build

@@ -1,0 +1,76 @@
+import type { BecomeOptions, Connection } from '../connection/types.js';
+
+/** Ansible-style argument spec: validated at load time (templated strings pass) and again at run time. */
+export type ArgType = 'str' | 'int' | 'bool' | 'list' | 'dict' | 'raw' | 'path' | 'mode';
+
+export interface ArgSpecEntry {
+  type: ArgType;
+  required?: boolean;
+  choices?: readonly string[];
+  default?: unknown;
+  aliases?: readonly string[];
+  /** For type 'list': the type of each element. */
+  elements?: ArgType;
+}
+
+export type ArgSpec = Record<string, ArgSpecEntry>;
+
+export interface FileDiff {
+  path?: string;
+  before: string;
+  after: string;
+}
+
+export interface ModuleResult {
+  changed: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  msg?: string;
+  diff?: FileDiff[];
+  /** Facts to merge into the host's variables (setup, set_fact). */
+  ansible_facts?: Record<string, unknown>;
+  /** meta module: an instruction for the runner. */
+  meta?: 'flush_handlers' | 'end_play' | 'end_host' | 'noop' | 'clear_host_errors' | 'refresh_inventory';
+  stdout?: string;
+  stderr?: string;
+  rc?: number | null;
+  [key: string]: unknown;
+}
+
+export interface ModuleContext {
+  /** inventory_hostname of the host the task runs for. */
+  host: string;
+  /** Connection the work happens on (the delegate's when delegate_to is set). */
+  conn: Connection;
+  /** Gathered facts of the host (ansible_* names, plus the short names without the prefix). */
+  facts: Record<string, unknown>;
+  check: boolean;
+  diff: boolean;
+  become?: BecomeOptions;
+  /** Task/play `environment`, already rendered. */
+  env: Record<string, string>;
+  /** The host's variables as the task sees them (lazy, templated). */
+  vars: Record<string, unknown>;
+  /** Render a Handlebars template string with the task's variables (template module). */
+  render(text: string, extraVars?: Record<string, unknown>): string;
+  /** Evaluate a condition expression with the task's variables (assert). */
+  evaluate(expr: string): unknown;
+  /** Find a local file for copy src / template src: role files|templates dir, then playbook dir. */
+  findFile(kind: 'files' | 'templates', name: string): string;
+  /** Verbose log line (shown with -v). Never pass secrets. */
+  log(msg: string): void;
+}
+
+export interface ModuleDef<A = Record<string, unknown>> {
+  name: string;
+  aliases?: readonly string[];
+  argSpec: ArgSpec;
+  /** command/shell/raw: `shell: echo hi` puts the string into args._raw_params. */
+  freeForm?: boolean;
+  /** Exactly one of these groups' members must be given. */
+  requiredOneOf?: readonly (readonly string[])[];
+  mutuallyExclusive?: readonly (readonly string[])[];
+  /** Runs on the controller only (debug, set_fact, assert, fail, meta): no connection needed. */
+  controllerOnly?: boolean;
+  run(args: A, ctx: ModuleContext): Promise<ModuleResult>;
+}

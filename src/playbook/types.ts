@@ -1,0 +1,95 @@
+import type { SourcePos } from '../errors.js';
+
+/** Where a role's files live, for templates/files lookups and role variables. */
+export interface RoleInfo {
+  name: string;
+  path: string;
+  defaults: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  /** Vars given where the role is listed (`roles: [{role: x, vars...}]`), same level as role vars. */
+  params: Record<string, unknown>;
+}
+
+export interface LoopControl {
+  label?: string;
+  loopVar?: string; // default 'item'
+  indexVar?: string;
+}
+
+/** One validated task (or block). Values may still hold Handlebars templates, rendered per host. */
+export interface Task {
+  kind: 'task' | 'block' | 'include';
+  name?: string;
+  pos: SourcePos;
+  /** kind 'task': canonical module name and its raw (unrendered) args. */
+  module?: string;
+  args: Record<string, unknown>;
+  /** kind 'block' */
+  block?: Task[];
+  rescue?: Task[];
+  always?: Task[];
+  /** kind 'include': include_tasks file (may be templated), resolved at run time. */
+  include?: { file: string; baseDir: string };
+  when: string[]; // all must hold (strings are expressions; booleans become 'true'/'false')
+  loop?: unknown; // list or a template string rendering to one
+  loopControl?: LoopControl;
+  register?: string;
+  notify: string[];
+  delegateTo?: string;
+  runOnce: boolean;
+  tags: string[]; // own + inherited (role, block, play, import)
+  retries?: number;
+  delay?: number; // seconds
+  until?: string;
+  ignoreErrors: boolean;
+  ignoreUnreachable: boolean;
+  changedWhen?: string[];
+  failedWhen?: string[];
+  environment: Record<string, unknown>; // merged play < block < task
+  become?: boolean;
+  becomeUser?: string;
+  becomeMethod?: 'sudo' | 'su';
+  vars: Record<string, unknown>; // block + task vars
+  role?: RoleInfo;
+  /** handlers only */
+  listen: string[];
+  /** check_mode / diff overrides per task */
+  checkMode?: boolean;
+  diff?: boolean;
+  noLog: boolean;
+}
+
+export interface Play {
+  name: string;
+  pos: SourcePos;
+  hosts: string; // pattern
+  vars: Record<string, unknown>;
+  /** already loaded vars_files content, in order (later wins) */
+  varsFiles: Record<string, unknown>[];
+  roles: RoleInfo[];
+  /** pre_tasks, role tasks, tasks, post_tasks: flattened in Ansible's order, with role set on role tasks */
+  preTasks: Task[];
+  roleTasks: Task[];
+  tasks: Task[];
+  postTasks: Task[];
+  /** play handlers + role handlers */
+  handlers: Task[];
+  serial: Array<number | string>; // e.g. [1, '50%']; empty = all at once
+  maxFailPercentage?: number;
+  anyErrorsFatal: boolean;
+  gatherFacts: boolean;
+  become: boolean;
+  becomeUser?: string;
+  becomeMethod?: 'sudo' | 'su';
+  environment: Record<string, unknown>;
+  connection?: 'local' | 'ssh';
+  tags: string[];
+  /** Directory of the playbook file, for relative lookups. */
+  baseDir: string;
+}
+
+export interface Playbook {
+  file: string;
+  baseDir: string;
+  plays: Play[];
+}

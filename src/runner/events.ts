@@ -1,0 +1,48 @@
+import type { ModuleResult } from '../modules/types.js';
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+export interface HostStats {
+  ok: number;
+  changed: number;
+  unreachable: number;
+  failed: number;
+  skipped: number;
+  rescued: number;
+  ignored: number;
+}
+
+/**
+ * Everything the runner tells the world. Output formats (terminal, JSON lines) only consume these;
+ * the runner never prints.
+ */
+export type RunEvent =
+  | { type: 'playbook_start'; file: string; check: boolean }
+  | { type: 'play_start'; play: string; hosts: string[] }
+  | { type: 'batch_start'; play: string; hosts: string[] }
+  | { type: 'task_start'; play: string; task: string; role?: string; handler: boolean; file?: string; line?: number }
+  | {
+      type: 'host_result';
+      play: string;
+      task: string;
+      host: string;
+      status: HostStatus;
+      /** failed but ignore_errors was set: counted as ignored, not failed */
+      ignored?: boolean;
+      delegatedTo?: string;
+      item?: unknown;
+      label?: string;
+      durationMs: number;
+      result: ModuleResult;
+      handler: boolean;
+    }
+  | { type: 'warning'; msg: string; host?: string }
+  | { type: 'verbose'; msg: string; host?: string; level: number }
+  | { type: 'play_end'; play: string }
+  | { type: 'recap'; stats: Record<string, HostStats>; durationMs: number; retryFile?: string };
+
+export type EventSink = (event: RunEvent) => void;
+
+export function emptyStats(): HostStats {
+  return { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
+}
