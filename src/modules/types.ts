@@ -59,6 +59,18 @@ export interface ModuleContext {
   findFile(kind: 'files' | 'templates', name: string): string;
   /** Verbose log line (shown with -v). Never pass secrets. */
   log(msg: string): void;
+  /** Inventory groups: group name -> host names (the `groups` magic variable). */
+  groups: Record<string, string[]>;
+  /** Another host's variables (inventory + facts), as `hostvars[host]`. */
+  hostvars(host: string): Record<string, unknown>;
+  /** Connection to another inventory host: opened once per run and shared with its own tasks. */
+  connectionTo(host: string): Promise<Connection>;
+  /** Another host's gathered facts, gathering them once per run if needed. */
+  factsOf(host: string): Promise<Record<string, unknown>>;
+  /** Run-wide memo: the first caller of `key` runs `fn`; every caller gets the same promise. */
+  once<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /** Project-level paths: the playbook's directory (for relative lookups). */
+  playbookDir: string;
 }
 
 export interface ModuleDef<A = Record<string, unknown>> {
