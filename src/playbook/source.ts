@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import type { Node as YNode, Pair, Scalar, Tags, YAMLMap } from 'yaml';
+import { UserError, type SourcePos } from '../errors.js';
+
+/** A parsed YAML file that remembers where every node came from. */
+export class SourceFile {
+  constructor(
+    /** Absolute path. */
+    readonly abs: string,
+    /** Path shown in messages: relative to the working directory when inside it, else absolute. */
+    readonly display: string,
+    readonly doc: Document.Parsed,
+    private readonly lines: LineCounter,
+  ) {}
+
+  get dir(): string {
+    return path.dirname(this.abs);
+  }
+
+  /** Position of a node (its first character), or of the file start. */
+  pos(node?: YNode | Pair | null): SourcePos {
+    const n = node && 'range' in node ? node : node && 'key' in node ? (node.key as YNode | null) : undefined;
+    const offset = n?.range?.[0];
+    if (offset === undefined) return { file: this.display, line: 1, col: 1 };
+    return this.posAt(offset);
+  }
+
+  posAt(offset: number): SourcePos {
+    const { line, col } = this.lines.linePos(offset);
+    return { file: this.display, line, col };
+  }
+
+  /** Follow aliases (`*anchor`) to the node they stand for. */
+  resolve(node: unknown): YNode | null {
+    let n = node as YNode | null | undefined;
+    for (let i = 0; i < 100 && n && isAlias(n); i++) n = n.resolve(this.doc) as YNode | undefined;
+    return n ?? null;
+  }
+
+  /** Plain JavaScript value of a node (aliases and merge keys resolved). */
+  js(node: unknown): unknown {
+    const n = this.resolve(node);
+    if (!n) return null;
+    return n.toJS(this.doc, { maxAliasCount: 1000 });
+  }
+}
+
+export interface Entry {
+  key: string;
+  keyNode: YNode;
+  value: YNode | null;
+}
+
+/** The entries of a mapping node in order, with YAML merge keys (`<<: *x`) expanded (own keys win). */
+export function entries(src: SourceFile, map: YAMLMap): Entry[] {
+  const own: Entry[] = [];
+  const merged: Entry[] = [];
+  for (const pair of map.items) {
+    const keyNode = pair.key as YNode;
+    const value = (pair.value as YNode | null) ?? null;
+    if (isScalar(keyNode) && typeof (keyNode as Scalar).value === 'symbol') {
+      // merge key: a mapping or a list of mappings
+      const target = src.resolve(value);
+      const maps = isSeq(target) ? target.items.map((i) => src.resolve(i)) : [target];
+      for (const m of maps) if (isMap(m)) merged.push(...entries(src, m));
+      continue;
+    }
+    const key = isScalar(keyNode) ? String((keyNode as Scalar).value) : String(src.js(keyNode));
+    own.push({ key, keyNode, value });
+  }
+  const seen = new Set(own.map((e) => e.key));
+  const out = [...own];
+  for (const e of merged) {
+    if (!seen.has(e.key)) {
+      seen.add(e.key);
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+/**
+ * YAML 1.1 as Ansible reads it (PyYAML): yes/no/on/off/true/false are booleans, 0644 is octal,
+ * but a lone y/n stays a string.
+ */
+function ansibleTags(tags: Tags): Tags {
+  return tags.map((t) => {
+    if (typeof t === 'object' && t.tag === 'tag:yaml.org,2002:bool' && 'test' in t && t.test) {
+      const isTrue = t.test.test('yes');
+      return { ...t, test: isTrue ? /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/ : /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/ };
+    }
+    return t;
+  });
+}
+
+export function displayPath(abs: string): string {
+  const rel = path.relative(process.cwd(), abs);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+}
+
+/** Parse YAML text; syntax errors become UserErrors at file:line:col. */
+export function parseSource(abs: string, text: string): SourceFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    version: '1.1',
+    prettyErrors: false,
+    customTags: ansibleTags,
+    uniqueKeys: true,
+  });
+  const src = new SourceFile(abs, displayPath(abs), doc, lines);
+  const first = doc.errors[0];
+  if (first) {
+    const message = first.message.replace(/\s+/g, ' ').trim();
+    throw new UserError(`YAML syntax error: ${message}`, src.posAt(first.pos[0]));
+  }
+  return src;
+}
+
+/** Read and parse a YAML file; a missing file is a UserError at `from` (the place that named it). */
+export async function readSource(abs: string, from?: SourcePos, what = 'file'): Promise<SourceFile> {
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`${what} not found: ${displayPath(abs)}`, from);
+    if (code === 'EISDIR') throw new UserError(`${what} is a directory: ${displayPath(abs)}`, from);
+    throw new UserError(`cannot read ${what} ${displayPath(abs)}: ${(e as Error).message}`, from);
+  }
+  return parseSource(abs, text);
+}
