@@ -35,6 +35,8 @@ export type RunEvent =
       durationMs: number;
       result: ModuleResult;
       handler: boolean;
+      /** the summary of a looped task, after its per-item results */
+      aggregate?: boolean;
     }
   | { type: 'warning'; msg: string; host?: string }
   | { type: 'verbose'; msg: string; host?: string; level: number }

@@ -1,0 +1,122 @@
+import type { RunEvent, EventSink } from '../runner/events.js';
+import type { ModuleResult } from '../modules/types.js';
+
+export interface TerminalOptions {
+  verbosity: number;
+  color: boolean;
+  write: (text: string) => void;
+}
+
+const C = { green: 32, yellow: 33, red: 31, cyan: 36, magenta: 35, gray: 90 } as const;
+
+/** Ansible-like human output. Hosts progress independently, so each result line names its task. */
+export function terminalSink(o: TerminalOptions): EventSink {
+  const paint = (c: keyof typeof C, s: string) => (o.color ? `\x1b[${C[c]}m${s}\x1b[0m` : s);
+  const line = (s = '') => o.write(s + '\n');
+  let lastTask = '';
+  return (e: RunEvent) => {
+    switch (e.type) {
+      case 'play_start':
+        line(`\nPLAY [${e.play}] ${'*'.repeat(Math.max(3, 60 - e.play.length))}`);
+        break;
+      case 'batch_start':
+        line(paint('gray', `batch: ${e.hosts.join(', ')}`));
+        break;
+      case 'task_start': {
+        const label = `${e.handler ? 'RUNNING HANDLER' : 'TASK'} [${e.role ? `${e.role} : ` : ''}${e.task}]`;
+        line(`\n${label} ${'*'.repeat(Math.max(3, 70 - label.length))}`);
+        lastTask = e.task;
+        break;
+      }
+      case 'host_result': {
+        if (e.aggregate && e.status !== 'failed') break; // items were already shown
+        const where = `[${e.host}${e.delegatedTo ? ` -> ${e.delegatedTo}` : ''}]`;
+        const item = e.item !== undefined ? ` => (item=${e.label ?? short(e.item)})` : '';
+        const task = e.task !== lastTask ? ` ${paint('gray', `(${e.task})`)}` : '';
+        const r = e.result;
+        let text: string;
+        switch (e.status) {
+          case 'ok':
+            text = paint('green', `ok: ${where}${item}`);
+            break;
+          case 'changed':
+            text = paint('yellow', `changed: ${where}${item}`);
+            break;
+          case 'skipped':
+            text = paint('cyan', `skipping: ${where}${item}`);
+            break;
+          case 'unreachable':
+            text = paint('red', `fatal: ${where}: UNREACHABLE! ${r.msg ?? ''}`);
+            break;
+          case 'failed':
+            text = paint('red', `${e.ignored ? 'failed' : 'fatal'}: ${where}${item}: FAILED! ${failureText(r)}`) + (e.ignored ? paint('cyan', '\n...ignoring') : '');
+            break;
+        }
+        line(text + task);
+        if (o.verbosity > 0 && e.status !== 'failed') line(paint('gray', JSON.stringify(r, null, 2)));
+        else if (r.msg && (e.status === 'ok' || e.status === 'changed') && e.task.length && isDebug(r)) line(`    ${String(r.msg)}`);
+        if (r.diff && r.diff.length) for (const d of r.diff) line(renderDiff(d.path ?? '', d.before, d.after));
+        break;
+      }
+      case 'warning':
+        line(paint('magenta', `[WARNING]: ${e.host ? `[${e.host}] ` : ''}${e.msg}`));
+        break;
+      case 'verbose':
+        if (o.verbosity >= e.level) line(paint('gray', `${e.host ? `<${e.host}> ` : ''}${e.msg}`));
+        break;
+      case 'recap': {
+        line(`\nPLAY RECAP ${'*'.repeat(60)}`);
+        const width = Math.max(10, ...Object.keys(e.stats).map((h) => h.length));
+        for (const [host, s] of Object.entries(e.stats)) {
+          const bad = s.failed || s.unreachable;
+          const hostText = paint(bad ? 'red' : s.changed ? 'yellow' : 'green', host.padEnd(width));
+          line(
+            `${hostText} : ok=${s.ok}  changed=${s.changed}  unreachable=${s.unreachable}  failed=${s.failed}  ` +
+              `skipped=${s.skipped}  rescued=${s.rescued}  ignored=${s.ignored}`,
+          );
+        }
+        line(paint('gray', `\nfinished in ${(e.durationMs / 1000).toFixed(1)}s${e.retryFile ? `; to retry: --limit @${e.retryFile}` : ''}`));
+        break;
+      }
+      default:
+        break;
+    }
+  };
+}
+
+function isDebug(r: ModuleResult): boolean {
+  return r.debug === true;
+}
+
+function short(v: unknown): string {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > 80 ? s.slice(0, 77) + '...' : s;
+}
+
+function failureText(r: ModuleResult): string {
+  const parts: string[] = [];
+  if (r.msg) parts.push(String(r.msg));
+  const tail = typeof r.stderr === 'string' && r.stderr.trim() ? r.stderr.trim().split('\n').slice(-10).join('\n') : '';
+  if (tail && !(r.msg ?? '').includes(tail)) parts.push(`stderr:\n${tail}`);
+  if (r.rc !== undefined && r.rc !== null && r.rc !== 0) parts.push(`(rc=${r.rc})`);
+  return parts.join('\n') || JSON.stringify(r);
+}
+
+function renderDiff(path: string, before: string, after: string): string {
+  const b = before.split('\n');
+  const a = after.split('\n');
+  const out = [`--- before: ${path}`, `+++ after: ${path}`];
+  // a small line diff: common prefix/suffix, then the changed middle (enough for config files)
+  let start = 0;
+  while (start < b.length && start < a.length && b[start] === a[start]) start++;
+  let eb = b.length - 1;
+  let ea = a.length - 1;
+  while (eb >= start && ea >= start && b[eb] === a[ea]) {
+    eb--;
+    ea--;
+  }
+  out.push(`@@ -${start + 1},${eb - start + 1} +${start + 1},${ea - start + 1} @@`);
+  for (let i = start; i <= eb; i++) out.push(`-${b[i]}`);
+  for (let i = start; i <= ea; i++) out.push(`+${a[i]}`);
+  return out.join('\n');
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import type { Inventory } from '../inventory/index.js';
+import { groupsMap, groupNames } from '../inventory/index.js';
+import { buildHostScope } from '../vars/precedence.js';
+import type { Play, Task } from '../playbook/types.js';
+import type { HostState } from './host-state.js';
+
+/** Everything shared by all hosts of one run. */
+export interface RunShared {
+  inventory: Inventory;
+  extraVars: Record<string, unknown>;
+  states: Map<string, HostState>;
+  playbookDir: string;
+  check: boolean;
+  omit: string;
+}
+
+export function newOmit(): string {
+  return `__omit_place_holder__${randomBytes(8).toString('hex')}`;
+}
+
+/** Inventory + facts + registered vars of a host: what `hostvars[host]` shows. */
+export function hostvarsOf(shared: RunShared, host: string): Record<string, unknown> {
+  const inv = shared.inventory.hosts.get(host);
+  const state = shared.states.get(host);
+  return buildHostScope({
+    inventory: inv?.vars ?? {},
+    facts: state ? factLayer(state.facts) : {},
+    hostState: state?.registered ?? {},
+    extraVars: shared.extraVars,
+    magic: { inventory_hostname: host, inventory_hostname_short: host.split('.')[0], group_names: groupNames(shared.inventory, host) },
+  });
+}
+
+/** Facts are visible as ansible_facts.x and as ansible_x, like Ansible's INJECT_FACTS_AS_VARS. */
+export function factLayer(facts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ansible_facts: stripPrefix(facts) };
+  for (const [k, v] of Object.entries(facts)) out[k.startsWith('ansible_') ? k : `ansible_${k}`] = v;
+  return out;
+}
+
+function stripPrefix(facts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(facts)) out[k.replace(/^ansible_/, '')] = v;
+  return out;
+}
+
+/** The scope a task sees on a host, in the documented precedence order. */
+export function taskScope(
+  shared: RunShared,
+  play: Play,
+  host: string,
+  task: Task | undefined,
+  extra: { playHosts: string[]; batch: string[]; loopVars?: Record<string, unknown>; includeVars?: Record<string, unknown> },
+): Record<string, unknown> {
+  const inv = shared.inventory.hosts.get(host);
+  const state = shared.states.get(host)!;
+  const role = task?.role;
+  const hostvars = new Proxy({} as Record<string, unknown>, {
+    get: (_t, name) => (typeof name === 'string' && shared.inventory.hosts.has(name) ? hostvarsOf(shared, name) : undefined),
+    has: (_t, name) => typeof name === 'string' && shared.inventory.hosts.has(name),
+    ownKeys: () => [...shared.inventory.hosts.keys()],
+    getOwnPropertyDescriptor: (_t, name) =>
+      typeof name === 'string' && shared.inventory.hosts.has(name)
+        ? { configurable: true, enumerable: true, value: hostvarsOf(shared, name) }
+        : undefined,
+  });
+  return buildHostScope({
+    roleDefaults: role?.defaults ?? {},
+    inventory: inv?.vars ?? {},
+    facts: factLayer(state.facts),
+    playVars: play.vars,
+    varsFiles: play.varsFiles,
+    roleVars: role ? { ...role.vars, ...role.params } : {},
+    hostState: state.registered,
+    taskVars: { ...(task?.vars ?? {}), ...(extra.includeVars ?? {}), ...(extra.loopVars ?? {}) },
+    extraVars: shared.extraVars,
+    magic: {
+      inventory_hostname: host,
+      inventory_hostname_short: host.split('.')[0],
+      groups: groupsMap(shared.inventory),
+      group_names: groupNames(shared.inventory, host),
+      hostvars,
+      playbook_dir: shared.playbookDir,
+      role_path: role?.path,
+      role_name: role?.name,
+      ansible_check_mode: shared.check,
+      ansible_play_hosts: extra.playHosts,
+      ansible_play_batch: extra.batch,
+      ansible_play_name: play.name,
+      omit: shared.omit,
+    },
+  });
+}

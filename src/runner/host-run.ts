@@ -1,0 +1,425 @@
+import type { Task } from '../playbook/types.js';
+import type { ModuleContext, ModuleDef, ModuleResult } from '../modules/types.js';
+import type { BecomeOptions, Connection } from '../connection/types.js';
+import { UnreachableError } from '../connection/types.js';
+import { LocalConnection } from '../connection/local.js';
+import { getModule } from '../modules/registry.js';
+import { checkArgs } from '../modules/argspec.js';
+import { renderString, renderValue } from '../template/render.js';
+import { evaluate, evaluateCondition } from '../template/expr.js';
+import { loadTaskFile } from '../playbook/index.js';
+import { UserError } from '../errors.js';
+import { shouldRunByTags } from './tags.js';
+import { taskScope, hostvarsOf } from './context.js';
+import type { PlayContext } from './play-context.js';
+import type { HostStatus } from './events.js';
+import type { HostState } from './host-state.js';
+import { findFile } from './find-file.js';
+
+const controllerConn = new LocalConnection('localhost');
+
+type Outcome = 'ok' | 'failed' | 'unreachable' | 'skipped';
+
+interface Where {
+  file: string;
+  task: string;
+  line: number;
+  col: number;
+}
+
+/** Runs one play's tasks for one host, independently of the other hosts. */
+export class HostRun {
+  private readonly state: HostState;
+
+  constructor(private readonly pc: PlayContext, private readonly host: string) {
+    this.state = pc.shared.states.get(host)!;
+  }
+
+  private get stopped(): boolean {
+    return !this.state.active || this.pc.aborted;
+  }
+
+  async run(): Promise<void> {
+    const play = this.pc.play;
+    if (play.gatherFacts && !this.stopped) await this.gatherFacts();
+    await this.runList(play.preTasks, false);
+    await this.flushHandlers();
+    await this.runList([...play.roleTasks, ...play.tasks], false);
+    await this.flushHandlers();
+    await this.runList(play.postTasks, false);
+    await this.flushHandlers();
+  }
+
+  private async gatherFacts(): Promise<void> {
+    const task: Task = syntheticTask('Gathering Facts', 'setup', this.pc.play.pos);
+    if (!shouldRunByTags(['always'], this.pc.flags.tags, this.pc.flags.skipTags)) return;
+    this.pc.announce(task, 'Gathering Facts', false);
+    const t0 = Date.now();
+    try {
+      await this.pc.access.facts(this.host);
+      this.emit(task, 'Gathering Facts', 'ok', { changed: false }, t0, {});
+      this.state.stats.ok++;
+    } catch (e) {
+      this.handleError(task, 'Gathering Facts', e, t0, false);
+    }
+  }
+
+  /** Run tasks in order; returns false once the host has failed (or stopped). */
+  async runList(tasks: Task[], rescuable: boolean, includeVars?: Record<string, unknown>): Promise<boolean> {
+    for (const task of tasks) {
+      if (this.stopped) return false;
+      const ok = await this.runOne(task, rescuable, includeVars);
+      if (!ok) return false;
+    }
+    return !this.stopped;
+  }
+
+  private async runOne(task: Task, rescuable: boolean, includeVars?: Record<string, unknown>): Promise<boolean> {
+    if (task.kind === 'block') return this.runBlock(task, rescuable, includeVars);
+    if (task.kind === 'include') return this.runInclude(task, rescuable, includeVars);
+    if (!shouldRunByTags(task.tags, this.pc.flags.tags, this.pc.flags.skipTags)) return true;
+    const outcome = await this.runTask(task, false, rescuable, includeVars);
+    if (this.pendingFlush) {
+      this.pendingFlush = false;
+      await this.flushHandlers();
+    }
+    return outcome !== 'failed' && outcome !== 'unreachable';
+  }
+
+  private async runBlock(task: Task, rescuable: boolean, includeVars?: Record<string, unknown>): Promise<boolean> {
+    const hasRescue = (task.rescue?.length ?? 0) > 0;
+    let ok = await this.runList(task.block ?? [], rescuable || hasRescue, includeVars);
+    if (!ok && hasRescue && this.state.failed && !this.state.unreachable && !this.pc.aborted) {
+      this.state.failed = false;
+      this.state.stats.rescued++;
+      ok = await this.runList(task.rescue!, rescuable, includeVars);
+    }
+    if (task.always?.length && !this.state.unreachable && !this.pc.aborted) {
+      // always runs even after a failure: lift the failure for its duration, then restore it
+      const failedBefore = this.state.failed;
+      this.state.failed = false;
+      const alwaysOk = await this.runList(task.always, rescuable, includeVars);
+      this.state.failed = failedBefore || this.state.failed;
+      ok = ok && alwaysOk;
+    }
+    return ok && !this.state.failed;
+  }
+
+  private async runInclude(task: Task, rescuable: boolean, includeVars?: Record<string, unknown>): Promise<boolean> {
+    const scope = this.scope(task, includeVars);
+    const where = this.where(task, 'include_tasks');
+    const t0 = Date.now();
+    let tasks: Task[];
+    try {
+      if (!task.when.every((c) => evaluateCondition(c, scope, where))) return true;
+      const file = renderString(task.include!.file, scope, where);
+      tasks = await loadTaskFile(file, { baseDir: task.include!.baseDir, parent: task });
+    } catch (e) {
+      this.handleError(task, `include_tasks`, e, t0, rescuable);
+      return false;
+    }
+    return this.runList(tasks, rescuable, { ...includeVars, ...task.vars });
+  }
+
+  private scope(task: Task | undefined, includeVars?: Record<string, unknown>, loopVars?: Record<string, unknown>) {
+    return taskScope(this.pc.shared, this.pc.play, this.host, task, {
+      playHosts: this.pc.playHosts,
+      batch: this.pc.batch,
+      includeVars,
+      loopVars,
+    });
+  }
+
+  private where(task: Task, name: string): Where {
+    return { file: task.pos.file, task: name, line: task.pos.line, col: task.pos.col };
+  }
+
+  /** One task (all its loop items) on this host. */
+  async runTask(task: Task, handler: boolean, rescuable: boolean, includeVars?: Record<string, unknown>): Promise<Outcome> {
+    const name = task.name ?? task.module ?? 'task';
+    this.pc.announce(task, name, handler);
+    const t0 = Date.now();
+    try {
+      if (task.runOnce) {
+        const { promise, first } = this.pc.runOnceResult(task, () => this.execute(task, name, handler, includeVars, true));
+        const result = await promise;
+        if (!first) {
+          // the other hosts share the result, as Ansible does: registered var and facts
+          if (task.register) this.state.registered[task.register] = result;
+          if (result.ansible_facts) this.mergeFacts(task, result.ansible_facts);
+          return result.failed ? 'failed' : 'ok';
+        }
+        return this.account(task, name, handler, result, t0, rescuable);
+      }
+      const result = await this.execute(task, name, handler, includeVars, true);
+      return this.account(task, name, handler, result, t0, rescuable);
+    } catch (e) {
+      return this.handleError(task, name, e, t0, rescuable, handler);
+    }
+  }
+
+  /** Run the task (loop included) and return its final (aggregate) result, emitting per-item results. */
+  private async execute(task: Task, name: string, handler: boolean, includeVars: Record<string, unknown> | undefined, _emit: boolean): Promise<ModuleResult> {
+    const where = this.where(task, name);
+    if (task.loop === undefined) {
+      const scope = this.scope(task, includeVars);
+      return this.executeItem(task, scope, where);
+    }
+    const baseScope = this.scope(task, includeVars);
+    const items = renderValue(task.loop, baseScope, where);
+    if (!Array.isArray(items)) throw new UserError(`'loop' must be a list in task '${name}', got ${typeof items}`, task.pos);
+    const loopVar = task.loopControl?.loopVar ?? 'item';
+    const results: ModuleResult[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const t0 = Date.now();
+      const loopVars: Record<string, unknown> = {
+        [loopVar]: items[i],
+        ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length },
+      };
+      if (task.loopControl?.indexVar) loopVars[task.loopControl.indexVar] = i;
+      const scope = this.scope(task, includeVars, loopVars);
+      const r = await this.executeItem(task, scope, where);
+      r[loopVar] = items[i];
+      results.push(r);
+      const label = task.loopControl?.label !== undefined ? String(renderValue(task.loopControl.label, scope, where)) : undefined;
+      this.pc.sink({
+        type: 'host_result', play: this.pc.play.name, task: name, host: this.host, status: statusOf(r),
+        ignored: r.failed && task.ignoreErrors ? true : undefined, item: items[i], label,
+        durationMs: Date.now() - t0, result: task.noLog ? censored(r) : r, handler,
+      });
+      if (r.failed && !task.ignoreErrors) break;
+    }
+    const agg: ModuleResult = {
+      changed: results.some((r) => r.changed),
+      failed: results.some((r) => r.failed) || undefined,
+      skipped: results.length > 0 && results.every((r) => r.skipped) ? true : results.length === 0 ? true : undefined,
+      results,
+      msg: results.some((r) => r.failed) ? 'One or more items failed' : 'All items completed',
+    };
+    (agg as Record<string, unknown>).__aggregate = true;
+    return agg;
+  }
+
+  private async executeItem(task: Task, scope: Record<string, unknown>, where: Where): Promise<ModuleResult> {
+    for (const cond of task.when) {
+      if (!evaluateCondition(cond, scope, where)) return { changed: false, skipped: true, msg: 'Conditional result was False', false_condition: cond };
+    }
+    const def = getModule(task.module!);
+    if (!def) throw new UserError(`unknown module '${task.module}'`, task.pos);
+    const rendered = renderValue(task.args, scope, where) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(rendered)) if (v === this.pc.shared.omit) delete rendered[k];
+    const { args, problems } = checkArgs(def.name, def.argSpec, rendered, {
+      loadTime: false, freeForm: def.freeForm, requiredOneOf: def.requiredOneOf, mutuallyExclusive: def.mutuallyExclusive,
+    });
+    if (problems.length) return { changed: false, failed: true, msg: problems.map((p) => p.message).join('; ') };
+    const delegate = task.delegateTo ? renderString(task.delegateTo, scope, where) : undefined;
+    if (delegate && !this.pc.shared.inventory.hosts.has(delegate) && delegate !== 'localhost') {
+      throw new UserError(`delegate_to host '${delegate}' is not in the inventory`, task.pos);
+    }
+    const ctx = await this.moduleContext(task, def, scope, where, delegate);
+
+    const attempts = task.until ? Math.max(1, (task.retries ?? 3) + 1) : task.retries ? task.retries + 1 : 1;
+    const delayMs = (task.delay ?? (task.until || task.retries ? 5 : 0)) * 1000;
+    let result: ModuleResult = { changed: false };
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      result = await def.run(args, ctx);
+      this.applyConditions(task, result, scope, where);
+      if (attempts > 1) result.attempts = attempt;
+      const done = task.until ? this.untilHolds(task, result, scope, where) : !result.failed;
+      if (done) break;
+      if (attempt < attempts) {
+        ctx.log(`retrying task '${where.task}' (${attempts - attempt} attempts left)`);
+        await new Promise((r) => setTimeout(r, delayMs));
+      } else if (task.until) {
+        result.failed = true;
+        result.msg = result.msg ?? `until condition not met after ${attempts} attempts`;
+      }
+    }
+    return result;
+  }
+
+  /** changed_when/failed_when/until see the result under the register name. */
+  private withResult(task: Task, scope: Record<string, unknown>, result: ModuleResult): Record<string, unknown> {
+    return task.register ? overlay(scope, { [task.register]: result }) : scope;
+  }
+
+  private applyConditions(task: Task, result: ModuleResult, scope: Record<string, unknown>, where: Where): void {
+    if (result.skipped) return;
+    const s = this.withResult(task, scope, result);
+    if (task.changedWhen) result.changed = task.changedWhen.every((c) => evaluateCondition(c, s, where));
+    if (task.failedWhen) {
+      const failed = task.failedWhen.every((c) => evaluateCondition(c, s, where));
+      result.failed = failed || undefined;
+      if (failed && !result.msg) result.msg = 'failed_when condition matched';
+    }
+  }
+
+  private untilHolds(task: Task, result: ModuleResult, scope: Record<string, unknown>, where: Where): boolean {
+    return evaluateCondition(task.until!, this.withResult(task, scope, result), where);
+  }
+
+  private async moduleContext(task: Task, def: ModuleDef, scope: Record<string, unknown>, where: Where, delegate?: string): Promise<ModuleContext> {
+    const play = this.pc.play;
+    const target = delegate ?? this.host;
+    const conn: Connection = def.controllerOnly ? controllerConn : await this.pc.access.connection(target);
+    const envRaw = { ...play.environment, ...task.environment };
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(renderValue(envRaw, scope, where) as Record<string, unknown>)) {
+      if (v !== this.pc.shared.omit && v !== undefined && v !== null) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    }
+    const becomeOn = task.become ?? play.become;
+    const become: BecomeOptions | undefined = becomeOn
+      ? {
+          method: task.becomeMethod ?? play.becomeMethod ?? 'sudo',
+          user: renderString(task.becomeUser ?? play.becomeUser ?? 'root', scope, where),
+          password: this.pc.access.becomePassword(target),
+        }
+      : undefined;
+    const access = this.pc.access;
+    const shared = this.pc.shared;
+    const flags = this.pc.flags;
+    const sink = this.pc.sink;
+    const host = this.host;
+    return {
+      host,
+      conn,
+      facts: this.state.facts,
+      check: task.checkMode ?? flags.check,
+      diff: task.diff ?? flags.diff,
+      become,
+      env,
+      vars: scope,
+      render: (text, extra) => renderString(text, extra ? overlay(scope, extra) : scope, where),
+      evaluate: (expr) => evaluate(expr, scope, where),
+      findFile: (kind, name) => findFile(kind, name, task.role?.path, play.baseDir),
+      log: (msg) => sink({ type: 'verbose', msg, host, level: 1 }),
+      groups: scope.groups as Record<string, string[]>,
+      hostvars: (h) => hostvarsOf(shared, h),
+      connectionTo: (h) => access.connection(h),
+      factsOf: (h) => access.facts(h),
+      once: (key, fn) => access.once(key, fn),
+      playbookDir: shared.playbookDir,
+    };
+  }
+
+  /** Turn a finished task's result into an outcome: events, stats, register, notify, facts. */
+  private account(task: Task, name: string, handler: boolean, result: ModuleResult, t0: number, rescuable: boolean): Outcome {
+    const aggregate = (result as Record<string, unknown>).__aggregate === true;
+    delete (result as Record<string, unknown>).__aggregate;
+    if (task.register) this.state.registered[task.register] = result;
+    if (result.ansible_facts && !result.failed) this.mergeFacts(task, result.ansible_facts);
+    const status = statusOf(result);
+    const ignored = status === 'failed' && task.ignoreErrors;
+    this.emit(task, name, status, result, t0, { ignored, aggregate, handler });
+    const st = this.state.stats;
+    if (status === 'skipped') st.skipped++;
+    else if (status === 'failed') {
+      if (ignored) st.ignored++;
+      else {
+        if (!rescuable) st.failed++;
+        this.state.failed = true;
+        this.pc.hostFailed();
+        return 'failed';
+      }
+    } else {
+      st.ok++;
+      if (status === 'changed') {
+        st.changed++;
+        for (const topic of task.notify) this.state.notified.add(topic);
+      }
+    }
+    if (result.meta) this.applyMeta(result.meta);
+    return status === 'skipped' ? 'skipped' : 'ok';
+  }
+
+  private pendingFlush = false;
+
+  private applyMeta(meta: NonNullable<ModuleResult['meta']>): void {
+    if (meta === 'end_host') this.state.ended = true;
+    else if (meta === 'end_play') this.pc.aborted = true;
+    else if (meta === 'clear_host_errors') this.state.failed = false;
+    else if (meta === 'flush_handlers') this.pendingFlush = true;
+  }
+
+  private mergeFacts(task: Task, facts: Record<string, unknown>): void {
+    if (task.module && /(^|\.)setup$/.test(task.module)) Object.assign(this.state.facts, facts);
+    else Object.assign(this.state.registered, facts); // set_fact: registered-vars precedence
+  }
+
+  private handleError(task: Task, name: string, e: unknown, t0: number, rescuable: boolean, handler = false): Outcome {
+    if (e instanceof UnreachableError) {
+      const result: ModuleResult = { changed: false, unreachable: true, msg: e.message };
+      this.emit(task, name, 'unreachable', result, t0, { handler });
+      if (!task.ignoreUnreachable) {
+        this.state.unreachable = true;
+        this.state.stats.unreachable++;
+        this.pc.hostFailed();
+        return 'unreachable';
+      }
+      this.state.stats.skipped++;
+      return 'skipped';
+    }
+    const msg = e instanceof UserError ? e.message : `internal error: ${(e as Error)?.stack ?? String(e)}`;
+    return this.account(task, name, handler, { changed: false, failed: true, msg }, t0, rescuable);
+  }
+
+  private emit(task: Task, name: string, status: HostStatus, result: ModuleResult, t0: number, o: { ignored?: boolean; aggregate?: boolean; handler?: boolean }): void {
+    this.pc.sink({
+      type: 'host_result', play: this.pc.play.name, task: name, host: this.host, status,
+      ignored: o.ignored || undefined, delegatedTo: undefined, durationMs: Date.now() - t0,
+      result: task.noLog ? censored(result) : result, handler: o.handler ?? false, aggregate: o.aggregate || undefined,
+    });
+  }
+
+  /** Run notified handlers once each, in definition order (also on meta: flush_handlers). */
+  async flushHandlers(): Promise<void> {
+    if (this.state.notified.size === 0 || this.state.unreachable) return;
+    const handlers = this.pc.play.handlers;
+    for (const topic of this.state.notified) {
+      if (!handlers.some((h) => h.name === topic || h.listen.includes(topic))) {
+        this.pc.sink({ type: 'warning', host: this.host, msg: `a task notified '${topic}', but no handler has that name or listens to it` });
+        this.state.notified.delete(topic);
+      }
+    }
+    for (const h of handlers) {
+      if (this.stopped && !this.state.failed) break;
+      if (this.state.failed) break;
+      const topics = [h.name ?? '', ...h.listen].filter((t) => this.state.notified.has(t));
+      if (!topics.length) continue;
+      for (const t of topics) this.state.notified.delete(t);
+      if (!shouldRunByTags(h.tags, this.pc.flags.tags, this.pc.flags.skipTags) && h.tags.length) continue;
+      await this.runTask(h, true, false);
+    }
+    this.state.notified.clear();
+  }
+}
+
+function statusOf(r: ModuleResult): HostStatus {
+  if (r.unreachable) return 'unreachable';
+  if (r.failed) return 'failed';
+  if (r.skipped) return 'skipped';
+  return r.changed ? 'changed' : 'ok';
+}
+
+function censored(r: ModuleResult): ModuleResult {
+  return { changed: r.changed, failed: r.failed, skipped: r.skipped, censored: "the output has been hidden due to 'no_log: true'" };
+}
+
+/** A view of `scope` with `top` layered over it (lazy scopes stay lazy). */
+function overlay(scope: Record<string, unknown>, top: Record<string, unknown>): Record<string, unknown> {
+  const own = (k: string | symbol) => typeof k === 'string' && Object.prototype.hasOwnProperty.call(top, k);
+  return new Proxy(scope, {
+    get: (t, k) => (own(k) ? top[k as string] : Reflect.get(t, k)),
+    has: (t, k) => own(k) || Reflect.has(t, k),
+    ownKeys: (t) => [...new Set([...Reflect.ownKeys(t), ...Object.keys(top)])],
+    getOwnPropertyDescriptor: (t, k) =>
+      own(k) ? { configurable: true, enumerable: true, value: top[k as string] } : Reflect.getOwnPropertyDescriptor(t, k),
+  });
+}
+
+export function syntheticTask(name: string, module: string, pos: Task['pos']): Task {
+  return {
+    kind: 'task', name, pos, module, args: {}, when: [], notify: [], runOnce: false, tags: ['always'],
+    ignoreErrors: false, ignoreUnreachable: false, environment: {}, vars: {}, listen: [], noLog: false,
+  };
+}

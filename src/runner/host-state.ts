@@ -1,0 +1,22 @@
+import type { HostStats } from './events.js';
+import { emptyStats } from './events.js';
+
+/** What the run learns about one host; lives for the whole playbook run. */
+export class HostState {
+  facts: Record<string, unknown> = {};
+  /** register: and set_fact results (same precedence level). */
+  registered: Record<string, unknown> = {};
+  /** handler topics notified and not yet flushed, in notification order */
+  notified = new Set<string>();
+  stats: HostStats = emptyStats();
+  failed = false;
+  unreachable = false;
+  /** set by meta: end_host / end_play for this host */
+  ended = false;
+
+  constructor(readonly name: string) {}
+
+  get active(): boolean {
+    return !this.failed && !this.unreachable && !this.ended;
+  }
+}

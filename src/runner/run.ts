@@ -1,0 +1,140 @@
+import pLimit from 'p-limit';
+import { writeFile } from 'node:fs/promises';
+import type { Inventory } from '../inventory/index.js';
+import { selectHosts } from '../inventory/index.js';
+import type { Playbook } from '../playbook/types.js';
+import { serialBatches } from '../playbook/serial.js';
+import type { Connection } from '../connection/types.js';
+import type { ConnectionSpec } from '../connection/types.js';
+import { ConnectionPool } from '../connection/factory.js';
+import { connectionSpecFromVars } from '../connection/spec.js';
+import { getModule } from '../modules/registry.js';
+import '../modules/index.js';
+import { EXIT } from '../errors.js';
+import type { EventSink, HostStats } from './events.js';
+import { HostState } from './host-state.js';
+import { hostvarsOf, newOmit, type RunShared } from './context.js';
+import { PlayContext, type HostAccess, type RunFlags } from './play-context.js';
+import { HostRun } from './host-run.js';
+
+export interface RunOptions extends RunFlags {
+  playbook: Playbook;
+  inventory: Inventory;
+  extraVars: Record<string, unknown>;
+  limit?: string;
+  forks: number;
+  hostKeyChecking: ConnectionSpec['hostKeyChecking'];
+  knownHostsFile?: string;
+  connectTimeoutMs: number;
+  /** where to write failed/unreachable hosts; false: don't */
+  retryFile: string | false;
+}
+
+export interface RunSummary {
+  stats: Record<string, HostStats>;
+  exitCode: number;
+  retryFile?: string;
+}
+
+/** Run a playbook: plays in order, hosts of a batch in parallel (bounded by forks). */
+export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<RunSummary> {
+  const started = Date.now();
+  const shared: RunShared = {
+    inventory: opts.inventory,
+    extraVars: opts.extraVars,
+    states: new Map(),
+    playbookDir: opts.playbook.baseDir,
+    check: opts.check,
+    omit: newOmit(),
+  };
+  const stateOf = (h: string) => {
+    let s = shared.states.get(h);
+    if (!s) shared.states.set(h, (s = new HostState(h)));
+    return s;
+  };
+  const pool = new ConnectionPool();
+  const specs = new Map<string, ConnectionSpec>();
+  const specOf = (host: string): ConnectionSpec => {
+    let spec = specs.get(host);
+    if (!spec) {
+      const vars = opts.inventory.hosts.has(host) ? hostvarsOf(shared, host) : { ansible_connection: 'local' };
+      spec = connectionSpecFromVars(host, vars, {
+        hostKeyChecking: opts.hostKeyChecking,
+        knownHostsFile: opts.knownHostsFile ?? (vars.wheelwright_known_hosts_file as string | undefined),
+        connectTimeoutMs: opts.connectTimeoutMs,
+      });
+      specs.set(host, spec);
+    }
+    return spec;
+  };
+  const memo = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    let p = memo.get(key) as Promise<T> | undefined;
+    if (!p) memo.set(key, (p = fn()));
+    return p;
+  };
+  const access: HostAccess = {
+    connection: (host) => pool.get(host, specOf(host)) as Promise<Connection>,
+    becomePassword: (host) => specOf(host).becomePassword,
+    once,
+    facts: (host) =>
+      once(`facts:${host}`, async () => {
+        const setup = getModule('setup')!;
+        const conn = await access.connection(host);
+        const r = await setup.run({}, {
+          host, conn, facts: {}, check: false, diff: false, env: {}, vars: {}, groups: {},
+          render: (t) => t, evaluate: () => undefined, findFile: (_k, n) => n, log: () => {},
+          hostvars: (h) => hostvarsOf(shared, h), connectionTo: access.connection, factsOf: access.facts, once, playbookDir: shared.playbookDir,
+        });
+        if (r.failed) throw new Error(`gathering facts failed: ${r.msg ?? ''}`);
+        Object.assign(stateOf(host).facts, r.ansible_facts ?? {});
+        return stateOf(host).facts;
+      }),
+  };
+
+  sink({ type: 'playbook_start', file: opts.playbook.file, check: opts.check });
+  const limited = opts.limit ? new Set(selectHosts(opts.inventory, opts.limit, { baseDir: process.cwd() })) : undefined;
+  const limit = pLimit(Math.max(1, opts.forks));
+  try {
+    for (const play of opts.playbook.plays) {
+      let hosts = selectHosts(opts.inventory, play.hosts, { baseDir: opts.playbook.baseDir });
+      if (limited) hosts = hosts.filter((h) => limited.has(h));
+      sink({ type: 'play_start', play: play.name, hosts });
+      if (hosts.length === 0) {
+        sink({ type: 'warning', msg: `no hosts matched '${play.hosts}'${opts.limit ? ` with --limit '${opts.limit}'` : ''}: skipping play '${play.name}'` });
+        continue;
+      }
+      hosts.forEach(stateOf);
+      const alive = hosts.filter((h) => shared.states.get(h)!.active || shared.states.get(h)!.ended);
+      for (const h of alive) shared.states.get(h)!.ended = false;
+      const pc = new PlayContext(play, shared, opts, sink, access, alive);
+      for (const batch of serialBatches(alive, play.serial)) {
+        if (pc.aborted) break;
+        pc.newBatch(batch);
+        if (play.serial.length) sink({ type: 'batch_start', play: play.name, hosts: batch });
+        await Promise.all(batch.map((h) => limit(() => new HostRun(pc, h).run())));
+      }
+      sink({ type: 'play_end', play: play.name });
+    }
+  } finally {
+    await pool.closeAll();
+  }
+
+  const stats: Record<string, HostStats> = {};
+  for (const name of [...shared.states.keys()].sort()) stats[name] = shared.states.get(name)!.stats;
+  const failedHosts = [...shared.states.values()].filter((s) => s.failed || s.unreachable).map((s) => s.name);
+  let retryFile: string | undefined;
+  if (failedHosts.length && opts.retryFile) {
+    try {
+      await writeFile(opts.retryFile, failedHosts.join('\n') + '\n');
+      retryFile = opts.retryFile;
+    } catch (e) {
+      sink({ type: 'warning', msg: `could not write retry file ${opts.retryFile}: ${(e as Error).message}` });
+    }
+  }
+  const anyFailed = [...shared.states.values()].some((s) => s.failed);
+  const anyUnreachable = [...shared.states.values()].some((s) => s.unreachable);
+  const exitCode = anyFailed ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : EXIT.ok;
+  sink({ type: 'recap', stats, durationMs: Date.now() - started, retryFile });
+  return { stats, exitCode, retryFile };
+}
