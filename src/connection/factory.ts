@@ -1,0 +1,63 @@
+/** Connection construction and the per-run pool (one connection per host, opened once). */
+import { LocalConnection } from './local.js';
+import { SshConnection, type SshOptions } from './ssh.js';
+import type { Connection, ConnectionSpec } from './types.js';
+
+export function createConnection(spec: ConnectionSpec, opts: SshOptions = {}): Connection {
+  if (spec.connection === 'local') return new LocalConnection(spec.host);
+  return new SshConnection(spec, opts);
+}
+
+function jumpKey(spec: ConnectionSpec): string {
+  return `${spec.user ?? ''}@${spec.address}:${spec.port ?? 22}|${spec.proxyJump ?? ''}|${spec.privateKeyFile ?? ''}`;
+}
+
+/**
+ * One connection per host for the whole run. get() opens once; concurrent callers share the same
+ * promise (a failed open stays failed: the host is unreachable for this run). Jump hosts are shared
+ * between all targets that go through the same one.
+ */
+export class ConnectionPool {
+  private readonly conns = new Map<string, Promise<Connection>>();
+  private readonly jumps = new Map<string, Promise<SshConnection>>();
+  private readonly opened: Connection[] = [];
+  private readonly openedJumps: SshConnection[] = [];
+
+  constructor(private readonly opts: SshOptions = {}) {}
+
+  get(host: string, spec: ConnectionSpec): Promise<Connection> {
+    let p = this.conns.get(host);
+    if (!p) {
+      const conn = createConnection(spec, { ...this.opts, jumpProvider: (s) => this.jump(s) });
+      this.opened.push(conn);
+      p = conn.connect().then(() => conn);
+      p.catch(() => undefined); // the caller sees the rejection; no unhandled rejection here
+      this.conns.set(host, p);
+    }
+    return p;
+  }
+
+  private jump(spec: ConnectionSpec): Promise<SshConnection> {
+    const key = jumpKey(spec);
+    let p = this.jumps.get(key);
+    if (!p) {
+      const conn = new SshConnection(spec, { ...this.opts, jumpProvider: (s) => this.jump(s) });
+      this.openedJumps.push(conn);
+      p = conn.connect().then(() => conn);
+      p.catch(() => undefined);
+      this.jumps.set(key, p);
+    }
+    return p;
+  }
+
+  /** Close every connection (targets first, then the jump hosts they went through). */
+  async closeAll(): Promise<void> {
+    const targets = this.opened.splice(0);
+    await Promise.all(targets.map((c) => c.close().catch(() => undefined)));
+    // jump hosts of jump hosts were opened later: close in reverse order of opening
+    const jumps = this.openedJumps.splice(0).reverse();
+    for (const j of jumps) await j.close().catch(() => undefined);
+    this.conns.clear();
+    this.jumps.clear();
+  }
+}

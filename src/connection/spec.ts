@@ -1,0 +1,240 @@
+/**
+ * Inventory variables (Ansible's names) → ConnectionSpec. Inventory variables win over ~/.ssh/config.
+ * Secrets are never echoed in error messages.
+ */
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { UserError } from '../errors.js';
+import type { ConnectionSpec } from './types.js';
+import type { HostKeyChecking } from './known-hosts.js';
+import { expandPath, lookupSshConfig } from './ssh-config.js';
+
+export interface SpecOptions {
+  hostKeyChecking: HostKeyChecking;
+  knownHostsFile?: string;
+  /** Default 10 000 (Ansible's `timeout` default is 10 s). */
+  connectTimeoutMs?: number;
+  /** Default ~/.ssh/config. */
+  sshConfigFile?: string;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+function str(host: string, vars: Record<string, unknown>, names: string[], secret = false): string | undefined {
+  for (const name of names) {
+    const v = vars[name];
+    if (v === undefined || v === null) continue;
+    if (typeof v === 'string') return v;
+    if (!secret && (typeof v === 'number' || typeof v === 'boolean')) return String(v);
+    if (secret && typeof v === 'number') return String(v);
+    throw new UserError(`host ${host}: variable ${name} must be a string, got ${secret ? typeof v : JSON.stringify(v)}`);
+  }
+  return undefined;
+}
+
+function portFrom(host: string, name: string, v: unknown): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new UserError(`host ${host}: variable ${name} must be a port number (an integer from 1 to 65535), got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** Minimal POSIX-ish word splitting (quotes and backslashes) for ansible_ssh_common_args. */
+export function splitArgs(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inWord = false;
+  let q: '"' | "'" | undefined;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (q) {
+      if (c === q) q = undefined;
+      else if (c === '\\' && q === '"' && i + 1 < s.length) cur += s[++i];
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      q = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < s.length) {
+      cur += s[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+/**
+ * ProxyJump from ansible_ssh_common_args: `-J x`, `-Jx`, `-o ProxyJump=x`, `-oProxyJump=x`, `-o "ProxyJump x"`,
+ * and the classic `-o ProxyCommand="ssh -W %h:%p [-p port] [user@]jump"`. Other ProxyCommands are refused.
+ */
+export function proxyJumpFromCommonArgs(host: string, args: string): string | undefined {
+  const words = splitArgs(args);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (w === '-J' && i + 1 < words.length) return words[i + 1];
+    if (w.startsWith('-J') && w.length > 2) return w.slice(2);
+    let opt: string | undefined;
+    if (w === '-o' && i + 1 < words.length) opt = words[++i];
+    else if (w.startsWith('-o') && w.length > 2) opt = w.slice(2);
+    if (opt === undefined) continue;
+    const m = /^\s*(\w+)\s*(?:=|\s)\s*(.*)$/.exec(opt);
+    if (!m) continue;
+    const key = m[1].toLowerCase();
+    if (key === 'proxyjump') return m[2].trim();
+    if (key === 'proxycommand') {
+      const pw = splitArgs(m[2]);
+      const wi = pw.indexOf('-W');
+      if (pw[0]?.endsWith('ssh') && wi >= 0 && pw[wi + 1] === '%h:%p') {
+        let port: string | undefined;
+        let user: string | undefined;
+        let dest: string | undefined;
+        for (let j = 1; j < pw.length; j++) {
+          if (j === wi || j === wi + 1) continue;
+          if (pw[j] === '-p') port = pw[++j];
+          else if (pw[j] === '-l') user = pw[++j];
+          else if (/^-[oiJFc]$/.test(pw[j])) j++; // option with an argument: skipped
+          else if (!pw[j].startsWith('-')) dest = pw[j];
+        }
+        if (dest) return `${user && !dest.includes('@') ? `${user}@` : ''}${dest}${port ? `:${port}` : ''}`;
+      }
+      throw new UserError(
+        `host ${host}: ansible_ssh_common_args ProxyCommand is not supported (only "ssh -W %h:%p [user@]jumphost"); use ansible_ssh_proxy_jump`,
+      );
+    }
+  }
+  return undefined;
+}
+
+export interface JumpHop {
+  user?: string;
+  host: string;
+  port?: number;
+}
+
+/** `[user@]host[:port]` or `ssh://[user@]host[:port]`, comma-separated; IPv6 as `[::1]:22`. */
+export function parseProxyJump(value: string, context = 'ProxyJump'): JumpHop[] {
+  const hops: JumpHop[] = [];
+  for (let raw of value.split(',')) {
+    raw = raw.trim();
+    if (!raw) continue;
+    raw = raw.replace(/^ssh:\/\//, '');
+    let user: string | undefined;
+    const at = raw.lastIndexOf('@');
+    if (at >= 0) {
+      user = raw.slice(0, at);
+      raw = raw.slice(at + 1);
+    }
+    let host = raw;
+    let portStr: string | undefined;
+    const v6 = /^\[([^\]]+)\](?::(.*))?$/.exec(raw);
+    if (v6) {
+      host = v6[1];
+      portStr = v6[2];
+    } else if ((raw.match(/:/g) ?? []).length === 1) {
+      [host, portStr] = raw.split(':');
+    }
+    let port: number | undefined;
+    if (portStr !== undefined) {
+      port = Number(portStr);
+      if (!/^\d+$/.test(portStr) || port < 1 || port > 65535) throw new UserError(`${context}: bad port in ${JSON.stringify(value)}`);
+    }
+    if (!host) throw new UserError(`${context}: empty host in ${JSON.stringify(value)}`);
+    hops.push({ user: user || undefined, host, port });
+  }
+  return hops;
+}
+
+function firstExisting(files: string[]): string | undefined {
+  return files.find((f) => existsSync(f));
+}
+
+/** Resolve one host's connection settings from its variables. */
+export function connectionSpecFromVars(host: string, vars: Record<string, unknown>, opts: SpecOptions): ConnectionSpec {
+  const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const base = { host, hostKeyChecking: opts.hostKeyChecking, knownHostsFile: opts.knownHostsFile, connectTimeoutMs };
+  let connection = str(host, vars, ['ansible_connection']);
+  const ansibleHost = str(host, vars, ['ansible_host']);
+  const explicitPort = portFrom(host, 'ansible_port', vars.ansible_port);
+  const becomePassword = str(host, vars, ['ansible_become_password', 'ansible_become_pass'], true);
+
+  if (connection === undefined && host === 'localhost' && ansibleHost === undefined && explicitPort === undefined) {
+    connection = 'local'; // Ansible's implicit localhost
+  }
+  if (connection === 'local') {
+    return { ...base, connection: 'local', address: ansibleHost ?? host, becomePassword };
+  }
+  if (connection !== undefined && !['ssh', 'smart', 'paramiko'].includes(connection)) {
+    throw new UserError(`host ${host}: ansible_connection ${JSON.stringify(connection)} is not supported (use ssh or local)`);
+  }
+
+  const lookupName = ansibleHost ?? host;
+  const cfg = lookupSshConfig(lookupName, opts.sshConfigFile);
+  const user = str(host, vars, ['ansible_user', 'ansible_ssh_user']) ?? cfg.user ?? userInfo().username;
+  let privateKeyFile = str(host, vars, ['ansible_ssh_private_key_file', 'ansible_private_key_file']);
+  if (privateKeyFile !== undefined) privateKeyFile = expandPath(privateKeyFile);
+  else privateKeyFile = firstExisting(cfg.identityFiles);
+
+  let proxyJump = str(host, vars, ['ansible_ssh_proxy_jump']);
+  if (proxyJump === undefined) {
+    const common = str(host, vars, ['ansible_ssh_common_args']);
+    if (common) proxyJump = proxyJumpFromCommonArgs(host, common);
+  }
+  if (proxyJump === undefined) proxyJump = cfg.proxyJump;
+  if (proxyJump !== undefined && proxyJump.toLowerCase() === 'none') proxyJump = undefined;
+  if (proxyJump !== undefined) parseProxyJump(proxyJump, `host ${host}: ProxyJump`); // validate early
+
+  return {
+    ...base,
+    connection: 'ssh',
+    address: cfg.hostName ?? lookupName,
+    port: explicitPort ?? cfg.port ?? 22,
+    user,
+    privateKeyFile,
+    passphrase: str(host, vars, ['ansible_ssh_pass_phrase'], true),
+    password: str(host, vars, ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'], true),
+    becomePassword,
+    proxyJump,
+  };
+}
+
+/**
+ * The spec of the jump host a target connects through (the last hop of its ProxyJump list; the hops
+ * before it become that jump host's own ProxyJump). The jump host's ~/.ssh/config entry applies;
+ * user and key fall back to the target's (its password does not: never sent to another host).
+ */
+export function jumpHostSpec(target: ConnectionSpec, sshConfigFile?: string): ConnectionSpec | undefined {
+  if (!target.proxyJump) return undefined;
+  const hops = parseProxyJump(target.proxyJump, `host ${target.host}: ProxyJump`);
+  if (hops.length === 0) return undefined;
+  const hop = hops[hops.length - 1];
+  const cfg = lookupSshConfig(hop.host, sshConfigFile);
+  const earlier = target.proxyJump
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .slice(0, -1)
+    .join(',');
+  const keyFromCfg = firstExisting(cfg.identityFiles);
+  return {
+    host: hop.host,
+    connection: 'ssh',
+    address: cfg.hostName ?? hop.host,
+    port: hop.port ?? cfg.port ?? 22,
+    user: hop.user ?? cfg.user ?? target.user,
+    privateKeyFile: keyFromCfg ?? target.privateKeyFile,
+    passphrase: keyFromCfg ? undefined : target.passphrase,
+    hostKeyChecking: target.hostKeyChecking,
+    knownHostsFile: target.knownHostsFile,
+    connectTimeoutMs: target.connectTimeoutMs,
+    proxyJump: earlier || undefined,
+  };
+}
