@@ -1,0 +1,1050 @@
+# -*- coding: utf-8 -*-
+"""wheelwright: make a venv hold exactly the packages a spec asks for.
+
+Runs on the host that owns the venv (the controller for `wheelwright venv ...`, a target over SSH
+for the python_venv_build role), in ONE round trip: `<python> -` with this text on stdin. The
+TypeScript side (src/venv/ensure.ts) embeds the JSON spec below as base64; for debugging the spec
+can also be given as a file: `python3 ensure_venv.py spec.json`.
+
+Stdlib only, Python >= 3.6. Prints exactly one result line `WW-RESULT <json>` on stdout; progress
+goes to stderr, pip's output to the log file. Exit status 0 on success, 1 on failure (the result
+line then has ok=false, kind, error, log, logTail).
+
+Actions: ensure (default), gc, rollback, wheels. See docs/local-venvs.md for the spec.
+"""
+import base64
+import configparser
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+
+SPEC_B64 = None  # @@WW_SPEC@@ (replaced by the TypeScript side)
+
+RESULT_PREFIX = "WW-RESULT "
+MARKER = ".wheelwright-marker.json"
+ACTIVATED = ".wheelwright-activated"
+MARKER_VERSION = 1
+LOG_ROTATE_BYTES = 2 * 1024 * 1024
+SYSTEM_WHEELS = "/usr/share/python-wheels"
+
+
+class Failure(Exception):
+    def __init__(self, kind, message, log=None, log_start=0, requirement=None, extra=None):
+        Exception.__init__(self, message)
+        self.kind = kind
+        self.message = message
+        self.log = log
+        self.log_start = log_start
+        self.requirement = requirement
+        self.extra = extra or {}
+
+
+def say(msg):
+    sys.stderr.write("wheelwright: %s\n" % msg)
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------- small file helpers
+
+def write_atomic(path, data, mode=None):
+    d = os.path.dirname(path) or "."
+    tmp = os.path.join(d, ".%s.ww-tmp-%d" % (os.path.basename(path), os.getpid()))
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    if mode is not None:
+        os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def read_json(path):
+    try:
+        with open(path, "r") as f:
+            return json.load(f)
+    except (IOError, OSError, ValueError):
+        return None
+
+
+def rm_rf(path):
+    if os.path.islink(path) or os.path.isfile(path):
+        os.unlink(path)
+    elif os.path.isdir(path):
+        shutil.rmtree(path)
+
+
+def clean_lines(lines):
+    """Trim, drop empty entries and duplicates (first occurrence wins), keep order."""
+    seen = set()
+    out = []
+    for line in lines or []:
+        s = str(line).strip()
+        if not s or s in seen:
+            continue
+        seen.add(s)
+        out.append(s)
+    return out
+
+
+def lines_file(header, entries):
+    """One header comment line, then one entry per line, newline-terminated."""
+    body = "# " + header.replace("\n", " ") + "\n"
+    for e in clean_lines(entries):
+        body += e + "\n"
+    return body
+
+
+def touch(path):
+    try:
+        with open(path, "a"):
+            pass
+        os.utime(path, None)
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------- locking
+
+class Lock(object):
+    """Exclusive flock on `path`, polled until `timeout`. The file records the holder so a waiter
+    that times out can name it. A holder that dies releases the lock (the kernel closes its fd).
+    A lock file removed by gc while we waited is detected (inode changed) and re-opened."""
+
+    def __init__(self, path, timeout, shared=False, purpose="ensure"):
+        self.path = path
+        self.timeout = timeout
+        self.shared = shared
+        self.purpose = purpose
+        self.fd = None
+
+    def _try(self, blocking_deadline):
+        waited = False
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            op = (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
+            while True:
+                try:
+                    fcntl.flock(fd, op)
+                    break
+                except (IOError, OSError) as e:
+                    if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                        os.close(fd)
+                        raise
+                    if blocking_deadline is None or time.time() >= blocking_deadline:
+                        os.close(fd)
+                        return False
+                    if not waited:
+                        say("waiting for lock %s (%s)" % (self.path, self.holder() or "holder unknown"))
+                        waited = True
+                    time.sleep(0.1)
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except OSError:
+                same = False
+            if same:
+                self.fd = fd
+                return True
+            os.close(fd)  # removed (by gc) while we waited: lock the new file instead
+
+    def acquire(self):
+        deadline = time.time() + max(0, self.timeout)
+        if not self._try(deadline):
+            raise Failure(
+                "lock-timeout",
+                "timed out after %ss waiting for lock %s held by %s" % (self.timeout, self.path, self.holder() or "an unknown process"),
+            )
+        if not self.shared:
+            info = "pid=%d host=%s since=%s purpose=%s\n" % (
+                os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z"), self.purpose)
+            try:
+                os.ftruncate(self.fd, 0)
+                os.lseek(self.fd, 0, 0)
+                os.write(self.fd, info.encode("utf-8"))
+            except OSError:
+                pass
+        return self
+
+    def try_acquire(self):
+        return self._try(None)
+
+    def holder(self):
+        try:
+            with open(self.path, "r") as f:
+                return f.read().strip()
+        except (IOError, OSError):
+            return ""
+
+    def release(self, unlink=False):
+        if self.fd is None:
+            return
+        if unlink:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self.fd)
+            self.fd = None
+
+
+# ---------------------------------------------------------------- interpreter and hashing
+
+def interpreter_info():
+    impl = getattr(sys, "implementation", None)
+    name = impl.name if impl else "cpython"
+    exe = sys.executable
+    base = getattr(sys, "_base_executable", None) or exe
+    return {
+        "implementation": name,
+        "version": "%d.%d.%d" % sys.version_info[:3],
+        "pyver": "%d.%d" % sys.version_info[:2],
+        "executable": exe,
+        "realpath": os.path.realpath(base),
+    }
+
+
+def effective_hash(spec_hash, py):
+    """The spec hash (computed by the TypeScript side) plus the interpreter identity: a venv is
+    only valid for the interpreter (implementation, major.minor, real path) that created it."""
+    h = hashlib.sha256()
+    h.update(("%s\n%s\n%s\n%s\n" % (spec_hash, py["implementation"], py["pyver"], py["realpath"])).encode("utf-8"))
+    return h.hexdigest()
+
+
+def expand_path(path, py, hsh):
+    path = path.replace("{pyver}", py["pyver"]).replace("{hash}", hsh[:16])
+    return os.path.abspath(os.path.expanduser(path))
+
+
+# ---------------------------------------------------------------- venv internals
+
+def venv_python(venv):
+    return os.path.join(venv, "bin", "python")
+
+
+def site_packages(venv):
+    lib = os.path.join(venv, "lib")
+    cand = os.path.join(lib, "python%d.%d" % sys.version_info[:2], "site-packages")
+    if os.path.isdir(cand):
+        return cand
+    try:
+        for d in sorted(os.listdir(lib)):
+            p = os.path.join(lib, d, "site-packages")
+            if os.path.isdir(p):
+                return p
+    except OSError:
+        pass
+    return cand
+
+
+def read_metadata(path):
+    name = version = None
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    break
+                if line.startswith("Name:") and name is None:
+                    name = line[5:].strip()
+                elif line.startswith("Version:") and version is None:
+                    version = line[8:].strip()
+    except (IOError, OSError):
+        pass
+    return name, version
+
+
+def installed_packages(venv):
+    """name -> version from the venv's *.dist-info / *.egg-info, read directly (no subprocess)."""
+    sp = site_packages(venv)
+    out = {}
+    try:
+        entries = sorted(os.listdir(sp))
+    except OSError:
+        return out
+    for e in entries:
+        p = os.path.join(sp, e)
+        if e.endswith(".dist-info"):
+            name, ver = read_metadata(os.path.join(p, "METADATA"))
+        elif e.endswith(".egg-info"):
+            name, ver = read_metadata(os.path.join(p, "PKG-INFO") if os.path.isdir(p) else p)
+        else:
+            continue
+        if name and ver:
+            out[name] = ver
+    return out
+
+
+def version_tuple(v):
+    parts = []
+    for p in re.split(r"[.+-]", v):
+        if p.isdigit():
+            parts.append(int(p))
+        else:
+            break
+    return tuple(parts)
+
+
+def python_ok_for(requires_python):
+    """Understands the `>=X.Y` clauses pip wheels use; anything else is assumed compatible."""
+    if not requires_python:
+        return True
+    for clause in requires_python.split(","):
+        m = re.match(r"\s*>=\s*([0-9.]+)\s*$", clause)
+        if m and sys.version_info[:3] < version_tuple(m.group(1)):
+            return False
+    return True
+
+
+def find_pip_wheel(find_links):
+    dirs = [d for d in find_links if d and "://" not in d and os.path.isdir(d)]
+    if os.path.isdir(SYSTEM_WHEELS):
+        dirs.append(SYSTEM_WHEELS)
+    best = None
+    for d in dirs:
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for n in names:
+            m = re.match(r"^pip-([0-9][^-]*)-py[^-]*-none-any\.whl$", n)
+            if not m:
+                continue
+            p = os.path.join(d, n)
+            try:
+                with zipfile.ZipFile(p) as z:
+                    meta = z.read("pip-%s.dist-info/METADATA" % m.group(1)).decode("utf-8", "replace")
+            except Exception:
+                continue
+            rp = re.search(r"^Requires-Python:\s*(.+)$", meta, re.M)
+            if not python_ok_for(rp.group(1).strip() if rp else ""):
+                continue
+            key = version_tuple(m.group(1))
+            if best is None or key > best[0]:
+                best = (key, p, m.group(1))
+    return best
+
+
+def bootstrap_pip(venv, find_links, log):
+    """Put pip into a fresh `--without-pip` venv without network: unpack the newest compatible
+    local pip wheel (it is pure Python) into site-packages and write its console scripts. Falls
+    back to running pip from the wheel, then to ensurepip."""
+    found = find_pip_wheel(find_links)
+    sp = site_packages(venv)
+    if found and os.path.isdir(sp):
+        _, wheel, ver = found
+        log.write("bootstrap: unpacking %s into %s\n" % (wheel, sp))
+        with zipfile.ZipFile(wheel) as z:
+            z.extractall(sp)
+        info = os.path.join(sp, "pip-%s.dist-info" % ver)
+        with open(os.path.join(info, "INSTALLER"), "w") as f:
+            f.write("wheelwright\n")
+        target = "pip._internal.cli.main:main"
+        ep = os.path.join(info, "entry_points.txt")
+        if os.path.exists(ep):
+            cp = configparser.RawConfigParser()
+            cp.read(ep)
+            if cp.has_option("console_scripts", "pip"):
+                target = cp.get("console_scripts", "pip").strip()
+        mod, func = target.split(":", 1)
+        script = "#!%s\n# -*- coding: utf-8 -*-\nimport sys\nfrom %s import %s\nif __name__ == '__main__':\n    sys.exit(%s())\n" % (
+            venv_python(venv), mod, func, func)
+        for name in ("pip", "pip3", "pip%d.%d" % sys.version_info[:2]):
+            p = os.path.join(venv, "bin", name)
+            with open(p, "w") as f:
+                f.write(script)
+            os.chmod(p, 0o755)
+        return "wheel:" + os.path.basename(wheel)
+    if found:
+        log.write("bootstrap: running pip from %s\n" % found[1])
+        rc = run_logged([venv_python(venv), os.path.join(found[1], "pip"), "install", "--no-index", "--no-deps",
+                         "--disable-pip-version-check", found[1]], log, {})
+        if rc == 0:
+            return "pip-from-wheel"
+    log.write("bootstrap: ensurepip\n")
+    rc = run_logged([venv_python(venv), "-m", "ensurepip", "--default-pip"], log, {})
+    if rc != 0:
+        raise Failure("venv", "could not bootstrap pip into %s (no local pip wheel and ensurepip failed)" % venv)
+    return "ensurepip"
+
+
+def pip_version(venv):
+    sp = site_packages(venv)
+    try:
+        for e in os.listdir(sp):
+            m = re.match(r"^pip-([0-9][^-]*)\.dist-info$", e)
+            if m:
+                return version_tuple(m.group(1))
+    except OSError:
+        pass
+    return ()
+
+
+# ---------------------------------------------------------------- logging and subprocesses
+
+class Log(object):
+    """Append-only build log next to the venv; each build starts a section. The tail of the current
+    section goes into the error on failure."""
+
+    def __init__(self, path):
+        self.path = path
+        d = os.path.dirname(path)
+        if d and not os.path.isdir(d):
+            os.makedirs(d)
+        try:
+            if os.path.getsize(path) > LOG_ROTATE_BYTES:
+                os.replace(path, path + ".1")
+        except OSError:
+            pass
+        self.f = open(path, "a")
+        self.f.seek(0, 2)
+        self.start = self.f.tell()
+
+    def write(self, s):
+        self.f.write(s)
+        self.f.flush()
+
+    def close(self):
+        try:
+            self.f.close()
+        except Exception:
+            pass
+
+
+ISOLATED = [False]  # set from spec.isolated by main(): ignore the host's pip config and PIP_* variables
+
+
+def run_logged(argv, log, env, cwd=None):
+    log.write("$ %s\n" % " ".join(argv))
+    full = dict(os.environ)
+    if ISOLATED[0]:
+        for k in list(full):
+            if k.startswith("PIP_"):
+                del full[k]
+        full["PIP_CONFIG_FILE"] = os.devnull
+    full.update(env or {})
+    full["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    full["PIP_NO_INPUT"] = "1"
+    full.pop("PYTHONHOME", None)
+    full.pop("PIP_REQUIRE_VIRTUALENV", None)
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log.f, stderr=subprocess.STDOUT, env=full, cwd=cwd)
+    rc = p.wait()
+    log.write("[exit %d]\n" % rc)
+    return rc
+
+
+def log_tail(path, start, lines=40):
+    try:
+        with open(path, "rb") as f:
+            f.seek(start)
+            text = f.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return ""
+    return "\n".join(text.rstrip("\n").split("\n")[-lines:])
+
+
+def log_section(path, start):
+    try:
+        with open(path, "rb") as f:
+            f.seek(start)
+            return f.read().decode("utf-8", "replace")
+    except (IOError, OSError):
+        return ""
+
+
+def missing_requirement(text):
+    m = re.findall(r"No matching distribution found for ([^\n]+)", text)
+    if m:
+        return m[-1].strip()
+    m = re.findall(r"Could not find a version that satisfies the requirement (\S+)", text)
+    return m[-1].strip() if m else None
+
+
+def pip_failure(what, log, venv_desc, spec):
+    text = log_section(log.path, log.start)
+    req = missing_requirement(text)
+    if req:
+        where = ", ".join(spec.get("findLinks") or []) or "(no find-links)"
+        idx = "no index" if spec.get("noIndex") else (spec.get("indexUrl") or "default index")
+        msg = "%s: no distribution found for requirement '%s' (find-links: %s; %s)" % (venv_desc, req, where, idx)
+        return Failure("missing", msg, log.path, log.start, requirement=req)
+    return Failure("pip", "%s: %s failed" % (venv_desc, what), log.path, log.start)
+
+
+# ---------------------------------------------------------------- pip invocations
+
+def pip_common(spec):
+    args = []
+    if spec.get("noIndex"):
+        args.append("--no-index")
+    if spec.get("indexUrl"):
+        args += ["--index-url", spec["indexUrl"]]
+    for h in clean_lines(spec.get("trustedHosts")):
+        args += ["--trusted-host", h]
+    for fl in clean_lines(spec.get("findLinks")):
+        args += ["--find-links", fl]
+    if spec.get("pre"):
+        args.append("--pre")
+    return args
+
+
+def constraint_args(files_dir):
+    return ["-c", os.path.join(files_dir, "constraints.txt"), "-c", os.path.join(files_dir, "global-constraints.txt")]
+
+
+def write_input_files(d, spec, label):
+    write_atomic(os.path.join(d, "requirements.txt"), lines_file("wheelwright requirements for %s (generated)" % label, spec.get("requirements")))
+    write_atomic(os.path.join(d, "constraints.txt"), lines_file("wheelwright constraints for %s (generated)" % label, spec.get("constraints")))
+    write_atomic(os.path.join(d, "global-constraints.txt"), lines_file("wheelwright global constraints for %s (generated)" % label, spec.get("globalConstraints")))
+
+
+def requirement_name(line):
+    m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+    return m.group(1) if m and not line.lstrip().startswith("-") else None
+
+
+def pre_resolve(venv, files_dir, spec, log, desc):
+    """Resolve the whole closure before touching a good venv, so a missing wheel fails first.
+    pip >= 22.2: `install --dry-run --ignore-installed`; older pip: `download` into a temp dir."""
+    py = venv_python(venv)
+    env = spec.get("env") or {}
+    reqs = clean_lines(spec.get("buildRequirements")) + clean_lines(spec.get("requirements"))
+    if not reqs or spec.get("packageState") == "absent":
+        return
+    tmp_req = os.path.join(files_dir, "pre-resolve.txt")
+    write_atomic(tmp_req, lines_file("wheelwright pre-resolve", reqs))
+    log.write("pre-resolve: checking that every requirement resolves before changing %s\n" % venv)
+    if pip_version(venv) >= (22, 2):
+        argv = [py, "-m", "pip", "install", "--dry-run", "--ignore-installed"]
+    else:
+        dl = os.path.join(files_dir, "pre-resolve-download")
+        argv = [py, "-m", "pip", "download", "-d", dl]
+    argv += pip_common(spec) + constraint_args(files_dir) + list(spec.get("pipArgs") or []) + ["-r", tmp_req]
+    rc = run_logged(argv, log, env)
+    if rc != 0:
+        raise pip_failure("resolving requirements", log, desc, spec)
+
+
+def install(venv, spec, log, desc):
+    py = venv_python(venv)
+    env = spec.get("env") or {}
+    common = pip_common(spec) + constraint_args(venv) + list(spec.get("pipArgs") or [])
+    state = spec.get("packageState") or "latest"
+    build = clean_lines(spec.get("buildRequirements"))
+    if build:
+        say("%s: installing build requirements" % desc)
+        rc = run_logged([py, "-m", "pip", "install", "--upgrade"] + common + build, log, env)
+        if rc != 0:
+            raise pip_failure("installing build requirements", log, desc, spec)
+    reqs = clean_lines(spec.get("requirements"))
+    if not reqs:
+        return
+    if state == "absent":
+        names = [n for n in (requirement_name(r) for r in reqs) if n]
+        if names:
+            rc = run_logged([py, "-m", "pip", "uninstall", "--yes"] + names, log, env)
+            if rc != 0:
+                raise pip_failure("uninstalling", log, desc, spec)
+        return
+    argv = [py, "-m", "pip", "install"]
+    if state == "latest":
+        argv.append("--upgrade")
+    elif state == "forcereinstall":
+        argv += ["--upgrade", "--force-reinstall"]
+    argv += common + ["-r", os.path.join(venv, "requirements.txt")]
+    say("%s: installing %d requirement(s)" % (desc, len(reqs)))
+    rc = run_logged(argv, log, env)
+    if rc != 0:
+        raise pip_failure("pip install", log, desc, spec)
+
+
+def create_venv(venv, spec, log, desc):
+    say("%s: creating venv with %s" % (desc, sys.executable))
+    parent = os.path.dirname(venv)
+    if not os.path.isdir(parent):
+        os.makedirs(parent)
+    rc = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log, {})
+    if rc != 0:
+        raise Failure("venv", "%s: `%s -m venv` failed (is the venv module installed? on Debian/Ubuntu: python3-venv)" % (desc, sys.executable), log.path, log.start)
+    how = bootstrap_pip(venv, spec.get("findLinks") or [], log)
+    log.write("pip bootstrapped via %s\n" % how)
+
+
+def link_symlinks(venv, spec, log):
+    """Hook for the role: link distro-packaged top-level modules/packages (absolute paths, already
+    filtered to python3*/(site|dist)-packages and without __pycache__) into the venv."""
+    sp = site_packages(venv)
+    for src in clean_lines(spec.get("symlinks")):
+        dest = os.path.join(sp, os.path.basename(src.rstrip("/")))
+        if os.path.islink(dest) and os.readlink(dest) == src:
+            continue
+        tmp = dest + ".ww-tmp-%d" % os.getpid()
+        rm_rf(tmp)
+        os.symlink(src, tmp)
+        if os.path.isdir(dest) and not os.path.islink(dest):
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+        log.write("symlinked %s -> %s\n" % (dest, src))
+
+
+def write_facts(facts):
+    """Hook for the role: INI facts file ({path, values: [{section, option, value}]}), other
+    sections preserved. Only called when the venv changed."""
+    if not facts or not facts.get("path") or not facts.get("values"):
+        return False
+    path = facts["path"]
+    cp = configparser.RawConfigParser()
+    cp.optionxform = str
+    if os.path.exists(path):
+        cp.read(path)
+    for v in facts["values"]:
+        sec = str(v["section"])
+        if not cp.has_section(sec):
+            cp.add_section(sec)
+        cp.set(sec, str(v["option"]), str(v["value"]))
+    d = os.path.dirname(path)
+    if d and not os.path.isdir(d):
+        os.makedirs(d)
+    from io import StringIO
+    buf = StringIO()
+    cp.write(buf)
+    write_atomic(path, buf.getvalue(), 0o644)
+    return True
+
+
+def marker_ok(venv, hsh):
+    m = read_json(os.path.join(venv, MARKER))
+    if not m or m.get("hash") != hsh:
+        return None
+    if not os.path.exists(venv_python(venv)):
+        return None
+    return m
+
+
+def write_marker(venv, spec, hsh, py, installed, generation=None):
+    marker = {
+        "markerVersion": MARKER_VERSION,
+        "hash": hsh,
+        "specHash": spec.get("hash"),
+        "python": py,
+        "requirements": clean_lines(spec.get("requirements")),
+        "constraints": clean_lines(spec.get("constraints")),
+        "globalConstraints": clean_lines(spec.get("globalConstraints")),
+        "buildRequirements": clean_lines(spec.get("buildRequirements")),
+        "packageState": spec.get("packageState") or "latest",
+        "installed": ["%s==%s" % (k, installed[k]) for k in sorted(installed, key=lambda s: s.lower())],
+        "extraMarker": spec.get("extraMarker"),
+        "generation": generation,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": socket.gethostname(),
+    }
+    write_atomic(os.path.join(venv, MARKER), json.dumps(marker, indent=1, sort_keys=True) + "\n")
+    return marker
+
+
+def build_into(venv, spec, hsh, py, log, desc, fresh, generation=None):
+    """Make `venv` hold the spec's packages; the marker is written LAST."""
+    if fresh:
+        rm_rf(venv)
+        create_venv(venv, spec, log, desc)
+    write_input_files(venv, spec, desc)
+    install(venv, spec, log, desc)
+    link_symlinks(venv, spec, log)
+    installed = installed_packages(venv)
+    write_marker(venv, spec, hsh, py, installed, generation)
+    return installed
+
+
+def log_header(log, action, path, hsh):
+    log.write("=== wheelwright build %s pid=%d host=%s action=%s path=%s hash=%s\n" % (
+        time.strftime("%Y-%m-%dT%H:%M:%S%z"), os.getpid(), socket.gethostname(), action, path, hsh[:12]))
+
+
+# ---------------------------------------------------------------- ensure: in place
+
+def ensure_inplace(spec, path, hsh, py):
+    venv = path
+    desc = "venv %s" % venv
+    m = None if spec.get("rebuild") else marker_ok(venv, hsh)
+    if m:
+        return {"changed": False, "venvDir": venv, "installed": dict(x.split("==", 1) for x in m.get("installed", []))}
+    log = Log(path + ".log")
+    log_header(log, "ensure-inplace", path, hsh)
+    staging = None
+    try:
+        old = read_json(os.path.join(venv, MARKER)) if os.path.isdir(venv) else None
+        before = installed_packages(venv) if old else {}
+        py_changed = bool(old) and (old.get("python") or {}).get("realpath") != py["realpath"]
+        fresh = not old or py_changed or bool(spec.get("rebuild"))
+        if os.path.isdir(venv) and not old:
+            say("%s: no marker: leftover of an unfinished run, recreating" % desc)
+            log.write("no marker in existing %s: partial venv, removing\n" % venv)
+        if old and not py_changed:
+            # A good venv exists: prove the new closure resolves before touching it.
+            staging = path + ".ww-staging-%d" % os.getpid()
+            rm_rf(staging)
+            os.makedirs(staging)
+            write_input_files(staging, spec, desc)
+            pre_resolve(venv, staging, spec, log, desc)
+        elif old:
+            say("%s: interpreter changed (%s -> %s): recreating" % (desc, (old.get("python") or {}).get("realpath"), py["realpath"]))
+        if old:
+            os.unlink(os.path.join(venv, MARKER))
+        installed = build_into(venv, spec, hsh, py, log, desc, fresh)
+        log.write("=== done\n")
+        return {"changed": True, "venvDir": venv, "installed": installed,
+                "packagesChanged": installed != before, "log": log.path}
+    except Failure as f:
+        if f.log is None:
+            f.log, f.log_start = log.path, log.start
+        raise
+    except Exception as e:
+        raise Failure("internal", "%s: %s: %s" % (desc, type(e).__name__, e), log.path, log.start)
+    finally:
+        if staging:
+            rm_rf(staging)
+        log.close()
+
+
+# ---------------------------------------------------------------- ensure: generations
+
+def gens_dir(path):
+    return path + ".generations"
+
+
+def current_generation(path):
+    if os.path.islink(path):
+        return os.path.basename(os.readlink(path).rstrip("/"))
+    return None
+
+
+def activation_time(d):
+    try:
+        return os.stat(os.path.join(d, ACTIVATED)).st_mtime
+    except OSError:
+        return 0.0
+
+
+def switch_to(path, gen):
+    """Atomically point `path` at generation `gen` (relative symlink to temp name + rename)."""
+    rel = os.path.join(os.path.basename(path) + ".generations", gen)
+    tmp = path + ".ww-link-%d" % os.getpid()
+    rm_rf(tmp)
+    os.symlink(rel, tmp)
+    if os.path.isdir(path) and not os.path.islink(path):
+        # Migration from an in-place venv: keep it as a generation, then link.
+        legacy = "legacy-%d" % int(time.time())
+        os.rename(path, os.path.join(gens_dir(path), legacy))
+        say("moved the in-place venv %s to generation %s" % (path, legacy))
+    os.replace(tmp, path)
+    touch(os.path.join(gens_dir(path), gen, ACTIVATED))
+
+
+def prune(path, keep, protect):
+    """Keep the `keep` most recently activated generations with a marker (always the ones in
+    `protect`); remove the others and any unmarked leftovers."""
+    gd = gens_dir(path)
+    removed = []
+    try:
+        names = sorted(os.listdir(gd))
+    except OSError:
+        return removed
+    dirs = [n for n in names if os.path.isdir(os.path.join(gd, n)) and not n.startswith(".")]
+    good = [n for n in dirs if os.path.exists(os.path.join(gd, n, MARKER))]
+    good.sort(key=lambda n: activation_time(os.path.join(gd, n)), reverse=True)
+    keepset = set(p for p in protect if p)
+    for n in good:
+        if len(keepset) >= max(1, keep):
+            break
+        keepset.add(n)
+    for n in dirs:
+        if n not in keepset:
+            rm_rf(os.path.join(gd, n))
+            removed.append(n)
+    return removed
+
+
+def ensure_generations(spec, path, hsh, py):
+    gd = gens_dir(path)
+    desc = "venv %s" % path
+    cur = current_generation(path)
+    keep = int(spec.get("keep") or 2)
+    if cur and not spec.get("rebuild"):
+        m = marker_ok(os.path.join(gd, cur), hsh)
+        if m:
+            return {"changed": False, "venvDir": os.path.join(gd, cur), "generation": cur,
+                    "installed": dict(x.split("==", 1) for x in m.get("installed", []))}
+    if not os.path.isdir(gd):
+        os.makedirs(gd)
+    h12 = hsh[:12]
+    # An existing good generation for this hash (e.g. after a rollback): just switch back to it.
+    if not spec.get("rebuild"):
+        cands = [n for n in os.listdir(gd) if (n == h12 or n.startswith(h12 + "-")) and marker_ok(os.path.join(gd, n), hsh)]
+        cands.sort(key=lambda n: activation_time(os.path.join(gd, n)), reverse=True)
+        if cands:
+            gen = cands[0]
+            switch_to(path, gen)
+            removed = prune(path, keep, [gen, cur])
+            m = read_json(os.path.join(gd, gen, MARKER)) or {}
+            say("%s: switched to existing generation %s" % (desc, gen))
+            return {"changed": True, "venvDir": os.path.join(gd, gen), "generation": gen, "previous": cur,
+                    "pruned": removed, "installed": dict(x.split("==", 1) for x in m.get("installed", []))}
+    # Name: <hash12>, or <hash12>-N when that one is taken by a good or current generation
+    # (rebuild asked, or the current one is damaged). Unmarked leftovers of failed runs are reused.
+    gen = h12
+    n = 1
+    while os.path.exists(os.path.join(gd, gen)):
+        if gen != cur and not os.path.exists(os.path.join(gd, gen, MARKER)):
+            break
+        n += 1
+        gen = "%s-%d" % (h12, n)
+    venv = os.path.join(gd, gen)
+    log = Log(path + ".log")
+    log_header(log, "ensure-generation", venv, hsh)
+    before = installed_packages(os.path.join(gd, cur)) if cur else {}
+    try:
+        if os.path.exists(venv):
+            log.write("removing leftover %s\n" % venv)
+        installed = build_into(venv, spec, hsh, py, log, "%s (generation %s)" % (desc, gen), True, gen)
+        switch_to(path, gen)
+        removed = prune(path, keep, [gen, cur])
+        log.write("=== done: %s -> %s (previous %s; pruned %s)\n" % (path, gen, cur, ",".join(removed) or "-"))
+        say("%s: now generation %s (previous: %s)" % (desc, gen, cur or "none"))
+        return {"changed": True, "venvDir": venv, "generation": gen, "previous": cur, "pruned": removed,
+                "installed": installed, "packagesChanged": installed != before, "log": log.path}
+    except Failure as f:
+        if f.log is None:
+            f.log, f.log_start = log.path, log.start
+        raise
+    except Exception as e:
+        raise Failure("internal", "%s: %s: %s" % (desc, type(e).__name__, e), log.path, log.start)
+    finally:
+        log.close()
+
+
+def do_ensure(spec):
+    py = interpreter_info()
+    if not spec.get("hash"):
+        raise Failure("spec", "spec has no hash")
+    hsh = effective_hash(spec["hash"], py)
+    path = expand_path(spec["path"], py, hsh)
+    layout = spec.get("layout") or "inplace"
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        os.makedirs(parent)
+    lock = Lock(path + ".lock", float(spec.get("lockTimeoutSec") or 600), purpose="ensure").acquire()
+    try:
+        if layout == "generations":
+            res = ensure_generations(spec, path, hsh, py)
+        elif layout == "inplace":
+            if os.path.islink(path):
+                raise Failure("spec", "%s is a symlink (generations layout?); refusing to build in place" % path)
+            res = ensure_inplace(spec, path, hsh, py)
+        else:
+            raise Failure("spec", "unknown layout %r" % layout)
+        factsChanged = False
+        if res["changed"] and spec.get("facts"):
+            factsChanged = write_facts(spec.get("facts"))
+        if spec.get("stampUse"):
+            touch(path + ".used")
+        res.update({"path": path, "hash": hsh, "python": py, "log": res.get("log") or path + ".log",
+                    "layout": layout, "factsChanged": factsChanged})
+        return res
+    finally:
+        lock.release()
+
+
+# ---------------------------------------------------------------- rollback
+
+def do_rollback(spec):
+    path = os.path.abspath(os.path.expanduser(spec["path"]))
+    if not os.path.islink(path):
+        raise Failure("spec", "%s is not a generations venv (not a symlink)" % path)
+    lock = Lock(path + ".lock", float(spec.get("lockTimeoutSec") or 600), purpose="rollback").acquire()
+    try:
+        gd = gens_dir(path)
+        cur = current_generation(path)
+        target = spec.get("generation")
+        if not target:
+            good = [n for n in os.listdir(gd) if n != cur and os.path.exists(os.path.join(gd, n, MARKER))]
+            good.sort(key=lambda n: activation_time(os.path.join(gd, n)), reverse=True)
+            if not good:
+                raise Failure("rollback", "%s: no previous generation to roll back to" % path)
+            target = good[0]
+        elif not os.path.exists(os.path.join(gd, target, MARKER)):
+            raise Failure("rollback", "%s: generation %s does not exist or is incomplete" % (path, target))
+        switch_to(path, target)
+        m = read_json(os.path.join(gd, target, MARKER)) or {}
+        return {"changed": target != cur, "path": path, "venvDir": os.path.join(gd, target), "generation": target,
+                "previous": cur, "installed": dict(x.split("==", 1) for x in m.get("installed", []))}
+    finally:
+        lock.release()
+
+
+# ---------------------------------------------------------------- gc of a cache directory
+
+def do_gc(spec):
+    root = os.path.abspath(os.path.expanduser(spec["root"]))
+    keep_days = float(spec.get("keepDays", 30))
+    now = float(spec.get("now") or time.time())
+    cutoff = now - keep_days * 86400
+    removed, busy, kept = [], [], []
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        names = []
+    for n in names:
+        d = os.path.join(root, n)
+        if n.startswith(".") or not os.path.isdir(d) or os.path.islink(d):
+            continue
+        stamp = d + ".used"
+        try:
+            last = os.stat(stamp).st_mtime
+        except OSError:
+            try:
+                last = os.stat(os.path.join(d, MARKER)).st_mtime
+            except OSError:
+                try:
+                    last = os.stat(d).st_mtime
+                except OSError:
+                    continue
+        if last >= cutoff:
+            kept.append(n)
+            continue
+        build = Lock(d + ".lock", 0, purpose="gc")
+        if not build.try_acquire():
+            busy.append(n)
+            continue
+        use = Lock(stamp, 0, purpose="gc")
+        if not use.try_acquire():  # a `venv run` holds it shared while its command runs
+            build.release()
+            busy.append(n)
+            continue
+        try:
+            rm_rf(d)
+            for extra in (d + ".log", d + ".log.1"):
+                if os.path.exists(extra):
+                    os.unlink(extra)
+            removed.append(n)
+        finally:
+            use.release(unlink=True)
+            build.release(unlink=True)
+    return {"changed": bool(removed), "root": root, "removed": removed, "busy": busy, "kept": kept}
+
+
+# ---------------------------------------------------------------- wheels (build host)
+
+WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<ver>[^-]+)(-[0-9][^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
+
+
+def do_wheels(spec):
+    """Ensure the builder venv (spec.builder, an ensure spec), then `pip wheel` the requirements'
+    closure into a fresh temp dir and move the wheels into spec.wheelDir. Returns the pins."""
+    builder = do_ensure(spec["builder"])
+    wheel_dir = os.path.abspath(os.path.expanduser(spec["wheelDir"]))
+    if not os.path.isdir(wheel_dir):
+        os.makedirs(wheel_dir)
+    lock = Lock(wheel_dir.rstrip("/") + ".lock", float(spec.get("lockTimeoutSec") or 600), purpose="wheels").acquire()
+    tmp = os.path.join(wheel_dir, ".ww-build-%d" % os.getpid())
+    log = Log(spec.get("log") or wheel_dir.rstrip("/") + ".log")
+    log_header(log, "wheels", wheel_dir, spec.get("hash") or "-" * 12)
+    try:
+        rm_rf(tmp)
+        os.makedirs(tmp)
+        write_input_files(tmp, spec, "wheel build")
+        argv = [venv_python(builder["venvDir"]), "-m", "pip", "wheel", "--wheel-dir", tmp]
+        argv += pip_common(spec) + constraint_args(tmp) + list(spec.get("pipArgs") or [])
+        argv += ["-r", os.path.join(tmp, "requirements.txt")]
+        say("building wheels into %s" % wheel_dir)
+        rc = run_logged(argv, log, spec.get("env") or {})
+        if rc != 0:
+            raise pip_failure("pip wheel", log, "wheels %s" % wheel_dir, spec)
+        built, pins = [], []
+        for n in sorted(os.listdir(tmp)):
+            if not n.endswith(".whl"):
+                continue
+            os.replace(os.path.join(tmp, n), os.path.join(wheel_dir, n))
+            built.append(n)
+            m = WHEEL_NAME.match(n)
+            if m:
+                pins.append("%s==%s" % (m.group("name").replace("_", "-"), m.group("ver")))
+        pins = sorted(set(pins), key=lambda s: s.lower())
+        if spec.get("pinsFile"):
+            write_atomic(spec["pinsFile"], lines_file("wheelwright: pins of the built wheels", pins))
+        log.write("=== done: %s\n" % " ".join(built))
+        return {"changed": True, "wheelDir": wheel_dir, "wheels": built, "pins": pins, "log": log.path,
+                "builder": builder["venvDir"]}
+    except Failure as f:
+        if f.log is None:
+            f.log, f.log_start = log.path, log.start
+        raise
+    finally:
+        rm_rf(tmp)
+        log.close()
+        lock.release()
+
+
+# ---------------------------------------------------------------- main
+
+def load_spec():
+    if SPEC_B64:
+        return json.loads(base64.b64decode(SPEC_B64).decode("utf-8"))
+    if len(sys.argv) > 1:
+        with open(sys.argv[1]) as f:
+            return json.load(f)
+    raise Failure("spec", "no spec given")
+
+
+def emit(obj):
+    sys.stdout.write(RESULT_PREFIX + json.dumps(obj, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    try:
+        spec = load_spec()
+        action = spec.get("action") or "ensure"
+        ISOLATED[0] = bool(spec.get("isolated") or (spec.get("builder") or {}).get("isolated"))
+        if action == "ensure":
+            res = do_ensure(spec)
+        elif action == "rollback":
+            res = do_rollback(spec)
+        elif action == "gc":
+            res = do_gc(spec)
+        elif action == "wheels":
+            res = do_wheels(spec)
+        else:
+            raise Failure("spec", "unknown action %r" % action)
+        res["ok"] = True
+        emit(res)
+        return 0
+    except Failure as f:
+        out = {"ok": False, "kind": f.kind, "error": f.message}
+        if f.log:
+            out["log"] = f.log
+            out["logTail"] = log_tail(f.log, f.log_start)
+        if f.requirement:
+            out["requirement"] = f.requirement
+        out.update(f.extra)
+        emit(out)
+        return 1
+    except Exception as e:  # never leave the caller without a result line
+        import traceback
+        emit({"ok": False, "kind": "internal", "error": "%s: %s" % (type(e).__name__, e), "traceback": traceback.format_exc()})
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
