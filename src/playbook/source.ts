@@ -13,6 +13,8 @@ export class SourceFile {
     readonly display: string,
     readonly doc: Document.Parsed,
     private readonly lines: LineCounter,
+    /** The file's text. */
+    readonly text: string,
   ) {}
 
   get dir(): string {
@@ -110,7 +112,7 @@ export function parseSource(abs: string, text: string): SourceFile {
     customTags: ansibleTags,
     uniqueKeys: true,
   });
-  const src = new SourceFile(abs, displayPath(abs), doc, lines);
+  const src = new SourceFile(abs, displayPath(abs), doc, lines, text);
   const first = doc.errors[0];
   if (first) {
     const message = first.message.replace(/\s+/g, ' ').trim();

@@ -1,0 +1,1241 @@
+import { readdir, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { isMap, isScalar, isSeq } from 'yaml';
+import type { Node as YNode, Scalar, YAMLMap } from 'yaml';
+import { formatPos, UserError, type SourcePos } from '../errors.js';
+import { checkArgs } from '../modules/argspec.js';
+import type { ModuleDef } from '../modules/types.js';
+import { closest, didYouMean } from './hint.js';
+import {
+  BLOCK_KEYWORDS,
+  IMPORT_KEYWORDS,
+  IMPORT_PLAYBOOK_KEYWORDS,
+  INCLUDE_KEYWORDS,
+  PLAY_KEYWORDS,
+  ROLE_ENTRY_KEYWORDS,
+  shortKeyword,
+  TASK_KEYWORDS,
+  UNSUPPORTED,
+  unsupportedWith,
+} from './keywords.js';
+import { parseFreeForm, parseKv } from './kv.js';
+import { serialEntryProblem } from './serial.js';
+import { displayPath, entries, readSource, type Entry, type SourceFile } from './source.js';
+import type { LoopControl, Play, Playbook, RoleInfo, Task } from './types.js';
+
+export type ModuleLookup = (name: string) => ModuleDef<any> | undefined;
+
+export interface LoaderOptions {
+  /** Directories searched for roles after `roles/` next to the playbook. */
+  roleSearchPaths?: string[];
+  /** Finds a module by (short or FQCN) name. */
+  lookupModule: ModuleLookup;
+  /** All module names, for "did you mean" hints on unknown modules. */
+  moduleNames?: () => string[];
+}
+
+/** Several problems found while loading; `message` has one `file:line:col: problem` line each. */
+export class PlaybookError extends UserError {
+  constructor(readonly problems: { message: string; pos?: SourcePos }[]) {
+    super(problems[0]!.message, problems[0]!.pos);
+    this.name = 'UserError';
+    const lines = problems.slice(0, MAX_ERRORS).map((p) => (p.pos ? `${formatPos(p.pos)}: ${p.message}` : p.message));
+    if (problems.length > MAX_ERRORS) lines.push(`... and ${problems.length - MAX_ERRORS} more problems`);
+    this.message = lines.join('\n');
+  }
+}
+
+const MAX_ERRORS = 20;
+const TEMPLATE = /\{\{|\{%/;
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What enclosing plays, roles, blocks and imports hand down to their tasks. */
+export interface Inherit {
+  tags: string[];
+  when: string[];
+  vars: Record<string, unknown>;
+  environment: Record<string, unknown>;
+  become?: boolean;
+  becomeUser?: string;
+  becomeMethod?: 'sudo' | 'su';
+  ignoreErrors?: boolean;
+  ignoreUnreachable?: boolean;
+  checkMode?: boolean;
+  diff?: boolean;
+  noLog?: boolean;
+  delegateTo?: string;
+  runOnce?: boolean;
+  role?: RoleInfo;
+}
+
+export function emptyInherit(): Inherit {
+  return { tags: [], when: [], vars: {}, environment: {} };
+}
+
+/** What a task hands down to the tasks inside it (block, import, include). */
+export function inheritFrom(t: Task, withWhen: boolean): Inherit {
+  return {
+    tags: [...t.tags],
+    when: withWhen ? [...t.when] : [],
+    vars: { ...t.vars },
+    environment: { ...t.environment },
+    become: t.become,
+    becomeUser: t.becomeUser,
+    becomeMethod: t.becomeMethod,
+    ignoreErrors: t.ignoreErrors || undefined,
+    ignoreUnreachable: t.ignoreUnreachable || undefined,
+    checkMode: t.checkMode,
+    diff: t.diff,
+    noLog: t.noLog || undefined,
+    delegateTo: t.delegateTo,
+    runOnce: t.runOnce || undefined,
+    role: t.role,
+  };
+}
+
+/** Where the tasks being read come from. */
+export interface TaskCtx {
+  src: SourceFile;
+  playbookDir: string;
+  inherit: Inherit;
+  handler: boolean;
+  /** Files being loaded (import/include cycles). */
+  stack: string[];
+}
+
+/** Keyword values of a task, block or include as written (before inheritance). */
+interface Keywords {
+  name?: string;
+  when?: string[];
+  loop?: unknown;
+  loopControl?: LoopControl;
+  register?: string;
+  notify?: string[];
+  delegateTo?: string;
+  runOnce?: boolean;
+  tags?: string[];
+  retries?: number;
+  delay?: number;
+  until?: string;
+  ignoreErrors?: boolean;
+  ignoreUnreachable?: boolean;
+  changedWhen?: string[];
+  failedWhen?: string[];
+  environment?: Record<string, unknown>;
+  become?: boolean;
+  becomeUser?: string;
+  becomeMethod?: 'sudo' | 'su';
+  vars?: Record<string, unknown>;
+  checkMode?: boolean;
+  diff?: boolean;
+  noLog?: boolean;
+  listen?: string[];
+  args?: { value: Record<string, unknown>; keyPos: Record<string, SourcePos> };
+}
+
+/** Include tasks the loader made: what the runner's later loadTaskFile needs to know. */
+export const includeInfo = new WeakMap<Task, { playbookDir: string; handler: boolean; stack: string[] }>();
+
+interface PlayState {
+  playbookDir: string;
+  roles: RoleInfo[];
+  roleTasks: Task[];
+  roleHandlers: Task[];
+  seenRoles: Set<string>;
+  handlersLoaded: Set<string>;
+  /** Inherited by every task of the play (tags, ignore_errors, ...). */
+  taskInherit: Inherit;
+  /** Inherited by handlers (play-level flags, no tags). */
+  handlerInherit: Inherit;
+}
+
+interface RoleFiles {
+  path: string;
+  defaults: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  deps: { src: SourceFile; node: YNode }[];
+  allowDuplicates: boolean;
+}
+
+export class Loader {
+  readonly problems: { message: string; pos?: SourcePos }[] = [];
+  private readonly roleCache = new Map<string, Promise<RoleFiles | undefined>>();
+
+  constructor(readonly opts: LoaderOptions) {}
+
+  fail(message: string, pos?: SourcePos): undefined {
+    this.problems.push({ message, pos });
+    return undefined;
+  }
+
+  /** Record a UserError thrown by a helper (YAML syntax, missing file). */
+  record(e: unknown): undefined {
+    if (e instanceof PlaybookError) {
+      this.problems.push(...e.problems);
+      return undefined;
+    }
+    if (e instanceof UserError) {
+      const prefix = e.pos ? `${formatPos(e.pos)}: ` : '';
+      this.problems.push({ message: e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message, pos: e.pos });
+      return undefined;
+    }
+    throw e;
+  }
+
+  throwIfFailed(): void {
+    if (this.problems.length) throw new PlaybookError(this.problems);
+  }
+
+  async read(abs: string, from: SourcePos | undefined, what: string): Promise<SourceFile | undefined> {
+    try {
+      return await readSource(abs, from, what);
+    } catch (e) {
+      return this.record(e);
+    }
+  }
+
+  // ---------------------------------------------------------------- playbooks
+
+  async loadPlaybook(abs: string): Promise<Playbook> {
+    const plays = await this.loadPlaybookFile(abs, undefined, [], { tags: [], vars: {}, when: [] });
+    this.throwIfFailed();
+    return { file: abs, baseDir: path.dirname(abs), plays };
+  }
+
+  private async loadPlaybookFile(
+    abs: string,
+    from: SourcePos | undefined,
+    stack: string[],
+    outer: { tags: string[]; vars: Record<string, unknown>; when: string[] },
+  ): Promise<Play[]> {
+    if (stack.includes(abs)) return this.fail(`import_playbook cycle: ${[...stack, abs].map(displayPath).join(' -> ')}`, from) ?? [];
+    const src = await this.read(abs, from, 'playbook');
+    if (!src) return [];
+    const root = src.resolve(src.doc.contents);
+    if (root === null || (isScalar(root) && (root as Scalar).value === null)) return [];
+    if (!isSeq(root)) return this.fail(`a playbook must be a list of plays, got ${describeNode(src, root)}`, src.pos(root)) ?? [];
+    const plays: Play[] = [];
+    for (const item of root.items) {
+      const node = src.resolve(item);
+      if (!isMap(node)) {
+        this.fail(`a play must be a mapping, got ${describeNode(src, node)}`, src.pos(node ?? (item as YNode)));
+        continue;
+      }
+      const es = entries(src, node);
+      const imp = es.find((e) => shortKeyword(e.key) === 'import_playbook');
+      if (imp) plays.push(...(await this.loadImportPlaybook(src, node, es, imp, stack, outer)));
+      else {
+        const play = await this.loadPlay(src, node, es, outer);
+        if (play) plays.push(play);
+      }
+    }
+    return plays;
+  }
+
+  private async loadImportPlaybook(
+    src: SourceFile,
+    node: YAMLMap,
+    es: Entry[],
+    imp: Entry,
+    stack: string[],
+    outer: { tags: string[]; vars: Record<string, unknown>; when: string[] },
+  ): Promise<Play[]> {
+    const what = 'import_playbook';
+    const kw: Keywords = {};
+    let ok = true;
+    for (const e of es) {
+      const k = shortKeyword(e.key);
+      if (e === imp) continue;
+      if (!(IMPORT_PLAYBOOK_KEYWORDS as readonly string[]).includes(k)) {
+        ok = false;
+        this.unknownKeyword(src, e, what, IMPORT_PLAYBOOK_KEYWORDS);
+        continue;
+      }
+      if (!this.readKeyword(src, e, what, kw)) ok = false;
+    }
+    const file = this.str(src, imp, what);
+    if (file === undefined || !ok) return [];
+    if (TEMPLATE.test(file)) return this.fail(`import_playbook path can't be templated: '${file}'`, src.pos(imp.value)) ?? [];
+    const abs = path.resolve(src.dir, file);
+    return this.loadPlaybookFile(abs, src.pos(imp.value), [...stack, src.abs], {
+      tags: uniq([...outer.tags, ...(kw.tags ?? [])]),
+      vars: { ...outer.vars, ...(kw.vars ?? {}) },
+      when: [...outer.when, ...(kw.when ?? [])],
+    });
+  }
+
+  private async loadPlay(
+    src: SourceFile,
+    node: YAMLMap,
+    es: Entry[],
+    outer: { tags: string[]; vars: Record<string, unknown>; when: string[] },
+  ): Promise<Play | undefined> {
+    const byKey = new Map(es.map((e) => [e.key, e]));
+    const nameEntry = byKey.get('name');
+    const hostsEntry = byKey.get('hosts');
+    const rawName = nameEntry ? src.js(nameEntry.value) : undefined;
+    const rawHosts = hostsEntry ? src.js(hostsEntry.value) : undefined;
+    const label =
+      typeof rawName === 'string' || typeof rawName === 'number'
+        ? String(rawName)
+        : typeof rawHosts === 'string'
+          ? rawHosts
+          : Array.isArray(rawHosts)
+            ? rawHosts.join(':')
+            : '';
+    const what = `play '${label}'`;
+    const before = this.problems.length;
+    const play: Play = {
+      name: label,
+      pos: src.pos(node),
+      hosts: '',
+      vars: { ...outer.vars },
+      varsFiles: [],
+      roles: [],
+      preTasks: [],
+      roleTasks: [],
+      tasks: [],
+      postTasks: [],
+      handlers: [],
+      serial: [],
+      anyErrorsFatal: false,
+      gatherFacts: true,
+      become: false,
+      environment: {},
+      tags: [...outer.tags],
+      baseDir: src.dir,
+    };
+    const kw: Keywords = {};
+    for (const e of es) {
+      const k = e.key;
+      if (!(PLAY_KEYWORDS as readonly string[]).includes(k)) {
+        this.unknownKeyword(src, e, what, PLAY_KEYWORDS);
+        continue;
+      }
+      switch (k) {
+        case 'name':
+          play.name = this.str(src, e, what) ?? label;
+          break;
+        case 'hosts': {
+          const v = src.js(e.value);
+          if (typeof v === 'string' && v.trim() !== '') play.hosts = v.trim();
+          else if (Array.isArray(v) && v.length > 0 && v.every((h) => typeof h === 'string' || typeof h === 'number')) play.hosts = v.join(':');
+          else this.typeError(src, e, what, 'a host pattern string or a list of them');
+          break;
+        }
+        case 'vars': {
+          const v = this.mapping(src, e, what);
+          if (v) Object.assign(play.vars, v);
+          break;
+        }
+        case 'vars_files':
+          play.varsFiles = await this.varsFiles(src, e, what);
+          break;
+        case 'serial':
+          play.serial = this.serial(src, e, what) ?? [];
+          break;
+        case 'max_fail_percentage': {
+          const v = src.js(e.value);
+          const n = typeof v === 'string' ? Number(v.replace(/%$/, '')) : v;
+          if (typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 100) play.maxFailPercentage = n;
+          else this.typeError(src, e, what, 'a number from 0 to 100');
+          break;
+        }
+        case 'any_errors_fatal':
+          play.anyErrorsFatal = this.bool(src, e, what) ?? false;
+          break;
+        case 'gather_facts':
+          play.gatherFacts = this.bool(src, e, what) ?? true;
+          break;
+        case 'become':
+          play.become = this.bool(src, e, what) ?? false;
+          break;
+        case 'become_user':
+          play.becomeUser = this.str(src, e, what);
+          break;
+        case 'become_method':
+          play.becomeMethod = this.becomeMethod(src, e, what);
+          break;
+        case 'environment':
+          play.environment = this.mapping(src, e, what) ?? {};
+          break;
+        case 'connection': {
+          const v = src.js(e.value);
+          if (v === 'local' || v === 'ssh') play.connection = v;
+          else this.typeError(src, e, what, "'local' or 'ssh'");
+          break;
+        }
+        case 'tags':
+          play.tags = uniq([...outer.tags, ...(this.tags(src, e, what) ?? [])]);
+          break;
+        case 'strategy':
+          break; // accepted for compatibility: wheelwright always runs the linear strategy
+        case 'ignore_errors':
+        case 'ignore_unreachable':
+        case 'check_mode':
+        case 'diff':
+        case 'no_log':
+          this.readKeyword(src, e, what, kw);
+          break;
+        // roles and task lists are read below, in Ansible's order
+      }
+    }
+    if (!hostsEntry) this.fail(`${what} has no 'hosts'`, src.pos(node));
+
+    const flags: Inherit = {
+      tags: [],
+      when: [],
+      vars: {},
+      environment: {},
+      ignoreErrors: kw.ignoreErrors,
+      ignoreUnreachable: kw.ignoreUnreachable,
+      checkMode: kw.checkMode,
+      diff: kw.diff,
+      noLog: kw.noLog,
+    };
+    const taskInherit: Inherit = { ...flags, tags: [...play.tags], when: [...outer.when] };
+    const ctx = (): TaskCtx => ({ src, playbookDir: src.dir, inherit: taskInherit, handler: false, stack: [src.abs] });
+    const list = async (key: string, c: TaskCtx) => {
+      const e = byKey.get(key);
+      return e ? this.loadTaskList(c, e, what) : [];
+    };
+    play.preTasks = await list('pre_tasks', ctx());
+    const state: PlayState = {
+      playbookDir: src.dir,
+      roles: [],
+      roleTasks: [],
+      roleHandlers: [],
+      seenRoles: new Set(),
+      handlersLoaded: new Set(),
+      taskInherit,
+      handlerInherit: flags,
+    };
+    const rolesEntry = byKey.get('roles');
+    if (rolesEntry) await this.loadRoles(state, src, rolesEntry, what);
+    play.roles = state.roles;
+    play.roleTasks = state.roleTasks;
+    play.tasks = await list('tasks', ctx());
+    play.postTasks = await list('post_tasks', ctx());
+    const playHandlers = await list('handlers', { src, playbookDir: src.dir, inherit: flags, handler: true, stack: [src.abs] });
+    play.handlers = [...state.roleHandlers, ...playHandlers];
+    return this.problems.length > before ? undefined : play;
+  }
+
+  private async varsFiles(src: SourceFile, e: Entry, what: string): Promise<Record<string, unknown>[]> {
+    const v = src.resolve(e.value);
+    const items: YNode[] = isSeq(v) ? (v.items as YNode[]) : v && isScalar(v) ? [v] : [];
+    if (!isSeq(v) && !(v && isScalar(v) && typeof (v as Scalar).value === 'string')) {
+      this.typeError(src, e, what, 'a list of file names');
+      return [];
+    }
+    const out: Record<string, unknown>[] = [];
+    for (const item of items) {
+      const node = src.resolve(item);
+      // a list inside the list: the first file that exists
+      const choices = isSeq(node) ? (node.items as YNode[]).map((n) => src.resolve(n)) : [node];
+      const names: string[] = [];
+      for (const c of choices) {
+        const s = c && isScalar(c) ? (c as Scalar).value : undefined;
+        if (typeof s !== 'string' || s === '') {
+          this.fail(`keyword 'vars_files' in ${what} must be a list of file names, got ${describeNode(src, c)}`, src.pos(c ?? item));
+          continue;
+        }
+        if (TEMPLATE.test(s)) {
+          this.fail(`vars file names can't be templated: '${s}'`, src.pos(c));
+          continue;
+        }
+        names.push(s);
+      }
+      if (names.length !== choices.length) continue;
+      let chosen = names[0]!;
+      if (names.length > 1) {
+        for (const n of names) {
+          if (await isFile(path.resolve(src.dir, n))) {
+            chosen = n;
+            break;
+          }
+        }
+      }
+      const file = await this.read(path.resolve(src.dir, chosen), src.pos(node), 'vars file');
+      if (!file) continue;
+      const data = file.js(file.doc.contents);
+      if (data === null || data === undefined) out.push({});
+      else if (typeof data === 'object' && !Array.isArray(data)) out.push(data as Record<string, unknown>);
+      else this.fail(`a vars file must hold a mapping, got ${describe(data)}`, file.pos(file.doc.contents as YNode));
+    }
+    return out;
+  }
+
+  private serial(src: SourceFile, e: Entry, what: string): Array<number | string> | undefined {
+    const expected = "a number, a percentage such as '30%', or a list of them";
+    const v = src.resolve(e.value);
+    if (v && isSeq(v)) {
+      const out: Array<number | string> = [];
+      for (const item of v.items) {
+        const val = src.js(item);
+        const problem = serialEntryProblem(val);
+        if (problem) return this.fail(`keyword 'serial' in ${what} must be ${expected}, ${problem}`, src.pos(src.resolve(item)));
+        out.push(normalizeSerial(val as number | string));
+      }
+      return out;
+    }
+    const val = src.js(v);
+    const problem = serialEntryProblem(val);
+    if (problem) return this.fail(`keyword 'serial' in ${what} must be ${expected}, ${problem}`, src.pos(v ?? e.keyNode));
+    return [normalizeSerial(val as number | string)];
+  }
+
+  // ---------------------------------------------------------------- roles
+
+  private async loadRoles(state: PlayState, src: SourceFile, e: Entry, what: string): Promise<void> {
+    const v = src.resolve(e.value);
+    if (v === null || (isScalar(v) && (v as Scalar).value === null)) return;
+    if (!isSeq(v)) {
+      this.typeError(src, e, what, 'a list of roles');
+      return;
+    }
+    for (const item of v.items) await this.loadRoleEntry(state, src, item as YNode, state.taskInherit, [], []);
+  }
+
+  private async loadRoleEntry(state: PlayState, src: SourceFile, item: YNode, parent: Inherit, extraDirs: string[], stack: string[]): Promise<void> {
+    const node = src.resolve(item);
+    let name: string | undefined;
+    let nameNode: YNode | null = node;
+    const kw: Keywords = {};
+    const params: Record<string, unknown> = {};
+    if (node && isScalar(node) && typeof (node as Scalar).value === 'string') name = (node as Scalar).value as string;
+    else if (node && isMap(node)) {
+      const es = entries(src, node);
+      const roleKey = es.find((x) => x.key === 'role') ?? es.find((x) => x.key === 'name');
+      if (!roleKey) {
+        this.fail(`a role entry needs 'role' (the role's name)`, src.pos(node));
+        return;
+      }
+      name = this.str(src, roleKey, 'role entry');
+      nameNode = roleKey.value;
+      const what = `role '${name ?? ''}'`;
+      for (const x of es) {
+        if (x === roleKey) continue;
+        if (x.key === 'vars') {
+          const vars = this.mapping(src, x, what);
+          if (vars) Object.assign(params, vars);
+        } else if ((ROLE_ENTRY_KEYWORDS as readonly string[]).includes(x.key) && x.key !== 'role' && x.key !== 'name') {
+          this.readKeyword(src, x, what, kw);
+        } else params[x.key] = src.js(x.value);
+      }
+    } else {
+      this.fail(`a role entry must be a role name or a mapping with 'role', got ${describeNode(src, node)}`, src.pos(node ?? item));
+      return;
+    }
+    if (name === undefined) return;
+    const at = src.pos(nameNode);
+    if (TEMPLATE.test(name)) {
+      this.fail(`role names can't be templated: '${name}'`, at);
+      return;
+    }
+    const dir = await this.findRole(name, state.playbookDir, extraDirs, at);
+    if (!dir) return;
+    if (stack.includes(dir)) {
+      this.fail(`role dependency cycle: ${[...stack, dir].map((d) => path.basename(d)).join(' -> ')}`, at);
+      return;
+    }
+    const files = await this.roleFiles(dir);
+    if (!files) return;
+    const key = `${dir}\0${stableJson(params)}`;
+    if (state.seenRoles.has(key) && !files.allowDuplicates) return;
+    state.seenRoles.add(key);
+
+    const inherit = mergeInherit(parent, kw);
+    for (const dep of files.deps) await this.loadRoleEntry(state, dep.src, dep.node, inherit, [path.dirname(dir)], [...stack, dir]);
+
+    const role: RoleInfo = { name: path.basename(dir), path: dir, defaults: files.defaults, vars: files.vars, params };
+    state.roles.push(role);
+    const tasksMain = await findMain(path.join(dir, 'tasks'));
+    for (const f of tasksMain) {
+      const t = await this.loadTaskFileAbs(f, { playbookDir: state.playbookDir, inherit: { ...inherit, role }, handler: false, stack: [] }, at);
+      state.roleTasks.push(...t);
+    }
+    if (!state.handlersLoaded.has(dir)) {
+      state.handlersLoaded.add(dir);
+      for (const f of await findMain(path.join(dir, 'handlers'))) {
+        const t = await this.loadTaskFileAbs(f, { playbookDir: state.playbookDir, inherit: { ...state.handlerInherit, role }, handler: true, stack: [] }, at);
+        state.roleHandlers.push(...t);
+      }
+    }
+  }
+
+  private async findRole(name: string, playbookDir: string, extraDirs: string[], at: SourcePos): Promise<string | undefined> {
+    const candidates: string[] = [];
+    if (name.includes('/') || name.startsWith('.')) candidates.push(path.resolve(playbookDir, name));
+    else {
+      const dirs = [path.join(playbookDir, 'roles'), ...(this.opts.roleSearchPaths ?? []).map((d) => path.resolve(d)), ...extraDirs, playbookDir];
+      for (const d of uniq(dirs)) candidates.push(path.join(d, name));
+    }
+    for (const c of candidates) if (await isDir(c)) return c;
+    const searched = candidates.map((c) => displayPath(path.dirname(c)));
+    return this.fail(`role '${name}' not found (searched: ${uniq(searched).join(', ')})`, at);
+  }
+
+  private roleFiles(dir: string): Promise<RoleFiles | undefined> {
+    let p = this.roleCache.get(dir);
+    if (!p) {
+      p = this.readRoleFiles(dir);
+      this.roleCache.set(dir, p);
+    }
+    return p;
+  }
+
+  private async readRoleFiles(dir: string): Promise<RoleFiles | undefined> {
+    const before = this.problems.length;
+    const vars = async (sub: string): Promise<Record<string, unknown>> => {
+      const out: Record<string, unknown> = {};
+      for (const f of await findMain(path.join(dir, sub))) {
+        const file = await this.read(f, undefined, 'file');
+        if (!file) continue;
+        const data = file.js(file.doc.contents);
+        if (data === null || data === undefined) continue;
+        if (typeof data === 'object' && !Array.isArray(data)) Object.assign(out, data);
+        else this.fail(`role ${sub} must be a mapping, got ${describe(data)}`, file.pos(file.doc.contents as YNode));
+      }
+      return out;
+    };
+    const defaults = await vars('defaults');
+    const roleVars = await vars('vars');
+    const deps: { src: SourceFile; node: YNode }[] = [];
+    let allowDuplicates = false;
+    for (const f of await findMain(path.join(dir, 'meta'))) {
+      const file = await this.read(f, undefined, 'file');
+      if (!file) continue;
+      const root = file.resolve(file.doc.contents);
+      if (root === null || (isScalar(root) && (root as Scalar).value === null)) continue;
+      if (!isMap(root)) {
+        this.fail(`role meta must be a mapping, got ${describeNode(file, root)}`, file.pos(root));
+        continue;
+      }
+      for (const e of entries(file, root)) {
+        if (e.key === 'dependencies') {
+          const v = file.resolve(e.value);
+          if (v === null || (isScalar(v) && (v as Scalar).value === null)) continue;
+          if (!isSeq(v)) this.typeError(file, e, 'role meta', 'a list of roles');
+          else for (const item of v.items) deps.push({ src: file, node: item as YNode });
+        } else if (e.key === 'allow_duplicates') allowDuplicates = this.bool(file, e, 'role meta') ?? false;
+        // galaxy_info and the rest are documentation
+      }
+    }
+    if (this.problems.length > before) return undefined;
+    return { path: dir, defaults, vars: roleVars, deps, allowDuplicates };
+  }
+
+  // ---------------------------------------------------------------- task files
+
+  /** Load a tasks file (import/include/role), resolving nothing: `abs` is the file. */
+  async loadTaskFileAbs(abs: string, c: Omit<TaskCtx, 'src'>, from: SourcePos | undefined): Promise<Task[]> {
+    if (c.stack.includes(abs)) return this.fail(`tasks file includes itself: ${[...c.stack, abs].map(displayPath).join(' -> ')}`, from) ?? [];
+    const src = await this.read(abs, from, 'tasks file');
+    if (!src) return [];
+    const root = src.resolve(src.doc.contents);
+    if (root === null || (isScalar(root) && (root as Scalar).value === null)) return [];
+    if (!isSeq(root)) return this.fail(`a tasks file must be a list of tasks, got ${describeNode(src, root)}`, src.pos(root)) ?? [];
+    const ctx: TaskCtx = { ...c, src, stack: [...c.stack, abs] };
+    const out: Task[] = [];
+    for (const item of root.items) out.push(...(await this.loadTaskEntry(ctx, item as YNode)));
+    return out;
+  }
+
+  /** Resolve an import/include path: the current file's directory, the role's tasks dir, the playbook dir. */
+  async resolveTaskFile(file: string, baseDir: string, role: RoleInfo | undefined, playbookDir: string): Promise<{ abs?: string; tried: string[] }> {
+    if (path.isAbsolute(file)) return { abs: file, tried: [file] };
+    const dirs = uniq([baseDir, ...(role ? [path.join(role.path, 'tasks')] : []), playbookDir]);
+    const tried = dirs.map((d) => path.resolve(d, file));
+    for (const t of tried) if (await isFile(t)) return { abs: t, tried };
+    return { tried };
+  }
+
+  private async loadTaskList(ctx: TaskCtx, e: Entry, what: string): Promise<Task[]> {
+    const v = ctx.src.resolve(e.value);
+    if (v === null || (isScalar(v) && (v as Scalar).value === null)) return [];
+    if (!isSeq(v)) {
+      this.typeError(ctx.src, e, what, 'a list of tasks');
+      return [];
+    }
+    const out: Task[] = [];
+    for (const item of v.items) out.push(...(await this.loadTaskEntry(ctx, item as YNode)));
+    return out;
+  }
+
+  async loadTaskEntry(ctx: TaskCtx, item: YNode): Promise<Task[]> {
+    const { src } = ctx;
+    const node = src.resolve(item);
+    if (!isMap(node)) return this.fail(`a task must be a mapping, got ${describeNode(src, node)}`, src.pos(node ?? item)) ?? [];
+    const es = entries(src, node);
+    const keys = es.map((e) => shortKeyword(e.key));
+    if (keys.some((k) => k === 'block' || k === 'rescue' || k === 'always')) return this.loadBlock(ctx, node, es);
+    if (keys.includes('import_tasks')) return this.loadImport(ctx, node, es);
+    if (keys.includes('include_tasks')) return this.loadInclude(ctx, node, es);
+    const task = this.loadModuleTask(ctx, node, es);
+    return task ? [task] : [];
+  }
+
+  /** Read the keywords of `es` listed in `allowed`; report the others unless `rest` collects them. */
+  private keywords(src: SourceFile, es: Entry[], allowed: readonly string[], what: string, skip: (e: Entry) => boolean, rest?: Entry[]): Keywords | undefined {
+    const kw: Keywords = {};
+    let ok = true;
+    for (const e of es) {
+      if (skip(e)) continue;
+      if (allowed.includes(e.key)) {
+        if (!this.readKeyword(src, e, what, kw)) ok = false;
+      } else if (rest) rest.push(e);
+      else {
+        ok = false;
+        this.unknownKeyword(src, e, what, allowed);
+      }
+    }
+    return ok ? kw : undefined;
+  }
+
+  private labelOf(src: SourceFile, es: Entry[], fallback: string): string {
+    const n = es.find((e) => e.key === 'name');
+    const v = n ? src.js(n.value) : undefined;
+    return typeof v === 'string' || typeof v === 'number' ? String(v) : fallback;
+  }
+
+  private async loadBlock(ctx: TaskCtx, node: YAMLMap, es: Entry[]): Promise<Task[]> {
+    const { src } = ctx;
+    const label = this.labelOf(src, es, '');
+    const what = label ? `block '${label}'` : 'block';
+    const extra: Entry[] = [];
+    const kw = this.keywords(src, es, BLOCK_KEYWORDS, what, () => false, extra);
+    for (const e of extra) {
+      if ((TASK_KEYWORDS as readonly string[]).includes(e.key)) this.fail(`keyword '${e.key}' is not allowed on a block (${what})`, src.pos(e.keyNode));
+      else if (this.opts.lookupModule(e.key)) this.fail(`a block can't call a module ('${e.key}'); put the task inside 'block' (${what})`, src.pos(e.keyNode));
+      else this.unknownKeyword(src, e, what, BLOCK_KEYWORDS);
+    }
+    const get = (k: string) => es.find((e) => e.key === k);
+    const blockEntry = get('block');
+    if (!blockEntry) {
+      const other = get('rescue') ?? get('always')!;
+      return this.fail(`'${other.key}' needs a 'block' next to it (${what})`, src.pos(other.keyNode)) ?? [];
+    }
+    if (!kw || extra.length) return [];
+    const task = makeTask('block', src.pos(node), kw, ctx.inherit, ctx.handler);
+    const child: TaskCtx = { ...ctx, inherit: inheritFrom(task, true) };
+    task.block = await this.loadTaskList(child, blockEntry, what);
+    const rescue = get('rescue');
+    if (rescue) task.rescue = await this.loadTaskList(child, rescue, what);
+    const always = get('always');
+    if (always) task.always = await this.loadTaskList(child, always, what);
+    return [task];
+  }
+
+  /** `import_tasks: file` or `import_tasks: {file: x}` → the path string and its node. */
+  private taskFileArg(src: SourceFile, e: Entry, what: string): { file: string; node: YNode | null } | undefined {
+    const v = src.resolve(e.value);
+    if (v && isMap(v)) {
+      let file: { file: string; node: YNode | null } | undefined;
+      for (const x of entries(src, v)) {
+        if (x.key === 'file') {
+          const s = this.str(src, x, what);
+          if (s !== undefined) file = { file: s, node: x.value };
+        } else if (x.key === 'apply') this.fail(`'apply' is not supported in ${e.key}; put the keywords on the ${e.key} task itself`, src.pos(x.keyNode));
+        else this.fail(`unknown argument '${x.key}' of ${e.key}; expected 'file'`, src.pos(x.keyNode));
+      }
+      if (!file) return this.fail(`${e.key} needs a file name`, src.pos(v));
+      return file;
+    }
+    const s = src.js(v);
+    if (typeof s !== 'string' || s.trim() === '') return this.fail(`${e.key} needs a file name, got ${describe(s)}`, src.pos(v ?? e.keyNode));
+    return { file: s.trim(), node: v };
+  }
+
+  private async loadImport(ctx: TaskCtx, node: YAMLMap, es: Entry[]): Promise<Task[]> {
+    const { src } = ctx;
+    const imp = es.find((e) => shortKeyword(e.key) === 'import_tasks')!;
+    const what = `import_tasks '${this.labelOf(src, es, String(src.js(imp.value) ?? ''))}'`;
+    const extra: Entry[] = [];
+    const kw = this.keywords(src, es, IMPORT_KEYWORDS, what, (e) => e === imp, extra);
+    for (const e of extra) {
+      if (e.key === 'loop' || e.key === 'with_items') this.fail(`import_tasks can't loop; use include_tasks (${what})`, src.pos(e.keyNode));
+      else if ((TASK_KEYWORDS as readonly string[]).includes(e.key)) this.fail(`keyword '${e.key}' is not allowed on import_tasks (${what})`, src.pos(e.keyNode));
+      else this.unknownKeyword(src, e, what, IMPORT_KEYWORDS);
+    }
+    const arg = this.taskFileArg(src, imp, 'import_tasks');
+    if (!kw || extra.length || !arg) return [];
+    if (TEMPLATE.test(arg.file)) return this.fail(`import_tasks path can't be templated ('${arg.file}'); use include_tasks`, src.pos(arg.node)) ?? [];
+    const found = await this.resolveTaskFile(arg.file, src.dir, ctx.inherit.role, ctx.playbookDir);
+    if (!found.abs) return this.fail(`tasks file not found: ${arg.file} (looked in ${found.tried.map((t) => displayPath(path.dirname(t))).join(', ')})`, src.pos(arg.node)) ?? [];
+    const holder = makeTask('block', src.pos(node), kw, ctx.inherit, ctx.handler);
+    return this.loadTaskFileAbs(found.abs, { ...ctx, inherit: inheritFrom(holder, true) }, src.pos(arg.node));
+  }
+
+  private async loadInclude(ctx: TaskCtx, node: YAMLMap, es: Entry[]): Promise<Task[]> {
+    const { src } = ctx;
+    const inc = es.find((e) => shortKeyword(e.key) === 'include_tasks')!;
+    const what = `include_tasks '${this.labelOf(src, es, String(src.js(inc.value) ?? ''))}'`;
+    const extra: Entry[] = [];
+    const kw = this.keywords(src, es, INCLUDE_KEYWORDS, what, (e) => e === inc, extra);
+    for (const e of extra) {
+      if ((TASK_KEYWORDS as readonly string[]).includes(e.key)) this.fail(`keyword '${e.key}' is not allowed on include_tasks (${what})`, src.pos(e.keyNode));
+      else this.unknownKeyword(src, e, what, INCLUDE_KEYWORDS);
+    }
+    const arg = this.taskFileArg(src, inc, 'include_tasks');
+    if (!kw || extra.length || !arg) return [];
+    const task = makeTask('include', src.pos(node), kw, ctx.inherit, ctx.handler);
+    task.include = { file: arg.file, baseDir: src.dir };
+    includeInfo.set(task, { playbookDir: ctx.playbookDir, handler: ctx.handler, stack: ctx.stack });
+    if (!TEMPLATE.test(arg.file)) {
+      const found = await this.resolveTaskFile(arg.file, src.dir, ctx.inherit.role, ctx.playbookDir);
+      if (!found.abs) return this.fail(`tasks file not found: ${arg.file} (looked in ${found.tried.map((t) => displayPath(path.dirname(t))).join(', ')})`, src.pos(arg.node)) ?? [];
+      task.include.file = found.abs;
+      task.block = await this.loadTaskFileAbs(found.abs, { ...ctx, inherit: inheritFrom(task, false) }, src.pos(arg.node));
+    }
+    return [task];
+  }
+
+  private loadModuleTask(ctx: TaskCtx, node: YAMLMap, es: Entry[]): Task | undefined {
+    const { src } = ctx;
+    const lookup = this.opts.lookupModule;
+    const allowed: readonly string[] = ctx.handler ? TASK_KEYWORDS : TASK_KEYWORDS.filter((k) => k !== 'listen');
+    const candidates = es.filter((e) => !allowed.includes(e.key));
+    const modules = candidates.filter((e) => !UNSUPPORTED[e.key] && !unsupportedWith(e.key) && lookup(e.key));
+    const label = this.labelOf(src, es, modules[0]?.key ?? candidates[0]?.key ?? 'unnamed');
+    const what = `task '${label}'`;
+    const before = this.problems.length;
+    const kw = this.keywords(src, es, allowed, what, (e) => candidates.includes(e)) ?? {};
+
+    let moduleTypo = false;
+    for (const e of candidates) {
+      if (modules.includes(e)) continue;
+      const unsupported = UNSUPPORTED[e.key] ?? unsupportedWith(e.key);
+      if (unsupported) {
+        this.fail(`${unsupported} (${what})`, src.pos(e.keyNode));
+        continue;
+      }
+      if (e.key === 'listen' && !ctx.handler) {
+        this.fail(`keyword 'listen' is only allowed in handlers (${what})`, src.pos(e.keyNode));
+        continue;
+      }
+      const hint = closest(e.key, allowed);
+      if (hint || modules.length > 0 || moduleTypo) {
+        this.fail(`unknown keyword '${e.key}' in ${what}${hint ? `; did you mean '${hint}'?` : ''}`, src.pos(e.keyNode));
+      } else {
+        moduleTypo = true;
+        const names = this.opts.moduleNames?.() ?? [];
+        const short = e.key.replace(/^[a-z0-9_]+\.[a-z0-9_]+\./, '');
+        this.fail(`unknown module '${e.key}' in ${what}${didYouMean(short, names)}`, src.pos(e.keyNode));
+      }
+    }
+    if (modules.length === 0 && !moduleTypo && this.problems.length === before) {
+      this.fail(`${what} has no module (a task needs exactly one, e.g. 'command: ...')`, src.pos(node));
+    }
+    if (modules.length > 1) {
+      this.fail(`${what} has more than one module: ${modules.map((m) => m.key).join(', ')}`, src.pos(modules[1]!.keyNode));
+    }
+    if (this.problems.length > before || modules.length !== 1) return undefined;
+
+    const modEntry = modules[0]!;
+    const def = lookup(modEntry.key)!;
+    const inline = this.moduleArgs(src, modEntry, def, what);
+    if (!inline) return undefined;
+    const args = { ...(kw.args?.value ?? {}), ...inline.args };
+    const keyPos = { ...(kw.args?.keyPos ?? {}), ...inline.keyPos };
+    const checked = checkArgs(def.name, def.argSpec, args, {
+      loadTime: true,
+      freeForm: def.freeForm,
+      requiredOneOf: def.requiredOneOf,
+      mutuallyExclusive: def.mutuallyExclusive,
+    });
+    const modPos = src.pos(modEntry.keyNode);
+    for (const p of checked.problems) this.fail(`${p.message} (${what})`, (p.arg && keyPos[p.arg]) || modPos);
+    if (this.problems.length > before) return undefined;
+
+    const task = makeTask('task', src.pos(node), kw, ctx.inherit, ctx.handler);
+    task.module = def.name;
+    task.args = args;
+    return task;
+  }
+
+  /** The module key's own value as args, with each argument's position. */
+  private moduleArgs(src: SourceFile, e: Entry, def: ModuleDef<any>, what: string): { args: Record<string, unknown>; keyPos: Record<string, SourcePos> } | undefined {
+    const v = src.resolve(e.value);
+    const keyPos: Record<string, SourcePos> = {};
+    if (v === null || (isScalar(v) && (v as Scalar).value === null)) return { args: {}, keyPos };
+    if (isMap(v)) {
+      const args: Record<string, unknown> = {};
+      for (const x of entries(src, v)) {
+        args[x.key] = src.js(x.value);
+        keyPos[x.key] = src.pos(x.keyNode);
+      }
+      return { args, keyPos };
+    }
+    if (isScalar(v) && ['string', 'number', 'boolean'].includes(typeof (v as Scalar).value)) {
+      const s = String((v as Scalar).value);
+      const offsetPos = this.offsetMapper(src, v as Scalar, s);
+      if (def.freeForm) {
+        const known = new Set<string>();
+        for (const [k, a] of Object.entries(def.argSpec)) [k, ...(a.aliases ?? [])].forEach((n) => known.add(n));
+        const parsed = parseFreeForm(s, (k) => known.has(k));
+        for (const [k, off] of Object.entries(parsed.keyOffsets)) keyPos[k] = offsetPos(off);
+        return { args: parsed.args, keyPos };
+      }
+      const parsed = parseKv(s);
+      if (parsed.rest.length) {
+        return this.fail(
+          `module '${def.name}' takes key=value arguments, got '${parsed.rest[0]!.text}' (${what})`,
+          offsetPos(parsed.rest[0]!.start),
+        );
+      }
+      for (const [k, off] of Object.entries(parsed.keyOffsets)) keyPos[k] = offsetPos(off);
+      return { args: parsed.args, keyPos };
+    }
+    return this.fail(`arguments of module '${e.key}' must be a mapping or a key=value string, got ${describeNode(src, v)} (${what})`, src.pos(v));
+  }
+
+  /** Map an offset in a scalar's value to a file position (exact for single-line scalars). */
+  private offsetMapper(src: SourceFile, node: Scalar, value: string): (offset: number) => SourcePos {
+    const start = node.range?.[0];
+    const text = src.text;
+    if (start !== undefined && !value.includes('\n')) {
+      const q = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
+      if (text.slice(start + q, start + q + value.length) === value) return (off) => src.posAt(start + q + off);
+    }
+    return () => src.pos(node);
+  }
+
+  // ---------------------------------------------------------------- keyword values
+
+  private unknownKeyword(src: SourceFile, e: Entry, what: string, allowed: readonly string[]): void {
+    const unsupported = UNSUPPORTED[e.key] ?? unsupportedWith(e.key);
+    if (unsupported) this.fail(`${unsupported} (${what})`, src.pos(e.keyNode));
+    else this.fail(`unknown keyword '${e.key}' in ${what}${didYouMean(e.key, allowed)}`, src.pos(e.keyNode));
+  }
+
+  private typeError(src: SourceFile, e: Entry, what: string, expected: string): undefined {
+    const v = src.js(e.value);
+    return this.fail(`keyword '${e.key}' in ${what} must be ${expected}, got ${describe(v)}`, src.pos(e.value ?? e.keyNode));
+  }
+
+  private str(src: SourceFile, e: Entry, what: string): string | undefined {
+    const v = src.js(e.value);
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    return this.typeError(src, e, what, 'a string');
+  }
+
+  private bool(src: SourceFile, e: Entry, what: string): boolean | undefined {
+    const v = src.js(e.value);
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'string') {
+      const l = v.trim().toLowerCase();
+      if (['yes', 'true', 'on', '1'].includes(l)) return true;
+      if (['no', 'false', 'off', '0'].includes(l)) return false;
+    }
+    if (v === 0 || v === 1) return v === 1;
+    return this.typeError(src, e, what, 'a boolean (true or false)');
+  }
+
+  private mapping(src: SourceFile, e: Entry, what: string): Record<string, unknown> | undefined {
+    const v = src.js(e.value);
+    if (v === null) return {};
+    if (typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+    return this.typeError(src, e, what, 'a mapping');
+  }
+
+  private stringList(src: SourceFile, e: Entry, what: string): string[] | undefined {
+    const v = src.js(e.value);
+    if (v === null) return [];
+    if (typeof v === 'string') return [v];
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+    return this.typeError(src, e, what, 'a string or a list of strings');
+  }
+
+  private conditions(src: SourceFile, e: Entry, what: string): string[] | undefined {
+    const v = src.js(e.value);
+    const one = (x: unknown) => (typeof x === 'string' ? x.trim() : typeof x === 'boolean' || typeof x === 'number' ? String(x) : undefined);
+    if (v === null) return [];
+    if (Array.isArray(v)) {
+      const out = v.map(one);
+      if (out.every((x) => x !== undefined)) return out as string[];
+    } else {
+      const s = one(v);
+      if (s !== undefined) return [s];
+    }
+    return this.typeError(src, e, what, 'a condition (a string or a boolean) or a list of them');
+  }
+
+  private tags(src: SourceFile, e: Entry, what: string): string[] | undefined {
+    const v = src.js(e.value);
+    const split = (x: unknown) => (typeof x === 'string' ? x.split(',').map((s) => s.trim()).filter(Boolean) : typeof x === 'number' ? [String(x)] : undefined);
+    if (v === null) return [];
+    if (Array.isArray(v)) {
+      const parts = v.map(split);
+      if (parts.every((p) => p !== undefined)) return uniq(parts.flat() as string[]);
+    } else {
+      const s = split(v);
+      if (s) return uniq(s);
+    }
+    return this.typeError(src, e, what, 'a string (comma-separated tags) or a list of strings');
+  }
+
+  private int(src: SourceFile, e: Entry, what: string, min = 0): number | undefined {
+    const v = src.js(e.value);
+    if (typeof v === 'number' && Number.isInteger(v) && v >= min) return v;
+    if (typeof v === 'string' && /^\s*\d+\s*$/.test(v) && Number(v) >= min) return Number(v);
+    return this.typeError(src, e, what, min > 0 ? `a positive integer` : 'an integer (0 or more)');
+  }
+
+  private becomeMethod(src: SourceFile, e: Entry, what: string): 'sudo' | 'su' | undefined {
+    const v = src.js(e.value);
+    if (v === 'sudo' || v === 'su') return v;
+    return this.typeError(src, e, what, "'sudo' or 'su'");
+  }
+
+  private loopControl(src: SourceFile, e: Entry, what: string): LoopControl | undefined {
+    const v = src.resolve(e.value);
+    if (!v || !isMap(v)) return this.typeError(src, e, what, 'a mapping');
+    const lc: LoopControl = {};
+    let ok = true;
+    for (const x of entries(src, v)) {
+      const sub = `loop_control of ${what}`;
+      if (x.key === 'label') lc.label = this.str(src, x, sub);
+      else if (x.key === 'loop_var' || x.key === 'index_var') {
+        const s = this.str(src, x, sub);
+        if (s !== undefined && !IDENT.test(s)) {
+          ok = false;
+          this.fail(`keyword '${x.key}' in ${sub} must be a variable name, got '${s}'`, src.pos(x.value));
+        } else if (x.key === 'loop_var') lc.loopVar = s;
+        else lc.indexVar = s;
+      } else {
+        ok = false;
+        this.fail(`unknown keyword '${x.key}' in ${sub} (supported: label, loop_var, index_var)`, src.pos(x.keyNode));
+      }
+    }
+    return ok ? lc : undefined;
+  }
+
+  /** Read one task/block/role-entry keyword into `kw`; false when its value is wrong (reported). */
+  readKeyword(src: SourceFile, e: Entry, what: string, kw: Keywords): boolean {
+    const n = this.problems.length;
+    switch (e.key) {
+      case 'name':
+        kw.name = this.str(src, e, what);
+        break;
+      case 'when':
+        kw.when = this.conditions(src, e, what);
+        break;
+      case 'changed_when':
+        kw.changedWhen = this.conditions(src, e, what);
+        break;
+      case 'failed_when':
+        kw.failedWhen = this.conditions(src, e, what);
+        break;
+      case 'until': {
+        const c = this.conditions(src, e, what);
+        if (c && c.length !== 1) this.typeError(src, e, what, 'one condition');
+        else if (c) kw.until = c[0];
+        break;
+      }
+      case 'loop':
+      case 'with_items': {
+        const v = src.js(e.value);
+        if (kw.loop !== undefined) this.fail(`'loop' and 'with_items' can't be used together (${what})`, src.pos(e.keyNode));
+        else if (Array.isArray(v)) kw.loop = e.key === 'with_items' ? v.flatMap((x) => (Array.isArray(x) ? x : [x])) : v;
+        else if (typeof v === 'string' && TEMPLATE.test(v)) kw.loop = v;
+        else this.typeError(src, e, what, 'a list or a template (a string holding {{ }})');
+        break;
+      }
+      case 'loop_control':
+        kw.loopControl = this.loopControl(src, e, what);
+        break;
+      case 'register': {
+        const s = this.str(src, e, what);
+        if (s !== undefined && !IDENT.test(s)) this.fail(`keyword 'register' in ${what} must be a variable name, got '${s}'`, src.pos(e.value));
+        else kw.register = s;
+        break;
+      }
+      case 'notify':
+        kw.notify = this.stringList(src, e, what);
+        break;
+      case 'listen':
+        kw.listen = this.stringList(src, e, what);
+        break;
+      case 'delegate_to':
+        kw.delegateTo = this.str(src, e, what);
+        break;
+      case 'run_once':
+        kw.runOnce = this.bool(src, e, what);
+        break;
+      case 'tags':
+        kw.tags = this.tags(src, e, what);
+        break;
+      case 'retries':
+        kw.retries = this.int(src, e, what);
+        break;
+      case 'delay': {
+        const v = src.js(e.value);
+        const d = typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
+        if (typeof d === 'number' && d >= 0) kw.delay = d;
+        else this.typeError(src, e, what, 'a number of seconds');
+        break;
+      }
+      case 'ignore_errors':
+        kw.ignoreErrors = this.bool(src, e, what);
+        break;
+      case 'ignore_unreachable':
+        kw.ignoreUnreachable = this.bool(src, e, what);
+        break;
+      case 'environment':
+        kw.environment = this.mapping(src, e, what);
+        break;
+      case 'become':
+        kw.become = this.bool(src, e, what);
+        break;
+      case 'become_user':
+        kw.becomeUser = this.str(src, e, what);
+        break;
+      case 'become_method':
+        kw.becomeMethod = this.becomeMethod(src, e, what);
+        break;
+      case 'vars':
+        kw.vars = this.mapping(src, e, what);
+        break;
+      case 'check_mode':
+        kw.checkMode = this.bool(src, e, what);
+        break;
+      case 'diff':
+        kw.diff = this.bool(src, e, what);
+        break;
+      case 'no_log':
+        kw.noLog = this.bool(src, e, what);
+        break;
+      case 'args': {
+        const v = src.resolve(e.value);
+        if (v && isMap(v)) {
+          const value: Record<string, unknown> = {};
+          const keyPos: Record<string, SourcePos> = {};
+          for (const x of entries(src, v)) {
+            value[x.key] = src.js(x.value);
+            keyPos[x.key] = src.pos(x.keyNode);
+          }
+          kw.args = { value, keyPos };
+        } else if (!(v === null || (isScalar(v) && (v as Scalar).value === null))) this.typeError(src, e, what, 'a mapping');
+        break;
+      }
+      default:
+        this.fail(`unknown keyword '${e.key}' in ${what}`, src.pos(e.keyNode));
+    }
+    return this.problems.length === n;
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit, _handler: boolean): Task {
+  const task: Task = {
+    kind,
+    pos,
+    args: {},
+    when: [...inh.when, ...(kw.when ?? [])],
+    notify: kw.notify ?? [],
+    runOnce: kw.runOnce ?? inh.runOnce ?? false,
+    // handlers keep their own tags: their Inherit starts with none
+    tags: uniq([...inh.tags, ...(kw.tags ?? [])]),
+    ignoreErrors: kw.ignoreErrors ?? inh.ignoreErrors ?? false,
+    ignoreUnreachable: kw.ignoreUnreachable ?? inh.ignoreUnreachable ?? false,
+    environment: { ...inh.environment, ...(kw.environment ?? {}) },
+    vars: { ...inh.vars, ...(kw.vars ?? {}) },
+    listen: kw.listen ?? [],
+    noLog: kw.noLog ?? inh.noLog ?? false,
+  };
+  const set = <K extends keyof Task>(k: K, v: Task[K] | undefined) => {
+    if (v !== undefined) task[k] = v;
+  };
+  set('name', kw.name);
+  set('loop', kw.loop);
+  set('loopControl', kw.loopControl);
+  set('register', kw.register);
+  set('delegateTo', kw.delegateTo ?? inh.delegateTo);
+  set('retries', kw.retries);
+  set('delay', kw.delay);
+  set('until', kw.until);
+  set('changedWhen', kw.changedWhen);
+  set('failedWhen', kw.failedWhen);
+  set('become', kw.become ?? inh.become);
+  set('becomeUser', kw.becomeUser ?? inh.becomeUser);
+  set('becomeMethod', kw.becomeMethod ?? inh.becomeMethod);
+  set('checkMode', kw.checkMode ?? inh.checkMode);
+  set('diff', kw.diff ?? inh.diff);
+  set('role', inh.role);
+  return task;
+}
+
+/** A role entry's keywords on top of what the play hands down. */
+function mergeInherit(parent: Inherit, kw: Keywords): Inherit {
+  return {
+    ...parent,
+    tags: uniq([...parent.tags, ...(kw.tags ?? [])]),
+    when: [...parent.when, ...(kw.when ?? [])],
+    vars: { ...parent.vars },
+    environment: { ...parent.environment, ...(kw.environment ?? {}) },
+    become: kw.become ?? parent.become,
+    becomeUser: kw.becomeUser ?? parent.becomeUser,
+    becomeMethod: kw.becomeMethod ?? parent.becomeMethod,
+    ignoreErrors: kw.ignoreErrors ?? parent.ignoreErrors,
+    ignoreUnreachable: kw.ignoreUnreachable ?? parent.ignoreUnreachable,
+    checkMode: kw.checkMode ?? parent.checkMode,
+    diff: kw.diff ?? parent.diff,
+    noLog: kw.noLog ?? parent.noLog,
+  };
+}
+
+function normalizeSerial(v: number | string): number | string {
+  if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) return Number(v);
+  return typeof v === 'string' ? v.trim() : v;
+}
+
+function uniq<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
+
+export function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null || v === undefined) return 'nothing';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function describeNode(src: SourceFile, node: YNode | null): string {
+  return describe(node ? src.js(node) : null);
+}
+
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `<dir>/main.yml`, `<dir>/main.yaml`, or every YAML file of `<dir>/main/` (sorted). */
+export async function findMain(dir: string): Promise<string[]> {
+  for (const f of ['main.yml', 'main.yaml']) if (await isFile(path.join(dir, f))) return [path.join(dir, f)];
+  const sub = path.join(dir, 'main');
+  if (await isDir(sub)) {
+    const names = (await readdir(sub)).filter((n) => /\.ya?ml$/.test(n)).sort();
+    return names.map((n) => path.join(sub, n));
+  }
+  return [];
+}
