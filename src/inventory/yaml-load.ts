@@ -1,0 +1,70 @@
+/** YAML loading as Ansible does it (YAML 1.1, duplicate keys allowed, `<<` merges, `!unsafe`), with file:line:col errors. */
+import { LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { UserError, type SourcePos } from '../errors.js';
+
+export interface LoadedYaml {
+  doc: Document;
+  lineCounter: LineCounter;
+  file: string;
+}
+
+export function parseYaml(file: string, text: string): LoadedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, {
+    version: '1.1',
+    lineCounter,
+    uniqueKeys: false,
+    merge: true,
+    customTags: [{ tag: '!unsafe', resolve: (s: string) => s }],
+  });
+  const err = doc.errors[0];
+  if (err) {
+    const lp = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
+    const message = err.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+    throw new UserError(`YAML syntax error: ${message}`, { file, line: lp.line, col: lp.col });
+  }
+  return { doc, lineCounter, file };
+}
+
+export function nodePos(y: LoadedYaml, node: Node | null | undefined): SourcePos {
+  const offset = node?.range?.[0] ?? 0;
+  const lp = y.lineCounter.linePos(offset);
+  return { file: y.file, line: lp.line, col: lp.col };
+}
+
+/** Plain JS value of a node (aliases resolved); timestamps become ISO strings like Ansible's JSON output. */
+export function nodeValue(y: LoadedYaml, node: unknown): unknown {
+  if (node === null || node === undefined) return null;
+  const js = (node as Node).toJS(y.doc, { maxAliasCount: -1 });
+  return normalize(js);
+}
+
+export function normalize(v: unknown): unknown {
+  if (v instanceof Date) {
+    const iso = v.toISOString();
+    return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
+  }
+  if (v instanceof Map) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of v) o[String(k)] = normalize(x);
+    return o;
+  }
+  if (v instanceof Set) return [...v].map(normalize);
+  if (Array.isArray(v)) return v.map(normalize);
+  if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = normalize(x);
+    return o;
+  }
+  return v;
+}
+
+export function yamlTypeName(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  if (Array.isArray(v)) return 'list';
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'object') return 'dict';
+  return typeof v;
+}
