@@ -1,0 +1,36 @@
+import type { ModuleDef } from './types.js';
+
+export interface AssertArgs {
+  that: unknown[];
+  fail_msg?: string;
+  success_msg?: string;
+  quiet: boolean;
+}
+
+/** assert: every expression in `that` must hold. */
+export const assertModule: ModuleDef<AssertArgs> = {
+  name: 'assert',
+  controllerOnly: true,
+  argSpec: {
+    that: { type: 'list', required: true },
+    fail_msg: { type: 'str', aliases: ['msg'] },
+    success_msg: { type: 'str' },
+    quiet: { type: 'bool', default: false },
+  },
+  async run(args, ctx) {
+    for (const cond of args.that) {
+      let ok: unknown;
+      if (typeof cond === 'boolean') ok = cond;
+      else {
+        try {
+          ok = ctx.evaluate(String(cond));
+        } catch (e) {
+          return { changed: false, failed: true, assertion: cond, msg: `error evaluating ${JSON.stringify(cond)}: ${(e as Error).message}` };
+        }
+      }
+      if (!ok) return { changed: false, failed: true, assertion: cond, evaluated_to: false, msg: args.fail_msg ?? 'Assertion failed' };
+    }
+    // quiet: nothing to show on success.
+    return args.quiet ? { changed: false } : { changed: false, msg: args.success_msg ?? 'All assertions passed' };
+  },
+};

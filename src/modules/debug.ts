@@ -1,0 +1,68 @@
+import type { ModuleContext, ModuleDef } from './types.js';
+
+export interface DebugArgs {
+  msg?: unknown;
+  var?: string;
+  verbosity: number;
+}
+
+const UNDEFINED = 'VARIABLE IS NOT DEFINED!';
+
+/** Look a dotted/indexed path (a.b[0]['c']) up in the host's variables; undefined when absent. */
+export function lookupVar(vars: Record<string, unknown>, path: string): { found: boolean; value?: unknown } {
+  const parts: string[] = [];
+  const re = /([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[['"]([^'"]*)['"]\]|\./gy;
+  let m: RegExpExecArray | null;
+  let pos = 0;
+  while (pos < path.length && (m = re.exec(path))) {
+    pos = re.lastIndex;
+    const key = m[1] ?? m[2] ?? m[3];
+    if (key !== undefined) parts.push(key);
+  }
+  if (pos !== path.length || !parts.length) return { found: false };
+  let cur: unknown = vars;
+  for (const p of parts) {
+    if (cur === null || typeof cur !== 'object' || !(p in (cur as Record<string, unknown>))) return { found: false };
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return { found: cur !== undefined, value: cur };
+}
+
+function resolveVar(ctx: ModuleContext, name: string): unknown {
+  const simple = /^[A-Za-z_][A-Za-z0-9_]*((\.[A-Za-z_][A-Za-z0-9_]*)|(\[\d+\])|(\[['"][^'"]*['"]\]))*$/.test(name);
+  if (simple) {
+    const r = lookupVar(ctx.vars, name);
+    if (!r.found) return UNDEFINED;
+    return typeof r.value === 'string' && r.value.includes('{{') ? ctx.render(r.value) : r.value;
+  }
+  try {
+    const v = ctx.evaluate(name);
+    return v === undefined ? UNDEFINED : v;
+  } catch {
+    return UNDEFINED;
+  }
+}
+
+/**
+ * debug: print a message or a variable. `verbosity` is compared with the `ansible_verbosity`
+ * variable (0 when the runner does not set it): above it, the task is skipped.
+ */
+export const debugModule: ModuleDef<DebugArgs> = {
+  name: 'debug',
+  controllerOnly: true,
+  argSpec: {
+    msg: { type: 'raw' },
+    var: { type: 'str' },
+    verbosity: { type: 'int', default: 0 },
+  },
+  mutuallyExclusive: [['msg', 'var']],
+  async run(args, ctx) {
+    const current = Number(ctx.vars.ansible_verbosity ?? 0) || 0;
+    if (args.verbosity > current) return { changed: false, skipped: true, skip_reason: 'Verbosity threshold not met.' };
+    if (args.var !== undefined) return { changed: false, [args.var]: resolveVar(ctx, args.var) };
+    const msg = args.msg ?? 'Hello world!';
+    // ModuleResult.msg is a string: structured messages are shown as JSON (the value stays in `value`).
+    if (typeof msg === 'string') return { changed: false, msg };
+    return { changed: false, msg: JSON.stringify(msg, null, 2), value: msg };
+  },
+};

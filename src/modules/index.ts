@@ -1,0 +1,39 @@
+/** Registers every built-in module; the runner imports this file once. */
+import { registerModule } from './registry.js';
+import { assertModule } from './assert.js';
+import { commandModule } from './command.js';
+import { copyModule } from './copy.js';
+import { debugModule } from './debug.js';
+import { failModule } from './fail.js';
+import { fileModule } from './file.js';
+import { iniFileModule } from './ini_file.js';
+import { metaModule } from './meta.js';
+import { packageModule } from './package.js';
+import { serviceModule } from './service.js';
+import { setFactModule } from './set_fact.js';
+import { setupModule } from './setup.js';
+import { shellModule } from './shell.js';
+import { slurpModule } from './slurp.js';
+import { statModule } from './stat.js';
+import { templateModule } from './template.js';
+
+export const builtinModules = [
+  assertModule,
+  commandModule,
+  copyModule,
+  debugModule,
+  failModule,
+  fileModule,
+  iniFileModule,
+  metaModule,
+  packageModule,
+  serviceModule,
+  setFactModule,
+  setupModule,
+  shellModule,
+  slurpModule,
+  statModule,
+  templateModule,
+] as const;
+
+for (const m of builtinModules) registerModule(m);

@@ -1,0 +1,113 @@
+import type { ExecResult } from '../../connection/types.js';
+import type { ModuleContext } from '../types.js';
+
+/** Prefix of the machine-readable lines our composed scripts print on stdout. */
+export const MARK = '@@ww ';
+
+/** Shell function every composed script uses to print one `@@ww key=value` result line. */
+export const SH_OUT = `ww_o() { printf '@@ww %s=%s\\n' "$1" "$2"; }`;
+
+/** sha256 of stdin, base64 of stdin (one line), with fallbacks for hosts without coreutils. */
+export const SH_HASH = [
+  `ww_sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum | cut -d' ' -f1; elif command -v shasum >/dev/null 2>&1; then shasum -a 256 | cut -d' ' -f1; else openssl dgst -sha256 | sed 's/^.* //'; fi; }`,
+  `ww_b64() { if command -v base64 >/dev/null 2>&1; then base64 | tr -d '\\n'; else openssl base64 | tr -d '\\n'; fi; }`,
+].join('\n');
+
+/**
+ * `ww_want_mode CURRENT DESIRED ISDIR` prints the octal mode (as `stat -c %a` shows it) that
+ * `chmod DESIRED` would give a file whose mode is CURRENT: octal modes are normalised, symbolic
+ * ones (u+rwX,g-w) are applied to a scratch file.
+ */
+export const SH_MODE = `ww_want_mode() {
+  case "$2" in
+    ''|*[!0-7]*) ;;
+    *) printf '%o\\n' "0$2"; return 0 ;;
+  esac
+  ww_t=$(mktemp -d 2>/dev/null) || return 1
+  if [ "$3" = 1 ]; then mkdir "$ww_t/x"; else : > "$ww_t/x"; fi
+  if chmod "$1" "$ww_t/x" && chmod "$2" "$ww_t/x"; then stat -c %a "$ww_t/x"; ww_r=0; else ww_r=1; fi
+  rm -rf "$ww_t"
+  return $ww_r
+}`;
+
+/** Run one composed script on the task's connection, with the task's become and environment. */
+export function run(ctx: ModuleContext, script: string, stdin?: string | Buffer, timeoutMs?: number): Promise<ExecResult> {
+  return ctx.conn.exec(script, { become: ctx.become, env: ctx.env, stdin, timeoutMs });
+}
+
+export interface Parsed {
+  /** Last value of each key. */
+  kv: Record<string, string>;
+  /** Every value of each key, in order. */
+  all: Record<string, string[]>;
+  /** stdout without the result lines. */
+  rest: string;
+}
+
+/** Split stdout into our `@@ww key=value` lines and everything else. */
+export function parseMarked(stdout: string): Parsed {
+  const kv: Record<string, string> = {};
+  const all: Record<string, string[]> = {};
+  const rest: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith(MARK)) {
+      const body = line.slice(MARK.length);
+      const eq = body.indexOf('=');
+      const k = eq < 0 ? body : body.slice(0, eq);
+      const v = eq < 0 ? '' : body.slice(eq + 1);
+      kv[k] = v;
+      (all[k] ??= []).push(v);
+    } else rest.push(line);
+  }
+  return { kv, all, rest: rest.join('\n') };
+}
+
+/** Parse plain `key=value` lines (first '=' splits; other lines ignored). */
+export function parseKvLines(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Last `n` non-empty lines of a text, for error messages. */
+export function tail(text: string, n = 5): string {
+  return text
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '')
+    .slice(-n)
+    .join('\n');
+}
+
+/** A failed result from an unexpected script failure (become refused, shell missing, timeout). */
+export function execFailure(what: string, r: ExecResult): { changed: false; failed: true; msg: string; rc: number | null; stderr: string } {
+  const t = tail(r.stderr) || tail(r.stdout);
+  return { changed: false, failed: true, msg: `${what} failed (rc=${r.code})${t ? `: ${t}` : ''}`, rc: r.code, stderr: r.stderr };
+}
+
+/** Normalise an octal mode string to the form `stat -c %a` prints ('0644' -> '644'); symbolic modes unchanged. */
+export function normMode(mode: string | undefined): string | undefined {
+  if (mode === undefined || mode === '') return undefined;
+  if (/^[0-7]+$/.test(mode)) return parseInt(mode, 8).toString(8);
+  return mode;
+}
+
+/** Ansible shows modes as '0644'. */
+export function showMode(statMode: string | undefined): string | undefined {
+  if (!statMode) return undefined;
+  return statMode.padStart(4, '0');
+}
+
+/** Paths given to find(1) must not look like options. */
+export function safePath(p: string): string {
+  return p.startsWith('-') ? `./${p}` : p;
+}
+
+/** Split a string into lines as Ansible's *_lines do. */
+export function lines(text: string): string[] {
+  if (text === '') return [];
+  return text.replace(/\n$/, '').split('\n');
+}

@@ -1,0 +1,204 @@
+/**
+ * setup's fact gathering: ONE /bin/sh script (no Python needed on the host) printing `key=value`
+ * lines, and a pure parser turning them into ansible_* facts. Both are pure for unit tests.
+ */
+export interface FactsOptions {
+  hardware?: boolean;
+  network?: boolean;
+}
+
+/** Resolve Ansible's gather_subset (all, min, hardware, network, virtual, !x...) to what we gather. */
+export function subsetOptions(subset: readonly string[] | undefined): FactsOptions {
+  const list = subset && subset.length ? subset : ['all'];
+  let hardware = false;
+  let network = false;
+  for (const raw of list) {
+    const neg = raw.startsWith('!');
+    const s = neg ? raw.slice(1) : raw;
+    const v = !neg;
+    if (s === 'all') { hardware = v; network = v; }
+    else if (s === 'hardware') hardware = v;
+    else if (s === 'network') network = v;
+  }
+  return { hardware, network };
+}
+
+export function composeFactsScript(opts: FactsOptions = { hardware: true, network: true }): string {
+  const lines = [
+    `o() { printf '%s=%s\\n' "$1" "$2"; }`,
+    `o nodename "$(uname -n 2>/dev/null)"`,
+    `o hostname "$(hostname 2>/dev/null || uname -n)"`,
+    `if command -v timeout >/dev/null 2>&1; then o fqdn "$(timeout 2 hostname -f 2>/dev/null)"; else o fqdn "$(hostname -f 2>/dev/null)"; fi`,
+    `o kernel "$(uname -r)"; o system "$(uname -s)"; o machine "$(uname -m)"`,
+    `if [ -r /etc/os-release ]; then while IFS= read -r l; do case "$l" in ID=*|ID_LIKE=*|NAME=*|VERSION=*|VERSION_ID=*|VERSION_CODENAME=*|PRETTY_NAME=*) echo "os_$l";; esac; done < /etc/os-release; fi`,
+    `[ -r /etc/debian_version ] && o debian_version "$(head -n 1 /etc/debian_version)"`,
+    `[ -r /etc/redhat-release ] && o redhat_release "$(head -n 1 /etc/redhat-release)"`,
+    `for m in apt-get dnf5 dnf yum zypper apk pacman; do command -v $m >/dev/null 2>&1 && o "has_$m" 1; done`,
+    `o pid1 "$(cat /proc/1/comm 2>/dev/null)"`,
+    `[ -d /run/systemd/system ] && o systemd_booted 1`,
+    `[ -d /etc/init.d ] && o initd 1`,
+    `command -v openrc >/dev/null 2>&1 && o openrc 1`,
+    `for py in /usr/bin/python3 /usr/libexec/platform-python /usr/local/bin/python3 python3; do`,
+    `  p=$(command -v "$py" 2>/dev/null) || continue`,
+    `  v=$("$p" -c 'import sys; v=sys.version_info; print("%d %d %d %s %d" % tuple(v[:5]))' 2>/dev/null) || continue`,
+    `  o python "$p"; o python_version_info "$v"; break`,
+    `done`,
+    `o env_PATH "$PATH"; o env_HOME "\${HOME:-}"; o env_USER "\${USER:-}"; o env_LOGNAME "\${LOGNAME:-}"; o env_SHELL "\${SHELL:-}"; o env_LANG "\${LANG:-}"; o env_PWD "\${PWD:-}"`,
+    `o user_id "$(id -un 2>/dev/null)"; o user_uid "$(id -u)"; o user_gid "$(id -g)"`,
+    `[ -r /etc/machine-id ] && o machine_id "$(head -n 1 /etc/machine-id)"`,
+  ];
+  if (opts.hardware) {
+    lines.push(
+      `o vcpus "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"`,
+      `[ -r /proc/meminfo ] && while read -r k v u; do case "$k" in MemTotal:) o memtotal_kb "$v";; MemFree:) o memfree_kb "$v";; SwapTotal:) o swaptotal_kb "$v";; esac; done < /proc/meminfo`,
+    );
+  }
+  if (opts.network) {
+    lines.push(`command -v ip >/dev/null 2>&1 && o route4 "$(ip -4 route get 1.1.1.1 2>/dev/null | head -n 1)"`);
+  }
+  lines.push('true');
+  return lines.join('\n');
+}
+
+function unquote(v: string): string {
+  const t = v.trim();
+  if (t.length >= 2 && ((t.startsWith('"') && t.endsWith('"')) || (t.startsWith("'") && t.endsWith("'")))) {
+    return t.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
+  }
+  return t;
+}
+
+const DISTRO: Record<string, string> = {
+  debian: 'Debian', ubuntu: 'Ubuntu', linuxmint: 'Linux Mint', raspbian: 'Debian', pop: 'Pop!_OS', kali: 'Kali',
+  centos: 'CentOS', rhel: 'RedHat', rocky: 'Rocky', almalinux: 'AlmaLinux', fedora: 'Fedora', ol: 'OracleLinux',
+  amzn: 'Amazon', 'opensuse-leap': 'openSUSE Leap', 'opensuse-tumbleweed': 'openSUSE Tumbleweed', sles: 'SLES',
+  arch: 'Archlinux', alpine: 'Alpine', gentoo: 'Gentoo',
+};
+const FAMILY: Record<string, string> = {
+  Debian: 'Debian', Ubuntu: 'Debian', 'Linux Mint': 'Debian', 'Pop!_OS': 'Debian', Kali: 'Debian',
+  CentOS: 'RedHat', RedHat: 'RedHat', Rocky: 'RedHat', AlmaLinux: 'RedHat', Fedora: 'RedHat', OracleLinux: 'RedHat', Amazon: 'RedHat',
+  'openSUSE Leap': 'Suse', 'openSUSE Tumbleweed': 'Suse', SLES: 'Suse', Archlinux: 'Archlinux', Alpine: 'Alpine', Gentoo: 'Gentoo',
+};
+
+/** Parse the facts script's output into Ansible's fact names. */
+export function parseFactsOutput(stdout: string): Record<string, unknown> {
+  const kv: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) kv[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  const f: Record<string, unknown> = {};
+  const nodename = kv.nodename || kv.hostname || '';
+  const fqdn = kv.fqdn && kv.fqdn !== '' ? kv.fqdn : kv.hostname || nodename;
+  f.ansible_nodename = nodename;
+  f.ansible_hostname = (kv.hostname || nodename).split('.')[0];
+  f.ansible_fqdn = fqdn;
+  f.ansible_domain = fqdn.includes('.') ? fqdn.slice(fqdn.indexOf('.') + 1) : '';
+  f.ansible_kernel = kv.kernel;
+  f.ansible_system = kv.system;
+  f.ansible_architecture = kv.machine;
+  f.ansible_machine = kv.machine;
+
+  const id = unquote(kv.os_ID ?? '').toLowerCase();
+  const like = unquote(kv.os_ID_LIKE ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  let distro = DISTRO[id] ?? (unquote(kv.os_NAME ?? '') || kv.system || 'Unknown');
+  let version = unquote(kv.os_VERSION_ID ?? '');
+  if (id === 'debian' && kv.debian_version && /^\d+(\.\d+)*$/.test(kv.debian_version.trim())) version = kv.debian_version.trim();
+  if (!id && kv.redhat_release) {
+    const m = /^(.*?) release ([\d.]+)/.exec(kv.redhat_release);
+    if (m) {
+      distro = /centos/i.test(m[1]!) ? 'CentOS' : /red hat/i.test(m[1]!) ? 'RedHat' : m[1]!;
+      version = m[2]!;
+    }
+  }
+  let release = unquote(kv.os_VERSION_CODENAME ?? '');
+  if (!release) {
+    const m = /\(([^)]+)\)/.exec(unquote(kv.os_VERSION ?? ''));
+    if (m) release = m[1]!;
+  }
+  f.ansible_distribution = distro;
+  f.ansible_distribution_version = version;
+  f.ansible_distribution_major_version = version.split('.')[0] ?? '';
+  f.ansible_distribution_release = release;
+  let family = FAMILY[distro];
+  if (!family) {
+    if (like.some((l) => l === 'debian' || l === 'ubuntu')) family = 'Debian';
+    else if (like.some((l) => ['rhel', 'fedora', 'centos'].includes(l))) family = 'RedHat';
+    else if (like.some((l) => l.includes('suse'))) family = 'Suse';
+    else if (like.includes('arch')) family = 'Archlinux';
+    else family = distro;
+  }
+  f.ansible_os_family = family;
+
+  const has = (m: string) => kv[`has_${m}`] === '1';
+  let pkg = 'unknown';
+  if (family === 'Debian' && has('apt-get')) pkg = 'apt';
+  else if (family === 'RedHat') pkg = has('dnf5') && !has('dnf') ? 'dnf5' : has('dnf') ? 'dnf' : has('yum') ? 'yum' : 'unknown';
+  else if (has('apt-get')) pkg = 'apt';
+  else if (has('dnf')) pkg = 'dnf';
+  else if (has('yum')) pkg = 'yum';
+  else if (has('zypper')) pkg = 'zypper';
+  else if (has('apk')) pkg = 'apk';
+  else if (has('pacman')) pkg = 'pacman';
+  f.ansible_pkg_mgr = pkg;
+
+  let svc: string;
+  if (kv.systemd_booted === '1' || kv.pid1 === 'systemd') svc = 'systemd';
+  else if (kv.openrc === '1' || kv.pid1 === 'openrc-init') svc = 'openrc';
+  else if (kv.initd === '1') svc = 'sysvinit';
+  else svc = 'service';
+  f.ansible_service_mgr = svc;
+
+  if (kv.python) {
+    const [major, minor, micro, releaselevel, serial] = (kv.python_version_info ?? '').split(' ');
+    const version = `${major}.${minor}.${micro}`;
+    f.ansible_python = {
+      executable: kv.python,
+      type: 'CPython',
+      version: { major: Number(major), minor: Number(minor), micro: Number(micro), releaselevel, serial: Number(serial) },
+      version_info: [Number(major), Number(minor), Number(micro), releaselevel, Number(serial)],
+    };
+    f.ansible_python_version = version;
+    f.discovered_interpreter_python = kv.python;
+  }
+
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(kv)) if (k.startsWith('env_') && v !== '') env[k.slice(4)] = v;
+  f.ansible_env = env;
+  f.ansible_user_id = kv.user_id;
+  if (kv.user_uid) f.ansible_user_uid = Number(kv.user_uid);
+  if (kv.user_gid) f.ansible_user_gid = Number(kv.user_gid);
+  if (env.HOME) f.ansible_user_dir = env.HOME;
+  if (env.SHELL) f.ansible_user_shell = env.SHELL;
+  if (kv.machine_id) f.ansible_machine_id = kv.machine_id;
+  if (kv.vcpus && /^\d+$/.test(kv.vcpus)) {
+    f.ansible_processor_vcpus = Number(kv.vcpus);
+    f.ansible_processor_nproc = Number(kv.vcpus);
+  }
+  if (kv.memtotal_kb) f.ansible_memtotal_mb = Math.floor(Number(kv.memtotal_kb) / 1024);
+  if (kv.memfree_kb) f.ansible_memfree_mb = Math.floor(Number(kv.memfree_kb) / 1024);
+  if (kv.swaptotal_kb) f.ansible_swaptotal_mb = Math.floor(Number(kv.swaptotal_kb) / 1024);
+  if (kv.route4) {
+    const r = kv.route4;
+    const src = /\bsrc (\S+)/.exec(r)?.[1];
+    if (src) {
+      const ipv4: Record<string, string> = { address: src };
+      const dev = /\bdev (\S+)/.exec(r)?.[1];
+      const via = /\bvia (\S+)/.exec(r)?.[1];
+      if (dev) ipv4.interface = dev;
+      if (via) ipv4.gateway = via;
+      f.ansible_default_ipv4 = ipv4;
+    }
+  }
+  for (const k of Object.keys(f)) if (f[k] === undefined) delete f[k];
+  return f;
+}
+
+/** Ansible's setup `filter`: shell-style patterns on fact names (any matches). */
+export function filterFacts(facts: Record<string, unknown>, patterns: readonly string[]): Record<string, unknown> {
+  if (!patterns.length || patterns.includes('*')) return facts;
+  const res = patterns.map((p) => new RegExp(`^${p.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(facts)) if (res.some((r) => r.test(k))) out[k] = v;
+  return out;
+}

@@ -1,0 +1,181 @@
+import { shQuote } from '../../shell/quote.js';
+import { SH_OUT } from './exec.js';
+
+/**
+ * package/apt/dnf: one script decides (what is missing, upgradable, to remove), refreshes the
+ * cache if needed, acts, and prints `@@ww key=value` lines. Pure composers + parser for unit tests.
+ */
+export interface PkgParams {
+  names: string[];
+  state: 'present' | 'latest' | 'absent';
+  updateCache: boolean;
+  /** Seconds; 0 = always refresh when updateCache. */
+  cacheValidTime: number;
+  check: boolean;
+  purge?: boolean;
+  autoremove?: boolean;
+  installRecommends?: boolean;
+  lockTimeout?: number;
+  enablerepo?: string[];
+  disablerepo?: string[];
+}
+
+/** Package specs end up as separate shell words: reject whitespace and control characters. */
+export function validSpec(s: string): boolean {
+  return s !== '' && !/[\s\x00-\x1f]/.test(s) && !s.startsWith('-');
+}
+
+export function composeAptScript(p: PkgParams): string {
+  const lock = p.lockTimeout ?? 60;
+  const aptOpts = `-y -q -o DPkg::Lock::Timeout=${lock} -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold`;
+  return `${SH_OUT}
+set -f
+export DEBIAN_FRONTEND=noninteractive
+check=${p.check ? 1 : 0}; upd=${p.updateCache ? 1 : 0}; valid=${Math.max(0, Math.floor(p.cacheValidTime))}; state=${shQuote(p.state)}
+purge=${p.purge ? 1 : 0}; autoremove=${p.autoremove ? 1 : 0}
+set -- ${p.names.map(shQuote).join(' ')}
+if [ "$upd" = 1 ]; then
+  need=1
+  if [ "$valid" -gt 0 ]; then
+    now=$(date +%s); m=0
+    for f in /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists /var/cache/apt/pkgcache.bin; do
+      if [ -e "$f" ]; then t=$(stat -c %Y -- "$f"); [ "$t" -gt "$m" ] && m=$t; fi
+    done
+    ww_o cache_age $((now - m))
+    [ $((now - m)) -le "$valid" ] && need=0
+  fi
+  if [ "$need" = 1 ]; then
+    if [ "$check" = 1 ]; then ww_o cache_updated 1
+    elif out=$(apt-get update -q -o DPkg::Lock::Timeout=${lock} 2>&1); then
+      mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp
+      ww_o cache_updated 1
+    else
+      printf '%s\\n' "$out" >&2; ww_o error cache_update; exit 0
+    fi
+  else ww_o cache_updated 0
+  fi
+fi
+inst=; rem=; miss=
+for spec in "$@"; do
+  name=\${spec%%=*}; ver=
+  case "$spec" in *=*) ver=\${spec#*=} ;; esac
+  s=$(dpkg-query -W -f='\${Status}|\${Version}\\n' "$name" 2>/dev/null | head -n 1)
+  iv=\${s#*|}; installed=0
+  case "$s" in *" installed|"*) installed=1 ;; esac
+  cfg=0; case "$s" in *" config-files|"*) cfg=1 ;; esac
+  if [ "$state" = absent ]; then
+    if [ $installed = 1 ] || { [ "$purge" = 1 ] && [ $cfg = 1 ]; }; then rem="$rem $name"; ww_o remove "$name"; else ww_o ok "$spec"; fi
+    continue
+  fi
+  if [ $installed = 1 ]; then
+    if [ -n "$ver" ]; then
+      case "$iv" in $ver) ww_o ok "$spec"; continue ;; esac
+    elif [ "$state" != latest ]; then ww_o ok "$spec"; continue
+    fi
+  fi
+  cand=$(apt-cache policy -- "$name" 2>/dev/null | sed -n 's/^ *Candidate: *//p' | head -n 1)
+  if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then miss="$miss $spec"; ww_o missing "$spec"; continue; fi
+  if [ $installed = 1 ] && [ -z "$ver" ] && [ "$cand" = "$iv" ]; then ww_o ok "$spec"; continue; fi
+  inst="$inst $spec"; ww_o install "$spec"
+done
+[ -n "$miss" ] && { ww_o error missing; exit 0; }
+rc=0
+if [ "$check" = 0 ] && [ -n "$inst" ]; then
+  apt-get install ${aptOpts} ${p.installRecommends ? '' : '--no-install-recommends'} $inst || rc=$?
+  ww_o install_rc $rc
+fi
+if [ "$check" = 0 ] && [ $rc = 0 ] && [ -n "$rem" ]; then
+  if [ "$purge" = 1 ]; then apt-get remove --purge ${aptOpts} $rem || rc=$?; else apt-get remove ${aptOpts} $rem || rc=$?; fi
+  ww_o remove_rc $rc
+fi
+if [ $rc = 0 ] && [ "$autoremove" = 1 ]; then
+  sim=$(apt-get -s autoremove -q 2>/dev/null | grep -c '^Remv ')
+  if [ "$sim" -gt 0 ]; then
+    ww_o autoremoved "$sim"
+    if [ "$check" = 0 ]; then
+      if [ "$purge" = 1 ]; then apt-get autoremove --purge ${aptOpts} || rc=$?; else apt-get autoremove ${aptOpts} || rc=$?; fi
+    fi
+  fi
+fi
+ww_o rc $rc
+`;
+}
+
+export function composeDnfScript(p: PkgParams, pm: 'dnf' | 'yum' | 'dnf5'): string {
+  const repos = [...(p.enablerepo ?? []).map((r) => `--enablerepo=${r}`), ...(p.disablerepo ?? []).map((r) => `--disablerepo=${r}`)].map(shQuote).join(' ');
+  const pmq = `${pm} ${repos}`.trim();
+  return `${SH_OUT}
+set -f
+check=${p.check ? 1 : 0}; upd=${p.updateCache ? 1 : 0}; state=${shQuote(p.state)}; autoremove=${p.autoremove ? 1 : 0}
+set -- ${p.names.map(shQuote).join(' ')}
+if [ "$upd" = 1 ]; then
+  if [ "$check" = 1 ]; then ww_o cache_updated 1
+  elif out=$(${pmq} -q -y makecache 2>&1); then ww_o cache_updated 1
+  else printf '%s\\n' "$out" >&2; ww_o error cache_update; exit 0
+  fi
+fi
+ww_inst() { rpm -q -- "$1" >/dev/null 2>&1 || rpm -q --whatprovides -- "$1" >/dev/null 2>&1; }
+inst=; rem=; have=
+for spec in "$@"; do
+  if [ "$state" = absent ]; then
+    if ww_inst "$spec"; then rem="$rem $spec"; ww_o remove "$spec"; else ww_o ok "$spec"; fi
+  elif ww_inst "$spec"; then
+    if [ "$state" = latest ]; then have="$have $spec"; else ww_o ok "$spec"; fi
+  else inst="$inst $spec"; ww_o install "$spec"
+  fi
+done
+upg=
+if [ -n "$have" ]; then
+  ups=$(${pmq} -q check-update $have 2>/dev/null | awk 'NF==3 { n=$1; sub(/\\.[^.]*$/, "", n); print n }')
+  for spec in $have; do
+    hit=0; for u in $ups; do [ "$u" = "$spec" ] && hit=1; done
+    if [ $hit = 1 ]; then upg="$upg $spec"; ww_o upgrade "$spec"; else ww_o ok "$spec"; fi
+  done
+fi
+rc=0
+if [ "$check" = 0 ]; then
+  if [ -n "$inst" ]; then ${pmq} -y install $inst || rc=$?; ww_o install_rc $rc; fi
+  if [ $rc = 0 ] && [ -n "$upg" ]; then ${pmq} -y upgrade $upg || rc=$?; ww_o upgrade_rc $rc; fi
+  if [ $rc = 0 ] && [ -n "$rem" ]; then ${pm} -y remove $rem || rc=$?; ww_o remove_rc $rc; fi
+  if [ $rc = 0 ] && [ "$autoremove" = 1 ]; then ${pm} -y autoremove || rc=$?; fi
+fi
+ww_o rc $rc
+`;
+}
+
+export interface PkgOutcome {
+  changed: boolean;
+  failed: boolean;
+  installed: string[];
+  upgraded: string[];
+  removed: string[];
+  missing: string[];
+  ok: string[];
+  cacheUpdated: boolean;
+  error?: string;
+  rc: number;
+}
+
+/** Interpret the script's `@@ww` lines (from parseMarked(...).all). */
+export function parsePkgOutput(all: Record<string, string[]>): PkgOutcome {
+  const last = (k: string) => all[k]?.[all[k]!.length - 1];
+  const rc = Number(last('rc') ?? last('install_rc') ?? last('remove_rc') ?? '0');
+  const installed = all.install ?? [];
+  const upgraded = all.upgrade ?? [];
+  const removed = all.remove ?? [];
+  const autoremoved = Number(last('autoremoved') ?? '0') > 0;
+  const error = last('error');
+  const failed = !!error || rc !== 0;
+  return {
+    changed: !failed && (installed.length > 0 || upgraded.length > 0 || removed.length > 0 || autoremoved),
+    failed,
+    installed,
+    upgraded,
+    removed,
+    missing: all.missing ?? [],
+    ok: all.ok ?? [],
+    cacheUpdated: last('cache_updated') === '1',
+    error,
+    rc,
+  };
+}

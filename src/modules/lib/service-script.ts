@@ -1,0 +1,98 @@
+import { shQuote } from '../../shell/quote.js';
+import { SH_OUT } from './exec.js';
+
+export interface ServiceParams {
+  name: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean;
+  daemonReload: boolean;
+  check: boolean;
+  /** 'systemd', another manager name, or '' to detect on the host. */
+  manager: string;
+}
+
+/**
+ * service/systemd: one script reads the unit's state, acts, and prints `@@ww key=value` lines.
+ * systemctl when systemd runs (from ansible_service_mgr, or detected via /run/systemd/system),
+ * otherwise `service` / init scripts with update-rc.d, chkconfig or rc-update for `enabled`.
+ */
+export function composeServiceScript(p: ServiceParams): string {
+  const mgr = p.manager === 'systemd' ? 'systemd' : p.manager ? 'other' : '';
+  return `${SH_OUT}
+u=${shQuote(p.name)}; want=${shQuote(p.state ?? '')}; en=${p.enabled === undefined ? "''" : p.enabled ? 1 : 0}; dr=${p.daemonReload ? 1 : 0}; check=${p.check ? 1 : 0}; mgr=${shQuote(mgr)}
+ww_fail() { ww_o error "$1"; exit 0; }
+if [ -z "$mgr" ]; then if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then mgr=systemd; else mgr=other; fi; fi
+ww_o manager "$mgr"
+chg=0
+if [ "$mgr" = systemd ]; then
+  if [ "$dr" = 1 ] && [ "$check" = 0 ]; then systemctl daemon-reload || ww_fail daemon_reload; fi
+  [ -z "$want" ] && [ -z "$en" ] && { ww_o changed 0; exit 0; }
+  load=; act=
+  while IFS='=' read -r k v; do case "$k" in LoadState) load=$v ;; ActiveState) act=$v ;; esac; done <<WWEOF
+$(systemctl show -p LoadState -p ActiveState -- "$u" 2>/dev/null)
+WWEOF
+  ena=$(systemctl is-enabled -- "$u" 2>/dev/null)
+  ww_o load "$load"; ww_o active "$act"; ww_o enabled_state "$ena"
+  if [ "$load" = not-found ] && [ -z "$ena" ]; then ww_fail notfound; fi
+  running=0; case "$act" in active|activating|reloading|refreshing) running=1 ;; esac
+  ww_act() { if [ "$check" = 0 ]; then systemctl "$1" -- "$u" || ww_fail "$1"; fi; chg=1; ww_o action "$1"; }
+  case "$want" in
+    started) [ $running = 1 ] || ww_act start ;;
+    stopped) [ $running = 0 ] || ww_act stop ;;
+    restarted) ww_act restart ;;
+    reloaded) if [ $running = 1 ]; then ww_act reload; else ww_act start; fi ;;
+  esac
+  if [ "$en" = 1 ]; then
+    case "$ena" in
+      enabled|enabled-runtime|static|alias|indirect|generated|transient) ;;
+      masked|masked-runtime) ww_fail masked ;;
+      *) ww_act enable ;;
+    esac
+  elif [ "$en" = 0 ]; then
+    case "$ena" in enabled|enabled-runtime) ww_act disable ;; esac
+  fi
+  ww_o changed $chg
+  exit 0
+fi
+# no systemd: service(8) or the init script itself
+if command -v service >/dev/null 2>&1; then svc() { service "$u" "$1"; }
+elif [ -x "/etc/init.d/$u" ]; then svc() { "/etc/init.d/$u" "$1"; }
+elif command -v rc-service >/dev/null 2>&1; then svc() { rc-service "$u" "$1"; }
+else ww_fail nomanager; fi
+[ -e "/etc/init.d/$u" ] || command -v rc-service >/dev/null 2>&1 || ww_fail notfound
+if [ -n "$want" ]; then
+  if svc status >/dev/null 2>&1; then running=1; else running=0; fi
+  ww_o active $running
+  ww_act() { if [ "$check" = 0 ]; then svc "$1" >/dev/null || ww_fail "$1"; fi; chg=1; ww_o action "$1"; }
+  case "$want" in
+    started) [ $running = 1 ] || ww_act start ;;
+    stopped) [ $running = 0 ] || ww_act stop ;;
+    restarted) ww_act restart ;;
+    reloaded) if [ $running = 1 ]; then ww_act reload; else ww_act start; fi ;;
+  esac
+fi
+if [ -n "$en" ]; then
+  isen=0
+  if command -v update-rc.d >/dev/null 2>&1; then
+    for f in /etc/rc2.d/S??"$u" /etc/rc3.d/S??"$u" /etc/rc5.d/S??"$u"; do [ -e "$f" ] && isen=1; done
+    on() { update-rc.d "$u" defaults >/dev/null && update-rc.d "$u" enable >/dev/null; }
+    off() { update-rc.d "$u" disable >/dev/null; }
+  elif command -v chkconfig >/dev/null 2>&1; then
+    chkconfig --list "$u" 2>/dev/null | grep -q ':on' && isen=1
+    on() { chkconfig "$u" on; }
+    off() { chkconfig "$u" off; }
+  elif command -v rc-update >/dev/null 2>&1; then
+    rc-update show 2>/dev/null | grep -q "^ *$u |" && isen=1
+    on() { rc-update add "$u" default >/dev/null; }
+    off() { rc-update del "$u" default >/dev/null; }
+  else ww_fail noenable; fi
+  ww_o enabled_state $isen
+  if [ "$en" != "$isen" ]; then
+    chg=1
+    if [ "$check" = 0 ]; then if [ "$en" = 1 ]; then on || ww_fail enable; else off || ww_fail disable; fi; fi
+    ww_o action "$([ "$en" = 1 ] && echo enable || echo disable)"
+  fi
+fi
+ww_o changed $chg
+`;
+}

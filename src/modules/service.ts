@@ -1,0 +1,61 @@
+import type { ModuleDef, ModuleResult } from './types.js';
+import { execFailure, parseMarked, run, tail } from './lib/exec.js';
+import { composeServiceScript } from './lib/service-script.js';
+
+export interface ServiceArgs {
+  name: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean;
+  daemon_reload: boolean;
+}
+
+/** service (alias systemd): started/stopped/restarted/reloaded and enabled, in one round trip. */
+export const serviceModule: ModuleDef<ServiceArgs> = {
+  name: 'service',
+  aliases: ['systemd', 'systemd_service'],
+  argSpec: {
+    name: { type: 'str', aliases: ['service', 'unit'] },
+    state: { type: 'str', choices: ['started', 'stopped', 'restarted', 'reloaded'] },
+    enabled: { type: 'bool' },
+    daemon_reload: { type: 'bool', default: false, aliases: ['daemon-reload'] },
+  },
+  async run(args, ctx) {
+    if (!args.name && !args.daemon_reload) return { changed: false, failed: true, msg: 'name is required' };
+    if (args.name && args.state === undefined && args.enabled === undefined && !args.daemon_reload) {
+      return { changed: false, failed: true, msg: 'one of state, enabled or daemon_reload is required' };
+    }
+    const fact = ctx.facts.ansible_service_mgr ?? ctx.facts.service_mgr;
+    const r = await run(
+      ctx,
+      composeServiceScript({
+        name: args.name ?? '',
+        state: args.name ? args.state : undefined,
+        enabled: args.name ? args.enabled : undefined,
+        daemonReload: args.daemon_reload,
+        check: ctx.check,
+        manager: typeof fact === 'string' ? fact : '',
+      }),
+    );
+    if (r.code !== 0) return execFailure(`service ${args.name}`, r);
+    const p = parseMarked(r.stdout);
+    const kv = p.kv;
+    if (kv.error) {
+      const msg =
+        kv.error === 'notfound' ? `Could not find the requested service ${args.name}: host`
+        : kv.error === 'masked' ? `Unit ${args.name} is masked and cannot be enabled`
+        : kv.error === 'nomanager' ? 'no service manager found (systemctl, service, init scripts)'
+        : kv.error === 'noenable' ? 'cannot change whether the service is enabled: no update-rc.d, chkconfig or rc-update'
+        : `Unable to ${kv.error.replace('_', '-')} service ${args.name}`;
+      const t = tail(r.stderr);
+      return { changed: false, failed: true, name: args.name, msg: t ? `${msg}: ${t}` : msg };
+    }
+    if (!('changed' in kv)) return execFailure(`service ${args.name}`, r);
+    const result: ModuleResult = { changed: kv.changed === '1', name: args.name };
+    if (args.state) result.state = args.state;
+    if (args.enabled !== undefined) result.enabled = args.enabled;
+    const actions = p.all.action ?? [];
+    if (actions.length) result.actions = actions;
+    result.status = { ActiveState: kv.active, LoadState: kv.load, UnitFileState: kv.enabled_state, manager: kv.manager };
+    return result;
+  },
+};
