@@ -27,7 +27,15 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestD = d;
     }
   }
-  return bestD <= limit ? best : undefined;
+  if (bestD <= limit) return best;
+  // a cut-off or over-long keyword: 'delegate' for 'delegate_to'
+  if (w.length >= 4) {
+    for (const c of candidates) {
+      const l = c.toLowerCase();
+      if (l.startsWith(w) || (w.startsWith(l) && l.length >= 4)) return c;
+    }
+  }
+  return undefined;
 }
 
 export function didYouMean(word: string, candidates: Iterable<string>): string {

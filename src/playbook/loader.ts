@@ -704,7 +704,7 @@ export class Loader {
     const label = this.labelOf(src, es, '');
     const what = label ? `block '${label}'` : 'block';
     const extra: Entry[] = [];
-    const kw = this.keywords(src, es, BLOCK_KEYWORDS, what, () => false, extra);
+    const kw = this.keywords(src, es, BLOCK_KEYWORDS, what, (e) => ['block', 'rescue', 'always'].includes(e.key), extra);
     for (const e of extra) {
       if ((TASK_KEYWORDS as readonly string[]).includes(e.key)) this.fail(`keyword '${e.key}' is not allowed on a block (${what})`, src.pos(e.keyNode));
       else if (this.opts.lookupModule(e.key)) this.fail(`a block can't call a module ('${e.key}'); put the task inside 'block' (${what})`, src.pos(e.keyNode));

@@ -85,13 +85,20 @@ export function entries(src: SourceFile, map: YAMLMap): Entry[] {
 
 /**
  * YAML 1.1 as Ansible reads it (PyYAML): yes/no/on/off/true/false are booleans, 0644 is octal,
- * but a lone y/n stays a string.
+ * but a lone y/n stays a string, and a float needs a dot (`e1`, `1e3` and `.` are strings).
  */
 function ansibleTags(tags: Tags): Tags {
   return tags.map((t) => {
-    if (typeof t === 'object' && t.tag === 'tag:yaml.org,2002:bool' && 'test' in t && t.test) {
+    if (typeof t !== 'object' || !('test' in t) || !t.test) return t;
+    if (t.tag === 'tag:yaml.org,2002:bool') {
       const isTrue = t.test.test('yes');
       return { ...t, test: isTrue ? /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/ : /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/ };
+    }
+    if (t.tag === 'tag:yaml.org,2002:float' && t.test.test('1.5e+3')) {
+      return { ...t, test: /^[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+][0-9]+$/ };
+    }
+    if (t.tag === 'tag:yaml.org,2002:float' && t.test.test('1.5')) {
+      return { ...t, test: /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/ };
     }
     return t;
   });
