@@ -1,0 +1,656 @@
+"""wheelwright build-host step: build every wheel one venv needs, once, on the build ("repo") host.
+
+Sent by src/wheels/build.ts over `conn.exec('<python> -', {stdin})` with the JSON spec embedded
+as base64 below; the whole step is this one remote command. Standard library only (Python 3.6+).
+Prints exactly one line on stdout: `WW-RESULT {json}`. Everything pip says goes to a log file.
+
+Steps (docs/wheel-build.md has the details):
+  1. flock `<requirements dir>/.<key>.lock` (timeout names the holder: pid, host, start time);
+  2. ensure the builder venv (created offline, refreshed only when its recorded spec changes);
+  3. write the three input files atomically (only when their content changed);
+  4. nothing to do when the result file carries the hash of these inputs and every wheel it
+     pins is in the wheel dir (and no rebuild was asked): no pip run at all;
+  5. otherwise `pip wheel` into a fresh temp dir keyed by a hash of the full venv path and key,
+     retrying network failures only; move the wheels into the shared wheel dir (never wiped);
+     write the manifest and then the result pins, atomically;
+  6. on failure remove the input and result files so that the next run retries.
+"""
+import base64
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+SPEC_B64 = "__WW_SPEC_B64__"
+RESULT_PREFIX = "WW-RESULT "
+SCRIPT_VERSION = 1
+TAIL_LINES = 40
+
+# pip output that means "the network failed": worth retrying. Checked only when no build error is seen.
+NETWORK_RE = re.compile(
+    r"NewConnectionError|ConnectTimeoutError|ReadTimeoutError|ConnectionError|Connection (?:refused|reset|aborted)"
+    r"|Max retries exceeded|Temporary failure in name resolution|Name or service not known|Could not fetch URL"
+    r"|RemoteDisconnected|IncompleteRead|ProtocolError|timed out|Network is unreachable|No route to host"
+    r"|HTTP error (?:429|5\d\d)|\b(?:429|5\d\d) Server Error|fatal: unable to access|Could not resolve host"
+    r"|The remote end hung up unexpectedly|early EOF",
+    re.I,
+)
+# pip output that means "the build itself failed": never retried (the same sources fail the same way),
+# even when some network warning was printed too.
+BUILD_ERROR_RE = re.compile(
+    r"fatal error:|compilation terminated|error: command '[^']*' failed|Failed building wheel"
+    r"|metadata-generation-failed|ResolutionImpossible|conflicting dependencies|SyntaxError",
+    re.I,
+)
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+WHEEL_RE = re.compile(
+    r"^(?P<name>[^\s-]+?)-(?P<version>[^\s-]+?)(?:-(?P<build>\d[^\s-]*))?-(?P<py>[^\s-]+?)-(?P<abi>[^\s-]+?)-(?P<plat>[^\s-]+?)\.whl$"
+)
+
+
+class StepError(Exception):
+    def __init__(self, message, stage, tail="", attempts=0, network=False):
+        Exception.__init__(self, message)
+        self.message = message
+        self.stage = stage
+        self.tail = tail
+        self.attempts = attempts
+        self.network = network
+
+
+def emit(obj):
+    sys.stdout.write(RESULT_PREFIX + json.dumps(obj, sort_keys=True) + "\n")
+    sys.stdout.flush()
+
+
+def pep503(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def sha256_bytes(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_text(path):
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            return f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def write_atomic(path, text, mode=0o644):
+    """Temp file in the same directory, fsync, rename: readers never see half a file."""
+    d = os.path.dirname(path) or "."
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".ww-tmp-", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8") if isinstance(text, str) else text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def remove_quietly(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def tail_of(text, n=TAIL_LINES):
+    lines = ANSI_RE.sub("", text).rstrip("\n").split("\n")
+    return "\n".join(lines[-n:])
+
+
+def is_network_failure(output):
+    return NETWORK_RE.search(output) is not None and BUILD_ERROR_RE.search(output) is None
+
+
+def now_iso():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+# ---------------------------------------------------------------------------------------------- lock
+
+
+class FileLock(object):
+    """An flock on a file that records who holds it (pid, host, start time, what for)."""
+
+    def __init__(self, path, timeout, what):
+        self.path = path
+        self.timeout = float(timeout)
+        self.what = what
+        self.fd = None
+
+    def __enter__(self):
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.timeout
+        delay = 0.05
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    os.close(fd)
+                    raise
+            if time.monotonic() >= deadline:
+                holder = describe_holder(os.pread(fd, 4096, 0))
+                os.close(fd)
+                raise StepError(
+                    "timed out after %gs waiting for the lock %s (%s); it is held by %s"
+                    % (self.timeout, self.path, self.what, holder),
+                    "lock",
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "started": now_iso(), "for": self.what}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            try:
+                os.ftruncate(self.fd, 0)
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+                os.close(self.fd)
+                self.fd = None
+        return False
+
+
+def describe_holder(raw):
+    try:
+        info = json.loads(raw.decode("utf-8") or "{}")
+    except ValueError:
+        info = {}
+    if not info:
+        return "an unknown process (the lock file records no holder)"
+    return "pid %s on host %s since %s (%s)" % (info.get("pid", "?"), info.get("host", "?"), info.get("started", "?"), info.get("for", "?"))
+
+
+# ------------------------------------------------------------------------------------------ commands
+
+
+_LOGS_STARTED = set()
+
+
+def log_open(log_path):
+    """The log keeps one run: the first write of this run truncates it; a no-op run never touches it."""
+    if log_path in _LOGS_STARTED:
+        return open(log_path, "ab")
+    _LOGS_STARTED.add(log_path)
+    f = open(log_path, "wb")
+    f.write(("wheelwright build-host log, pid %d on %s, started %s\n" % (os.getpid(), socket.gethostname(), now_iso())).encode("utf-8"))
+    return f
+
+
+def run_logged(cmd, log_path, env=None, cwd=None, title=None):
+    """Run cmd with stdout+stderr appended to log_path; return (code, this run's output)."""
+    with log_open(log_path) as log:
+        log.write(("\n===== %s %s\n$ %s\n" % (now_iso(), title or "", " ".join(cmd))).encode("utf-8"))
+        log.flush()
+        start = log.tell()
+        try:
+            code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        except OSError as e:
+            log.write(("cannot run %s: %s\n" % (cmd[0], e)).encode("utf-8"))
+            code = 127
+        log.write(("----- exit code %s\n" % code).encode("utf-8"))
+    with open(log_path, "rb") as log:
+        log.seek(start)
+        out = log.read().decode("utf-8", "replace")
+    return code, out
+
+
+def run_with_retries(cmd, log_path, retries, delay, env=None, title="", before_attempt=None):
+    """Retry only failures that look like the network's; a build/compile error fails at once."""
+    attempts = 0
+    while True:
+        attempts += 1
+        if before_attempt:
+            before_attempt()
+        code, out = run_logged(cmd, log_path, env=env, title="%s (attempt %d)" % (title, attempts))
+        if code == 0:
+            return attempts, out
+        network = is_network_failure(out)
+        if not network or attempts > retries:
+            kind = "a network failure" if network else "a build error, not retried"
+            raise StepError(
+                "%s failed (exit code %s, %s) after %d attempt%s; log: %s"
+                % (title, code, kind, attempts, "" if attempts == 1 else "s", log_path),
+                "build",
+                tail=tail_of(out),
+                attempts=attempts,
+                network=network,
+            )
+        with log_open(log_path) as log:
+            log.write(("network failure; retrying in %gs\n" % delay).encode("utf-8"))
+        time.sleep(delay)
+
+
+def pip_source_args(spec, extra_dirs=()):
+    args = []
+    for d in list(extra_dirs) + [spec["wheelDir"]] + list(spec["findLinks"]):
+        args += ["--find-links", d]
+    if spec.get("indexUrl"):
+        args += ["--index-url", spec["indexUrl"]]
+    else:
+        args += ["--no-index"]
+    return args
+
+
+def base_env(spec, venv):
+    env = dict(os.environ)
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    env["VIRTUAL_ENV"] = venv
+    env["PATH"] = os.path.join(venv, "bin") + os.pathsep + env.get("PATH", "/usr/bin:/bin")
+    env.pop("PYTHONHOME", None)
+    return env
+
+
+# ------------------------------------------------------------------------------------- builder venv
+
+
+def python_identity():
+    return {"executable": os.path.realpath(sys.executable), "version": platform.python_version()}
+
+
+def venv_python_version(venv):
+    cfg = read_text(os.path.join(venv, "pyvenv.cfg")) or ""
+    m = re.search(r"^\s*version(?:_info)?\s*=\s*(\S+)", cfg, re.M)
+    return m.group(1) if m else None
+
+
+def ensure_builder(spec, log_path):
+    """Create or refresh the builder venv; True when it changed. A stamp file records its spec."""
+    venv = spec["builderVenvPath"]
+    vpy = os.path.join(venv, "bin", "python")
+    stamp_path = os.path.join(venv, ".ww-builder.json")
+    want = {
+        "scriptVersion": SCRIPT_VERSION,
+        "python": python_identity(),
+        "requirements": spec["buildRequirements"],
+        "pipArgs": spec["pipArgs"],
+        "indexUrl": spec.get("indexUrl") or None,
+        "findLinks": spec["findLinks"],
+    }
+    parent = os.path.dirname(venv.rstrip("/")) or "/"
+    os.makedirs(parent, exist_ok=True)
+    lock_path = os.path.join(parent, "." + os.path.basename(venv.rstrip("/")) + ".lock")
+    with FileLock(lock_path, spec["lockTimeoutSec"], "builder venv %s" % venv):
+        have = None
+        raw = read_text(stamp_path)
+        if raw:
+            try:
+                have = json.loads(raw)
+            except ValueError:
+                have = None
+        usable = os.access(vpy, os.X_OK) and venv_python_version(venv) == platform.python_version()
+        if have == want and usable and not spec["recreateBuilder"]:
+            return False
+        wipe = spec["recreateBuilder"] or not usable or (have is not None and have.get("python") != want["python"])
+        if wipe and os.path.lexists(venv):
+            if os.path.isdir(venv) and not os.path.islink(venv) and os.listdir(venv) and not os.path.exists(os.path.join(venv, "pyvenv.cfg")):
+                raise StepError("refusing to replace %s: it exists and is not a venv" % venv, "builder")
+            if os.path.isdir(venv) and not os.path.islink(venv):
+                shutil.rmtree(venv)
+            else:
+                os.unlink(venv)
+        remove_quietly(stamp_path)  # a venv without the stamp is a partial one: redone next run
+        boot_dirs = [d for d in spec["bootstrapWheelDirs"] if os.path.isdir(d)]
+        if not os.access(vpy, os.X_OK):
+            code, out = run_logged([sys.executable, "-m", "venv", venv], log_path, title="create builder venv")
+            if code != 0 or not os.access(os.path.join(venv, "bin", "pip"), os.X_OK):
+                # No ensurepip here (e.g. Debian without python3-venv's wheels): bootstrap pip from a wheel.
+                if os.path.isdir(venv):
+                    shutil.rmtree(venv)
+                code, out = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log_path, title="create builder venv without pip")
+                if code != 0:
+                    raise StepError("cannot create the builder venv %s" % venv, "builder", tail=tail_of(out), attempts=1)
+                pip_whl = find_pip_wheel(boot_dirs + [spec["wheelDir"]] + list(spec["findLinks"]))
+                if not pip_whl:
+                    raise StepError(
+                        "cannot bootstrap pip into %s: no pip wheel in %s" % (venv, ", ".join(boot_dirs + [spec["wheelDir"]])),
+                        "builder",
+                        tail=tail_of(out),
+                    )
+                code, out = run_logged(
+                    [vpy, os.path.join(pip_whl, "pip"), "install", "--disable-pip-version-check"] + pip_source_args(spec, boot_dirs) + ["pip"],
+                    log_path,
+                    env=base_env(spec, venv),
+                    title="bootstrap pip",
+                )
+                if code != 0:
+                    raise StepError("cannot bootstrap pip into %s" % venv, "builder", tail=tail_of(out), attempts=1)
+        cmd = [vpy, "-m", "pip", "install", "--upgrade"] + pip_source_args(spec, boot_dirs) + spec["pipArgs"] + spec["buildRequirements"]
+        run_with_retries(cmd, log_path, spec["retries"], spec["retryDelaySec"], env=base_env(spec, venv), title="install build requirements into the builder venv")
+        write_atomic(stamp_path, json.dumps(want, sort_keys=True, indent=1) + "\n")
+        return True
+
+
+def find_pip_wheel(dirs):
+    best = None
+    for d in dirs:
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for n in sorted(names):
+            m = WHEEL_RE.match(n)
+            if m and pep503(m.group("name")) == "pip":
+                best = os.path.join(d, n)
+    return best
+
+
+# -------------------------------------------------------------------------------------------- wheels
+
+
+def wheel_metadata(path):
+    """(project name, version) from the wheel's METADATA; falls back to the filename."""
+    m = WHEEL_RE.match(os.path.basename(path))
+    name, version = (m.group("name"), m.group("version")) if m else (None, None)
+    try:
+        with zipfile.ZipFile(path) as z:
+            meta = [n for n in z.namelist() if re.match(r"^[^/]+\.dist-info/METADATA$", n)]
+            if meta:
+                text = z.read(meta[0]).decode("utf-8", "replace")
+                head = text.split("\n\n", 1)[0]
+                nm = re.search(r"^Name:\s*(.+?)\s*$", head, re.M)
+                vm = re.search(r"^Version:\s*(.+?)\s*$", head, re.M)
+                if nm:
+                    name = nm.group(1)
+                if vm:
+                    version = vm.group(1)
+    except (zipfile.BadZipFile, OSError, KeyError):
+        pass
+    return name, version
+
+
+def norm_version(v):
+    return v.replace("_", "-").lower()
+
+
+def parse_pins(text):
+    pins = []
+    for line in (text or "").split("\n"):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*===?\s*(\S+)$", line)
+        if not m:
+            return None
+        pins.append((m.group(1), m.group(2)))
+    return pins
+
+
+def wheels_for_pins(wheel_dir, pins, manifest):
+    """Map every pin to a wheel file in wheel_dir, preferring the manifest's; None if one is missing."""
+    by_key = {}
+    for w in (manifest or {}).get("wheels", []):
+        by_key[(pep503(w["name"]), norm_version(w["version"]))] = w
+    try:
+        listing = sorted(os.listdir(wheel_dir))
+    except OSError:
+        return None
+    found = {}
+    for n in listing:
+        m = WHEEL_RE.match(n)
+        if m:
+            found.setdefault((pep503(m.group("name")), norm_version(m.group("version"))), []).append(n)
+    out = []
+    for name, version in pins:
+        k = (pep503(name), norm_version(version))
+        files = found.get(k)
+        if not files:
+            return None
+        rec = by_key.get(k)
+        file = rec["file"] if rec and rec["file"] in files else files[0]
+        path = os.path.join(wheel_dir, file)
+        st = os.stat(path)
+        if rec and rec["file"] == file and rec.get("size") == st.st_size and rec.get("mtime") == int(st.st_mtime):
+            sha = rec["sha256"]
+        else:
+            sha = sha256_file(path)
+        out.append({"file": file, "name": name, "version": version, "sha256": sha, "size": st.st_size, "mtime": int(st.st_mtime)})
+    return out
+
+
+def move_into(src, wheel_dir, replace):
+    """Move one wheel into the shared dir atomically. An existing file of that name is kept unless
+    replace: pip took it from there (find-links) anyway, and its hash is what targets may have recorded."""
+    dest = os.path.join(wheel_dir, os.path.basename(src))
+    if os.path.exists(dest) and not replace:
+        os.unlink(src)
+        return dest
+    try:
+        os.replace(src, dest)
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            raise
+        tmp = os.path.join(wheel_dir, "." + os.path.basename(src) + ".ww-tmp-%d" % os.getpid())
+        shutil.copyfile(src, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+        os.unlink(src)
+    return dest
+
+
+def public(wheels):
+    return [{"file": w["file"], "name": w["name"], "version": w["version"], "sha256": w["sha256"]} for w in wheels]
+
+
+# ---------------------------------------------------------------------------------------------- main
+
+
+def main(spec):
+    req_dir = spec["requirementsDir"]
+    wheel_dir = spec["wheelDir"]
+    prefix = os.path.join(req_dir, spec["venvBasename"])
+    files = {
+        "requirements": prefix + "-requirements.txt",
+        "globalConstraints": prefix + "-global-constraints.txt",
+        "sourceConstraints": prefix + "-source-constraints.txt",
+    }
+    result_file = prefix + "-constraints.txt"
+    manifest_file = prefix + "-wheels.json"
+    log_path = prefix + "-wheel-build.log"
+    ident = hashlib.sha256(("%s\0%s\0%s" % (spec["venvPath"], spec["key"], req_dir)).encode("utf-8")).hexdigest()[:16]
+    build_dir = os.path.join(os.path.dirname(wheel_dir.rstrip("/")) or "/", ".ww-build-" + ident)
+    base = {
+        "key": spec["key"],
+        "log": log_path,
+        "requirementsFile": files["requirements"],
+        "globalConstraintsFile": files["globalConstraints"],
+        "sourceConstraintsFile": files["sourceConstraints"],
+        "constraintsFile": result_file,
+        "buildDir": build_dir,
+    }
+    os.makedirs(req_dir, exist_ok=True)
+    os.makedirs(wheel_dir, exist_ok=True)
+
+    lock_path = os.path.join(req_dir, ".%s.lock" % spec["key"])
+    with FileLock(lock_path, spec["lockTimeoutSec"], "wheel build of %s, key %s" % (spec["venvPath"], spec["key"])):
+        try:
+            builder_changed = ensure_builder(spec, log_path)
+
+            inputs_changed = False
+            for k, path in files.items():
+                if read_text(path) != spec["files"][k]:
+                    write_atomic(path, spec["files"][k])
+                    inputs_changed = True
+
+            fingerprint = sha256_bytes(
+                json.dumps(
+                    {
+                        "v": SCRIPT_VERSION,
+                        "files": spec["files"],
+                        "pipArgs": spec["pipArgs"],
+                        "env": spec["buildEnv"],
+                        "indexUrl": spec.get("indexUrl") or None,
+                        "findLinks": spec["findLinks"],
+                        "python": platform.python_version(),
+                    },
+                    sort_keys=True,
+                ).encode("utf-8")
+            )
+            header = "# wheelwright wheel build of %s for %s, inputs sha256:%s" % (spec["venvBasename"], spec["key"], fingerprint)
+
+            # Nothing to do? Decided here, in the same round trip, without running pip.
+            if not spec["rebuild"]:
+                result_text = read_text(result_file)
+                if result_text is not None and result_text.split("\n", 1)[0] == header:
+                    pins = parse_pins(result_text)
+                    manifest = None
+                    try:
+                        manifest = json.loads(read_text(manifest_file) or "null")
+                    except ValueError:
+                        manifest = None
+                    wheels = wheels_for_pins(wheel_dir, pins, manifest) if pins is not None else None
+                    if wheels is not None:
+                        new_manifest = {"inputs": fingerprint, "wheels": wheels}
+                        if new_manifest != manifest:
+                            write_atomic(manifest_file, json.dumps(new_manifest, sort_keys=True, indent=1) + "\n")
+                        out = dict(base)
+                        out.update(
+                            ok=True,
+                            changed=builder_changed,
+                            built=False,
+                            builderChanged=builder_changed,
+                            inputsChanged=inputs_changed,
+                            attempts=0,
+                            constraints=["%s==%s" % p for p in pins],
+                            wheels=public(wheels),
+                        )
+                        return out
+
+            # Build. The result file goes first: if we die half-way, the next run must rebuild.
+            remove_quietly(result_file)
+            remove_quietly(manifest_file)
+            with log_open(log_path) as log:
+                log.write(("wheelwright wheel build of %s (venv %s) for %s, started %s\n" % (spec["venvBasename"], spec["venvPath"], spec["key"], now_iso())).encode("utf-8"))
+            builder_py = os.path.join(spec["builderVenvPath"], "bin", "python")
+            cmd = [builder_py, "-m", "pip", "wheel", "--progress-bar", "off", "--wheel-dir", build_dir]
+            cmd += pip_source_args(spec)
+            cmd += ["--constraint", files["globalConstraints"], "--constraint", files["sourceConstraints"]]
+            cmd += spec["pipArgs"]
+            if spec["rebuild"]:
+                cmd += ["--no-cache-dir"]
+            cmd += ["--requirement", files["requirements"]]
+            env = base_env(spec, spec["builderVenvPath"])
+            env.update(spec["buildEnv"])
+
+            def fresh_build_dir():
+                shutil.rmtree(build_dir, ignore_errors=True)
+                os.makedirs(build_dir)
+
+            has_requirements = any(l.strip() and not l.strip().startswith("#") for l in spec["files"]["requirements"].split("\n"))
+            try:
+                if has_requirements:
+                    attempts, _ = run_with_retries(cmd, log_path, spec["retries"], spec["retryDelaySec"], env=env, title="pip wheel", before_attempt=fresh_build_dir)
+                else:  # nothing to build: an empty result, without asking pip
+                    attempts = 0
+                    fresh_build_dir()
+                built = []
+                for n in sorted(os.listdir(build_dir)):
+                    if not n.endswith(".whl"):
+                        continue
+                    src = os.path.join(build_dir, n)
+                    name, version = wheel_metadata(src)
+                    if not name or not version:
+                        raise StepError("cannot read the name and version of the built wheel %s" % n, "result")
+                    dest = move_into(src, wheel_dir, spec["rebuild"])
+                    st = os.stat(dest)
+                    built.append({"file": n, "name": name, "version": version, "sha256": sha256_file(dest), "size": st.st_size, "mtime": int(st.st_mtime)})
+            finally:
+                shutil.rmtree(build_dir, ignore_errors=True)
+
+            byname = {}
+            for w in built:
+                prev = byname.get(pep503(w["name"]))
+                if prev and norm_version(prev["version"]) != norm_version(w["version"]):
+                    raise StepError("pip produced two versions of %s: %s and %s" % (w["name"], prev["file"], w["file"]), "result")
+                byname[pep503(w["name"])] = w
+            wheels = sorted(byname.values(), key=lambda w: (w["name"].lower(), w["name"]))
+            pins = ["%s==%s" % (w["name"], w["version"]) for w in wheels]
+            write_atomic(manifest_file, json.dumps({"inputs": fingerprint, "wheels": wheels}, sort_keys=True, indent=1) + "\n")
+            write_atomic(result_file, header + "\n" + "".join(p + "\n" for p in pins))
+            out = dict(base)
+            out.update(
+                ok=True,
+                changed=True,
+                built=True,
+                builderChanged=builder_changed,
+                inputsChanged=inputs_changed,
+                attempts=attempts,
+                constraints=pins,
+                wheels=public(wheels),
+            )
+            return out
+        except BaseException as exc:
+            # Whatever failed, the next run must not see "inputs unchanged, result present".
+            for path in list(files.values()) + [result_file, manifest_file]:
+                try:
+                    remove_quietly(path)
+                except OSError:
+                    pass
+            if isinstance(exc, Exception):
+                exc.ww_log = log_path
+            raise
+
+
+def load_spec():
+    spec = json.loads(base64.b64decode(SPEC_B64).decode("utf-8"))
+    spec.setdefault("findLinks", [])
+    spec.setdefault("bootstrapWheelDirs", ["/usr/share/python-wheels"])
+    spec.setdefault("buildEnv", {})
+    spec.setdefault("pipArgs", ["--no-build-isolation"])
+    spec.setdefault("buildRequirements", ["setuptools", "wheel"])
+    spec.setdefault("rebuild", False)
+    spec.setdefault("recreateBuilder", False)
+    spec.setdefault("lockTimeoutSec", 1800)
+    spec.setdefault("retries", 2)
+    spec.setdefault("retryDelaySec", 10)
+    return spec
+
+
+if __name__ == "__main__":
+    try:
+        spec = load_spec()
+        emit(main(spec))
+    except StepError as e:
+        emit({"ok": False, "stage": e.stage, "error": e.message, "tail": e.tail, "attempts": e.attempts, "network": e.network, "log": getattr(e, "ww_log", None)})
+    except Exception as e:  # noqa: BLE001 - reported, not hidden
+        import traceback
+
+        emit({"ok": False, "stage": "internal", "error": "%s: %s" % (type(e).__name__, e), "tail": tail_of(traceback.format_exc()), "attempts": 0, "network": False, "log": getattr(e, "ww_log", None)})
