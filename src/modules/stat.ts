@@ -20,7 +20,7 @@ set -- $($S -c '%f %a %u %g %s %i %d %h %X %Y %Z' -- "$p")
 ww_o rawmode "$1"; ww_o mode "$2"; ww_o uid "$3"; ww_o gid "$4"; ww_o size "$5"; ww_o inode "$6"; ww_o dev "$7"; ww_o nlink "$8"
 ww_o atime "$9"; shift 9; ww_o mtime "$1"; ww_o ctime "$2"
 ww_o pw_name "$($S -c %U -- "$p")"; ww_o gr_name "$($S -c %G -- "$p")"
-if [ -L "$p" ]; then ww_o islnk 1; ww_o lnk_target "$(readlink -- "$p")"; ww_o lnk_source "$(readlink -f -- "$p")"; fi
+if [ "$follow" = 0 ] && [ -L "$p" ]; then ww_o islnk 1; ww_o lnk_target "$(readlink -- "$p")"; ww_o lnk_source "$(readlink -f -- "$p")"; fi
 [ -r "$p" ] && ww_o readable 1; [ -w "$p" ] && ww_o writeable 1; [ -x "$p" ] && ww_o executable 1
 if [ -n "$ck" ] && [ -f "$p" ] && [ -r "$p" ]; then ww_o checksum "$(\${ck}sum < "$p" | cut -d' ' -f1)"; fi
 if [ "$mime" = 1 ] && command -v file >/dev/null 2>&1; then ww_o mimetype "$(file -L -b --mime-type -- "$p" 2>/dev/null)"; ww_o charset "$(file -L -b --mime-encoding -- "$p" 2>/dev/null)"; fi
