@@ -838,7 +838,17 @@ export class Loader {
     if (!inline) return undefined;
     const args = { ...(kw.args?.value ?? {}), ...inline.args };
     const keyPos = { ...(kw.args?.keyPos ?? {}), ...inline.keyPos };
-    const checked = checkArgs(def.name, def.argSpec, args, {
+    // set_fact-like modules (`anyArgs: true`) take any key: only their declared args are checked
+    let toCheck = args;
+    if ((def as { anyArgs?: boolean }).anyArgs) {
+      const known = new Set(['_raw_params']);
+      for (const [k, a] of Object.entries(def.argSpec)) [k, ...(a.aliases ?? [])].forEach((n) => known.add(n));
+      toCheck = Object.fromEntries(Object.entries(args).filter(([k]) => known.has(k)));
+      for (const k of Object.keys(args)) {
+        if (!known.has(k) && !IDENT.test(k)) this.fail(`'${k}' is not a valid variable name for module '${def.name}' (${what})`, keyPos[k] ?? src.pos(modEntry.keyNode));
+      }
+    }
+    const checked = checkArgs(def.name, def.argSpec, toCheck, {
       loadTime: true,
       freeForm: def.freeForm,
       requiredOneOf: def.requiredOneOf,

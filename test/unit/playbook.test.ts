@@ -410,6 +410,21 @@ describe('playbook loader', () => {
       expect(p.tasks[1]!.tags).to.deep.equal(['y', 'e1']);
     });
 
+    it('lets anyArgs modules (set_fact) take any variable name, checking their declared args', async () => {
+      write('site.yml', '- hosts: all\n  tasks:\n    - set_fact: {a: 1, cacheable: yes}\n    - set_fact: {b-c: 1, cacheable: 3}\n');
+      try {
+        await loadPlaybook(path.join(dir, 'site.yml'), opts);
+        expect.fail('loaded');
+      } catch (e) {
+        expect((e as Error).message.replace(/^.*site\.yml:/gm, '')).to.equal(
+          [
+            "4:18: 'b-c' is not a valid variable name for module 'set_fact' (task 'set_fact')",
+            "4:26: argument 'cacheable' of module 'set_fact' must be a boolean, got number 3 (task 'set_fact')",
+          ].join('\n'),
+        );
+      }
+    });
+
     it('looks modules up in the registry by default', async () => {
       registerModule({ name: 'ww_test_registry_only', argSpec: { x: { type: 'int', required: true } }, run: async () => ({ changed: false }) });
       write('site.yml', '- hosts: all\n  tasks:\n    - ww_test_registry_only: x=3\n');
