@@ -31,7 +31,7 @@ export async function parseScript(inv: InventoryData, file: string): Promise<voi
   try {
     data = JSON.parse(res.stdout);
   } catch (e) {
-    throw new UserError(`failed to parse executable inventory script results from ${file}: ${(e as Error).message}`);
+    throw new UserError(`failed to parse executable inventory script results from ${file}: ${(e as Error).message.split('\n')[0]}`);
   }
   if (!isDict(data)) throw new UserError(`failed to parse executable inventory script results from ${file}: needs to be a json dict`);
 
