@@ -201,12 +201,56 @@ hb.registerHelper('helperMissing', function (...all: unknown[]) {
   throw new TemplateError(`unknown template helper '${options.name}'`);
 });
 
-// Native capture: `{{__ww_native EXPR}}` stores EXPR's value instead of printing it.
-const captures: Array<{ value: unknown }> = [];
-hb.registerHelper('__ww_native', function (value: unknown) {
-  captures[captures.length - 1].value = value;
+// Every `{{ expr }}` is compiled as `{{__ww_text expr "name"}}` (or `{{__ww_native ...}}` for a
+// single-expression value), so output is always text we control: Handlebars' own noEscape output
+// would add numbers (`{{n}}{{n}}` -> 6) and print lists as `a,b`.
+function missingName(value: unknown, name: unknown): string | undefined {
+  const n = undefinedName(value);
+  if (n !== undefined) return n;
+  return value === undefined && typeof name === 'string' ? name : undefined;
+}
+
+hb.registerHelper('__ww_text', function (value: unknown, name: unknown) {
+  const n = missingName(value, name);
+  if (n !== undefined) throw new UndefinedVariableError(n);
+  return H.toText(unwrap(value));
+});
+
+const captures: Array<{ value: unknown; name?: unknown }> = [];
+hb.registerHelper('__ww_native', function (value: unknown, name: unknown) {
+  const box = captures[captures.length - 1];
+  box.value = value;
+  box.name = name;
   return '';
 });
+
+type AnyNode = hbs.AST.Node & Record<string, unknown>;
+
+/** `{{ path }}` / `{{ helper args }}` -> `{{ wrapper path "path" }}` / `{{ wrapper (helper args) }}` */
+function wrapMustache(m: hbs.AST.MustacheStatement, wrapper: string): hbs.AST.MustacheStatement {
+  const call = m.params.length > 0 || (m.hash?.pairs.length ?? 0) > 0;
+  const loc = m.loc;
+  const path = { type: 'PathExpression', data: false, depth: 0, parts: [wrapper], original: wrapper, loc } as unknown as hbs.AST.PathExpression;
+  let params: hbs.AST.Expression[];
+  if (call) {
+    params = [{ type: 'SubExpression', path: m.path, params: m.params, hash: m.hash, loc } as unknown as hbs.AST.Expression];
+  } else if (m.path.type === 'PathExpression') {
+    const name = (m.path as hbs.AST.PathExpression).original;
+    params = [m.path, { type: 'StringLiteral', value: name, original: name, loc } as unknown as hbs.AST.Expression];
+  } else params = [m.path];
+  return { ...m, path, params, hash: undefined as unknown as hbs.AST.Hash };
+}
+
+function wrapStatements(program: hbs.AST.Program | undefined): void {
+  if (!program) return;
+  program.body = program.body.map((st) => {
+    if (st.type === 'MustacheStatement') return wrapMustache(st as hbs.AST.MustacheStatement, '__ww_text');
+    const n = st as AnyNode;
+    wrapStatements(n.program as hbs.AST.Program | undefined);
+    wrapStatements(n.inverse as hbs.AST.Program | undefined);
+    return st;
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Compilation (cached by source)
@@ -256,8 +300,6 @@ function checkHelpers(node: unknown): void {
   for (const [k, v] of Object.entries(n)) if (k !== 'loc' && k !== 'strip' && typeof v === 'object') checkHelpers(v);
 }
 
-const SINGLE = /^\{\{(\{?)(~?)\s*&?([\s\S]*?)(~?)\}?\}\}$/;
-
 function compile(src: string): Compiled {
   const hit = cache.get(src);
   if (hit) return hit;
@@ -268,19 +310,16 @@ function compile(src: string): Compiled {
     throw syntaxError(src, e);
   }
   checkHelpers(ast);
-  let compiled: Compiled | undefined;
+  let compiled: Compiled;
   const trimmed = src.trim();
-  const m = SINGLE.exec(trimmed);
-  if (m && trimmed.startsWith('{{') && trimmed.endsWith('}}')) {
-    const single = hb.parse(trimmed).body;
-    if (single.length === 1 && single[0].type === 'MustacheStatement') {
-      const st = single[0] as hbs.AST.MustacheStatement;
-      const call = st.params.length > 0 || (st.hash && st.hash.pairs.length > 0);
-      const inner = m[3].trim();
-      compiled = { native: true, run: hb.compile(`{{__ww_native ${call ? `(${inner})` : inner}}}`, COMPILE_OPTS) };
-    }
+  const single = trimmed === src ? ast : hb.parse(trimmed);
+  if (single.body.length === 1 && single.body[0].type === 'MustacheStatement') {
+    single.body[0] = wrapMustache(single.body[0] as hbs.AST.MustacheStatement, '__ww_native');
+    compiled = { native: true, run: hb.compile(single, COMPILE_OPTS) };
+  } else {
+    wrapStatements(ast);
+    compiled = { native: false, run: hb.compile(ast, COMPILE_OPTS) };
   }
-  compiled ??= { native: false, run: hb.compile(ast, COMPILE_OPTS) };
   if (cache.size >= CACHE_MAX) cache.clear();
   cache.set(src, compiled);
   return compiled;
@@ -297,6 +336,14 @@ function fail(e: unknown, src: string, where?: TemplateWhere): never {
   throw locate(e, where);
 }
 
+function compileAt(src: string, where?: TemplateWhere): Compiled {
+  try {
+    return compile(src);
+  } catch (e) {
+    throw locate(e, where);
+  }
+}
+
 function runText(c: Compiled, src: string, vars: unknown, where?: TemplateWhere): string {
   try {
     if (c.native) return H.toText(runNative(c, vars));
@@ -307,16 +354,16 @@ function runText(c: Compiled, src: string, vars: unknown, where?: TemplateWhere)
 }
 
 function runNative(c: Compiled, vars: unknown): unknown {
-  const box = { value: undefined as unknown };
+  const box: { value: unknown; name?: unknown } = { value: undefined };
   captures.push(box);
   try {
     c.run(track(vars, ''), RUNTIME_OPTS);
   } finally {
     captures.pop();
   }
-  const n = undefinedName(box.value);
+  const n = missingName(box.value, box.name);
   if (n !== undefined) throw new UndefinedVariableError(n);
-  return unwrap(box.value);
+  return unwrap(box.value) ?? null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,7 +373,7 @@ function runNative(c: Compiled, vars: unknown): unknown {
 export function renderString(text: string, vars: Record<string, unknown>, where?: TemplateWhere): string {
   if (typeof text !== 'string') return H.toText(text);
   if (!text.includes('{{')) return text;
-  return runText(compile(text), text, vars, where);
+  return runText(compileAt(text, where), text, vars, where);
 }
 
 /**
@@ -336,7 +383,7 @@ export function renderString(text: string, vars: Record<string, unknown>, where?
 export function renderValue(value: unknown, vars: Record<string, unknown>, where?: TemplateWhere): unknown {
   if (typeof value === 'string') {
     if (!value.includes('{{')) return value;
-    const c = compile(value);
+    const c = compileAt(value, where);
     if (!c.native) return runText(c, value, vars, where);
     try {
       return runNative(c, vars);
