@@ -280,7 +280,7 @@ class Parser {
       if (this.isOp('|')) {
         this.i++;
         const name = this.expectName();
-        if (!FILTERS[name]) throw new ExprSyntaxError(`unknown filter '${name}'`);
+        if (!Object.hasOwn(FILTERS, name)) throw new ExprSyntaxError(`unknown filter '${name}'`);
         const { args, kwargs } = this.isOp('(') ? this.parseArgs() : { args: [], kwargs: [] };
         x = { k: 'filter', x, name, args, kwargs };
       } else if (this.isWord('is')) {
@@ -293,7 +293,7 @@ class Parser {
         const t = this.next();
         if (t.type !== 'name') throw new ExprSyntaxError(`expected a test name after 'is' but found ${this.describe(t)}`);
         const name = t.value === 'None' ? 'none' : t.value;
-        if (!TESTS[name]) throw new ExprSyntaxError(`unknown test '${name}'`);
+        if (!Object.hasOwn(TESTS, name)) throw new ExprSyntaxError(`unknown test '${name}'`);
         const { args, kwargs } = this.isOp('(') ? this.parseArgs() : { args: [], kwargs: [] };
         const test: Node = { k: 'test', x, name, args, kwargs };
         x = negate ? { k: 'not', x: test } : test;
@@ -334,7 +334,7 @@ class Parser {
     }
     if (t.type === 'num') return { k: 'lit', v: t.num };
     if (t.type === 'name') {
-      if (t.value in LITERALS) return { k: 'lit', v: LITERALS[t.value] };
+      if (Object.hasOwn(LITERALS, t.value)) return { k: 'lit', v: LITERALS[t.value] };
       if (KEYWORDS.has(t.value)) throw new ExprSyntaxError(`unexpected '${t.value}' at column ${t.pos + 1}`);
       if (this.isOp('(')) throw new ExprSyntaxError(`unknown function '${t.value}' (use a filter: x | ${t.value})`);
       return { k: 'var', name: t.value };
@@ -543,7 +543,7 @@ function mapFilter(v: unknown, args: unknown[], kw: Record<string, unknown>): un
     });
   }
   const name = H.toText(args[0]);
-  const f = FILTERS[name];
+  const f = Object.hasOwn(FILTERS, name) ? FILTERS[name] : undefined;
   if (!f || name === 'map') throw new TemplateError(`map: unknown filter '${name}'`);
   return v.map((x) => f.fn(x, args.slice(1), {}));
 }

@@ -293,7 +293,7 @@ function checkHelpers(node: unknown): void {
     const params = (n.params as unknown[]) ?? [];
     const hash = n.hash as hbs.AST.Hash | undefined;
     const isCall = params.length > 0 || (hash?.pairs.length ?? 0) > 0 || n.type === 'SubExpression';
-    if (isCall && path.type === 'PathExpression' && !path.data && path.parts.length === 1 && !(path.parts[0] in hb.helpers)) {
+    if (isCall && path.type === 'PathExpression' && !path.data && path.parts.length === 1 && !Object.hasOwn(hb.helpers, path.parts[0])) {
       throw new TemplateError(`unknown template helper '${path.original}'`);
     }
   }

@@ -173,6 +173,10 @@ describe('template rendering', () => {
       expect(renderString('{{ default (dict_get cfg "constructor") "safe" }}', vars)).to.equal('safe');
       expect(renderString('{{ default (dict_get cfg "__proto__") "safe" }}', vars)).to.equal('safe');
     });
+    it('helper names never resolve through prototypes', () => {
+      expect(err(() => renderString('{{ constructor cfg }}', vars)).message).to.equal("unknown template helper 'constructor'");
+      expect(err(() => renderString('{{ toString cfg }}', vars)).message).to.equal("unknown template helper 'toString'");
+    });
     it('a string cannot reach String.prototype', () => {
       expect(err(() => renderString('{{ venv_base.constructor }}', vars))).to.be.instanceOf(UndefinedVariableError);
     });
