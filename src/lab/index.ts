@@ -1,0 +1,318 @@
+/**
+ * The lab: N isolated real hosts on this machine (network namespace + overlay root + own sshd),
+ * for integration tests, benchmarks and the demo. See docs/lab.md.
+ */
+import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { UserError, EXIT } from '../errors.js';
+import { LabError, tcpConnects, type RunResult } from './run.js';
+import {
+  MAX_HOSTS, SUDO_USER, hostAddress, hostIndex, hostName, hostPaths, isLabProcess, labDir, netnsName, paths,
+  readState, savedPids, vethName, withLock, writeState, type HostState, type LabState,
+} from './state.js';
+import { createHostNetwork, deleteLink, deleteNetns, ensureBridge, labNetnses, labVeths, linkIsUp, removeBridge, setLink } from './network.js';
+import { generateHostKeys, generateKey, writeKnownHosts } from './keys.js';
+import { buildAptRepo, ensureControllerPackages } from './apt-repo.js';
+import { buildBase } from './base.js';
+import { execInHost, hostMounted, mountHost, startHost, stopHost, waitReady } from './host.js';
+import { mountsUnder, unmountAllUnder } from './mounts.js';
+import { renderInventory, writeInventory } from './inventory.js';
+import { run } from './run.js';
+
+export { LabError } from './run.js';
+
+export interface LabHost {
+  name: string;
+  address: string;
+  pid: number;
+  root: string;
+}
+export interface Lab {
+  dir: string;
+  hosts: LabHost[];
+  inventoryFile: string;
+  privateKeyFile: string;
+  knownHostsFile: string;
+  aptRepoDir: string;
+  sudoUser: { name: string; password: string };
+  /** Packages in the lab apt repository (absent on the controller) and the one that provides a Python module. */
+  aptPackages: string[];
+  pythonModulePackage: string;
+}
+
+type Log = (msg: string) => void;
+const quiet: Log = () => {};
+
+function requireRoot(): void {
+  if (process.platform !== 'linux') throw new UserError('the lab needs Linux (network namespaces, overlayfs)');
+  if (process.getuid?.() !== 0) {
+    throw new UserError('the lab needs root: it creates network namespaces, mounts and a bridge (run `sudo wheelwright lab ...`)');
+  }
+}
+
+function toLab(st: LabState, dir: string): Lab {
+  const p = paths(dir);
+  return {
+    dir,
+    hosts: st.hosts.map((h) => ({ name: h.name, address: h.address, pid: h.pid, root: h.root })),
+    inventoryFile: p.inventory,
+    privateKeyFile: p.privateKey,
+    knownHostsFile: p.knownHosts,
+    aptRepoDir: p.aptRepo,
+    sudoUser: { ...st.sudoUser },
+    aptPackages: [...st.aptPackages],
+    pythonModulePackage: st.pythonModulePackage,
+  };
+}
+
+/** Per host: its unshare process is alive and its sshd accepts TCP connections. */
+export async function labHealth(): Promise<Array<{ name: string; address: string; running: boolean; reachable: boolean }>> {
+  const dir = labDir();
+  const st = await readState(dir);
+  if (!st) return [];
+  return Promise.all(
+    st.hosts.map(async (h) => {
+      const running = isLabProcess(h.pid, h.name, dir);
+      return { name: h.name, address: h.address, running, reachable: running && (await tcpConnects(h.address, 22, 1000)) };
+    }),
+  );
+}
+
+async function healthy(): Promise<boolean> {
+  const h = await labHealth();
+  return h.length > 0 && h.every((x) => x.reachable);
+}
+
+/** Bring one host's sshd (back) up; its network and filesystem stay as they are. */
+async function restartHost(st: LabState, h: HostState, dir: string): Promise<void> {
+  const i = hostIndex(h.name);
+  await stopHost(h.name, h.pid, dir);
+  if (!(await linkIsUp(i))) await setLink(i, true);
+  h.pid = await startHost(i, dir);
+  await waitReady(i, h.pid, dir);
+  await writeState(st, dir);
+}
+
+/** Undo everything a lab (complete or interrupted) may have left. Safe to run twice. */
+async function teardown(dir: string, log: Log): Promise<void> {
+  for (const { name, pid } of await savedPids(dir)) {
+    if (await stopHost(name, pid, dir)) log(`lab: stopped ${name} (pid ${pid})`);
+  }
+  const netnses = await labNetnses();
+  for (const ns of netnses) {
+    const pids = (await run('ip', ['netns', 'pids', ns])).stdout.trim();
+    if (pids) log(`lab: warning: processes still in ${ns} (not started by the lab's saved PIDs, left alone): ${pids.split(/\s+/).join(' ')}`);
+  }
+  await unmountAllUnder(dir);
+  for (const ns of netnses) await deleteNetns(ns);
+  for (const v of await labVeths()) await deleteLink(v);
+  await removeBridge(log);
+  const left = await mountsUnder(dir);
+  if (left.length) throw new LabError(`lab: refusing to remove ${dir}: still mounted: ${left.join(' ')}`);
+  await rm(dir, { recursive: true, force: true });
+}
+
+async function build(n: number, dir: string, log: Log): Promise<LabState> {
+  const p = paths(dir);
+  const t0 = Date.now();
+  await ensureControllerPackages(log);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await chmod(dir, 0o755);
+  await mkdir(p.pids, { recursive: true });
+  await mkdir(p.logs, { recursive: true });
+  const names = Array.from({ length: n }, (_, k) => hostName(k + 1));
+  log(`lab: building the apt repository and keys`);
+  const [repo, publicKey, hostKeys] = await Promise.all([
+    buildAptRepo(p.aptRepo, log),
+    generateKey(p.privateKey, 'wheelwright-lab'),
+    generateHostKeys(p.hostKeys, names),
+    ensureBridge(),
+  ]);
+  const password = randomBytes(12).toString('base64url');
+  await writeFile(p.sudoPassword, `${password}\n`, { mode: 0o600 });
+  log(`lab: preparing the base layer (apt sources, ${SUDO_USER}, sshd config)`);
+  await buildBase({ base: p.base, aptRepoDir: p.aptRepo, publicKey, sudoPassword: password, n });
+  log(`lab: starting ${n} hosts`);
+  const hosts = await Promise.all(
+    names.map(async (name, k): Promise<HostState> => {
+      const i = k + 1;
+      await createHostNetwork(i);
+      await mountHost(i, dir, p.base, `${p.hostKeys}/${name}`);
+      const pid = await startHost(i, dir);
+      await waitReady(i, pid, dir);
+      return {
+        name, address: hostAddress(i), pid, root: hostPaths(name, dir).root, netns: netnsName(i), veth: vethName(i),
+        hostKeyPublic: hostKeys.get(name)!,
+      };
+    }),
+  );
+  const st: LabState = {
+    version: 1, n, createdAt: new Date().toISOString(), hosts, sudoUser: { name: SUDO_USER, password },
+    aptPackages: repo.packages, pythonModulePackage: repo.pythonModulePackage,
+  };
+  await writeKnownHosts(p.knownHosts, hosts);
+  await writeInventory(p.inventory, renderInventory(st, { privateKey: p.privateKey, knownHosts: p.knownHosts, sudoPasswordFile: p.sudoPassword }));
+  await writeState(st, dir);
+  log(`lab: ${n} hosts up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${hosts.map((h) => `${h.name}=${h.address}`).join(' ')}`);
+  return st;
+}
+
+/**
+ * Bring up N lab hosts. Idempotent: the same N hosts up and healthy return at once; hosts whose
+ * sshd died or whose link is down are restarted; anything else (other N, leftovers of an
+ * interrupted run) is torn down and built again.
+ */
+export async function labUp(n: number, opts: { log?: Log } = {}): Promise<Lab> {
+  requireRoot();
+  if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS) throw new UserError(`lab size must be an integer from 1 to ${MAX_HOSTS}, not ${n}`);
+  const log = opts.log ?? quiet;
+  const dir = labDir();
+  return withLock(async () => {
+    const st = await readState(dir);
+    if (st && st.n === n) {
+      if (await healthy()) {
+        log(`lab: ${n} hosts already up`);
+        return toLab(st, dir);
+      }
+      // Repair in place when the network and filesystems are all there.
+      const present = new Set(await labNetnses());
+      const intact = (await Promise.all(st.hosts.map(async (h) => present.has(h.netns) && (await hostMounted(h.name, dir))))).every(Boolean);
+      if (intact) {
+        try {
+          for (const h of st.hosts) {
+            const i = hostIndex(h.name);
+            if (!isLabProcess(h.pid, h.name, dir) || !(await linkIsUp(i)) || !(await tcpConnects(h.address, 22, 1000))) {
+              log(`lab: restarting ${h.name}`);
+              await restartHost(st, h, dir);
+            }
+          }
+          if (await healthy()) return toLab(st, dir);
+        } catch (e) {
+          log(`lab: repair failed (${(e as Error).message}); rebuilding`);
+        }
+      }
+    }
+    const had = st || (await labNetnses()).length || (await mountsUnder(dir)).length;
+    if (had) log(`lab: removing the previous lab`);
+    await teardown(dir, log);
+    try {
+      return toLab(await build(n, dir, log), dir);
+    } catch (e) {
+      log(`lab: setup failed, cleaning up: ${(e as Error).message}`);
+      await teardown(dir, log).catch((e2) => log(`lab: cleanup failed too: ${(e2 as Error).message}`));
+      throw e;
+    }
+  }, log);
+}
+
+/** Stop every host and remove the lab's namespaces, mounts, links and directory. Safe to run twice. */
+export async function labDown(opts: { log?: Log } = {}): Promise<void> {
+  requireRoot();
+  const log = opts.log ?? quiet;
+  const dir = labDir();
+  await withLock(async () => {
+    const t0 = Date.now();
+    await teardown(dir, log);
+    log(`lab: down in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }, log);
+}
+
+/** The lab as recorded in its state file, or undefined when no lab is up. Hosts may be unhealthy: see labHealth(). */
+export async function labStatus(): Promise<Lab | undefined> {
+  const dir = labDir();
+  const st = await readState(dir);
+  return st ? toLab(st, dir) : undefined;
+}
+
+async function hostState(name: string): Promise<{ st: LabState; h: HostState; dir: string }> {
+  const dir = labDir();
+  const st = await readState(dir);
+  const h = st?.hosts.find((x) => x.name === name);
+  if (!st || !h) throw new LabError(`lab: no host ${name} (is the lab up? \`wheelwright lab up\`)`);
+  return { st, h, dir };
+}
+
+/** Fault: kill the host (its sshd and every session in it). Network and filesystem stay; labHostRestart brings it back. */
+export async function labHostKill(name: string): Promise<void> {
+  requireRoot();
+  const { h, dir } = await hostState(name);
+  await stopHost(h.name, h.pid, dir);
+}
+
+/** Restart a host's sshd (a fresh /tmp and /run, like a reboot; its files stay). */
+export async function labHostRestart(name: string): Promise<LabHost> {
+  requireRoot();
+  return withLock(async () => {
+    const { st, h, dir } = await hostState(name);
+    await restartHost(st, h, dir);
+    return { name: h.name, address: h.address, pid: h.pid, root: h.root };
+  });
+}
+
+/** Fault: take the host's link down (packets to it are dropped; connections hang rather than fail). */
+export async function labLinkDown(name: string): Promise<void> {
+  requireRoot();
+  await hostState(name);
+  await setLink(hostIndex(name), false);
+}
+
+export async function labLinkUp(name: string): Promise<void> {
+  requireRoot();
+  await hostState(name);
+  await setLink(hostIndex(name), true);
+}
+
+/** Run a shell command as root inside a host (for assertions): its namespaces and root filesystem. */
+export async function labHostExec(name: string, command: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  requireRoot();
+  const { h, dir } = await hostState(name);
+  return execInHost(hostIndex(name), h.pid, dir, command, opts);
+}
+
+export type { RunResult } from './run.js';
+
+const USAGE = 'usage: wheelwright lab up [N] | lab down | lab status';
+
+/** `wheelwright lab up [N]` / `lab down` / `lab status`: progress on stderr, the inventory path on stdout. */
+export async function labCli(args: string[]): Promise<number> {
+  const err = (m: string) => process.stderr.write(`${m}\n`);
+  const [cmd, ...rest] = args;
+  try {
+    if (cmd === 'up') {
+      if (rest.length > 1 || (rest[0] !== undefined && !/^\d+$/.test(rest[0]))) {
+        err(USAGE);
+        return EXIT.badInput;
+      }
+      const lab = await labUp(rest[0] === undefined ? 6 : Number(rest[0]), { log: err });
+      process.stdout.write(`${lab.inventoryFile}\n`);
+      return EXIT.ok;
+    }
+    if (cmd === 'down' && rest.length === 0) {
+      await labDown({ log: err });
+      return EXIT.ok;
+    }
+    if (cmd === 'status' && rest.length === 0) {
+      const lab = await labStatus();
+      if (!lab) {
+        err('lab: down');
+        return EXIT.hostUnreachable;
+      }
+      const health = process.getuid?.() === 0 ? await labHealth() : [];
+      for (const h of lab.hosts) {
+        const x = health.find((y) => y.name === h.name);
+        err(`${h.name}\t${h.address}\t${x ? (x.reachable ? 'up' : x.running ? 'unreachable' : 'down') : '?'}`);
+      }
+      process.stdout.write(`${lab.inventoryFile}\n`);
+      return health.length && health.every((x) => x.reachable) ? EXIT.ok : EXIT.hostUnreachable;
+    }
+    err(USAGE);
+    return EXIT.badInput;
+  } catch (e) {
+    if (e instanceof UserError) {
+      err(`wheelwright: ${e.message}`);
+      return EXIT.badInput;
+    }
+    err(`wheelwright: ${(e as Error).message}`);
+    return EXIT.internal;
+  }
+}
