@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,13 +122,15 @@ async function fakeApt(root: string): Promise<{ env: Record<string, string>; sta
     await writeFile(join(bin, name), `#!/bin/sh\n${body}\n`);
     await chmod(join(bin, name), 0o755);
   };
-  await write('dpkg-query', `for a in "$@"; do n=$a; done
-[ -f "$WW_STATE/installed/$n" ] || exit 1
-printf 'install ok installed|%s\\n' "$(cat "$WW_STATE/installed/$n")"`);
-  await write('apt-cache', `for a in "$@"; do n=$a; done
-echo "$n:"
-if [ -f "$WW_STATE/installed/$n" ]; then echo "  Installed: $(cat "$WW_STATE/installed/$n")"; else echo "  Installed: (none)"; fi
-if [ -f "$WW_STATE/available/$n" ]; then echo "  Candidate: $(cat "$WW_STATE/available/$n")"; else echo "  Candidate: (none)"; fi`);
+  await write('dpkg-query', `for n in "$@"; do case "$n" in -*) continue ;; esac
+  [ -f "$WW_STATE/installed/$n" ] && printf '%s|%s|install ok installed|%s\\n' "$n" "$n" "$(cat "$WW_STATE/installed/$n")"
+done; exit 0`);
+  await write('apt-cache', `shift; for n in "$@"; do
+  [ -f "$WW_STATE/available/$n" ] || [ -f "$WW_STATE/installed/$n" ] || continue
+  echo "$n:"
+  if [ -f "$WW_STATE/installed/$n" ]; then echo "  Installed: $(cat "$WW_STATE/installed/$n")"; else echo "  Installed: (none)"; fi
+  if [ -f "$WW_STATE/available/$n" ]; then echo "  Candidate: $(cat "$WW_STATE/available/$n")"; else echo "  Candidate: (none)"; fi
+done`);
   await write('apt-get', `echo "$*" >> "$WW_STATE/log"
 op=; for a in "$@"; do case "$a" in install|remove|update|autoremove) op=$a;; -*|*=*Timeout*|*force-conf*) ;; *) [ -n "$op" ] && pk="$pk $a";; esac; done
 for p in $pk; do n=\${p%%=*}
@@ -144,8 +147,17 @@ describe('modules: package', () => {
     expect(r.failed, r.msg).to.not.equal(true);
     expect(r.changed).to.equal(false);
     expect(conn.calls).to.have.length(1);
-    const l = await runModule('package', { name: ['coreutils'], state: 'latest' }, makeCtx({ check: true, facts: { ansible_pkg_mgr: 'apt' } }));
+    // latest: the packages apt itself says are upgradable (computed independently here)
+    const names = ['coreutils', 'bash', 'dpkg'];
+    const pol = execFileSync('apt-cache', ['policy', ...names], { encoding: 'utf8' });
+    const upgradable = names.filter((n) => {
+      const block = pol.split(/^(?=\S)/m).find((b) => b.startsWith(`${n}:`)) ?? '';
+      return /Installed: (\S+)/.exec(block)?.[1] !== /Candidate: (\S+)/.exec(block)?.[1];
+    });
+    const l = await runModule('package', { name: names, state: 'latest' }, makeCtx({ check: true, facts: { ansible_pkg_mgr: 'apt' } }));
     expect(l.failed, l.msg).to.not.equal(true);
+    expect(l.changed).to.equal(upgradable.length > 0);
+    expect(l.installed ?? []).to.deep.equal(upgradable);
     const missing = await runModule('package', { name: 'ww-no-such-package-xyz' }, makeCtx({ check: true, facts: { ansible_pkg_mgr: 'apt' } }));
     expect(missing.failed).to.equal(true);
     expect(missing.msg).to.match(/No package matching 'ww-no-such-package-xyz'/);

@@ -55,13 +55,16 @@ if [ "$upd" = 1 ]; then
   else ww_o cache_updated 0
   fi
 fi
-inst=; rem=; miss=
+inst=; rem=; miss=; pend=; names=
+for spec in "$@"; do names="$names \${spec%%=*}"; done
+# one dpkg-query for all packages: name|status|version
+db=$(dpkg-query -W -f='\${binary:Package}|\${Package}|\${Status}|\${Version}\n' $names 2>/dev/null)
+ww_db() { printf '%s\n' "$db" | awk -F'|' -v n="$1" '$1 == n || $2 == n { print $3 "|" $4; exit }'; }
 for spec in "$@"; do
   name=\${spec%%=*}; ver=
   case "$spec" in *=*) ver=\${spec#*=} ;; esac
-  s=$(dpkg-query -W -f='\${Status}|\${Version}\\n' "$name" 2>/dev/null | head -n 1)
-  iv=\${s#*|}; installed=0
-  case "$s" in *" installed|"*) installed=1 ;; esac
+  s=$(ww_db "$name"); iv=\${s#*|}
+  installed=0; case "$s" in *" installed|"*) installed=1 ;; esac
   cfg=0; case "$s" in *" config-files|"*) cfg=1 ;; esac
   if [ "$state" = absent ]; then
     if [ $installed = 1 ] || { [ "$purge" = 1 ] && [ $cfg = 1 ]; }; then rem="$rem $name"; ww_o remove "$name"; else ww_o ok "$spec"; fi
@@ -73,11 +76,23 @@ for spec in "$@"; do
     elif [ "$state" != latest ]; then ww_o ok "$spec"; continue
     fi
   fi
-  cand=$(apt-cache policy -- "$name" 2>/dev/null | sed -n 's/^ *Candidate: *//p' | head -n 1)
-  if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then miss="$miss $spec"; ww_o missing "$spec"; continue; fi
-  if [ $installed = 1 ] && [ -z "$ver" ] && [ "$cand" = "$iv" ]; then ww_o ok "$spec"; continue; fi
-  inst="$inst $spec"; ww_o install "$spec"
+  pend="$pend $spec"
 done
+if [ -n "$pend" ]; then
+  pn=; for spec in $pend; do pn="$pn \${spec%%=*}"; done
+  # one apt-cache policy for every package still undecided: name candidate
+  pol=$(apt-cache policy $pn 2>/dev/null | awk '/^[^ \t]/ { n = $1; sub(/:$/, "", n) } /^[ \t]+Candidate:/ { print n, $2 }')
+  for spec in $pend; do
+    name=\${spec%%=*}; ver=
+    case "$spec" in *=*) ver=\${spec#*=} ;; esac
+    s=$(ww_db "$name"); iv=\${s#*|}
+    installed=0; case "$s" in *" installed|"*) installed=1 ;; esac
+    cand=$(printf '%s\n' "$pol" | awk -v n="$name" '$1 == n { print $2; exit }')
+    if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then miss="$miss $spec"; ww_o missing "$spec"; continue; fi
+    if [ $installed = 1 ] && [ -z "$ver" ] && [ "$cand" = "$iv" ]; then ww_o ok "$spec"; continue; fi
+    inst="$inst $spec"; ww_o install "$spec"
+  done
+fi
 [ -n "$miss" ] && { ww_o error missing; exit 0; }
 rc=0
 if [ "$check" = 0 ] && [ -n "$inst" ]; then
