@@ -19,7 +19,7 @@ export function checkArgs(
   module: string,
   spec: ArgSpec,
   args: Record<string, unknown>,
-  opts: { loadTime: boolean; freeForm?: boolean; requiredOneOf?: readonly (readonly string[])[]; mutuallyExclusive?: readonly (readonly string[])[] },
+  opts: { loadTime: boolean; freeForm?: boolean; anyArgs?: boolean; requiredOneOf?: readonly (readonly string[])[]; mutuallyExclusive?: readonly (readonly string[])[] },
 ): { args: Record<string, unknown>; problems: ArgProblem[] } {
   const problems: ArgProblem[] = [];
   const out: Record<string, unknown> = {};
@@ -34,6 +34,11 @@ export function checkArgs(
       continue;
     }
     const canonical = byAlias.get(key);
+    if (!canonical && opts.anyArgs) {
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) out[key] = value;
+      else problems.push({ arg: key, message: `'${key}' is not a valid variable name for module '${module}'` });
+      continue;
+    }
     if (!canonical) {
       const known = Object.keys(spec).sort().join(', ');
       problems.push({ arg: key, message: `unsupported argument '${key}' for module '${module}' (supported: ${known})` });

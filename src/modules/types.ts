@@ -82,6 +82,8 @@ export interface ModuleDef<A = Record<string, unknown>> {
   /** Exactly one of these groups' members must be given. */
   requiredOneOf?: readonly (readonly string[])[];
   mutuallyExclusive?: readonly (readonly string[])[];
+  /** set_fact: any argument name is accepted (names must be valid variable names). */
+  anyArgs?: boolean;
   /** Runs on the controller only (debug, set_fact, assert, fail, meta): no connection needed. */
   controllerOnly?: boolean;
   run(args: A, ctx: ModuleContext): Promise<ModuleResult>;

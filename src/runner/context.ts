@@ -12,6 +12,7 @@ export interface RunShared {
   states: Map<string, HostState>;
   playbookDir: string;
   check: boolean;
+  verbosity: number;
   omit: string;
 }
 
@@ -85,6 +86,7 @@ export function taskScope(
       role_path: role?.path,
       role_name: role?.name,
       ansible_check_mode: shared.check,
+      ansible_verbosity: shared.verbosity,
       ansible_play_hosts: extra.playHosts,
       ansible_play_batch: extra.batch,
       ansible_play_name: play.name,

@@ -209,7 +209,7 @@ export class HostRun {
     const rendered = renderValue(task.args, scope, where) as Record<string, unknown>;
     for (const [k, v] of Object.entries(rendered)) if (v === this.pc.shared.omit) delete rendered[k];
     const { args, problems } = checkArgs(def.name, def.argSpec, rendered, {
-      loadTime: false, freeForm: def.freeForm, requiredOneOf: def.requiredOneOf, mutuallyExclusive: def.mutuallyExclusive,
+      loadTime: false, freeForm: def.freeForm, anyArgs: def.anyArgs, requiredOneOf: def.requiredOneOf, mutuallyExclusive: def.mutuallyExclusive,
     });
     if (problems.length) return { changed: false, failed: true, msg: problems.map((p) => p.message).join('; ') };
     const delegate = task.delegateTo ? renderString(task.delegateTo, scope, where) : undefined;

@@ -45,6 +45,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     states: new Map(),
     playbookDir: opts.playbook.baseDir,
     check: opts.check,
+    verbosity: opts.verbosity,
     omit: newOmit(),
   };
   const stateOf = (h: string) => {
