@@ -54,7 +54,7 @@ export function terminalSink(o: TerminalOptions): EventSink {
         }
         line(text + task);
         if (o.verbosity > 0 && e.status !== 'failed') line(paint('gray', JSON.stringify(r, null, 2)));
-        else if (r.msg && (e.status === 'ok' || e.status === 'changed') && e.task.length && isDebug(r)) line(`    ${String(r.msg)}`);
+        else if (isDebug(e.module) && e.status === 'ok') line(debugText(r));
         if (r.diff && r.diff.length) for (const d of r.diff) line(renderDiff(d.path ?? '', d.before, d.after));
         break;
       }
@@ -84,8 +84,15 @@ export function terminalSink(o: TerminalOptions): EventSink {
   };
 }
 
-function isDebug(r: ModuleResult): boolean {
-  return r.debug === true;
+function isDebug(module: string | undefined): boolean {
+  return module !== undefined && /(^|\.)debug$/.test(module);
+}
+
+/** debug's message (or `var`'s value), indented under the result line, as Ansible shows it. */
+function debugText(r: ModuleResult): string {
+  const { changed: _c, failed: _f, skipped: _s, value: _v, ...shown } = r;
+  const body = Object.keys(shown).length === 1 && typeof shown.msg === 'string' ? shown.msg : JSON.stringify(shown, null, 2);
+  return body.split('\n').map((l) => `    ${l}`).join('\n');
 }
 
 function short(v: unknown): string {

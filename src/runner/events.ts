@@ -25,6 +25,8 @@ export type RunEvent =
       type: 'host_result';
       play: string;
       task: string;
+      /** canonical module name, so outputs can show e.g. debug messages */
+      module?: string;
       host: string;
       status: HostStatus;
       /** failed but ignore_errors was set: counted as ignored, not failed */

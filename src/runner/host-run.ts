@@ -183,7 +183,7 @@ export class HostRun {
       results.push(r);
       const label = task.loopControl?.label !== undefined ? String(renderValue(task.loopControl.label, scope, where)) : undefined;
       this.pc.sink({
-        type: 'host_result', play: this.pc.play.name, task: name, host: this.host, status: statusOf(r),
+        type: 'host_result', play: this.pc.play.name, task: name, module: task.module, host: this.host, status: statusOf(r),
         ignored: r.failed && task.ignoreErrors ? true : undefined, item: items[i], label,
         durationMs: Date.now() - t0, result: task.noLog ? censored(r) : r, handler,
       });
@@ -365,7 +365,7 @@ export class HostRun {
 
   private emit(task: Task, name: string, status: HostStatus, result: ModuleResult, t0: number, o: { ignored?: boolean; aggregate?: boolean; handler?: boolean }): void {
     this.pc.sink({
-      type: 'host_result', play: this.pc.play.name, task: name, host: this.host, status,
+      type: 'host_result', play: this.pc.play.name, task: name, module: task.module, host: this.host, status,
       ignored: o.ignored || undefined, delegatedTo: undefined, durationMs: Date.now() - t0,
       result: task.noLog ? censored(result) : result, handler: o.handler ?? false, aggregate: o.aggregate || undefined,
     });
