@@ -52,6 +52,12 @@ export interface WheelBuildSpec {
   bootstrapWheelDirs?: readonly string[];
   /** A package index URL; without one the build runs with --no-index (find-links only). */
   indexUrl?: string;
+  /**
+   * Let pip read the build host's own configuration (pip.conf, PIP_* variables of the login
+   * session). Default false: builds use only the sources named here; put settings such as a proxy
+   * into buildEnv instead.
+   */
+  hostPipConfig?: boolean;
   /** venv_wheels_rebuild: build even when nothing changed, and bypass pip's cache (--no-cache-dir). */
   rebuild?: boolean;
   /** venv_wheels_rebuild AND venv_rebuild: also wipe and recreate the builder venv. */
@@ -180,6 +186,7 @@ export function scriptSpec(spec: WheelBuildSpec): Record<string, unknown> {
     bootstrapWheelDirs: normaliseConstraints(spec.bootstrapWheelDirs ?? ['/usr/share/python-wheels']),
     indexUrl: spec.indexUrl || null,
     rebuild: !!spec.rebuild,
+    hostPipConfig: !!spec.hostPipConfig,
     recreateBuilder: !!spec.recreateBuilder,
     lockTimeoutSec: spec.lockTimeoutSec ?? 1800,
     retries: spec.retries ?? 2,

@@ -269,7 +269,15 @@ def pip_source_args(spec, extra_dirs=()):
 
 
 def base_env(spec, venv):
+    """The environment pip runs in. Unless hostPipConfig, the host's pip configuration (pip.conf
+    files, inherited PIP_* variables) is ignored: the build uses only the sources the spec names.
+    venv_pip_build_env (buildEnv) is applied on top by the caller."""
     env = dict(os.environ)
+    if not spec.get("hostPipConfig"):
+        for k in list(env):
+            if k.startswith("PIP_"):
+                del env[k]
+        env["PIP_CONFIG_FILE"] = os.devnull
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
@@ -302,8 +310,6 @@ def ensure_builder(spec, log_path):
         "python": python_identity(),
         "requirements": spec["buildRequirements"],
         "pipArgs": spec["pipArgs"],
-        "indexUrl": spec.get("indexUrl") or None,
-        "findLinks": spec["findLinks"],
     }
     parent = os.path.dirname(venv.rstrip("/")) or "/"
     os.makedirs(parent, exist_ok=True)
@@ -637,6 +643,7 @@ def load_spec():
     spec.setdefault("pipArgs", ["--no-build-isolation"])
     spec.setdefault("buildRequirements", ["setuptools", "wheel"])
     spec.setdefault("rebuild", False)
+    spec.setdefault("hostPipConfig", False)
     spec.setdefault("recreateBuilder", False)
     spec.setdefault("lockTimeoutSec", 1800)
     spec.setdefault("retries", 2)
