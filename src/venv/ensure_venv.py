@@ -545,7 +545,8 @@ def install(venv, spec, log, desc):
     build = clean_lines(spec.get("buildRequirements"))
     if build:
         say("%s: installing build requirements" % desc)
-        rc = run_logged([py, "-m", "pip", "install", "--upgrade"] + common + build, log, env)
+        up = ["--upgrade"] if state in ("latest", "forcereinstall") else []
+        rc = run_logged([py, "-m", "pip", "install"] + up + common + build, log, env)
         if rc != 0:
             raise pip_failure("installing build requirements", log, desc, spec)
     reqs = clean_lines(spec.get("requirements"))
