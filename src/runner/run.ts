@@ -9,6 +9,7 @@ import type { ConnectionSpec } from '../connection/types.js';
 import { ConnectionPool } from '../connection/factory.js';
 import { connectionSpecFromVars } from '../connection/spec.js';
 import { getModule } from '../modules/registry.js';
+import { renderString } from '../template/render.js';
 import '../modules/index.js';
 import { EXIT } from '../errors.js';
 import type { EventSink, HostStats } from './events.js';
@@ -98,11 +99,13 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   const limit = pLimit(Math.max(1, opts.forks));
   try {
     for (const play of opts.playbook.plays) {
-      let hosts = selectHosts(opts.inventory, play.hosts, { baseDir: opts.playbook.baseDir });
+      // like Ansible, `hosts:` may use extra vars (e.g. hosts: "{{ target }}")
+      const pattern = play.hosts.includes('{{') ? renderString(play.hosts, opts.extraVars, { file: play.pos.file, line: play.pos.line, col: play.pos.col }) : play.hosts;
+      let hosts = selectHosts(opts.inventory, pattern, { baseDir: opts.playbook.baseDir });
       if (limited) hosts = hosts.filter((h) => limited.has(h));
       sink({ type: 'play_start', play: play.name, hosts });
       if (hosts.length === 0) {
-        sink({ type: 'warning', msg: `no hosts matched '${play.hosts}'${opts.limit ? ` with --limit '${opts.limit}'` : ''}: skipping play '${play.name}'` });
+        sink({ type: 'warning', msg: `no hosts matched '${pattern}'${opts.limit ? ` with --limit '${opts.limit}'` : ''}: skipping play '${play.name}'` });
         continue;
       }
       hosts.forEach(stateOf);
