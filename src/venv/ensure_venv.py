@@ -426,8 +426,13 @@ class Log(object):
 ISOLATED = [False]  # set from spec.isolated by main(): ignore the host's pip config and PIP_* variables
 
 
+def redact(s):
+    """Hide passwords in URLs (index URLs with credentials) before they reach the log."""
+    return re.sub(r"(://[^/:@\s]+:)[^@\s/]+@", r"\1****@", s)
+
+
 def run_logged(argv, log, env, cwd=None):
-    log.write("$ %s\n" % " ".join(argv))
+    log.write("$ %s\n" % redact(" ".join(argv)))
     full = dict(os.environ)
     if ISOLATED[0]:
         for k in list(full):
@@ -847,6 +852,11 @@ def do_ensure(spec):
         os.makedirs(parent)
     lock = Lock(path + ".lock", float(spec.get("lockTimeoutSec") or 600), purpose="ensure").acquire()
     try:
+        # Temp names left by a killed run (we hold the lock: nobody else is using them).
+        base = os.path.basename(path)
+        for n in os.listdir(parent):
+            if n.startswith(base + ".ww-link-") or n.startswith(base + ".ww-staging-"):
+                rm_rf(os.path.join(parent, n))
         if layout == "generations":
             res = ensure_generations(spec, path, hsh, py)
         elif layout == "inplace":

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,11 @@ describe('venv spec', () => {
 
   it('finds ensure_venv.py from the source tree', () => {
     expect(existsSync(ensureScriptPath())).to.equal(true);
+  });
+
+  it('ensure_venv.py parses as Python 3.6 (oldest supported target interpreter)', () => {
+    const out = execFileSync('/usr/bin/python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read(), feature_version=(3, 6)); print("ok")', ensureScriptPath()], { encoding: 'utf8' });
+    expect(out.trim()).to.equal('ok');
   });
 
   it('VenvError.detail() carries the tail and the log path', () => {
