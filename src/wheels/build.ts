@@ -62,6 +62,8 @@ export interface WheelBuildSpec {
   rebuild?: boolean;
   /** venv_wheels_rebuild AND venv_rebuild: also wipe and recreate the builder venv. */
   recreateBuilder?: boolean;
+  /** Only report an up-to-date result (--tags install); never build or write. Fails when a build is needed. */
+  checkOnly?: boolean;
   /** Seconds to wait for the build key's lock (default 1800). */
   lockTimeoutSec?: number;
   /** Extra attempts after a network-type failure (default 2); build errors are never retried. */
@@ -188,6 +190,7 @@ export function scriptSpec(spec: WheelBuildSpec): Record<string, unknown> {
     rebuild: !!spec.rebuild,
     hostPipConfig: !!spec.hostPipConfig,
     recreateBuilder: !!spec.recreateBuilder,
+    checkOnly: !!spec.checkOnly,
     lockTimeoutSec: spec.lockTimeoutSec ?? 1800,
     retries: spec.retries ?? 2,
     retryDelaySec: spec.retryDelaySec ?? 10,

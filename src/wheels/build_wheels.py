@@ -479,6 +479,42 @@ def public(wheels):
 # ---------------------------------------------------------------------------------------------- main
 
 
+def inputs_header(spec):
+    """The result file's first line: a hash of every build input, so "up to date" is one comparison."""
+    fingerprint = sha256_bytes(
+        json.dumps(
+            {
+                "v": SCRIPT_VERSION,
+                "files": spec["files"],
+                "pipArgs": spec["pipArgs"],
+                "env": spec["buildEnv"],
+                "indexUrl": spec.get("indexUrl") or None,
+                "findLinks": spec["findLinks"],
+                "python": platform.python_version(),
+            },
+            sort_keys=True,
+        ).encode("utf-8")
+    )
+    return fingerprint, "# wheelwright wheel build of %s for %s, inputs sha256:%s" % (spec["venvBasename"], spec["key"], fingerprint)
+
+
+def current_result(spec, result_file, manifest_file, wheel_dir, header):
+    """The pins and wheels of an up-to-date result, or None when a build is needed."""
+    result_text = read_text(result_file)
+    if result_text is None or result_text.split("\n", 1)[0] != header:
+        return None
+    pins = parse_pins(result_text)
+    manifest = None
+    try:
+        manifest = json.loads(read_text(manifest_file) or "null")
+    except ValueError:
+        manifest = None
+    wheels = wheels_for_pins(wheel_dir, pins, manifest) if pins is not None else None
+    if wheels is None:
+        return None
+    return pins, wheels, manifest
+
+
 def main(spec):
     req_dir = spec["requirementsDir"]
     wheel_dir = spec["wheelDir"]
@@ -502,6 +538,21 @@ def main(spec):
         "constraintsFile": result_file,
         "buildDir": build_dir,
     }
+    if spec.get("checkOnly"):
+        # --tags install: read the result of an earlier build; never build, never write.
+        fingerprint, header = inputs_header(spec)
+        current = current_result(spec, result_file, manifest_file, wheel_dir, header)
+        if current is None:
+            raise StepError(
+                "wheels for %s (%s) are not built or out of date on this build host: run with --tags build" % (spec["venvPath"], spec["key"]),
+                "result",
+            )
+        pins, wheels, _manifest = current
+        out = dict(base)
+        out.update(ok=True, changed=False, built=False, builderChanged=False, inputsChanged=False, attempts=0,
+                   constraints=["%s==%s" % p for p in pins], wheels=public(wheels))
+        return out
+
     os.makedirs(req_dir, exist_ok=True)
     os.makedirs(wheel_dir, exist_ok=True)
 
@@ -516,49 +567,28 @@ def main(spec):
                     write_atomic(path, spec["files"][k])
                     inputs_changed = True
 
-            fingerprint = sha256_bytes(
-                json.dumps(
-                    {
-                        "v": SCRIPT_VERSION,
-                        "files": spec["files"],
-                        "pipArgs": spec["pipArgs"],
-                        "env": spec["buildEnv"],
-                        "indexUrl": spec.get("indexUrl") or None,
-                        "findLinks": spec["findLinks"],
-                        "python": platform.python_version(),
-                    },
-                    sort_keys=True,
-                ).encode("utf-8")
-            )
-            header = "# wheelwright wheel build of %s for %s, inputs sha256:%s" % (spec["venvBasename"], spec["key"], fingerprint)
+            fingerprint, header = inputs_header(spec)
 
             # Nothing to do? Decided here, in the same round trip, without running pip.
             if not spec["rebuild"]:
-                result_text = read_text(result_file)
-                if result_text is not None and result_text.split("\n", 1)[0] == header:
-                    pins = parse_pins(result_text)
-                    manifest = None
-                    try:
-                        manifest = json.loads(read_text(manifest_file) or "null")
-                    except ValueError:
-                        manifest = None
-                    wheels = wheels_for_pins(wheel_dir, pins, manifest) if pins is not None else None
-                    if wheels is not None:
-                        new_manifest = {"inputs": fingerprint, "wheels": wheels}
-                        if new_manifest != manifest:
-                            write_atomic(manifest_file, json.dumps(new_manifest, sort_keys=True, indent=1) + "\n")
-                        out = dict(base)
-                        out.update(
-                            ok=True,
-                            changed=builder_changed,
-                            built=False,
-                            builderChanged=builder_changed,
-                            inputsChanged=inputs_changed,
-                            attempts=0,
-                            constraints=["%s==%s" % p for p in pins],
-                            wheels=public(wheels),
-                        )
-                        return out
+                current = current_result(spec, result_file, manifest_file, wheel_dir, header)
+                if current is not None:
+                    pins, wheels, manifest = current
+                    new_manifest = {"inputs": fingerprint, "wheels": wheels}
+                    if new_manifest != manifest:
+                        write_atomic(manifest_file, json.dumps(new_manifest, sort_keys=True, indent=1) + "\n")
+                    out = dict(base)
+                    out.update(
+                        ok=True,
+                        changed=builder_changed,
+                        built=False,
+                        builderChanged=builder_changed,
+                        inputsChanged=inputs_changed,
+                        attempts=0,
+                        constraints=["%s==%s" % p for p in pins],
+                        wheels=public(wheels),
+                    )
+                    return out
 
             # Build. The result file goes first: if we die half-way, the next run must rebuild.
             remove_quietly(result_file)
