@@ -102,6 +102,7 @@ export class Semaphore {
   }
 }
 
+const KILL_GRACE_MS = 3000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function isChannelOpenFailure(e: unknown): boolean {
@@ -109,7 +110,11 @@ function isChannelOpenFailure(e: unknown): boolean {
 }
 
 /** Adapt an ssh2 exec channel to the RawProcess the shared exec driver expects. */
-export function channelProcess(ch: ClientChannel, status: { exited: boolean } = { exited: false }): RawProcess {
+export function channelProcess(
+  ch: ClientChannel,
+  status: { exited: boolean } = { exited: false },
+  pid?: { marker: string; kill: (pid: number) => void },
+): RawProcess {
   let onOut: ((b: Buffer) => void) | undefined;
   let onErr: ((b: Buffer) => void) | undefined;
   let onExit: ((code: number | null, signal: string | null) => void) | undefined;
@@ -121,7 +126,23 @@ export function channelProcess(ch: ClientChannel, status: { exited: boolean } = 
   let closed = false;
 
   ch.on('data', (d: Buffer) => (onOut ? onOut(d) : outBuf.push(d)));
-  ch.stderr.on('data', (d: Buffer) => (onErr ? onErr(d) : errBuf.push(d)));
+  let remotePid: number | undefined;
+  let head: Buffer | undefined = pid ? Buffer.alloc(0) : undefined; // stderr until the PID line is seen
+  const emitErr = (d: Buffer) => (onErr ? onErr(d) : errBuf.push(d));
+  ch.stderr.on('data', (d: Buffer) => {
+    if (head === undefined) return emitErr(d);
+    head = Buffer.concat([head, d]);
+    const nl = head.indexOf(0x0a);
+    if (nl < 0 && head.length < 200) return;
+    const first = head.subarray(0, nl < 0 ? head.length : nl).toString('latin1');
+    let rest = head;
+    if (first.startsWith(pid!.marker)) {
+      remotePid = Number(first.slice(pid!.marker.length)) || undefined;
+      rest = head.subarray(nl + 1);
+    }
+    head = undefined;
+    if (rest.length) emitErr(rest);
+  });
   ch.on('error', () => {}); // surfaced as a missing exit status
   ch.stderr.on('error', () => {});
   ch.on('exit', (c: number | null | undefined, sig?: string) => {
@@ -129,8 +150,13 @@ export function channelProcess(ch: ClientChannel, status: { exited: boolean } = 
     if (typeof c === 'number') code = c;
     else signal = sig ? (sig.startsWith('SIG') ? sig : `SIG${sig}`) : null;
   });
+  const flushHead = () => {
+    if (head?.length) emitErr(head);
+    head = undefined;
+  };
   const finish = () => {
     if (finished || !closed || !ch.stderr.readableEnded) return;
+    flushHead();
     finished = true;
     onExit?.(status.exited ? code : null, signal);
   };
@@ -141,6 +167,7 @@ export function channelProcess(ch: ClientChannel, status: { exited: boolean } = 
   ch.stderr.on('end', finish);
   ch.stderr.on('close', () => {
     if (closed && !finished) {
+      flushHead();
       finished = true;
       onExit?.(status.exited ? code : null, signal);
     }
@@ -166,16 +193,31 @@ export function channelProcess(ch: ClientChannel, status: { exited: boolean } = 
       if (ch.writable) ch.end();
     },
     kill() {
+      // Without a pty the session's shell leads its own process group: kill the whole group from
+      // a second channel (OpenSSH refuses signal requests for root sessions).
+      if (remotePid !== undefined && pid) pid.kill(remotePid);
+      // ssh2's ch.signal() is a no-op once stdin is at EOF (not writable): send the request directly.
+      const c = ch as unknown as {
+        outgoing: { id: number; state: string };
+        _client?: { _protocol?: { signal(id: number, name: string): void } };
+      };
       try {
-        ch.signal('KILL');
+        if (c.outgoing.state === 'open' || c.outgoing.state === 'eof') c._client?._protocol?.signal(c.outgoing.id, 'KILL');
       } catch {
         /* channel already gone */
       }
       try {
+        if (ch.writable) ch.end(); // a process blocked reading stdin (sudo's prompt) sees EOF
         ch.close();
       } catch {
         /* already closed */
       }
+      // OpenSSH keeps the channel until the process exits: do not wait for ever.
+      setTimeout(() => {
+        if (finished) return;
+        finished = true;
+        onExit?.(null, signal);
+      }, KILL_GRACE_MS).unref();
     },
   };
 }
@@ -500,15 +542,32 @@ export class SshConnection implements Connection {
     const status = { exited: false };
     const result = await driveProcess(
       async (cmd) => {
-        const { ch, release } = await this.openExec(cmd);
+        const marker = `WW-PID-${randomBytes(6).toString('hex')}:`;
+        const { ch, release } = await this.openExec(`printf '%s%s\\n' ${marker} "$$" >&2; ${cmd}`);
         ch.once('close', release);
-        return channelProcess(ch, status);
+        return channelProcess(ch, status, { marker, kill: (p) => this.killRemote(p) });
       },
       command,
       opts,
     );
     if (!status.exited && this.lostReason !== undefined && !this.closedByUs) throw this.unreachable(this.lostReason);
     return result;
+  }
+
+  /** Best effort: SIGKILL the process group of a timed-out command (outside the channel limit). */
+  private killRemote(pid: number): void {
+    const client = this.client;
+    if (!client || this.lostReason !== undefined || this.closedByUs || !Number.isInteger(pid) || pid <= 1) return;
+    try {
+      client.exec(`kill -KILL -- -${pid} 2>/dev/null || kill -KILL ${pid} 2>/dev/null; true`, (err, ch) => {
+        if (err) return;
+        ch.on('error', () => {});
+        ch.resume();
+        ch.stderr.resume();
+      });
+    } catch {
+      /* connection going away */
+    }
   }
 
   /** A direct-tcpip channel from this host to `address:port` (used to hop to targets behind it). */
