@@ -4,7 +4,7 @@ import type { BecomeOptions, Connection } from '../connection/types.js';
 import { UnreachableError } from '../connection/types.js';
 import { LocalConnection } from '../connection/local.js';
 import { getModule } from '../modules/registry.js';
-import { checkArgs } from '../modules/argspec.js';
+import { invokeModule } from '../modules/invoke.js';
 import { renderString, renderValue } from '../template/render.js';
 import { evaluate, evaluateCondition } from '../template/expr.js';
 import { loadTaskFile } from '../playbook/index.js';
@@ -208,10 +208,6 @@ export class HostRun {
     if (!def) throw new UserError(`unknown module '${task.module}'`, task.pos);
     const rendered = renderValue(task.args, scope, where) as Record<string, unknown>;
     for (const [k, v] of Object.entries(rendered)) if (v === this.pc.shared.omit) delete rendered[k];
-    const { args, problems } = checkArgs(def.name, def.argSpec, rendered, {
-      loadTime: false, freeForm: def.freeForm, anyArgs: def.anyArgs, requiredOneOf: def.requiredOneOf, mutuallyExclusive: def.mutuallyExclusive,
-    });
-    if (problems.length) return { changed: false, failed: true, msg: problems.map((p) => p.message).join('; ') };
     const delegate = task.delegateTo ? renderString(task.delegateTo, scope, where) : undefined;
     if (delegate && !this.pc.shared.inventory.hosts.has(delegate) && delegate !== 'localhost') {
       throw new UserError(`delegate_to host '${delegate}' is not in the inventory`, task.pos);
@@ -222,7 +218,7 @@ export class HostRun {
     const delayMs = (task.delay ?? (task.until || task.retries ? 5 : 0)) * 1000;
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      result = await def.run(args, ctx);
+      result = await invokeModule(def, rendered, ctx);
       this.applyConditions(task, result, scope, where);
       if (attempts > 1) result.attempts = attempt;
       const done = task.until ? this.untilHolds(task, result, scope, where) : !result.failed;

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import type { ModuleContext } from '../modules/types.js';
+import { UnreachableError } from '../connection/types.js';
+import { buildKey, buildWheels, WheelBuildError, type WheelBuildResult } from '../wheels/build.js';
+import { invokeModule } from '../modules/invoke.js';
+import { UserError } from '../errors.js';
+import { forKey, type VenvSettings } from './settings.js';
+
+export interface KeyBuild {
+  key: string;
+  host: string;
+  /** the build host's address, for the http wheel URL when openstack_repo_url is localhost */
+  result: WheelBuildResult;
+  /** true for the one caller that actually ran the build (reports changed) */
+  ranHere: boolean;
+}
+
+export interface BuildHosts {
+  /** key -> chosen build host (the first reachable one of that key, in inventory order) */
+  byKey: Map<string, string>;
+  /** build hosts that could not be reached (their keys are unknown) */
+  unreachable: string[];
+}
+
+/** Which build host serves which key. Unreachable build hosts are skipped, not fatal. */
+export async function buildHosts(ctx: ModuleContext, s: VenvSettings): Promise<BuildHosts> {
+  return ctx.once(`venv-build-hosts:${s.buildGroup}`, async () => {
+    const hosts = ctx.groups[s.buildGroup] ?? [];
+    const keyed = await Promise.all(
+      hosts.map(async (host) => {
+        try {
+          return { host, key: buildKey((await ctx.factsOf(host)) as never) };
+        } catch (e) {
+          if (e instanceof UnreachableError || /unreachable|refused|timed out/i.test(String((e as Error).message))) return { host, key: undefined };
+          throw e;
+        }
+      }),
+    );
+    const byKey = new Map<string, string>();
+    for (const { host, key } of keyed) if (key && !byKey.has(key)) byKey.set(key, host);
+    return { byKey, unreachable: keyed.filter((k) => !k.key).map((k) => k.host) };
+  });
+}
+
+/** The build-relevant settings: hosts sharing a venv path and these share one build. */
+function buildIdentity(s: VenvSettings): string {
+  const { path, python, pipPackages, buildConstraints, globalConstraints, buildRequirements, pipBuildArgs, pipBuildEnv, builderVenvPath, requirementsPath, wheelPath, wheelsRebuild } = s;
+  return createHash('sha256')
+    .update(JSON.stringify({ path, python, pipPackages, buildConstraints, globalConstraints, buildRequirements, pipBuildArgs, pipBuildEnv, builderVenvPath, requirementsPath, wheelPath, wheelsRebuild }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * The wheels of every key, built at most once per run however many targets ask (the first caller
+ * runs it, the rest await the same promise). With checkOnly (--tags install) nothing is built: an
+ * up-to-date earlier result is read, or the target fails with a clear message.
+ */
+export async function keyBuilds(ctx: ModuleContext, s: VenvSettings, checkOnly: boolean): Promise<Map<string, KeyBuild>> {
+  const { byKey } = await buildHosts(ctx, s);
+  const id = buildIdentity(s);
+  const out = new Map<string, KeyBuild>();
+  await Promise.all(
+    [...byKey].map(async ([key, host]) => {
+      let ranHere = false;
+      // A build started by the build task also answers the install task's check.
+      const result = await ctx.once(`venv-wheels:${id}:${host}`, async () => {
+        ranHere = true;
+        return buildOn(ctx, s, host, key, checkOnly);
+      });
+      out.set(key, { key, host, result, ranHere });
+    }),
+  );
+  return out;
+}
+
+async function buildOn(ctx: ModuleContext, s: VenvSettings, host: string, key: string, checkOnly: boolean): Promise<WheelBuildResult> {
+  const conn = await ctx.connectionTo(host);
+  if (!checkOnly && s.buildDistroPackages.length) {
+    const facts = await ctx.factsOf(host);
+    const r = await invokeModule(
+      'package',
+      { name: s.buildDistroPackages, state: s.distroPackageState, cache_valid_time: s.distroCacheValidTime },
+      { ...ctx, host, conn, facts, check: false },
+    );
+    if (r.failed) throw new UserError(`build host ${host}: installing build packages ${s.buildDistroPackages.join(', ')} failed: ${r.msg ?? ''}`);
+  }
+  try {
+    return await buildWheels(
+      conn,
+      {
+        venvPath: s.path,
+        key,
+        python: s.python,
+        requirements: s.pipPackages,
+        globalConstraints: s.globalConstraints,
+        sourceConstraints: s.buildConstraints,
+        buildRequirements: s.buildRequirements,
+        defaultPipBuildArgs: s.pipBuildArgs,
+        pipBuildArgs: [],
+        buildEnv: s.pipBuildEnv,
+        requirementsDir: forKey(s.requirementsPath, key),
+        wheelDir: forKey(s.wheelPath, key),
+        builderVenvPath: s.builderVenvPath,
+        rebuild: s.wheelsRebuild,
+        recreateBuilder: s.wheelsRebuild && s.rebuild,
+        lockTimeoutSec: s.lockTimeout,
+        checkOnly,
+      },
+      { become: ctx.become },
+    );
+  } catch (e) {
+    if (e instanceof WheelBuildError) {
+      const tail = e.tail ? `\n--- last lines of the build output ---\n${e.tail}` : '';
+      throw new UserError(`${e.message}${tail}${e.log ? `\n(full log on ${host}: ${e.log})` : ''}`);
+    }
+    throw e;
+  }
+}
