@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabError, must, run } from './run.js';
 
@@ -85,7 +85,7 @@ export interface AptRepo {
  * A local apt repository: `apt-get download` of small packages the controller does not have,
  * with any dependency the controller lacks, then `dpkg-scanpackages -m . > Packages`.
  */
-export async function buildAptRepo(dir: string, log: (m: string) => void): Promise<AptRepo> {
+export async function buildAptRepo(dir: string, log: (m: string) => void, cacheDir?: string): Promise<AptRepo> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const wanted = [...REPO_PACKAGES];
   for (const p of wanted) if (await isInstalled(p)) log(`lab: warning: ${p} is installed on the controller; tests that expect it absent there will fail`);
@@ -99,6 +99,47 @@ export async function buildAptRepo(dir: string, log: (m: string) => void): Promi
   if (!pythonModulePackage) throw new LabError(`lab: every Python module candidate is installed on the controller: ${PYTHON_MODULE_PACKAGES.join(', ')}`);
   wanted.push(pythonModulePackage);
 
+  const cached = cacheDir ? await fromCache(cacheDir, dir, wanted) : false;
+  if (cached) {
+    log(`lab: apt repository from the download cache ${cacheDir}`);
+  } else {
+    await download(dir, wanted, log);
+    if (cacheDir) await toCache(cacheDir, dir, wanted);
+  }
+  const packages = await must('dpkg-scanpackages', ['-m', '.'], { cwd: dir });
+  await writeFile(join(dir, 'Packages'), packages);
+  return { dir, packages: wanted, pythonModulePackage };
+}
+
+/*
+ * The downloaded .debs are kept in a cache next to the lab dir (<labdir>.cache/debs, which labDown
+ * keeps), keyed by the requested package list: a lab rebuilt after `lab down` needs no download.
+ */
+interface CacheManifest {
+  wanted: string[];
+  debs: string[];
+}
+
+async function fromCache(cacheDir: string, dir: string, wanted: string[]): Promise<boolean> {
+  try {
+    const m = JSON.parse(await readFile(join(cacheDir, 'manifest.json'), 'utf8')) as CacheManifest;
+    if (JSON.stringify(m.wanted) !== JSON.stringify(wanted) || !m.debs.length) return false;
+    await Promise.all(m.debs.map((d) => copyFile(join(cacheDir, d), join(dir, d))));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function toCache(cacheDir: string, dir: string, wanted: string[]): Promise<void> {
+  await mkdir(cacheDir, { recursive: true });
+  const debs = (await readdir(dir)).filter((f) => f.endsWith('.deb'));
+  await Promise.all(debs.map((d) => copyFile(join(dir, d), join(cacheDir, d))));
+  const m: CacheManifest = { wanted, debs };
+  await writeFile(join(cacheDir, 'manifest.json'), JSON.stringify(m, null, 2) + '\n');
+}
+
+async function download(dir: string, wanted: string[], log: (m: string) => void): Promise<void> {
   const all = new Set<string>(wanted);
   let frontier = [...wanted];
   while (frontier.length) {
@@ -116,7 +157,4 @@ export async function buildAptRepo(dir: string, log: (m: string) => void): Promi
   }
   const debs = (await readdir(dir)).filter((f) => f.endsWith('.deb'));
   if (debs.length < list.length) throw new LabError(`lab: expected ${list.length} .deb files in ${dir}, found ${debs.length}`);
-  const packages = await must('dpkg-scanpackages', ['-m', '.'], { cwd: dir });
-  await writeFile(join(dir, 'Packages'), packages);
-  return { dir, packages: wanted, pythonModulePackage };
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { copyFile, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { HOST_ENV, LabError, run, must, sleep, tcpConnects, type RunResult } from './run.js';
@@ -74,7 +74,7 @@ export async function startHost(i: number, dir: string): Promise<number> {
     child.on('error', () => {});
     child.unref();
     if (!child.pid) throw new LabError(`lab: could not start ${name}`);
-    await writeFile(hp.pidFile, `${child.pid}\n`);
+    writeFileSync(hp.pidFile, `${child.pid}\n`); // at once: an interrupted run's teardown needs it
     return child.pid;
   } finally {
     closeSync(logFd);

@@ -8,7 +8,7 @@ import { UserError, EXIT } from '../errors.js';
 import { LabError, tcpConnects, type RunResult } from './run.js';
 import {
   MAX_HOSTS, SUDO_USER, hostAddress, hostIndex, hostName, hostPaths, isLabProcess, labDir, netnsName, paths,
-  readState, savedPids, vethName, withLock, writeState, type HostState, type LabState,
+  readState, savedPids, findLabProcesses, vethName, withLock, writeState, type HostState, type LabState,
 } from './state.js';
 import { createHostNetwork, deleteLink, deleteNetns, ensureBridge, labNetnses, labVeths, linkIsUp, removeBridge, setLink } from './network.js';
 import { generateHostKeys, generateKey, writeKnownHosts } from './keys.js';
@@ -95,7 +95,9 @@ async function restartHost(st: LabState, h: HostState, dir: string): Promise<voi
 
 /** Undo everything a lab (complete or interrupted) may have left. Safe to run twice. */
 async function teardown(dir: string, log: Log): Promise<void> {
-  for (const { name, pid } of await savedPids(dir)) {
+  const procs = await savedPids(dir);
+  for (const f of findLabProcesses(dir)) if (!procs.some((x) => x.pid === f.pid)) procs.push(f);
+  for (const { name, pid } of procs) {
     if (await stopHost(name, pid, dir)) log(`lab: stopped ${name} (pid ${pid})`);
   }
   const netnses = await labNetnses();
@@ -112,9 +114,10 @@ async function teardown(dir: string, log: Log): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-async function build(n: number, dir: string, log: Log): Promise<LabState> {
+async function build(n: number, dir: string, outerLog: Log): Promise<LabState> {
   const p = paths(dir);
   const t0 = Date.now();
+  const log: Log = (m) => outerLog(m.replace(/^lab: /, `lab: [${((Date.now() - t0) / 1000).toFixed(1)}s] `));
   await ensureControllerPackages(log);
   await mkdir(dir, { recursive: true, mode: 0o755 });
   await chmod(dir, 0o755);
@@ -123,7 +126,7 @@ async function build(n: number, dir: string, log: Log): Promise<LabState> {
   const names = Array.from({ length: n }, (_, k) => hostName(k + 1));
   log(`lab: building the apt repository and keys`);
   const [repo, publicKey, hostKeys] = await Promise.all([
-    buildAptRepo(p.aptRepo, log),
+    buildAptRepo(p.aptRepo, log, p.debCache),
     generateKey(p.privateKey, 'wheelwright-lab'),
     generateHostKeys(p.hostKeys, names),
     ensureBridge(),
@@ -133,6 +136,7 @@ async function build(n: number, dir: string, log: Log): Promise<LabState> {
   log(`lab: preparing the base layer (apt sources, ${SUDO_USER}, sshd config)`);
   await buildBase({ base: p.base, aptRepoDir: p.aptRepo, publicKey, sudoPassword: password, n });
   log(`lab: starting ${n} hosts`);
+  const tHosts = Date.now();
   const hosts = await Promise.all(
     names.map(async (name, k): Promise<HostState> => {
       const i = k + 1;
@@ -153,7 +157,7 @@ async function build(n: number, dir: string, log: Log): Promise<LabState> {
   await writeKnownHosts(p.knownHosts, hosts);
   await writeInventory(p.inventory, renderInventory(st, { privateKey: p.privateKey, knownHosts: p.knownHosts, sudoPasswordFile: p.sudoPassword }));
   await writeState(st, dir);
-  log(`lab: ${n} hosts up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${hosts.map((h) => `${h.name}=${h.address}`).join(' ')}`);
+  log(`lab: ${n} hosts up in ${((Date.now() - t0) / 1000).toFixed(1)} s (hosts themselves ${((Date.now() - tHosts) / 1000).toFixed(1)} s): ${hosts.map((h) => `${h.name}=${h.address}`).join(' ')}`);
   return st;
 }
 

@@ -1,5 +1,5 @@
 import { mkdir, readFile, readdir, rm, writeFile, rename } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError, sleep } from './run.js';
 
@@ -55,6 +55,7 @@ export function paths(dir = labDir()) {
     inventory: join(dir, 'inventory.yml'),
     sudoPassword: join(dir, 'sudo-password'),
     lock: `${dir}.lock`,
+    debCache: `${dir}.cache/debs`,
   };
 }
 
@@ -195,4 +196,29 @@ export async function withLock<T>(fn: () => Promise<T>, log: (m: string) => void
   } finally {
     await rm(lock, { recursive: true, force: true });
   }
+}
+
+/**
+ * Host processes of this lab found by scanning /proc: `unshare` (or the `ip netns exec` about to
+ * become it) whose command line names a host root of this lab dir. Catches a host whose PID an
+ * interrupted run never got to save.
+ */
+export function findLabProcesses(dir = labDir()): Array<{ name: string; pid: number }> {
+  const out: Array<{ name: string; pid: number }> = [];
+  const marker = `${paths(dir).hosts}/`;
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    const pid = Number(e);
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    const at = cmdline.indexOf(marker);
+    if (at < 0) continue;
+    const name = /^(lab\d+)\/root/.exec(cmdline.slice(at + marker.length))?.[1];
+    if (name && isLabProcess(pid, name, dir)) out.push({ name, pid });
+  }
+  return out;
 }
