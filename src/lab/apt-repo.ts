@@ -5,8 +5,8 @@ import { LabError, must, run } from './run.js';
 /** Debian packages the controller needs to build and run the lab. */
 export const CONTROLLER_PACKAGES = ['openssh-server', 'openssh-client', 'iproute2', 'dpkg-dev', 'apt-utils', 'sudo', 'util-linux'];
 
-/** Small packages for the lab's apt repository; tests rely on `tree` being there. */
-export const REPO_PACKAGES = ['tree', 'sl', 'hello'];
+/** Small packages for the lab's apt repository; tests rely on `tree` being there, and on liblz4-dev as the build-time package of the C-extension test package (ww-cext). */
+export const REPO_PACKAGES = ['tree', 'sl', 'hello', 'liblz4-dev'];
 /** Candidates for "a package that provides a Python module" (the first one absent on the controller wins). */
 export const PYTHON_MODULE_PACKAGES = ['python3-termcolor', 'python3-docopt', 'python3-tabulate', 'python3-six', 'python3-simplejson'];
 

@@ -592,10 +592,12 @@ def link_symlinks(venv, spec, log):
     """Hook for the role: link distro-packaged top-level modules/packages (absolute paths, already
     filtered to python3*/(site|dist)-packages and without __pycache__) into the venv."""
     sp = site_packages(venv)
+    made = 0
     for src in clean_lines(spec.get("symlinks")):
         dest = os.path.join(sp, os.path.basename(src.rstrip("/")))
         if os.path.islink(dest) and os.readlink(dest) == src:
             continue
+        made += 1
         tmp = dest + ".ww-tmp-%d" % os.getpid()
         rm_rf(tmp)
         os.symlink(src, tmp)
@@ -603,6 +605,7 @@ def link_symlinks(venv, spec, log):
             shutil.rmtree(dest)
         os.replace(tmp, dest)
         log.write("symlinked %s -> %s\n" % (dest, src))
+    return made
 
 
 def write_facts(facts):
@@ -1007,6 +1010,175 @@ def do_wheels(spec):
         lock.release()
 
 
+# ---------------------------------------------------------------- role target (python_venv_build)
+# One command per target: pick the spec for this host's build key, report what the controller must
+# provide first (a build for the key, distro packages, pushed wheels), else ensure the venv and check
+# its symlinks and facts. A no-op run touches nothing and runs no pip.
+
+DISTRO_NAMES = {
+    "debian": "Debian", "ubuntu": "Ubuntu", "linuxmint": "Linux Mint", "raspbian": "Debian", "pop": "Pop!_OS",
+    "kali": "Kali", "centos": "CentOS", "rhel": "RedHat", "rocky": "Rocky", "almalinux": "AlmaLinux",
+    "fedora": "Fedora", "ol": "OracleLinux", "amzn": "Amazon", "opensuse-leap": "openSUSE Leap",
+    "opensuse-tumbleweed": "openSUSE Tumbleweed", "sles": "SLES", "arch": "Archlinux", "alpine": "Alpine",
+    "gentoo": "Gentoo",
+}
+
+
+def distro_key():
+    """<distro>-<version>-<arch> as the build side computes it from facts (src/wheels/build.ts buildKey)."""
+    osr = {}
+    for p in ("/etc/os-release", "/usr/lib/os-release"):
+        try:
+            with open(p) as f:
+                for line in f:
+                    line = line.strip()
+                    if "=" in line and not line.startswith("#"):
+                        k, v = line.split("=", 1)
+                        osr[k] = v.strip().strip('"').strip("'")
+            break
+        except (IOError, OSError):
+            continue
+    ident = osr.get("ID", "").lower()
+    distro = DISTRO_NAMES.get(ident) or osr.get("NAME") or platform.system() or "Unknown"
+    version = osr.get("VERSION_ID", "")
+    if ident == "debian":
+        try:
+            with open("/etc/debian_version") as f:
+                dv = f.readline().strip()
+            if re.match(r"^\d+(\.\d+)*$", dv):
+                version = dv
+        except (IOError, OSError):
+            pass
+    if distro.lower() == "ubuntu":
+        v = ".".join(version.split(".")[:2])
+    else:
+        v = version.split(".")[0]
+    return "-".join(re.sub(r"\s+", "_", x.strip().lower()) for x in (distro, v, platform.machine()))
+
+
+def _run_quiet(argv):
+    try:
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, _err = p.communicate()
+        return p.returncode, out.decode("utf-8", "replace")
+    except OSError:
+        return 127, ""
+
+
+def missing_distro_packages(pkgs):
+    """Distro packages (apt `name`, `name=ver`, rpm `name`) that are not installed."""
+    names = [re.split(r"[=<>]", x, 1)[0].strip() for x in pkgs if x and x.strip()]
+    if not names:
+        return []
+    if shutil.which("dpkg-query"):
+        _rc, out = _run_quiet(["dpkg-query", "-W", "-f", "${Package} ${Status}\n"] + names)
+        ok = set(l.split(" ", 1)[0] for l in out.splitlines() if l.endswith(" install ok installed"))
+        return [n for n, spec in zip(names, pkgs) if n not in ok]
+    if shutil.which("rpm"):
+        return [n for n in names if _run_quiet(["rpm", "-q", n])[0] != 0]
+    raise Failure("spec", "cannot check distro packages: neither dpkg-query nor rpm found")
+
+
+SITE_RE = re.compile(r"^(.*/python3[^/]*/(?:site|dist)-packages)/([^/]+)")
+
+
+def symlink_sources(pkgs):
+    """Top-level modules/packages a distro package installs under python3*/(site|dist)-packages."""
+    out = []
+    for pkg in pkgs:
+        if shutil.which("dpkg-query"):
+            rc, listing = _run_quiet(["dpkg", "-L", pkg])
+        else:
+            rc, listing = _run_quiet(["rpm", "-ql", pkg])
+        if rc != 0:
+            raise Failure("spec", "venv_packages_to_symlink: package %s is not installed (listing its files failed)" % pkg)
+        found = 0
+        for line in listing.splitlines():
+            m = SITE_RE.match(line.strip())
+            if not m or m.group(2) == "__pycache__":
+                continue
+            top = os.path.join(m.group(1), m.group(2))
+            if top not in out:
+                out.append(top)
+                found += 1
+        if not found:
+            raise Failure("spec", "venv_packages_to_symlink: package %s has no Python modules under python3*/site-packages or dist-packages" % pkg)
+    return out
+
+
+def facts_current(facts):
+    if not facts or not facts.get("path") or not facts.get("values"):
+        return True
+    cp = configparser.RawConfigParser()
+    cp.optionxform = str
+    try:
+        cp.read(facts["path"])
+    except configparser.Error:
+        return False
+    for v in facts["values"]:
+        if not cp.has_section(str(v["section"])) or not cp.has_option(str(v["section"]), str(v["option"])):
+            return False
+        if cp.get(str(v["section"]), str(v["option"])) != str(v["value"]):
+            return False
+    return True
+
+
+def venv_current(spec, path, hsh):
+    """The venv the path serves already holds this spec (the no-op test, without the lock)."""
+    if spec.get("rebuild"):
+        return False
+    if (spec.get("layout") or "inplace") == "generations":
+        cur = current_generation(path)
+        return bool(cur and marker_ok(os.path.join(gens_dir(path), cur), hsh))
+    return bool(marker_ok(path, hsh))
+
+
+class _Quiet(object):
+    def write(self, _text):
+        pass
+
+
+def do_role_target(p):
+    key = distro_key()
+    cands = p.get("candidates")
+    if cands is not None:
+        spec = cands.get(key)
+        if spec is None:
+            return {"need": "key", "key": key, "changed": False}
+    else:
+        spec = p["spec"]
+    spec = dict(spec)
+    missing = missing_distro_packages(p.get("distroPackages") or [])
+    if missing:
+        return {"need": "packages", "packages": missing, "key": key, "changed": False}
+    spec["symlinks"] = symlink_sources(p.get("symlinkPackages") or [])
+    py = interpreter_info()
+    hsh = effective_hash(spec["hash"], py)
+    path = expand_path(spec["path"], py, hsh)
+    current = venv_current(spec, path, hsh)
+    if p.get("check"):
+        return {"changed": not current or not facts_current(spec.get("facts")), "key": key, "check": True, "path": path}
+    if not current and p.get("wheelhouse"):
+        have = set(os.listdir(p["wheelhouse"])) if os.path.isdir(p["wheelhouse"]) else set()
+        lacking = [w for w in p.get("requiredWheels") or [] if w not in have]
+        if lacking:
+            return {"need": "wheels", "wheels": lacking, "key": key, "changed": False}
+    res = do_ensure(spec)
+    res["key"] = key
+    res["repaired"] = []
+    if not res["changed"]:
+        # the same round trip checks what a no-op must still guarantee: links and facts in place
+        if link_symlinks(res["venvDir"], spec, _Quiet()):
+            res["repaired"].append("symlinks")
+        if not facts_current(spec.get("facts")):
+            write_facts(spec.get("facts"))
+            res["factsChanged"] = True
+            res["repaired"].append("facts")
+    elif spec.get("facts") and not res.get("factsChanged"):
+        res["factsChanged"] = write_facts(spec.get("facts"))
+    return res
+
+
 # ---------------------------------------------------------------- main
 
 def load_spec():
@@ -1036,6 +1208,9 @@ def main():
             res = do_gc(spec)
         elif action == "wheels":
             res = do_wheels(spec)
+        elif action == "role_target":
+            ISOLATED[0] = bool((spec.get("spec") or {}).get("isolated") or any(c.get("isolated") for c in (spec.get("candidates") or {}).values()))
+            res = do_role_target(spec)
         else:
             raise Failure("spec", "unknown action %r" % action)
         res["ok"] = True
