@@ -75,7 +75,8 @@ export function driveProcess(
         proc.onStderr((chunk) => {
           if (!becomeDone && become) {
             errText += chunk.toString('utf8');
-            const count = errText.split(become.prompt).length - 1;
+            // prompts already answered were cut out of errText: count only the new ones on top
+            const count = promptsAnswered + (errText.split(become.prompt).length - 1);
             if (count > promptsAnswered) {
               promptsAnswered = count;
               errText = errText.split(become.prompt).join('');

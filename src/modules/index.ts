@@ -37,3 +37,8 @@ export const builtinModules = [
 ] as const;
 
 for (const m of builtinModules) registerModule(m);
+
+// python_venv_build's two steps (build on the repo servers, install on targets)
+import { venvInstallModule, venvWheelsModule } from '../venvbuild/modules.js';
+registerModule(venvWheelsModule);
+registerModule(venvInstallModule);

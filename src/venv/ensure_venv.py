@@ -1152,15 +1152,24 @@ def do_role_target(p):
     if missing:
         return {"need": "packages", "packages": missing, "key": key, "changed": False}
     spec["symlinks"] = symlink_sources(p.get("symlinkPackages") or [])
+    env = dict(spec.get("env") or {})
+    if "REQUESTS_CA_BUNDLE" not in env:
+        # venv_pip_install_env's default: the distro's CA bundle (TLS to an internal repo)
+        for bundle in ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem"):
+            if os.path.exists(bundle):
+                env["REQUESTS_CA_BUNDLE"] = bundle
+                break
+    spec["env"] = env
     py = interpreter_info()
     hsh = effective_hash(spec["hash"], py)
     path = expand_path(spec["path"], py, hsh)
     current = venv_current(spec, path, hsh)
     if p.get("check"):
         return {"changed": not current or not facts_current(spec.get("facts")), "key": key, "check": True, "path": path}
-    if not current and p.get("wheelhouse"):
-        have = set(os.listdir(p["wheelhouse"])) if os.path.isdir(p["wheelhouse"]) else set()
-        lacking = [w for w in p.get("requiredWheels") or [] if w not in have]
+    wheelhouse = spec.get("wheelhouse")
+    if not current and wheelhouse:
+        have = set(os.listdir(wheelhouse)) if os.path.isdir(wheelhouse) else set()
+        lacking = [w for w in spec.get("requiredWheels") or [] if w not in have]
         if lacking:
             return {"need": "wheels", "wheels": lacking, "key": key, "changed": False}
     res = do_ensure(spec)

@@ -298,10 +298,7 @@ describe('SshConnection (against a throwaway sshd on 127.0.0.1)', function () {
       expect((await c.exec('id -un')).stdout).to.equal(`${TEST_USER}\n`); // the connection is still usable
     });
 
-    // Pending: driveProcess (src/connection/exec-driver.ts, not owned here) strips each answered prompt
-    // from its buffer and then compares the remaining count with the number already answered, so the
-    // second prompt after a wrong password is never seen; the command then waits for the timeout.
-    it.skip('a wrong become password is reported as such, promptly', async () => {
+    it('a wrong become password is reported as such, promptly', async () => {
       const c = conn({ user: TEST_USER });
       const t0 = Date.now();
       const r = await c.exec('id -un', { become: { ...become, password: 'Bad-Become-Pw' }, timeoutMs: 20_000 });

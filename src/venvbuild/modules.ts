@@ -1,0 +1,80 @@
+import type { ModuleContext, ModuleDef, ModuleResult } from '../modules/types.js';
+import { UserError } from '../errors.js';
+import { readSettings, type VenvSettings } from './settings.js';
+import { buildHosts, keyBuilds } from './builds.js';
+import { ensureTarget, noBuildSpec } from './target.js';
+
+/** Wheel-build mode unless switched off, or the build group is empty (auto). */
+export function wheelBuildMode(s: VenvSettings, groups: Record<string, string[]>): boolean {
+  if (s.wheelBuildEnable === 'auto') return (groups[s.buildGroup]?.length ?? 0) > 0;
+  return s.wheelBuildEnable;
+}
+
+/** No-build mode makes every target hit the upstream index/git servers: refuse it for big batches. */
+export function noBuildGuard(s: VenvSettings, batchSize: number): void {
+  if (batchSize > 2 && !s.wheelBuildSkipCheck) {
+    throw new UserError(
+      `no-build mode with ${batchSize} hosts in this batch would make each of them build from upstream: ` +
+        `add hosts to '${s.buildGroup}', use serial batches of 2, or set venv_wheel_build_skip_check: true`,
+    );
+  }
+}
+
+function settings(ctx: ModuleContext): VenvSettings {
+  return readSettings(ctx.vars);
+}
+
+async function hostsText(ctx: ModuleContext, s: VenvSettings): Promise<string> {
+  const { byKey, unreachable } = await buildHosts(ctx, s);
+  const known = [...byKey].map(([k, h]) => `${h} (${k})`);
+  return [...known, ...unreachable.map((h) => `${h} (unreachable)`)].join(', ') || 'none';
+}
+
+/** python_venv_build's build step: every key's wheels, built once per run on one build host each. */
+export const venvWheelsModule: ModuleDef = {
+  name: 'venv_wheels',
+  argSpec: {},
+  async run(_args, ctx): Promise<ModuleResult> {
+    const s = settings(ctx);
+    if (!wheelBuildMode(s, ctx.groups)) return { changed: false, skipped: true, msg: 'no-build mode: targets build for themselves' };
+    const builds = await keyBuilds(ctx, s, ctx.check);
+    const mine = [...builds.values()].filter((b) => b.ranHere);
+    const changed = mine.some((b) => b.result.changed);
+    const summary = [...builds.values()].map((b) => `${b.key} on ${b.host}: ${b.result.built ? `built ${b.result.wheels.length} wheels` : 'up to date'}`);
+    return {
+      changed,
+      msg: summary.join('; ') || `no reachable build host in '${s.buildGroup}'`,
+      builds: Object.fromEntries([...builds].map(([k, b]) => [k, { host: b.host, constraints: b.result.constraints, built: b.result.built, log: b.result.log }])),
+    };
+  },
+};
+
+/** python_venv_build's install step: the target's venv, a new generation only when something changed. */
+export const venvInstallModule: ModuleDef = {
+  name: 'venv_install',
+  argSpec: {},
+  async run(_args, ctx): Promise<ModuleResult> {
+    const s = settings(ctx);
+    const building = wheelBuildMode(s, ctx.groups);
+    let outcome;
+    if (building) {
+      // a build started by the build task (this run) answers; with --tags install, an earlier one
+      const builds = await keyBuilds(ctx, s, true);
+      outcome = await ensureTarget(ctx, s, { builds, distroPackages: s.installDistroPackages, buildHostsText: await hostsText(ctx, s) });
+    } else {
+      const batch = (Reflect.get(ctx.vars, 'ansible_play_batch') as string[] | undefined) ?? [ctx.host];
+      noBuildGuard(s, batch.length);
+      outcome = await ensureTarget(ctx, s, {
+        spec: noBuildSpec(s),
+        distroPackages: [...s.buildDistroPackages, ...s.installDistroPackages],
+        buildHostsText: 'none (no-build mode)',
+      });
+    }
+    const what = outcome.changed
+      ? outcome.generation
+        ? `now generation ${outcome.generation}${outcome.previous ? ` (previous ${outcome.previous} kept)` : ''}`
+        : `repaired ${(outcome.repaired ?? []).join(', ') || 'distro packages'}`
+      : 'up to date';
+    return { ...outcome, changed: outcome.changed, msg: `${s.path}: ${what}` };
+  },
+};
