@@ -75,7 +75,8 @@ export function terminalSink(o: TerminalOptions): EventSink {
               `skipped=${s.skipped}  rescued=${s.rescued}  ignored=${s.ignored}`,
           );
         }
-        line(paint('gray', `\nfinished in ${(e.durationMs / 1000).toFixed(1)}s${e.retryFile ? `; to retry: --limit @${e.retryFile}` : ''}`));
+        const cmds = Object.values(e.remoteCommands).reduce((a, b) => a + b, 0);
+        line(paint('gray', `\nfinished in ${(e.durationMs / 1000).toFixed(1)}s, ${cmds} remote commands${e.retryFile ? `; to retry: --limit @${e.retryFile}` : ''}`));
         break;
       }
       default:

@@ -43,7 +43,14 @@ export type RunEvent =
   | { type: 'warning'; msg: string; host?: string }
   | { type: 'verbose'; msg: string; host?: string; level: number }
   | { type: 'play_end'; play: string }
-  | { type: 'recap'; stats: Record<string, HostStats>; durationMs: number; retryFile?: string };
+  | {
+      type: 'recap';
+      stats: Record<string, HostStats>;
+      durationMs: number;
+      retryFile?: string;
+      /** remote commands (execs and file transfers) run on each host, delegated work included */
+      remoteCommands: Record<string, number>;
+    };
 
 export type EventSink = (event: RunEvent) => void;
 

@@ -136,7 +136,7 @@ export class HostRun {
 
   /** One task (all its loop items) on this host. */
   async runTask(task: Task, handler: boolean, rescuable: boolean, includeVars?: Record<string, unknown>): Promise<Outcome> {
-    const name = task.name ?? task.module ?? 'task';
+    const name = this.taskName(task, includeVars);
     this.pc.announce(task, name, handler);
     const t0 = Date.now();
     try {
@@ -155,6 +155,17 @@ export class HostRun {
       return this.account(task, name, handler, result, t0, rescuable);
     } catch (e) {
       return this.handleError(task, name, e, t0, rescuable, handler);
+    }
+  }
+
+  /** Task names may use variables, as in Ansible; one that cannot be rendered yet is shown as written. */
+  private taskName(task: Task, includeVars?: Record<string, unknown>): string {
+    const raw = task.name ?? task.module ?? 'task';
+    if (!raw.includes('{{')) return raw;
+    try {
+      return renderString(raw, this.scope(task, includeVars));
+    } catch {
+      return raw;
     }
   }
 
@@ -371,23 +382,27 @@ export class HostRun {
   async flushHandlers(): Promise<void> {
     if (this.state.notified.size === 0 || this.state.unreachable) return;
     const handlers = this.pc.play.handlers;
-    for (const topic of this.state.notified) {
+    // every handler listening to a notified topic runs (once), so take the topics as they are now;
+    // handlers notified by handlers during this flush join in when they come later in the list
+    const pending = new Set(this.state.notified);
+    this.state.notified.clear();
+    for (const topic of pending) {
       if (!handlers.some((h) => h.name === topic || h.listen.includes(topic))) {
         this.pc.sink({ type: 'warning', host: this.host, msg: `a task notified '${topic}', but no handler has that name or listens to it` });
-        this.state.notified.delete(topic);
       }
     }
     for (const h of handlers) {
-      if (this.stopped && !this.state.failed) break;
-      if (this.state.failed) break;
-      const topics = [h.name ?? '', ...h.listen].filter((t) => this.state.notified.has(t));
-      if (!topics.length) continue;
-      for (const t of topics) this.state.notified.delete(t);
-      if (!shouldRunByTags(h.tags, this.pc.flags.tags, this.pc.flags.skipTags) && h.tags.length) continue;
+      if (this.stopped) break;
+      const topics = [h.name ?? '', ...h.listen].filter(Boolean);
+      for (const t of topics) {
+        if (this.state.notified.delete(t)) pending.add(t);
+      }
+      if (!topics.some((t) => pending.has(t))) continue;
+      if (h.tags.length && !shouldRunByTags(h.tags, this.pc.flags.tags, this.pc.flags.skipTags)) continue;
       await this.runTask(h, true, false);
     }
-    this.state.notified.clear();
   }
+
 }
 
 function statusOf(r: ModuleResult): HostStatus {

@@ -33,6 +33,7 @@ export interface RunOptions extends RunFlags {
 
 export interface RunSummary {
   stats: Record<string, HostStats>;
+  remoteCommands: Record<string, number>;
   exitCode: number;
   retryFile?: string;
 }
@@ -75,8 +76,14 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     if (!p) memo.set(key, (p = fn()));
     return p;
   };
+  const remoteCommands: Record<string, number> = {};
+  const counted = new Map<string, Connection>();
   const access: HostAccess = {
-    connection: (host) => pool.get(host, specOf(host)) as Promise<Connection>,
+    connection: async (host) => {
+      let c = counted.get(host);
+      if (!c) counted.set(host, (c = countingConnection(await pool.get(host, specOf(host)), remoteCommands)));
+      return c;
+    },
     becomePassword: (host) => specOf(host).becomePassword,
     once,
     facts: (host) =>
@@ -139,6 +146,20 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   const anyFailed = [...shared.states.values()].some((s) => s.failed);
   const anyUnreachable = [...shared.states.values()].some((s) => s.unreachable);
   const exitCode = anyFailed ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : EXIT.ok;
-  sink({ type: 'recap', stats, durationMs: Date.now() - started, retryFile });
-  return { stats, exitCode, retryFile };
+  sink({ type: 'recap', stats, durationMs: Date.now() - started, retryFile, remoteCommands });
+  return { stats, exitCode, retryFile, remoteCommands };
+}
+
+/** Count every remote round trip per host (the recap reports it: a no-op target should cost one). */
+function countingConnection(conn: Connection, counts: Record<string, number>): Connection {
+  const bump = () => (counts[conn.host] = (counts[conn.host] ?? 0) + 1);
+  return {
+    host: conn.host,
+    transport: conn.transport,
+    connect: () => conn.connect(),
+    exec: (command, opts) => (bump(), conn.exec(command, opts)),
+    put: (content, path, opts) => (bump(), conn.put(content, path, opts)),
+    get: (path, opts) => (bump(), conn.get(path, opts)),
+    close: () => conn.close(),
+  };
 }

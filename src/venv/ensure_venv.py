@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import socket
@@ -1183,6 +1184,7 @@ def do_role_target(p):
             write_facts(spec.get("facts"))
             res["factsChanged"] = True
             res["repaired"].append("facts")
+        res["changed"] = bool(res["repaired"])
     elif spec.get("facts") and not res.get("factsChanged"):
         res["factsChanged"] = write_facts(spec.get("facts"))
     return res

@@ -4,7 +4,7 @@ import { UnreachableError } from '../connection/types.js';
 import { buildKey, buildWheels, WheelBuildError, type WheelBuildResult } from '../wheels/build.js';
 import { invokeModule } from '../modules/invoke.js';
 import { UserError } from '../errors.js';
-import { forKey, type VenvSettings } from './settings.js';
+import { forKey, mergePackages, type VenvSettings } from './settings.js';
 
 export interface KeyBuild {
   key: string;
@@ -92,7 +92,8 @@ async function buildOn(ctx: ModuleContext, s: VenvSettings, host: string, key: s
         venvPath: s.path,
         key,
         python: s.python,
-        requirements: s.pipPackages,
+        // targets install the build tools too (builds run without isolation): they are wheels of the repo as well
+        requirements: mergePackages(s.pipPackages, s.buildRequirements),
         globalConstraints: s.globalConstraints,
         sourceConstraints: s.buildConstraints,
         buildRequirements: s.buildRequirements,

@@ -1,0 +1,215 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, recap, totalChanged, ROOT, type CliResult } from '../helpers/cli.js';
+import { makeTestPackages, packTree, type TestPackages } from '../helpers/pypkgs.js';
+import { skipWithoutLab, useLab, labSsh, labSshArgs, type Lab } from './_lab-fixture.js';
+import { labHostExec, labHostKill, labHostRestart } from '../../src/lab/index.js';
+
+const SITE = join(ROOT, 'test/fixtures/venv-role/site.yml');
+const PKG_DIR = '/var/tmp/wheelwright-test-pypkgs';
+const TARGETS = ['lab2', 'lab3', 'lab4', 'lab5'];
+
+/** Ship the test packages to a lab host at the same path (one ssh, tar on stdin). */
+function ship(lab: Lab, host: string, tgz: Buffer): Promise<void> {
+  const h = lab.hosts.find((x) => x.name === host)!;
+  return new Promise((resolve, reject) => {
+    const p = spawn('ssh', [...labSshArgs(lab), `root@${h.address}`, `rm -rf ${PKG_DIR} && mkdir -p ${PKG_DIR} && tar xzf - -C ${PKG_DIR}`]);
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ship to ${host}: ${err}`))));
+    p.stdin.end(tgz);
+  });
+}
+
+async function sh(lab: Lab, host: string, cmd: string): Promise<string> {
+  const r = await labSsh(lab, host, cmd);
+  if (r.code !== 0) throw new Error(`${host}: ${cmd}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+describe('python_venv_build role in the lab (1 repo server, 4 targets)', function () {
+  this.timeout(600_000);
+  let lab: Lab;
+  let pk: TestPackages;
+  let work: string;
+  let inventory: string;
+
+  const deploy = (venv: string, extra: string[] = [], pkgs?: string[], pins = ['ww-alpha==1.0'], tag = '1', hosts = 'venv_targets'): Promise<CliResult> =>
+    runCli([
+      SITE, '-i', lab.inventoryFile, '-i', inventory, '--output', 'jsonl', '--retry-file', 'none',
+      '-e', JSON.stringify({
+        target_hosts: hosts, venv_path: venv, sdists: pk.sdists, global_pins: pins, venv_tag: tag,
+        pkgs: pkgs ?? ['ww-gamma', 'ww-cext', pk.gitRequirement],
+      }),
+      ...extra,
+    ]);
+
+  const importCheck = (venv: string) =>
+    `${venv}/bin/python -c "import ww_alpha, ww_beta, ww_gamma, ww_cext, ww_gitpkg, termcolor; print(ww_alpha.VERSION)"`;
+
+  before(async function () {
+    skipWithoutLab(this);
+    lab = await useLab(6);
+    pk = await makeTestPackages(PKG_DIR);
+    await ship(lab, 'lab1', packTree(PKG_DIR));
+    work = mkdtempSync(join(tmpdir(), 'ww-role-'));
+    inventory = join(work, 'groups.yml');
+    writeFileSync(
+      inventory,
+      `all:\n  children:\n    repo_all:\n      hosts:\n        lab1: {}\n    venv_targets:\n      hosts:\n${TARGETS.map((t) => `        ${t}: {}\n`).join('')}` +
+        `    nobuild:\n      hosts:\n        lab6: {}\n  vars:\n    openstack_repo_url: http://${lab.hosts[0]!.address}:8181\n`,
+    );
+  });
+
+  it('cold deploy: builds once on the repo, installs the pinned closure on every target; rerun is one command per target', async () => {
+    const venv = '/openstack/venvs/demo';
+    const r = await deploy(venv);
+    expect(r.code, r.stdout.slice(-4000) + r.stderr).to.equal(0);
+    // one build (on lab1), shown as changed once
+    const builds = r.events.filter((e) => e.type === 'host_result' && e.module === 'venv_wheels' && e.status === 'changed');
+    expect(builds).to.have.length(1);
+    for (const t of TARGETS) {
+      expect((await sh(lab, t, importCheck(venv))).trim()).to.equal('1.0');
+      const freeze = await sh(lab, t, `${venv}/bin/python -m pip list --format=freeze --disable-pip-version-check`);
+      expect(freeze).to.include('ww-alpha==1.0').and.include('ww-beta==1.0').and.include('ww-cext==1.0').and.include(`ww-gitpkg==${pk.gitVersion}`);
+      // build-time distro packages stayed on the repo server
+      expect((await labSsh(lab, t, 'dpkg-query -W -f=\'${Status}\' liblz4-dev')).stdout).not.to.include('install ok installed');
+      expect(await sh(lab, t, 'cat /etc/ansible/facts.d/openstack_ansible.fact')).to.match(/\[demo\]\s*\nvenv_tag = 1/);
+      expect(await sh(lab, t, 'cat /var/tmp/demo-restarts')).to.equal('restart\n');
+      // the three files inside the venv, each with one header line
+      const reqs = await sh(lab, t, `cat ${venv}/requirements.txt`);
+      expect(reqs.split('\n')[0]).to.match(/^# /);
+      expect(reqs).to.include('\nww-gitpkg\n');
+      expect(await sh(lab, t, `cat ${venv}/constraints.txt`)).to.match(/\nww-alpha==1\.0\n/);
+    }
+    expect((await sh(lab, 'lab1', 'dpkg-query -W -f=\'${Status}\' liblz4-dev'))).to.include('install ok installed');
+
+    const again = await deploy(venv);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(totalChanged(again)).to.equal(0);
+    const cmds = again.events.find((e) => e.type === 'recap')!.remoteCommands;
+    for (const t of TARGETS) expect(cmds[t], `remote commands on ${t}`).to.equal(1);
+    for (const t of TARGETS) expect(await sh(lab, t, 'cat /var/tmp/demo-restarts')).to.equal('restart\n');
+  });
+
+  it('facts are read back by real Ansible as ansible_local', async () => {
+    const a = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const p = spawn('ansible', ['-i', lab.inventoryFile, 'lab2', '-m', 'setup', '-a', 'filter=ansible_local'], {
+        env: { ...process.env, ANSIBLE_HOST_KEY_CHECKING: 'True', ANSIBLE_SSH_ARGS: `-o UserKnownHostsFile=${lab.knownHostsFile} -o IdentitiesOnly=yes`, ANSIBLE_NOCOLOR: '1' },
+      });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      p.on('close', (code) => resolve({ code, out }));
+    });
+    expect(a.code, a.out).to.equal(0);
+    expect(a.out).to.match(/"openstack_ansible":\s*\{\s*"demo":\s*\{\s*"venv_tag":\s*"1"/);
+  });
+
+  it('a requirement change builds only what is new and makes a new generation; the previous one stays', async () => {
+    const venv = '/openstack/venvs/demo';
+    const before = (await sh(lab, 'lab2', `readlink ${venv}`)).trim();
+    const r = await deploy(venv, [], undefined, ['ww-alpha==2.0'], '2');
+    expect(r.code, r.stdout.slice(-3000) + r.stderr).to.equal(0);
+    const log = await sh(lab, 'lab1', 'cat /var/www/repo/os-releases/master/*/requirements/demo-wheel-build.log');
+    expect(log).to.match(/ww_alpha-2\.0/);
+    expect(log).not.to.match(/Building wheel for ww-cext/); // unchanged packages come from the shared wheel dir
+    for (const t of TARGETS) {
+      expect((await sh(lab, t, importCheck(venv))).trim()).to.equal('2.0');
+      const now = (await sh(lab, t, `readlink ${venv}`)).trim();
+      expect(now).not.to.equal(before);
+      expect(await sh(lab, t, `test -f ${venv}.generations/${before.split('/').pop()}/.wheelwright-marker.json && echo kept`)).to.include('kept');
+      expect(await sh(lab, t, 'cat /var/tmp/demo-restarts')).to.equal('restart\nrestart\n');
+    }
+  });
+
+  it('--tags build only builds; --tags install only installs', async () => {
+    const venv = '/openstack/venvs/tagged';
+    const b = await deploy(venv, ['--tags', 'build']);
+    expect(b.code, b.stderr).to.equal(0);
+    for (const t of TARGETS) expect((await labSsh(lab, t, `test -e ${venv}`)).code).to.equal(1);
+    const i = await deploy(venv, ['--tags', 'install']);
+    expect(i.code, i.stdout.slice(-2000)).to.equal(0);
+    expect(i.events.some((e) => e.type === 'host_result' && e.module === 'venv_wheels')).to.equal(false);
+    for (const t of TARGETS) expect((await sh(lab, t, importCheck(venv))).trim()).to.equal('1.0');
+    // install-only against a venv never built fails clearly
+    const n = await deploy('/openstack/venvs/never-built', ['--tags', 'install']);
+    expect(n.code).to.equal(2);
+    expect(JSON.stringify(n.events)).to.include('run with --tags build');
+  });
+
+  it('push transport streams only the missing wheels into a wheelhouse on the target', async () => {
+    const venv = '/openstack/venvs/pushed';
+    const r = await deploy(venv, ['-e', 'venv_wheel_transport=push'], undefined, undefined, '1', 'lab5');
+    expect(r.code, r.stdout.slice(-3000) + r.stderr).to.equal(0);
+    expect((await sh(lab, 'lab5', importCheck(venv))).trim()).to.equal('1.0');
+    const wh = await sh(lab, 'lab5', 'ls /var/cache/wheelwright/wheelhouse/*/');
+    expect(wh).to.match(/ww_alpha-1\.0-.*\.whl/);
+    expect((await sh(lab, 'lab5', `grep -c find-links ${venv}/.wheelwright-marker.json || true`)).trim()).to.be.oneOf(['0', '']);
+  });
+
+  it('no-build mode on one host builds on the target itself; more than 2 hosts are refused', async () => {
+    const venv = '/openstack/venvs/nobuild';
+    const args = ['-e', 'venv_wheel_build_enable=false', '-e', `venv_pip_install_args="--no-index --find-links ${pk.sdists} --find-links /usr/share/python-wheels"`];
+    await ship(lab, 'lab6', packTree(PKG_DIR));
+    const r = await deploy(venv, args, ['ww-gamma', 'ww-cext'], undefined, '1', 'nobuild');
+    expect(r.code, r.stdout.slice(-3000) + r.stderr).to.equal(0);
+    expect(await sh(lab, 'lab6', `${venv}/bin/python -c "import ww_gamma, ww_cext; print('ok')"`)).to.equal('ok\n');
+    expect(await sh(lab, 'lab6', 'dpkg-query -W -f=\'${Status}\' liblz4-dev')).to.include('install ok installed');
+    const refused = await deploy(venv, args, ['ww-gamma'], undefined, '1', 'venv_targets:nobuild');
+    expect(refused.code).to.equal(2);
+    expect(JSON.stringify(refused.events)).to.include('no-build mode with 5 hosts in this batch');
+  });
+
+  it('a broken package fails the build cleanly; the next run retries it', async () => {
+    const venv = '/openstack/venvs/broken';
+    const r = await deploy(venv, [], ['ww-alpha', 'ww-broken']);
+    expect(r.code).to.equal(2);
+    const fail = r.events.find((e) => e.type === 'host_result' && e.status === 'failed');
+    expect(fail?.result.msg).to.include('ww-broken').and.include('full log on lab1');
+    expect((await labSsh(lab, 'lab1', 'ls /var/www/repo/os-releases/master/*/requirements/broken-requirements.txt')).code).not.to.equal(0);
+    for (const t of TARGETS) expect((await labSsh(lab, t, `test -e ${venv}`)).code).to.equal(1);
+    const again = await deploy(venv, [], ['ww-alpha', 'ww-broken']);
+    expect(again.code).to.equal(2);
+    const log = await sh(lab, 'lab1', 'cat /var/www/repo/os-releases/master/*/requirements/broken-wheel-build.log');
+    expect(log.match(/started/g)?.length ?? 0).to.be.greaterThan(1); // pip ran again: nothing was marked done
+  });
+
+  it('killing a target mid-install leaves the old venv in service; the rerun finishes it', async () => {
+    const venv = '/openstack/venvs/demo';
+    const before = (await sh(lab, 'lab3', `readlink ${venv}`)).trim();
+    const run = deploy(venv, [], ['ww-gamma', 'ww-cext', pk.gitRequirement, 'ww-beta'], ['ww-alpha==1.0'], '3');
+    // wait for lab3 to start building its new generation, then kill the host (sshd and pip with it)
+    const t0 = Date.now();
+    while (Date.now() - t0 < 120_000) {
+      const r = await labHostExec('lab3', `ls ${venv}.generations | wc -l`);
+      if (Number(r.stdout.trim()) > 2 || (await labHostExec('lab3', `pgrep -f 'pip install' || true`)).stdout.trim()) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await labHostKill('lab3');
+    const r = await run;
+    expect(r.code).to.equal(4);
+    expect(recap(r).lab3!.unreachable).to.equal(1);
+    expect((await labHostExec('lab3', `readlink ${venv}`)).stdout.trim()).to.equal(before);
+    expect((await labHostExec('lab3', `${venv}/bin/python -c "import ww_gamma; print(1)"`)).stdout.trim()).to.equal('1');
+    await labHostRestart('lab3');
+    const again = await deploy(venv, [], ['ww-gamma', 'ww-cext', pk.gitRequirement, 'ww-beta'], ['ww-alpha==1.0'], '3');
+    expect(again.code, again.stdout.slice(-3000)).to.equal(0);
+    expect((await sh(lab, 'lab3', `readlink ${venv}`)).trim()).not.to.equal(before);
+    expect((await sh(lab, 'lab3', importCheck(venv))).trim()).to.equal('1.0');
+  });
+
+  it('two concurrent runs on the same targets both end correctly', async () => {
+    const venv = '/openstack/venvs/concurrent';
+    const [a, b] = await Promise.all([deploy(venv), deploy(venv)]);
+    expect(a.code, a.stdout.slice(-2000)).to.equal(0);
+    expect(b.code, b.stdout.slice(-2000)).to.equal(0);
+    for (const t of TARGETS) {
+      expect((await sh(lab, t, importCheck(venv))).trim()).to.equal('1.0');
+      expect((await sh(lab, t, `ls ${venv}.generations`)).trim().split('\n')).to.have.length(1);
+    }
+  });
+});
