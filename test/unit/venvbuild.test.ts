@@ -1,0 +1,88 @@
+import { expect } from 'chai';
+import { readSettings, mergePackages, splitWords, forKey } from '../../src/venvbuild/settings.js';
+import { wheelBuildMode, noBuildGuard } from '../../src/venvbuild/modules.js';
+import { wheelBuildSpec, noBuildSpec } from '../../src/venvbuild/target.js';
+import { buildKey } from '../../src/wheels/build.js';
+import { runVenvScript } from '../../src/venv/ensure.js';
+import { LocalConnection } from '../../src/connection/local.js';
+import { getModule } from '../../src/modules/registry.js';
+import '../../src/modules/index.js';
+import { parse } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { createVarScope } from '../../src/template/lazy.js';
+import type { KeyBuild } from '../../src/venvbuild/builds.js';
+
+const defaults = parse(readFileSync(new URL('../../roles/python_venv_build/defaults/main.yml', import.meta.url), 'utf8'));
+const settingsWith = (vars: Record<string, unknown>) => readSettings(createVarScope([defaults, { venv_install_destination_path: '/openstack/venvs/nova', ...vars }]));
+
+describe('python_venv_build: settings, planning and target specs', () => {
+  it('reads the role defaults into typed settings', () => {
+    const s = settingsWith({});
+    expect(s.python).to.equal('python3');
+    expect(s.buildRequirements).to.deep.equal(['setuptools', 'wheel']);
+    expect(s.pipBuildArgs).to.deep.equal(['--no-build-isolation']);
+    expect(s.builderVenvPath).to.equal('/openstack/venvs/wheel-builder-python3');
+    expect(forKey(s.wheelPath, 'debian-12-x86_64')).to.equal('/var/www/repo/os-releases/master/debian-12-x86_64/wheels');
+    expect(s.wheelBuildEnable).to.equal('auto');
+    expect(s.generationsKeep).to.equal(2);
+  });
+
+  it('merges pip packages: deduplicated case-insensitively, sorted, empty entries dropped', () => {
+    const s = settingsWith({ venv_default_pip_packages: ['PyMySQL', '', 'nova'], venv_pip_packages: ['pymysql', 'Babel', ' '] });
+    expect(s.pipPackages).to.deep.equal(['Babel', 'nova', 'PyMySQL']);
+    expect(mergePackages(['b', 'A'], ['a', 'c'])).to.deep.equal(['A', 'b', 'c']);
+  });
+
+  it('wrong types name the variable and the expected type', () => {
+    expect(() => settingsWith({ venv_pip_packages: { a: 1 } })).to.throw("variable 'venv_pip_packages' must be a list of strings, got a mapping");
+    expect(() => settingsWith({ venv_rebuild: 'maybe' })).to.throw('variable \'venv_rebuild\' must be a boolean, got string "maybe"');
+    expect(() => settingsWith({ venv_pip_package_state: 'newest' })).to.throw("variable 'venv_pip_package_state' must be one of present, latest, absent, forcereinstall");
+    expect(() => settingsWith({ venv_install_destination_path: 'relative/path' })).to.throw("'venv_install_destination_path' must be an absolute path");
+    expect(() => settingsWith({ venv_facts_when_changed: [{ section: 'a' }] })).to.throw("'venv_facts_when_changed' must be a list of {section, option, value}");
+    expect(() => settingsWith({ venv_install_tool: 'uv' })).to.throw("only 'pip' is supported");
+  });
+
+  it('splits argument strings like a shell', () => {
+    expect(splitWords(`--find-links /a --index-url "http://x/y z" '--pre'`)).to.deep.equal(['--find-links', '/a', '--index-url', 'http://x/y z', '--pre']);
+  });
+
+  it('chooses wheel-build mode from the build group, and guards no-build mode', () => {
+    expect(wheelBuildMode(settingsWith({}), { repo_all: ['r1'] })).to.equal(true);
+    expect(wheelBuildMode(settingsWith({}), { repo_all: [] })).to.equal(false);
+    expect(wheelBuildMode(settingsWith({ venv_wheel_build_enable: false }), { repo_all: ['r1'] })).to.equal(false);
+    expect(() => noBuildGuard(settingsWith({}), 2)).not.to.throw();
+    expect(() => noBuildGuard(settingsWith({}), 3)).to.throw('no-build mode with 3 hosts in this batch');
+    expect(() => noBuildGuard(settingsWith({ venv_wheel_build_skip_check: true }), 30)).not.to.throw();
+  });
+
+  it('target specs: bare names pinned by the build, repo wheels only, trusted plain-http host', () => {
+    const s = settingsWith({
+      venv_pip_packages: ['git+https://opendev.org/openstack/nova@stable#egg=nova', 'oslo.db @ https://x/oslo.db.tar.gz', 'PyMySQL'],
+      openstack_repo_url: 'http://10.0.0.5:8181',
+    });
+    const build = { key: 'debian-12-x86_64', host: 'repo1', ranHere: true, result: { constraints: ['nova==31.0.0.dev1', 'PyMySQL==1.1'], wheels: [{ file: 'nova-31.whl', name: 'nova', version: '31', sha256: 'ab' }] } } as unknown as KeyBuild;
+    const spec = wheelBuildSpec(s, build);
+    expect(spec.requirements).to.deep.equal(['nova', 'oslo.db', 'PyMySQL']);
+    expect(spec.constraints).to.deep.equal(['nova==31.0.0.dev1', 'PyMySQL==1.1']);
+    expect(spec.findLinks).to.deep.equal(['http://10.0.0.5:8181/os-releases/master/debian-12-x86_64/wheels/']);
+    expect(spec.trustedHosts).to.deep.equal(['10.0.0.5:8181']);
+    expect(spec.noIndex && spec.pre && spec.isolated).to.equal(true);
+    expect(spec.layout).to.equal('generations');
+    expect((spec.extraMarker as { wheels: string[] }).wheels).to.deep.equal(['nova-31.whl:ab']);
+    const push = wheelBuildSpec(settingsWith({ venv_wheel_transport: 'push' }), build);
+    expect(push.findLinks).to.deep.equal(['/var/cache/wheelwright/wheelhouse/debian-12-x86_64']);
+    expect(push.trustedHosts).to.deep.equal([]);
+    const nb = noBuildSpec(settingsWith({ venv_pip_packages: ['git+https://x/y@z#egg=y'], venv_build_constraints: ['--constraint http://u/c.txt'] }));
+    expect(nb.requirements).to.deep.equal(['git+https://x/y@z#egg=y']);
+    expect(nb.constraints).to.deep.equal(['--constraint http://u/c.txt']);
+  });
+
+  it('the target computes the same build key remotely as the build side does from facts', async () => {
+    const conn = new LocalConnection();
+    const facts = await getModule('setup')!.run({}, { host: 'localhost', conn, facts: {}, check: false, diff: false, env: {}, vars: {} } as never);
+    const res = await runVenvScript<{ need: string; key: string }>(conn, '/usr/bin/python3', { action: 'role_target', candidates: {} });
+    expect(res.need).to.equal('key');
+    expect(res.key).to.equal(buildKey(facts.ansible_facts as never));
+    expect(res.key).to.match(/^debian-\d+-x86_64$|^[a-z_]+-[\d.]+-[a-z0-9_]+$/);
+  });
+});
