@@ -86,10 +86,20 @@ export async function waitReady(i: number, pid: number, dir: string, timeoutMs =
   const name = hostName(i);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!isLabProcess(pid, name, dir)) throw new LabError(`lab: ${name} exited during startup; log:\n${logTail(name, dir)}`);
+    // cmdline reads empty for an instant while `ip` execs `unshare`: only a gone or zombie process is dead
+    if (!isLabProcess(pid, name, dir) && !processAlive(pid)) throw new LabError(`lab: ${name} exited during startup; log:\n${logTail(name, dir)}`);
     if ((await sshdListening(i)) && (await tcpConnects(hostAddress(i), 22, 1000))) return;
     if (Date.now() > deadline) throw new LabError(`lab: ${name} not ready after ${timeoutMs} ms; log:\n${logTail(name, dir)}`);
     await sleep(50);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
