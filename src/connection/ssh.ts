@@ -508,21 +508,29 @@ export class SshConnection implements Connection {
   }
 
   /** Open a session channel running `command`, within the channel limit, retrying refusals. */
-  private async openExec(command: string): Promise<{ ch: ClientChannel; release: () => void }> {
+  /**
+   * Open an exec channel. `attach` runs synchronously inside ssh2's callback: a quick command's
+   * `exit` (and even `close`) can be emitted from the same incoming chunk, before any awaiting
+   * code would resume and listen.
+   */
+  private async openExec<T>(command: string, attach: (ch: ClientChannel) => T): Promise<T> {
     const retries = this.opts.channelRetries ?? 6;
     for (let attempt = 0; ; attempt++) {
       this.alive();
       const release = await this.slots.acquire();
       try {
         const client = this.alive();
-        const ch = await new Promise<ClientChannel>((resolve, reject) => {
+        return await new Promise<T>((resolve, reject) => {
           try {
-            client.exec(command, (err, stream) => (err ? reject(err) : resolve(stream)));
+            client.exec(command, (err, stream) => {
+              if (err) return reject(err);
+              stream.once('close', release); // the channel's slot frees when it closes
+              resolve(attach(stream));
+            });
           } catch (e) {
             reject(e);
           }
         });
-        return { ch, release };
       } catch (e) {
         const others = this.slots.inUse - 1;
         release();
@@ -543,9 +551,9 @@ export class SshConnection implements Connection {
     const result = await driveProcess(
       async (cmd) => {
         const marker = `WW-PID-${randomBytes(6).toString('hex')}:`;
-        const { ch, release } = await this.openExec(`printf '%s%s\\n' ${marker} "$$" >&2; ${cmd}`);
-        ch.once('close', release);
-        return channelProcess(ch, status, { marker, kill: (p) => this.killRemote(p) });
+        return this.openExec(`printf '%s%s\\n' ${marker} "$$" >&2; ${cmd}`, (ch) =>
+          channelProcess(ch, status, { marker, kill: (p) => this.killRemote(p) }),
+        );
       },
       command,
       opts,
