@@ -25,6 +25,7 @@ describe('fleet: the real CLI over SSH against lab hosts', function () {
   });
 
   it('every module runs on all hosts in parallel; a rerun reports zero changes', async () => {
+    await Promise.all(FLEET.map((h) => labSsh(lab, h, 'rm -rf /var/tmp/ww-every')));
     const args = [join(FIX, 'engine/every-module.yml'), ...inv(), '-e', `target=${FLEET.join(':')}`, '-e', 'out=/var/tmp/ww-every', '--output', 'jsonl', '--retry-file', 'none'];
     const first = await runCli(args);
     expect(first.code, first.stdout.slice(-3000) + first.stderr).to.equal(0);
@@ -42,6 +43,7 @@ describe('fleet: the real CLI over SSH against lab hosts', function () {
 
   it('apt installs from the lab repository on the targets only; run_once and delegate_to cross hosts; a failure stops only its host', async () => {
     await labSsh(lab, 'lab1', 'rm -f /var/tmp/ww-run-once /var/tmp/ww-delegated');
+    await Promise.all(FLEET.map((h) => labSsh(lab, h, 'dpkg -r hello >/dev/null 2>&1; rm -f /var/tmp/ww-done')));
     const r = await runCli([join(FIX, 'fleet/cross-host.yml'), ...inv(), '-e', 'hosts=lab2:lab3:lab4', '-e', 'fail_on=lab3', '--output', 'jsonl', '--retry-file', 'none']);
     expect(r.code, r.stdout.slice(-2000)).to.equal(2);
     for (const h of ['lab2', 'lab3', 'lab4']) expect(await out(h, "dpkg-query -W -f='${Status}' hello")).to.include('install ok installed');
