@@ -20,7 +20,7 @@ export async function demoCli(args: string[]): Promise<number> {
     `# written by 'wheelwright demo': the example's groups over the lab's hosts\n` +
       `all:\n  children:\n    repo_all:\n      hosts:\n        ${repo}: {}\n    venv_targets:\n      hosts:\n` +
       targets.map((t) => `        ${t}: {}\n`).join('') +
-      `  vars:\n    openstack_repo_url: http://${lab.hosts[0]!.address}\n`,
+      `  vars:\n    openstack_repo_url: http://${lab.hosts[0]!.address}:8181\n`,
   );
   const playbook = join(PROJECT_ROOT, 'examples/lab-demo/site.yml');
   process.stderr.write(`demo: wheelwright ${playbook} -i ${lab.inventoryFile} -i ${groups}\n`);

@@ -1139,6 +1139,19 @@ class _Quiet(object):
         pass
 
 
+def check_repositories(spec):
+    """An unreachable http wheel repository makes pip report a misleading resolution conflict: say what it is."""
+    import urllib.request
+    for url in spec.get("findLinks") or []:
+        if not re.match(r"^https?://", url):
+            continue
+        try:
+            urllib.request.urlopen(url, timeout=15).close()
+        except Exception as e:  # URLError, HTTPError, socket errors
+            raise Failure("missing", "the wheel repository %s is not reachable from %s: %s (check openstack_repo_url and that the repo server serves it)"
+                          % (url, socket.gethostname(), getattr(e, "reason", e)))
+
+
 def do_role_target(p):
     key = distro_key()
     cands = p.get("candidates")
@@ -1173,6 +1186,8 @@ def do_role_target(p):
         lacking = [w for w in spec.get("requiredWheels") or [] if w not in have]
         if lacking:
             return {"need": "wheels", "wheels": lacking, "key": key, "changed": False}
+    if not current:
+        check_repositories(spec)
     res = do_ensure(spec)
     res["key"] = key
     res["repaired"] = []

@@ -64,10 +64,17 @@ export async function keyBuilds(ctx: ModuleContext, s: VenvSettings, checkOnly: 
     [...byKey].map(async ([key, host]) => {
       let ranHere = false;
       // A build started by the build task also answers the install task's check.
-      const result = await ctx.once(`venv-wheels:${id}:${host}`, async () => {
-        ranHere = true;
-        return buildOn(ctx, s, host, key, checkOnly);
-      });
+      let result: WheelBuildResult;
+      try {
+        result = await ctx.once(`venv-wheels:${id}:${host}`, async () => {
+          ranHere = true;
+          return buildOn(ctx, s, host, key, checkOnly);
+        });
+      } catch (e) {
+        if (ranHere) throw e;
+        // one full report (pip's output) is enough: it is on the host whose task ran the build
+        throw new UserError(`the wheel build of ${s.path} for ${key} on ${host} failed (pip's output is shown for the host that ran it)`);
+      }
       out.set(key, { key, host, result, ranHere });
     }),
   );
