@@ -41,13 +41,26 @@ export class HostRun {
 
   async run(): Promise<void> {
     const play = this.pc.play;
-    if (play.gatherFacts && !this.stopped) await this.gatherFacts();
-    await this.runList(play.preTasks, false);
-    await this.flushHandlers();
-    await this.runList([...play.roleTasks, ...play.tasks], false);
-    await this.flushHandlers();
-    await this.runList(play.postTasks, false);
-    await this.flushHandlers();
+    try {
+      if (play.gatherFacts && !this.stopped) await this.gatherFacts();
+      await this.runTop('pre', play.preTasks);
+      await this.flushHandlers();
+      await this.runTop('main', [...play.roleTasks, ...play.tasks]);
+      await this.flushHandlers();
+      await this.runTop('post', play.postTasks);
+      await this.flushHandlers();
+    } finally {
+      this.pc.depart(this.host);
+    }
+  }
+
+  /** The play's top-level tasks; in lockstep plays every host waits for the others at each one. */
+  private async runTop(section: string, tasks: Task[]): Promise<void> {
+    for (let i = 0; i < tasks.length; i++) {
+      await this.pc.barrier(`${section}:${i}`, this.host);
+      if (this.stopped) return;
+      if (!(await this.runOne(tasks[i]!, false))) return;
+    }
   }
 
   private async gatherFacts(): Promise<void> {

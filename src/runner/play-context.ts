@@ -23,8 +23,10 @@ export interface HostAccess {
 
 /** Shared by the hosts of one play (one serial batch at a time). */
 export class PlayContext {
-  /** play-wide stop: any_errors_fatal or max_fail_percentage exceeded */
+  /** play-wide stop: any_errors_fatal, max_fail_percentage exceeded, or meta: end_play */
   aborted = false;
+  /** set when the stop came from failures: like Ansible, the run ends after this play */
+  fatal = false;
   private runOnce = new Map<Task, Promise<ModuleResult>>();
   private announced = new Set<Task>();
   batch: string[] = [];
@@ -44,6 +46,45 @@ export class PlayContext {
     this.batchFailures = 0;
     this.runOnce.clear();
     this.announced.clear();
+    this.barriers.clear();
+    this.departed.clear();
+  }
+
+  /** any_errors_fatal and max_fail_percentage act after each task: such plays move in lockstep. */
+  get lockstep(): boolean {
+    return this.play.anyErrorsFatal || this.play.maxFailPercentage !== undefined;
+  }
+
+  private barriers = new Map<string, { arrived: Set<string>; release: () => void; done: Promise<void> }>();
+  private departed = new Set<string>();
+
+  /**
+   * Wait until every host of the batch still running has reached the same top-level task. Every
+   * host walks the same top-level list, so each barrier is reached or departed from by all.
+   */
+  async barrier(key: string, host: string): Promise<void> {
+    if (!this.lockstep) return;
+    let b = this.barriers.get(key);
+    if (!b) {
+      let release!: () => void;
+      const done = new Promise<void>((r) => (release = r));
+      b = { arrived: new Set(), release, done };
+      this.barriers.set(key, b);
+    }
+    b.arrived.add(host);
+    this.checkBarriers();
+    await b.done;
+  }
+
+  /** A host is done with the play (finished, failed, unreachable): nobody waits for it any more. */
+  depart(host: string): void {
+    this.departed.add(host);
+    this.checkBarriers();
+  }
+
+  private checkBarriers(): void {
+    const expected = this.batch.filter((h) => !this.departed.has(h));
+    for (const b of this.barriers.values()) if (expected.every((h) => b.arrived.has(h))) b.release();
   }
 
   /** The first host to reach a run_once task runs it; the others share its result. */
@@ -64,8 +105,10 @@ export class PlayContext {
 
   hostFailed(): void {
     this.batchFailures++;
-    if (this.play.anyErrorsFatal) this.aborted = true;
     const pct = this.play.maxFailPercentage;
-    if (pct !== undefined && this.batch.length > 0 && (this.batchFailures / this.batch.length) * 100 > pct) this.aborted = true;
+    if (this.play.anyErrorsFatal || (pct !== undefined && this.batch.length > 0 && (this.batchFailures / this.batch.length) * 100 > pct)) {
+      this.aborted = true;
+      this.fatal = true;
+    }
   }
 }

@@ -104,6 +104,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   sink({ type: 'playbook_start', file: opts.playbook.file, check: opts.check });
   const limited = opts.limit ? new Set(selectHosts(opts.inventory, opts.limit, { baseDir: process.cwd() })) : undefined;
   const limit = pLimit(Math.max(1, opts.forks));
+  let runStopped = false;
   try {
     for (const play of opts.playbook.plays) {
       // like Ansible, `hosts:` may use extra vars (e.g. hosts: "{{ target }}")
@@ -126,6 +127,11 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
         await Promise.all(batch.map((h) => limit(() => new HostRun(pc, h).run())));
       }
       sink({ type: 'play_end', play: play.name });
+      if (pc.fatal) {
+        sink({ type: 'warning', msg: `play '${play.name}' stopped all hosts (${play.anyErrorsFatal ? 'any_errors_fatal' : `max_fail_percentage ${play.maxFailPercentage}`}): no further plays run` });
+        runStopped = true;
+        break;
+      }
     }
   } finally {
     await pool.closeAll();
@@ -145,7 +151,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   }
   const anyFailed = [...shared.states.values()].some((s) => s.failed);
   const anyUnreachable = [...shared.states.values()].some((s) => s.unreachable);
-  const exitCode = anyFailed ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : EXIT.ok;
+  const exitCode = anyFailed || runStopped ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : EXIT.ok;
   sink({ type: 'recap', stats, durationMs: Date.now() - started, retryFile, remoteCommands });
   return { stats, exitCode, retryFile, remoteCommands };
 }

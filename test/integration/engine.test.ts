@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, recap, totalChanged, ROOT } from '../helpers/cli.js';
@@ -112,5 +112,30 @@ describe('engine: the real CLI against localhost', function () {
     const r = await runCli([join(FIX, 'serial.yml'), '-i', join(FIX, 'local-hosts.ini'), '--list-hosts', '-l', 'h2:h3']);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(/hosts \(2\):\n\s+h2\n\s+h3/);
+  });
+});
+
+describe('engine: any_errors_fatal and max_fail_percentage', function () {
+  this.timeout(60_000);
+  let out: string;
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'ww-fatal-'));
+  });
+  afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+  it('any_errors_fatal: one host failing stops every host before the next task', async () => {
+    const r = await runCli([join(FIX, 'fatal.yml'), '-i', join(FIX, 'local-hosts.ini'), '-e', `out=${out}`, '--output', 'jsonl', '--retry-file', 'none']);
+    expect(r.code).to.equal(2);
+    expect(readdirSync(out)).to.deep.equal([]);
+    expect(recap(r).h1!.failed).to.equal(1);
+  });
+
+  it('max_fail_percentage: 1 of 3 hosts (33%) over 30% stops the play and the run', async () => {
+    const r = await runCli([join(FIX, 'maxfail.yml'), '-i', join(FIX, 'local-hosts.ini'), '-e', `out=${out}`, '--output', 'jsonl', '--retry-file', 'none']);
+    expect(r.code).to.equal(2);
+    expect(readdirSync(out)).to.deep.equal([]);
+    const ok = await runCli([join(FIX, 'maxfail.yml'), '-i', join(FIX, 'local-hosts.ini'), '-e', `out=${out}`, '--limit', 'h2:h3', '--output', 'jsonl', '--retry-file', 'none']);
+    expect(ok.code).to.equal(0);
+    expect(readdirSync(out).sort()).to.deep.equal(['h2.later', 'h2.maxfail', 'h3.later', 'h3.maxfail']);
   });
 });
