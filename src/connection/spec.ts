@@ -2,6 +2,7 @@
  * Inventory variables (Ansible's names) → ConnectionSpec. Inventory variables win over ~/.ssh/config.
  * Secrets are never echoed in error messages.
  */
+import { shSplit } from '../shell/split.js';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { UserError } from '../errors.js';
@@ -41,43 +42,13 @@ function portFrom(host: string, name: string, v: unknown): number | undefined {
   return n;
 }
 
-/** Minimal POSIX-ish word splitting (quotes and backslashes) for ansible_ssh_common_args. */
-export function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let q: '"' | "'" | undefined;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (q) {
-      if (c === q) q = undefined;
-      else if (c === '\\' && q === '"' && i + 1 < s.length) cur += s[++i];
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      q = c;
-      inWord = true;
-    } else if (c === '\\' && i + 1 < s.length) {
-      cur += s[++i];
-      inWord = true;
-    } else if (/\s/.test(c)) {
-      if (inWord) out.push(cur);
-      cur = '';
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (inWord) out.push(cur);
-  return out;
-}
 
 /**
  * ProxyJump from ansible_ssh_common_args: `-J x`, `-Jx`, `-o ProxyJump=x`, `-oProxyJump=x`, `-o "ProxyJump x"`,
  * and the classic `-o ProxyCommand="ssh -W %h:%p [-p port] [user@]jump"`. Other ProxyCommands are refused.
  */
 export function proxyJumpFromCommonArgs(host: string, args: string): string | undefined {
-  const words = splitArgs(args);
+  const words = shSplit(args);
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
     if (w === '-J' && i + 1 < words.length) return words[i + 1];
@@ -91,7 +62,7 @@ export function proxyJumpFromCommonArgs(host: string, args: string): string | un
     const key = m[1].toLowerCase();
     if (key === 'proxyjump') return m[2].trim();
     if (key === 'proxycommand') {
-      const pw = splitArgs(m[2]);
+      const pw = shSplit(m[2]);
       const wi = pw.indexOf('-W');
       if (pw[0]?.endsWith('ssh') && wi >= 0 && pw[wi + 1] === '%h:%p') {
         let port: string | undefined;

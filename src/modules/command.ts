@@ -1,7 +1,8 @@
 import { shJoin } from '../shell/quote.js';
 import type { ModuleDef } from './types.js';
 import { runCommand } from './lib/command.js';
-import { extractInlineArgs, shlexSplit } from './lib/shlex.js';
+import { extractInlineArgs } from './lib/shlex.js';
+import { shSplit } from '../shell/split.js';
 
 export interface CommandArgs {
   _raw_params?: string;
@@ -45,7 +46,7 @@ export const commandModule: ModuleDef<CommandArgs> = {
           for (const [k, v] of Object.entries(ex.opts)) opts[k] ??= v;
           raw = ex.raw;
         }
-        argv = shlexSplit(raw);
+        argv = shSplit(raw);
       }
     } catch (e) {
       return { changed: false, failed: true, msg: (e as Error).message };

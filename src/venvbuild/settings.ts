@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import { shSplit } from '../shell/split.js';
 
 /** The role's variables (OpenStack-Ansible names), validated once into typed settings. */
 export interface VenvSettings {
@@ -77,19 +78,12 @@ function args(vars: Vars, ...names: string[]): string[] {
     const v = get(vars, name);
     if (v === undefined || v === null || v === '') continue;
     if (Array.isArray(v)) out.push(...v.map(String));
-    else if (typeof v === 'string') out.push(...splitWords(v));
+    else if (typeof v === 'string') out.push(...shSplit(v));
     else bad(name, 'a string of arguments', v);
   }
   return out;
 }
 
-export function splitWords(s: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s))) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]!));
-  return out;
-}
 
 function bool(vars: Vars, name: string): boolean {
   const v = get(vars, name);

@@ -11,6 +11,7 @@ import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BecomeOptions, Connection } from '../connection/types.js';
 import { shQuote } from '../shell/quote.js';
+import { shSplit } from '../shell/split.js';
 
 /** What to build. Field comments name the role variable each one carries. */
 export interface WheelBuildSpec {
@@ -378,43 +379,9 @@ export function pep503(name: string): string {
   return name.replace(/[-_.]+/g, '-').toLowerCase();
 }
 
-/** Split a shell-style argument string (quotes and backslashes honoured; no expansion). */
-export function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let has = false;
-  let q: '"' | "'" | null = null;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (q === "'") {
-      if (c === "'") q = null;
-      else cur += c;
-    } else if (q === '"') {
-      if (c === '"') q = null;
-      else if (c === '\\' && i + 1 < s.length && '"\\$`'.includes(s[i + 1])) cur += s[++i];
-      else cur += c;
-    } else if (c === "'" || c === '"') {
-      q = c;
-      has = true;
-    } else if (c === '\\' && i + 1 < s.length) {
-      cur += s[++i];
-      has = true;
-    } else if (/\s/.test(c)) {
-      if (has || cur) out.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += c;
-      has = true;
-    }
-  }
-  if (q) throw new Error(`unterminated quote in arguments: ${s}`);
-  if (has || cur) out.push(cur);
-  return out;
-}
 
 function argList(a: string | readonly string[]): string[] {
-  return typeof a === 'string' ? splitArgs(a) : a.filter((x) => x !== '');
+  return typeof a === 'string' ? shSplit(a) : a.filter((x) => x !== '');
 }
 
 function tailLines(s: string, n: number): string {

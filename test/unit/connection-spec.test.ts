@@ -1,3 +1,4 @@
+import { shSplit } from '../../src/shell/split.js';
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir, userInfo } from 'node:os';
@@ -8,7 +9,6 @@ import {
   jumpHostSpec,
   parseProxyJump,
   proxyJumpFromCommonArgs,
-  splitArgs,
 } from '../../src/connection/spec.js';
 import { lookupSshConfig, expandPath } from '../../src/connection/ssh-config.js';
 import { ConnectionPool, createConnection } from '../../src/connection/factory.js';
@@ -188,7 +188,7 @@ describe('connection spec and ssh config', () => {
     });
 
     it('splits arguments like a shell', () => {
-      expect(splitArgs(`a "b c" 'd e' f\\ g -o"x=1"`)).to.deep.equal(['a', 'b c', 'd e', 'f g', '-ox=1']);
+      expect(shSplit(`a "b c" 'd e' f\\ g -o"x=1"`)).to.deep.equal(['a', 'b c', 'd e', 'f g', '-ox=1']);
       expect(proxyJumpFromCommonArgs('h', '')).to.equal(undefined);
     });
 

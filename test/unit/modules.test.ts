@@ -14,7 +14,8 @@ import { composeFileStateScript } from '../../src/modules/lib/file-script.js';
 import { composeCommandScript, quoteGlob } from '../../src/modules/lib/command.js';
 import { composeStatScript } from '../../src/modules/stat.js';
 import { parseMarked } from '../../src/modules/lib/exec.js';
-import { extractInlineArgs, shlexSplit } from '../../src/modules/lib/shlex.js';
+import { extractInlineArgs } from '../../src/modules/lib/shlex.js';
+import { shSplit as shlexSplit } from '../../src/shell/split.js';
 import { lookupVar } from '../../src/modules/debug.js';
 import { makeCtx, runModule } from '../fixtures/modules/ctx.js';
 

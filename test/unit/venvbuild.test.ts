@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { readSettings, mergePackages, splitWords, forKey } from '../../src/venvbuild/settings.js';
+import { readSettings, mergePackages, forKey } from '../../src/venvbuild/settings.js';
+import { shSplit } from '../../src/shell/split.js';
 import { wheelBuildMode, noBuildGuard } from '../../src/venvbuild/modules.js';
 import { wheelBuildSpec, noBuildSpec } from '../../src/venvbuild/target.js';
 import { buildKey } from '../../src/wheels/build.js';
@@ -43,7 +44,7 @@ describe('python_venv_build: settings, planning and target specs', () => {
   });
 
   it('splits argument strings like a shell', () => {
-    expect(splitWords(`--find-links /a --index-url "http://x/y z" '--pre'`)).to.deep.equal(['--find-links', '/a', '--index-url', 'http://x/y z', '--pre']);
+    expect(shSplit(`--find-links /a --index-url "http://x/y z" '--pre'`)).to.deep.equal(['--find-links', '/a', '--index-url', 'http://x/y z', '--pre']);
   });
 
   it('chooses wheel-build mode from the build group, and guards no-build mode', () => {

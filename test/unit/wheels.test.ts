@@ -1,3 +1,4 @@
+import { shSplit } from '../../src/shell/split.js';
 import { expect } from 'chai';
 import {
   buildKey,
@@ -9,7 +10,6 @@ import {
   pep503,
   rewriteForTargets,
   scriptSpec,
-  splitArgs,
 } from '../../src/wheels/build.js';
 
 describe('wheels: pure helpers', () => {
@@ -112,17 +112,17 @@ describe('wheels: pure helpers', () => {
     });
   });
 
-  describe('splitArgs', () => {
+  describe('shSplit (argument strings)', () => {
     it('splits like a shell, honouring quotes', () => {
-      expect(splitArgs(`--no-build-isolation  --config-settings 'a=b c' "--x=\\"y\\"" ''`)).to.deep.equal([
+      expect(shSplit(`--no-build-isolation  --config-settings 'a=b c' "--x=\\"y\\"" ''`)).to.deep.equal([
         '--no-build-isolation',
         '--config-settings',
         'a=b c',
         '--x="y"',
         '',
       ]);
-      expect(splitArgs('')).to.deep.equal([]);
-      expect(() => splitArgs("'open")).to.throw(/unterminated/);
+      expect(shSplit('')).to.deep.equal([]);
+      expect(() => shSplit("'open")).to.throw(/unterminated/);
     });
   });
 
