@@ -87,3 +87,19 @@ describe('python_venv_build: settings, planning and target specs', () => {
     expect(res.key).to.match(/^debian-\d+-x86_64$|^[a-z_]+-[\d.]+-[a-z0-9_]+$/);
   });
 });
+
+describe('python_venv_build: a target whose key has no build host', () => {
+  it('fails naming its key and the known build hosts', async () => {
+    const { ensureTarget } = await import('../../src/venvbuild/target.js');
+    const s = settingsWith({ venv_pip_packages: ['a'] });
+    const build = { key: 'ubuntu-24.04-x86_64', host: 'repo1', ranHere: true, result: { constraints: ['a==1'], wheels: [] } } as unknown as KeyBuild;
+    const ctx = { host: 'web1', conn: new LocalConnection('web1'), check: false, become: undefined } as never;
+    let err: Error | undefined;
+    try {
+      await ensureTarget(ctx, s, { builds: new Map([[build.key, build]]), distroPackages: [], buildHostsText: 'repo1 (ubuntu-24.04-x86_64)' });
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.message).to.match(/^web1 is debian-\d+-x86_64, but no build host of group 'repo_all' has that key \(build hosts: repo1 \(ubuntu-24\.04-x86_64\)\)$/);
+  });
+});
