@@ -81,6 +81,23 @@ export async function keyBuilds(ctx: ModuleContext, s: VenvSettings, checkOnly: 
   return out;
 }
 
+/**
+ * `--index-url URL` (or `-i URL`) in venv_pip_build_args names the build's index; without one the
+ * build runs offline (--no-index, find-links only), so it must not stay a plain argument.
+ */
+export function splitIndexUrl(args: readonly string[]): { indexUrl?: string; rest: string[] } {
+  const rest: string[] = [];
+  let indexUrl: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = /^--index-url=(.+)$/.exec(a);
+    if (eq) indexUrl = eq[1];
+    else if ((a === '--index-url' || a === '-i') && i + 1 < args.length) indexUrl = args[++i];
+    else rest.push(a);
+  }
+  return { indexUrl, rest };
+}
+
 async function buildOn(ctx: ModuleContext, s: VenvSettings, host: string, key: string, checkOnly: boolean): Promise<WheelBuildResult> {
   const conn = await ctx.connectionTo(host);
   if (!checkOnly && s.buildDistroPackages.length) {
@@ -92,6 +109,7 @@ async function buildOn(ctx: ModuleContext, s: VenvSettings, host: string, key: s
     );
     if (r.failed) throw new UserError(`build host ${host}: installing build packages ${s.buildDistroPackages.join(', ')} failed: ${r.msg ?? ''}`);
   }
+  const index = splitIndexUrl(s.pipBuildArgs);
   try {
     return await buildWheels(
       conn,
@@ -104,8 +122,9 @@ async function buildOn(ctx: ModuleContext, s: VenvSettings, host: string, key: s
         globalConstraints: s.globalConstraints,
         sourceConstraints: s.buildConstraints,
         buildRequirements: s.buildRequirements,
-        defaultPipBuildArgs: s.pipBuildArgs,
+        defaultPipBuildArgs: index.rest,
         pipBuildArgs: [],
+        indexUrl: index.indexUrl,
         buildEnv: s.pipBuildEnv,
         requirementsDir: forKey(s.requirementsPath, key),
         wheelDir: forKey(s.wheelPath, key),

@@ -103,3 +103,16 @@ describe('python_venv_build: a target whose key has no build host', () => {
     expect(err?.message).to.match(/^web1 is debian-\d+-x86_64, but no build host of group 'repo_all' has that key \(build hosts: repo1 \(ubuntu-24\.04-x86_64\)\)$/);
   });
 });
+
+describe('python_venv_build: the build index', () => {
+  it('takes --index-url out of venv_pip_build_args, so the build does not run offline', async () => {
+    const { splitIndexUrl } = await import('../../src/venvbuild/builds.js');
+    expect(splitIndexUrl(['--no-build-isolation', '--index-url', 'https://m/simple', '--find-links', '/w'])).to.deep.equal({
+      indexUrl: 'https://m/simple',
+      rest: ['--no-build-isolation', '--find-links', '/w'],
+    });
+    expect(splitIndexUrl(['--index-url=https://x/simple']).indexUrl).to.equal('https://x/simple');
+    expect(splitIndexUrl(['-i', 'https://y/simple']).indexUrl).to.equal('https://y/simple');
+    expect(splitIndexUrl(['--no-build-isolation'])).to.deep.equal({ indexUrl: undefined, rest: ['--no-build-isolation'] });
+  });
+});
