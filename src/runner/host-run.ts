@@ -154,7 +154,7 @@ export class HostRun {
     const t0 = Date.now();
     try {
       if (task.runOnce) {
-        const { promise, first } = this.pc.runOnceResult(task, () => this.execute(task, name, handler, includeVars, true));
+        const { promise, first } = this.pc.runOnceResult(task, () => this.execute(task, name, handler, includeVars));
         const result = await promise;
         if (!first) {
           // the other hosts share the result, as Ansible does: registered var and facts
@@ -164,7 +164,7 @@ export class HostRun {
         }
         return this.account(task, name, handler, result, t0, rescuable);
       }
-      const result = await this.execute(task, name, handler, includeVars, true);
+      const result = await this.execute(task, name, handler, includeVars);
       return this.account(task, name, handler, result, t0, rescuable);
     } catch (e) {
       return this.handleError(task, name, e, t0, rescuable, handler);
@@ -183,7 +183,7 @@ export class HostRun {
   }
 
   /** Run the task (loop included) and return its final (aggregate) result, emitting per-item results. */
-  private async execute(task: Task, name: string, handler: boolean, includeVars: Record<string, unknown> | undefined, _emit: boolean): Promise<ModuleResult> {
+  private async execute(task: Task, name: string, handler: boolean, includeVars: Record<string, unknown> | undefined): Promise<ModuleResult> {
     const where = this.where(task, name);
     if (task.loop === undefined) {
       const scope = this.scope(task, includeVars);

@@ -37,7 +37,17 @@ export const venvWheelsModule: ModuleDef = {
   async run(_args, ctx): Promise<ModuleResult> {
     const s = settings(ctx);
     if (!wheelBuildMode(s, ctx.groups)) return { changed: false, skipped: true, msg: 'no-build mode: targets build for themselves' };
-    const builds = await keyBuilds(ctx, s, ctx.check);
+    if (ctx.check) {
+      // --check: report whether a build would run, without building
+      try {
+        await keyBuilds(ctx, s, true);
+        return { changed: false, msg: 'wheels up to date' };
+      } catch (e) {
+        if (e instanceof UserError) return { changed: true, msg: 'would build wheels' };
+        throw e;
+      }
+    }
+    const builds = await keyBuilds(ctx, s, false);
     const mine = [...builds.values()].filter((b) => b.ranHere);
     const changed = mine.some((b) => b.result.changed);
     const summary = [...builds.values()].map((b) => `${b.key} on ${b.host}: ${b.result.built ? `built ${b.result.wheels.length} wheels` : 'up to date'}`);
@@ -59,7 +69,13 @@ export const venvInstallModule: ModuleDef = {
     let outcome;
     if (building) {
       // a build started by the build task (this run) answers; with --tags install, an earlier one
-      const builds = await keyBuilds(ctx, s, true);
+      let builds;
+      try {
+        builds = await keyBuilds(ctx, s, true);
+      } catch (e) {
+        if (ctx.check && e instanceof UserError) return { changed: true, msg: `${s.path}: would install (its wheels are not built yet)` };
+        throw e;
+      }
       outcome = await ensureTarget(ctx, s, { builds, distroPackages: s.installDistroPackages, buildHostsText: await hostsText(ctx, s) });
     } else {
       const batch = (Reflect.get(ctx.vars, 'ansible_play_batch') as string[] | undefined) ?? [ctx.host];

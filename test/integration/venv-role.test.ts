@@ -141,6 +141,15 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     expect(JSON.stringify(n.events)).to.include('run with --tags build');
   });
 
+  it('--check on a venv never built reports the change and touches nothing', async () => {
+    const venv = '/openstack/venvs/checked';
+    const r = await deploy(venv, ['--check']);
+    expect(r.code, r.stdout.slice(-2000)).to.equal(0);
+    expect(totalChanged(r)).to.be.greaterThan(0);
+    expect((await labSsh(lab, 'lab1', 'ls /var/www/repo/os-releases/master/*/requirements/checked-requirements.txt')).code).not.to.equal(0);
+    for (const t of TARGETS) expect((await labSsh(lab, t, `test -e ${venv}`)).code).to.equal(1);
+  });
+
   it('push transport streams only the missing wheels into a wheelhouse on the target', async () => {
     const venv = '/openstack/venvs/pushed';
     const r = await deploy(venv, ['-e', 'venv_wheel_transport=push'], undefined, undefined, '1', 'lab5');
