@@ -39,6 +39,7 @@ export const builtinModules = [
 for (const m of builtinModules) registerModule(m);
 
 // python_venv_build's two steps (build on the repo servers, install on targets)
-import { venvInstallModule, venvWheelsModule } from '../venvbuild/modules.js';
+import { venvInstallModule, venvRollbackModule, venvWheelsModule } from '../venvbuild/modules.js';
 registerModule(venvWheelsModule);
 registerModule(venvInstallModule);
+registerModule(venvRollbackModule);

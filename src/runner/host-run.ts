@@ -220,7 +220,6 @@ export class HostRun {
       results,
       msg: results.some((r) => r.failed) ? 'One or more items failed' : 'All items completed',
     };
-    (agg as Record<string, unknown>).__aggregate = true;
     return agg;
   }
 
@@ -324,8 +323,7 @@ export class HostRun {
 
   /** Turn a finished task's result into an outcome: events, stats, register, notify, facts. */
   private account(task: Task, name: string, handler: boolean, result: ModuleResult, t0: number, rescuable: boolean): Outcome {
-    const aggregate = (result as Record<string, unknown>).__aggregate === true;
-    delete (result as Record<string, unknown>).__aggregate;
+    const aggregate = task.loop !== undefined && !result.unreachable; // a loop's summary, after its items
     if (task.register) this.state.registered[task.register] = result;
     if (result.ansible_facts && !result.failed) this.mergeFacts(task, result.ansible_facts);
     const status = statusOf(result);

@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import { readSettings, type VenvSettings } from './settings.js';
 import { buildHosts, keyBuilds } from './builds.js';
 import { ensureTarget, noBuildSpec } from './target.js';
+import { rollbackVenv, VenvError } from '../venv/ensure.js';
 
 /** Wheel-build mode unless switched off, or the build group is empty (auto). */
 export function wheelBuildMode(s: VenvSettings, groups: Record<string, string[]>): boolean {
@@ -92,5 +93,29 @@ export const venvInstallModule: ModuleDef = {
         : `repaired ${(outcome.repaired ?? []).join(', ') || 'distro packages'}`
       : 'up to date';
     return { ...outcome, changed: outcome.changed, msg: `${s.path}: ${what}` };
+  },
+};
+
+/**
+ * Switch a generations venv back to its previous generation (or a named one), atomically and under
+ * the venv's lock, from the controller: targets need nothing but the venv. The next run of the
+ * role switches forward again unless the change that made the new generation is reverted.
+ */
+export const venvRollbackModule: ModuleDef<{ path: string; generation?: string; python: string }> = {
+  name: 'venv_rollback',
+  argSpec: {
+    path: { type: 'path', required: true },
+    generation: { type: 'str' },
+    python: { type: 'str', default: 'python3' },
+  },
+  async run(args, ctx): Promise<ModuleResult> {
+    if (ctx.check) return { changed: true, msg: `${args.path}: would switch to ${args.generation ?? 'the previous generation'}` };
+    try {
+      const r = await rollbackVenv(ctx.conn, args.path, { generation: args.generation, python: args.python, become: ctx.become });
+      return { changed: r.changed, generation: r.generation, previous: r.previous, msg: `${r.path}: now generation ${r.generation} (was ${r.previous})` };
+    } catch (e) {
+      if (e instanceof VenvError) return { changed: false, failed: true, msg: e.message };
+      throw e;
+    }
   },
 };

@@ -126,6 +126,22 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     }
   });
 
+  it('venv_rollback puts the previous generation back in service, from the controller', async () => {
+    const venv = '/openstack/venvs/demo';
+    const now = (await sh(lab, 'lab2', `readlink ${venv}`)).trim();
+    const pb = join(work, 'rollback.yml');
+    writeFileSync(pb, `- hosts: lab2\n  gather_facts: false\n  tasks:\n    - venv_rollback: { path: ${venv} }\n`);
+    const r = await runCli([pb, '-i', lab.inventoryFile, '--output', 'jsonl', '--retry-file', 'none']);
+    expect(r.code, r.stdout.slice(-1500)).to.equal(0);
+    const back = (await sh(lab, 'lab2', `readlink ${venv}`)).trim();
+    expect(back).not.to.equal(now);
+    expect((await sh(lab, 'lab2', importCheck(venv))).trim()).to.equal('1.0'); // the alpha 1.0 generation again
+    // the role's next run switches forward to the wanted generation (kept, so no rebuild)
+    const fwd = await deploy(venv, ['--limit', 'lab1:lab2'], undefined, ['ww-alpha==2.0'], '2');
+    expect(fwd.code, fwd.stdout.slice(-1500)).to.equal(0);
+    expect((await sh(lab, 'lab2', `readlink ${venv}`)).trim()).to.equal(now);
+  });
+
   it('--tags build only builds; --tags install only installs', async () => {
     const venv = '/openstack/venvs/tagged';
     const b = await deploy(venv, ['--tags', 'build']);
