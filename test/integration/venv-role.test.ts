@@ -227,6 +227,24 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     expect((await sh(lab, 'lab3', importCheck(venv))).trim()).to.equal('1.0');
   });
 
+  it('an unreachable build host does not break the keys of the reachable ones', async () => {
+    const venv = '/openstack/venvs/demo';
+    const inv2 = join(work, 'dead-first.yml');
+    // lab6 is listed first in repo_all and is down: lab1 (same key) must serve the build
+    writeFileSync(inv2, `all:\n  children:\n    repo_all:\n      hosts:\n        lab6: {}\n        lab1: {}\n    venv_targets:\n      hosts:\n        lab2: {}\n  vars:\n    openstack_repo_url: http://${lab.hosts[0]!.address}:8181\n`);
+    await labHostKill('lab6');
+    try {
+      const r = await runCli([
+        SITE, '-i', lab.inventoryFile, '-i', inv2, '--limit', 'lab1:lab2', '--output', 'jsonl', '--retry-file', 'none', '-T', '3',
+        '-e', JSON.stringify({ target_hosts: 'venv_targets', venv_path: venv, sdists: pk.sdists, global_pins: ['ww-alpha==1.0'], venv_tag: '3', pkgs: ['ww-gamma', 'ww-cext', pk.gitRequirement, 'ww-beta'] }),
+      ]);
+      expect(r.code, r.stdout.slice(-2000)).to.equal(0);
+      expect((await sh(lab, 'lab2', importCheck(venv))).trim()).to.equal('1.0');
+    } finally {
+      await labHostRestart('lab6');
+    }
+  });
+
   it('two concurrent runs on the same targets both end correctly', async () => {
     const venv = '/openstack/venvs/concurrent';
     const [a, b] = await Promise.all([deploy(venv), deploy(venv)]);
