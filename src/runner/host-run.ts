@@ -30,6 +30,8 @@ interface Where {
 /** Runs one play's tasks for one host, independently of the other hosts. */
 export class HostRun {
   private readonly state: HostState;
+  /** which host a result's work ran on, when the task was delegated (for the events) */
+  private readonly delegatedTo = new WeakMap<ModuleResult, string>();
 
   constructor(private readonly pc: PlayContext, private readonly host: string) {
     this.state = pc.shared.states.get(host)!;
@@ -208,7 +210,7 @@ export class HostRun {
       const label = task.loopControl?.label !== undefined ? String(renderValue(task.loopControl.label, scope, where)) : undefined;
       this.pc.sink({
         type: 'host_result', play: this.pc.play.name, task: name, module: task.module, host: this.host, status: statusOf(r),
-        ignored: r.failed && task.ignoreErrors ? true : undefined, item: items[i], label,
+        ignored: r.failed && task.ignoreErrors ? true : undefined, item: items[i], label, delegatedTo: this.delegatedTo.get(r),
         durationMs: Date.now() - t0, result: task.noLog ? censored(r) : r, handler,
       });
       if (r.failed && !task.ignoreErrors) break;
@@ -254,6 +256,7 @@ export class HostRun {
         result.msg = result.msg ?? `until condition not met after ${attempts} attempts`;
       }
     }
+    if (delegate) this.delegatedTo.set(result, delegate);
     return result;
   }
 
@@ -384,7 +387,7 @@ export class HostRun {
   private emit(task: Task, name: string, status: HostStatus, result: ModuleResult, t0: number, o: { ignored?: boolean; aggregate?: boolean; handler?: boolean }): void {
     this.pc.sink({
       type: 'host_result', play: this.pc.play.name, task: name, module: task.module, host: this.host, status,
-      ignored: o.ignored || undefined, delegatedTo: undefined, durationMs: Date.now() - t0,
+      ignored: o.ignored || undefined, delegatedTo: this.delegatedTo.get(result), durationMs: Date.now() - t0,
       result: task.noLog ? censored(result) : result, handler: o.handler ?? false, aggregate: o.aggregate || undefined,
     });
   }

@@ -51,6 +51,8 @@ describe('fleet: the real CLI over SSH against lab hosts', function () {
     expect(() => execFileSync('dpkg-query', ['-W', 'hello'], { stdio: 'ignore' })).to.throw();
     expect((await out('lab1', 'cat /var/tmp/ww-run-once')).trim().split('\n')).to.have.length(1);
     expect((await out('lab1', 'sort /var/tmp/ww-delegated')).trim().split('\n')).to.deep.equal(['lab2', 'lab3', 'lab4']);
+    const delegated = r.events.filter((e) => e.type === 'host_result' && e.task === 'Every host reports to lab1');
+    expect(delegated.map((e) => e.delegatedTo)).to.deep.equal(['lab1', 'lab1', 'lab1']);
     expect(recap(r).lab3!.failed).to.equal(1);
     expect((await labSsh(lab, 'lab3', 'test -f /var/tmp/ww-done')).code).to.equal(1);
     expect((await labSsh(lab, 'lab2', 'test -f /var/tmp/ww-done')).code).to.equal(0);
