@@ -11,7 +11,7 @@ const DEMO_HOSTS = 5;
  * playbook against it, ending with the recap. Extra arguments go to the playbook run.
  */
 export async function demoCli(args: string[]): Promise<number> {
-  const log = (m: string) => process.stderr.write(`lab: ${m}\n`);
+  const log = (m: string) => process.stderr.write(`${m}\n`);
   const lab = await labUp(DEMO_HOSTS, { log });
   const [repo, ...targets] = lab.hosts.map((h) => h.name);
   const groups = join(lab.dir, 'demo-groups.yml');

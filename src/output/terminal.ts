@@ -52,8 +52,7 @@ export function terminalSink(o: TerminalOptions): EventSink {
             text = paint('red', `${e.ignored ? 'failed' : 'fatal'}: ${where}${item}: FAILED! ${failureText(r)}`) + (e.ignored ? paint('cyan', '\n...ignoring') : '');
             break;
         }
-        line(text + task);
-        lastTask = e.task; // a line without a task name belongs to the line above
+        line(text + task); // a line without a task name belongs to the TASK header above it
         if (o.verbosity > 0 && e.status !== 'failed') line(paint('gray', JSON.stringify(r, null, 2)));
         else if (isDebug(e.module) && e.status === 'ok') line(debugText(r));
         if (r.diff && r.diff.length) for (const d of r.diff) line(renderDiff(d.path ?? '', d.before, d.after));

@@ -66,7 +66,7 @@ export class HostRun {
   }
 
   private async gatherFacts(): Promise<void> {
-    const task: Task = syntheticTask('Gathering Facts', 'setup', this.pc.play.pos);
+    const task = this.pc.gatherTask; // one task object per play, so it is announced once
     if (!shouldRunByTags(['always'], this.pc.flags.tags, this.pc.flags.skipTags)) return;
     this.pc.announce(task, 'Gathering Facts', false);
     const t0 = Date.now();
@@ -440,11 +440,4 @@ function overlay(scope: Record<string, unknown>, top: Record<string, unknown>): 
     getOwnPropertyDescriptor: (t, k) =>
       own(k) ? { configurable: true, enumerable: true, value: top[k as string] } : Reflect.getOwnPropertyDescriptor(t, k),
   });
-}
-
-export function syntheticTask(name: string, module: string, pos: Task['pos']): Task {
-  return {
-    kind: 'task', name, pos, module, args: {}, when: [], notify: [], runOnce: false, tags: ['always'],
-    ignoreErrors: false, ignoreUnreachable: false, environment: {}, vars: {}, listen: [], noLog: false,
-  };
 }

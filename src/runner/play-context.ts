@@ -31,6 +31,8 @@ export class PlayContext {
   private announced = new Set<Task>();
   batch: string[] = [];
   batchFailures = 0;
+  /** the implicit fact-gathering task of this play */
+  readonly gatherTask: Task;
 
   constructor(
     readonly play: Play,
@@ -39,7 +41,9 @@ export class PlayContext {
     readonly sink: EventSink,
     readonly access: HostAccess,
     readonly playHosts: string[],
-  ) {}
+  ) {
+    this.gatherTask = syntheticTask('Gathering Facts', 'setup', play.pos);
+  }
 
   newBatch(hosts: string[]): void {
     this.batch = hosts;
@@ -111,4 +115,12 @@ export class PlayContext {
       this.fatal = true;
     }
   }
+}
+
+/** A task the runner adds itself (fact gathering), tagged always like Ansible's. */
+export function syntheticTask(name: string, module: string, pos: Task['pos']): Task {
+  return {
+    kind: 'task', name, pos, module, args: {}, when: [], notify: [], runOnce: false, tags: ['always'],
+    ignoreErrors: false, ignoreUnreachable: false, environment: {}, vars: {}, listen: [], noLog: false,
+  };
 }
