@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ModuleDef } from './types.js';
-import { putFile } from './lib/remote-file.js';
+import { fileOptions, putFile } from './lib/remote-file.js';
 
 export interface CopyArgs {
   src?: string;
@@ -34,17 +34,7 @@ export const copyModule: ModuleDef<CopyArgs> = {
   requiredOneOf: [['src', 'content']],
   mutuallyExclusive: [['src', 'content']],
   async run(args, ctx) {
-    const common = {
-      dest: args.dest,
-      mode: args.mode,
-      owner: args.owner,
-      group: args.group,
-      backup: args.backup,
-      force: args.force,
-      validate: args.validate,
-      check: ctx.check,
-      diff: ctx.diff,
-    };
+    const common = fileOptions(args, ctx);
     if (args.content !== undefined) {
       if (args.dest.endsWith('/')) return { changed: false, failed: true, msg: `can not use content with a dir as dest: ${args.dest}` };
       const text = typeof args.content === 'string' ? args.content : JSON.stringify(args.content);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
 import type { ModuleDef } from './types.js';
-import { putFile } from './lib/remote-file.js';
+import { fileOptions, putFile } from './lib/remote-file.js';
 
 export interface TemplateArgs {
   src: string;
@@ -49,19 +49,7 @@ export const templateModule: ModuleDef<TemplateArgs> = {
     } catch (e) {
       return { changed: false, failed: true, msg: `rendering ${args.src} failed: ${(e as Error).message}` };
     }
-    const r = await putFile(ctx, {
-      dest: args.dest,
-      content: Buffer.from(rendered, 'utf8'),
-      baseName: basename(args.src),
-      mode: args.mode,
-      owner: args.owner,
-      group: args.group,
-      backup: args.backup,
-      force: args.force,
-      validate: args.validate,
-      check: ctx.check,
-      diff: ctx.diff,
-    });
+    const r = await putFile(ctx, { ...fileOptions(args, ctx), content: Buffer.from(rendered, 'utf8'), baseName: basename(args.src) });
     r.src = path;
     return r;
   },

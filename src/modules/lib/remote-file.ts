@@ -35,6 +35,15 @@ export interface RemoteFileSpec {
   diff: boolean;
 }
 
+/** The file options copy and template share, from their arguments and the run's check/diff flags. */
+export function fileOptions(
+  args: { dest: string; mode?: string; owner?: string; group?: string; backup?: boolean; force?: boolean; validate?: string },
+  ctx: Pick<ModuleContext, 'check' | 'diff'>,
+): RemoteFileSpec {
+  const { dest, mode, owner, group, backup, force, validate } = args;
+  return { dest, mode, owner, group, backup, force, validate, check: ctx.check, diff: ctx.diff };
+}
+
 export interface ScriptParams {
   dest: string;
   /** sha256 hex of the new content, '' when the host computes it (remote_src). */
