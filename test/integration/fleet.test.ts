@@ -126,6 +126,11 @@ describe('fleet: the real CLI over SSH against lab hosts', function () {
     }
   });
 
+  it('become with su (root to another user, no password needed)', async () => {
+    const r = await runCli([join(FIX, 'fleet/whoami-su.yml'), ...inv(), '-e', 'hosts=lab2', '--output', 'jsonl', '--retry-file', 'none']);
+    expect(r.code, r.stdout.slice(-1500)).to.equal(0);
+  });
+
   it('more concurrent tasks than the server allows sessions still succeed (they queue on one connection)', async () => {
     const burstInv = join(work, 'burst.ini');
     writeFileSync(burstInv, `[burst]\n${Array.from({ length: 40 }, (_, i) => `b${i} ansible_connection=local`).join('\n')}\n`);
