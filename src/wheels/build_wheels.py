@@ -515,6 +515,15 @@ def current_result(spec, result_file, manifest_file, wheel_dir, header):
     return pins, wheels, manifest
 
 
+def unbuilt_result(base, pins, wheels, builder_changed, inputs_changed):
+    """The answer when an up-to-date result is reused and pip does not run."""
+    out = dict(base)
+    out.update(ok=True, changed=builder_changed, built=False, builderChanged=builder_changed,
+               inputsChanged=inputs_changed, attempts=0,
+               constraints=["%s==%s" % p for p in pins], wheels=public(wheels))
+    return out
+
+
 def main(spec):
     req_dir = spec["requirementsDir"]
     wheel_dir = spec["wheelDir"]
@@ -548,10 +557,7 @@ def main(spec):
                 "result",
             )
         pins, wheels, _manifest = current
-        out = dict(base)
-        out.update(ok=True, changed=False, built=False, builderChanged=False, inputsChanged=False, attempts=0,
-                   constraints=["%s==%s" % p for p in pins], wheels=public(wheels))
-        return out
+        return unbuilt_result(base, pins, wheels, builder_changed=False, inputs_changed=False)
 
     os.makedirs(req_dir, exist_ok=True)
     os.makedirs(wheel_dir, exist_ok=True)
@@ -577,18 +583,7 @@ def main(spec):
                     new_manifest = {"inputs": fingerprint, "wheels": wheels}
                     if new_manifest != manifest:
                         write_atomic(manifest_file, json.dumps(new_manifest, sort_keys=True, indent=1) + "\n")
-                    out = dict(base)
-                    out.update(
-                        ok=True,
-                        changed=builder_changed,
-                        built=False,
-                        builderChanged=builder_changed,
-                        inputsChanged=inputs_changed,
-                        attempts=0,
-                        constraints=["%s==%s" % p for p in pins],
-                        wheels=public(wheels),
-                    )
-                    return out
+                    return unbuilt_result(base, pins, wheels, builder_changed, inputs_changed)
 
             # Build. The result file goes first: if we die half-way, the next run must rebuild.
             remove_quietly(result_file)
