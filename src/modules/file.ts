@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ModuleDef, ModuleResult } from './types.js';
-import { execFailure, parseMarked, run, showMode } from './lib/exec.js';
+import { execFailure, parseMarked, run, statFields } from './lib/exec.js';
 import { composeFileStateScript, type FileScriptParams } from './lib/file-script.js';
 
 export interface FileArgs {
@@ -78,14 +78,7 @@ export const fileModule: ModuleDef<FileArgs> = {
     if (!('changed' in kv)) return execFailure(`file ${args.path}`, r);
     const state = kv.state ?? args.state ?? 'file';
     const result: ModuleResult = { changed: kv.changed === '1', path: args.path, state: ctx.check ? state : kv.mode ? state : 'absent' };
-    if (kv.mode) {
-      result.mode = showMode(kv.mode);
-      result.owner = kv.owner;
-      result.group = kv.group;
-      result.uid = Number(kv.uid);
-      result.gid = Number(kv.gid);
-      result.size = Number(kv.size);
-    }
+    if (kv.mode) Object.assign(result, statFields(kv));
     if (args.src) result.src = args.src;
     if (ctx.diff && result.changed) {
       result.diff = [{ path: args.path, before: `path: ${args.path}\nstate: ${kv.prev}\n`, after: `path: ${args.path}\nstate: ${state}\n${args.mode ? `mode: ${args.mode}\n` : ''}` }];

@@ -111,3 +111,15 @@ export function lines(text: string): string[] {
   if (text === '') return [];
   return text.replace(/\n$/, '').split('\n');
 }
+
+/** mode/owner/group/uid/gid/size as the file scripts print them (`@@ww key=value`), for results. */
+export function statFields(kv: Record<string, string | undefined>): Record<string, unknown> {
+  return {
+    mode: showMode(kv.mode),
+    owner: kv.owner,
+    group: kv.group,
+    uid: Number(kv.uid),
+    gid: Number(kv.gid),
+    size: Number(kv.size),
+  };
+}

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { shQuote } from '../../shell/quote.js';
 import type { FileDiff, ModuleContext, ModuleResult } from '../types.js';
-import { SH_HASH, SH_MODE, SH_OUT, execFailure, normMode, parseMarked, run, showMode, tail } from './exec.js';
+import { SH_HASH, SH_MODE, SH_OUT, execFailure, normMode, parseMarked, run, statFields, tail } from './exec.js';
 
 /**
  * "Compare and atomically write one file, with mode/owner/group, backup, validate and diff", the
@@ -220,14 +220,7 @@ export async function putFile(ctx: ModuleContext, spec: RemoteFileSpec): Promise
   const changed = kv.changed === '1';
   const result: ModuleResult = { changed, dest };
   if (kv.sha) result.checksum_sha256 = kv.sha;
-  if (kv.mode) {
-    result.mode = showMode(kv.mode);
-    result.owner = kv.owner;
-    result.group = kv.group;
-    result.uid = Number(kv.uid);
-    result.gid = Number(kv.gid);
-    result.size = Number(kv.size);
-  }
+  if (kv.mode) Object.assign(result, statFields(kv));
   if (kv.backup_file) result.backup_file = kv.backup_file;
   if (kv.skipped_force === '1') result.msg = 'file already exists (force: no)';
   const contentChanged = first.content_changed === '1';
