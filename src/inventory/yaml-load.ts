@@ -1,6 +1,7 @@
 /** YAML loading as Ansible does it (YAML 1.1, duplicate keys allowed, `<<` merges, `!unsafe`), with file:line:col errors. */
 import { LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { UserError, type SourcePos } from '../errors.js';
+import { pyyamlTags } from '../yaml/pyyaml-tags.js';
 
 export interface LoadedYaml {
   doc: Document;
@@ -15,7 +16,7 @@ export function parseYaml(file: string, text: string): LoadedYaml {
     lineCounter,
     uniqueKeys: false,
     merge: true,
-    customTags: [{ tag: '!unsafe', resolve: (s: string) => s }],
+    customTags: pyyamlTags([{ tag: '!unsafe', resolve: (s: string) => s }]),
   });
   const err = doc.errors[0];
   if (err) {

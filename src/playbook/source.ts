@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Node as YNode, Pair, Scalar, Tags, YAMLMap } from 'yaml';
+import type { Node as YNode, Pair, Scalar, YAMLMap } from 'yaml';
+import { pyyamlTags } from '../yaml/pyyaml-tags.js';
 import { UserError, type SourcePos } from '../errors.js';
 
 /** A parsed YAML file that remembers where every node came from. */
@@ -83,27 +84,6 @@ export function entries(src: SourceFile, map: YAMLMap): Entry[] {
   return out;
 }
 
-/**
- * YAML 1.1 as Ansible reads it (PyYAML): yes/no/on/off/true/false are booleans, 0644 is octal,
- * but a lone y/n stays a string, and a float needs a dot (`e1`, `1e3` and `.` are strings).
- */
-function ansibleTags(tags: Tags): Tags {
-  return tags.map((t) => {
-    if (typeof t !== 'object' || !('test' in t) || !t.test) return t;
-    if (t.tag === 'tag:yaml.org,2002:bool') {
-      const isTrue = t.test.test('yes');
-      return { ...t, test: isTrue ? /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/ : /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/ };
-    }
-    if (t.tag === 'tag:yaml.org,2002:float' && t.test.test('1.5e+3')) {
-      return { ...t, test: /^[-+]?[0-9][0-9_]*\.[0-9_]*[eE][-+][0-9]+$/ };
-    }
-    if (t.tag === 'tag:yaml.org,2002:float' && t.test.test('1.5')) {
-      return { ...t, test: /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/ };
-    }
-    return t;
-  });
-}
-
 export function displayPath(abs: string): string {
   const rel = path.relative(process.cwd(), abs);
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
@@ -116,7 +96,7 @@ export function parseSource(abs: string, text: string): SourceFile {
     lineCounter: lines,
     version: '1.1',
     prettyErrors: false,
-    customTags: ansibleTags,
+    customTags: pyyamlTags(),
     uniqueKeys: true,
   });
   const src = new SourceFile(abs, displayPath(abs), doc, lines, text);

@@ -12,6 +12,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import YAML from 'yaml';
+import { pyyamlTags } from '../yaml/pyyaml-tags.js';
 import { UserError } from '../errors.js';
 import { createVarScope } from '../template/lazy.js';
 import type { TemplateWhere } from '../template/undefined.js';
@@ -87,7 +88,7 @@ function asMapping(value: unknown, what: string): Vars {
 }
 
 function parseYamlText(text: string, file: string | undefined, what: string): Vars {
-  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true, version: '1.1', customTags: pyyamlTags() });
   const err = doc.errors[0];
   if (err) {
     const lp = err.linePos?.[0];
