@@ -13,7 +13,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labUp, type Lab } from '../src/lab/index.js';
+import { labHealth, labStatus, labUp, type Lab } from '../src/lab/index.js';
+import { microBench, microTable } from './micro.js';
 import { loadInventory } from '../src/inventory/index.js';
 import { loadPlaybook } from '../src/playbook/index.js';
 import { runPlaybook } from '../src/runner/run.js';
@@ -24,11 +25,24 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PKG_DIR = '/var/tmp/wheelwright-test-pypkgs';
 const VENV = '/openstack/venvs/bench';
 
-const { values } = parseArgs({ options: { targets: { type: 'string', default: '8' }, runs: { type: 'string', default: '3' } } });
+const CASES = ['micro', 'deploy'] as const;
+const { values } = parseArgs({
+  options: {
+    targets: { type: 'string', default: '8' },
+    runs: { type: 'string', default: '3' },
+    only: { type: 'string', default: CASES.join(',') },
+    tasks: { type: 'string', default: '20' },
+  },
+});
 const targets = Number(values.targets);
 const runs = Number(values.runs);
-if (!Number.isInteger(targets) || targets < 1 || !Number.isInteger(runs) || runs < 1) {
-  process.stderr.write('usage: npm run bench -- [--targets N] [--runs R]\n');
+const microTasks = Number(values.tasks);
+const only = new Set(values.only!.split(',').map((s) => s.trim()).filter(Boolean));
+if (
+  !Number.isInteger(targets) || targets < 1 || !Number.isInteger(runs) || runs < 1 || !Number.isInteger(microTasks) || microTasks < 1 ||
+  [...only].some((c) => !(CASES as readonly string[]).includes(c))
+) {
+  process.stderr.write(`usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--only ${CASES.join(',')}]\n`);
   process.exit(5);
 }
 
@@ -45,8 +59,27 @@ function ssh(lab: Lab, host: string, command: string, input?: Buffer): Promise<v
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+const reports: string[] = [];
+
 async function main(): Promise<void> {
-  const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  if (only.has('micro')) {
+    // Any healthy lab will do for one host: do not rebuild it at another size just for this.
+    const st = await labStatus();
+    const lab = st && (await labHealth()).every((h) => h.reachable) ? st : await labUp(2, { log });
+    log(`micro: ${microTasks} trivial tasks on ${lab.hosts[lab.hosts.length - 1]!.name}`);
+    const r = await microBench(lab, join(ROOT, 'bin/wheelwright.js'), { tasks: microTasks, runs, log });
+    const table = microTable(r);
+    process.stdout.write(table + '\n\n');
+    reports.push(table);
+    writeFileSync(join(ROOT, 'bench/results/micro.json'), JSON.stringify(r, null, 2));
+  }
+  if (only.has('deploy')) await deployBench();
+  writeFileSync(join(ROOT, 'bench/results/latest.md'), reports.join('\n\n') + '\n');
+}
+
+async function deployBench(): Promise<void> {
   const lab = await labUp(targets + 1, { log: (m) => log(m) });
   const [repo, ...tg] = lab.hosts.map((h) => h.name);
   const pk = await makeTestPackages(PKG_DIR);
@@ -118,9 +151,8 @@ async function main(): Promise<void> {
     ...rows.map((r) => `| ${r.scenario} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.changed} | ${r.repo} | ${r.target} |`),
   ].join('\n');
   process.stdout.write(table + '\n');
-  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  reports.push(table);
   writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify({ targets, runs, results, rows }, null, 2));
-  writeFileSync(join(ROOT, 'bench/results/latest.md'), table + '\n');
 }
 
 main().catch((e) => {

@@ -373,6 +373,10 @@ export class SshConnection implements Connection {
       });
       try {
         client.connect(cfg);
+        // Nagle's algorithm holds each small SSH packet (channel open, exec request, EOF) until
+        // the previous one is ACKed, and the peer delays that ACK ~40 ms: with it on, one exec
+        // costs ~90 ms instead of a few. Set before the TCP connect (Node applies it then).
+        client.setNoDelay(true);
       } catch (e) {
         fail(`cannot start the SSH connection to ${this.endpoint}: ${(e as Error).message}`);
       }
