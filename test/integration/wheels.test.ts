@@ -4,7 +4,8 @@
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -249,26 +250,66 @@ describe('wheels: buildWheels on the local machine', function () {
   });
 
   it('a second build of the same key waits for the lock and times out naming the holder', async () => {
-    const s = spec({ rel: 'lock', venvPath: '/openstack/venvs/lk', rebuild: true });
+    // The lock is held by a process the test controls (no build raced against a timer): it takes the
+    // flock, records itself as FileLock does, says "held", and keeps the lock until its stdin closes.
+    const s = spec({ rel: 'lock', venvPath: '/openstack/venvs/lk' });
     const lockFile = join(s.requirementsDir!, `.${KEY}.lock`);
-    const running = buildWheels(conn, s);
-    const t0 = Date.now();
-    while (!(existsSync(lockFile) && read(lockFile).includes('"pid"'))) {
-      if (Date.now() - t0 > 30_000) throw new Error('the first build never took the lock');
-      await new Promise((r) => setTimeout(r, 20));
+    mkdirSync(s.requirementsDir!, { recursive: true });
+    const holder = await holdLock(lockFile);
+    try {
+      const record = read(lockFile);
+      const e = await failure({ ...s, lockTimeoutSec: 0.3 });
+      expect(e.stage).to.equal('lock');
+      expect(e.message).to.include(`pid ${holder.pid}`);
+      expect(e.message).to.include(hostname());
+      expect(e.message).to.include(holder.started);
+      expect(e.message).to.include('held-by-test');
+      // The timed-out run wrote nothing: no inputs, and the holder's record is intact.
+      expect(readdirSync(s.requirementsDir!)).to.deep.equal([`.${KEY}.lock`]);
+      expect(read(lockFile)).to.equal(record);
+    } finally {
+      await holder.release();
     }
-    const holder = JSON.parse(read(lockFile)) as { pid: number; host: string; started: string };
-    const e = await failure({ ...s, venvPath: '/openstack/venvs/lk2', lockTimeoutSec: 0.3 });
-    expect(e.stage).to.equal('lock');
-    expect(e.message).to.include(`pid ${holder.pid}`);
-    expect(e.message).to.include(hostname());
-    expect(e.message).to.include(holder.started);
-    const r = await running;
-    expect(r.built).to.equal(true);
-    // The timed-out run must not have removed the holder's files.
-    expect(inputsOf(r).every((p) => existsSync(p))).to.equal(true);
+    const r = await buildWheels(conn, { ...s, lockTimeoutSec: 0.3 });
+    expect(r.built, 'the released lock is taken at once').to.equal(true);
   });
 });
+
+/** The Python side of holdLock: flock, record the holder as FileLock does, report, wait for stdin EOF. */
+const HOLD_LOCK_PY = `
+import fcntl, json, os, socket, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+info = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "for": "held-by-test"}
+os.ftruncate(fd, 0)
+os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\\n").encode(), 0)
+sys.stdout.write(json.dumps(info) + "\\n")
+sys.stdout.flush()
+sys.stdin.read()
+`;
+
+/** Holds the flock on `path` in a child process until release(); resolves once the lock is held. */
+function holdLock(path: string): Promise<{ pid: number; started: string; release: () => Promise<void> }> {
+  const child = spawn(PYTHON, ['-c', HOLD_LOCK_PY, path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the lock holder exited (${code}) before taking the lock`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!out.includes('\n')) return;
+      const info = JSON.parse(out) as { pid: number; started: string };
+      resolve({
+        ...info,
+        release: async () => {
+          child.stdin!.end();
+          await exited;
+        },
+      });
+    });
+  });
+}
 
 function closedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
