@@ -23,4 +23,12 @@ export const EXIT = {
   hostFailed: 2,
   hostUnreachable: 4,
   badInput: 5,
+  /** stopped by SIGINT (128 + 2) / SIGTERM (128 + 15), after a clean stop */
+  sigint: 130,
+  sigterm: 143,
 } as const;
+
+/** The exit code of a run stopped by `signal`. */
+export function exitForSignal(signal: string): number {
+  return signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
+}

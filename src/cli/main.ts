@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { dirname, resolve, basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, UserError, exitForSignal } from '../errors.js';
+import { interruptLocalCommands } from '../connection/local.js';
 import { loadInventory, selectHosts, listInventoryJson } from '../inventory/index.js';
 import { loadPlaybook } from '../playbook/index.js';
 import { parseExtraVars } from '../vars/precedence.js';
@@ -174,23 +175,43 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   const sink: EventSink =
     format === 'jsonl' ? jsonLinesSink(out) : terminalSink({ verbosity, color: process.stdout.isTTY === true && !process.env.NO_COLOR, write: out });
   let exitCode: number = EXIT.ok;
-  for (const playbook of playbooks) {
-    const retry = values['retry-file'];
-    const retryFile = retry === 'none' ? false : retry ? resolve(retry) : join(playbook.baseDir, `${basename(playbook.file).replace(/\.ya?ml$/, '')}.retry`);
-    const summary = await runPlaybook(
-      {
-        playbook, inventory, extraVars, limit: values.limit, forks, verbosity,
-        check: values.check ?? false, diff: values.diff ?? false,
-        tags: splitList(values.tags), skipTags: splitList(values['skip-tags']),
-        hostKeyChecking: hkc, knownHostsFile: values['known-hosts'], connectTimeoutMs: timeout * 1000, retryFile,
-      },
-      sink,
-    );
-    if (summary.exitCode !== EXIT.ok) {
-      exitCode = summary.exitCode;
-      break;
+  // SIGINT/SIGTERM: the first one stops the run cleanly (recap, retry file, exit 130/143); a second
+  // one exits at once, killing the local commands still running.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stop.signal.aborted) {
+      stop.abort(signal);
+      return;
     }
+    err(`\n${signal} again: exiting now\n`);
+    interruptLocalCommands(`interrupted by ${signal}`);
+    process.exit(exitForSignal(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    for (const playbook of playbooks) {
+      if (stop.signal.aborted) break;
+      const retry = values['retry-file'];
+      const retryFile = retry === 'none' ? false : retry ? resolve(retry) : join(playbook.baseDir, `${basename(playbook.file).replace(/\.ya?ml$/, '')}.retry`);
+      const summary = await runPlaybook(
+        {
+          playbook, inventory, extraVars, limit: values.limit, forks, verbosity,
+          check: values.check ?? false, diff: values.diff ?? false,
+          tags: splitList(values.tags), skipTags: splitList(values['skip-tags']),
+          hostKeyChecking: hkc, knownHostsFile: values['known-hosts'], connectTimeoutMs: timeout * 1000, retryFile,
+          signal: stop.signal,
+        },
+        sink,
+      );
+      if (summary.exitCode !== EXIT.ok) {
+        exitCode = summary.exitCode;
+        break;
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  void err;
-  return exitCode;
+  return stop.signal.aborted ? exitForSignal(String(stop.signal.reason)) : exitCode;
 }

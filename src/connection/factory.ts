@@ -50,6 +50,12 @@ export class ConnectionPool {
     return p;
   }
 
+  /** Interrupt every connection opened so far (see Connection.interrupt), jump hosts included. */
+  async interruptAll(reason: string): Promise<void> {
+    const all: Connection[] = [...this.opened, ...this.openedJumps];
+    await Promise.all(all.map((c) => c.interrupt?.(reason).catch(() => undefined)));
+  }
+
   /** Close every connection (targets first, then the jump hosts they went through). */
   async closeAll(): Promise<void> {
     const targets = this.opened.splice(0);

@@ -39,6 +39,10 @@ export class LocalConnection implements Connection {
   }
 
   async close(): Promise<void> {}
+
+  async interrupt(reason: string): Promise<void> {
+    interruptLocalCommands(reason);
+  }
 }
 
 function runningAs(user: string): boolean {
@@ -59,15 +63,53 @@ export async function writeAtomic(path: string, content: string | Buffer, mode?:
   }
 }
 
+/**
+ * Live local commands, by process group: each command leads its own group, so a kill reaches
+ * everything it started (a shell's children too), and a terminal's Ctrl-C reaches only us: the
+ * runner decides what to stop (see interruptLocalCommands).
+ */
+const liveGroups = new Set<number>();
+let refuseNew: string | undefined;
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * Kill every local command still running (each with everything it started), and refuse new ones
+ * from now on with `reason`. Synchronous: safe to call from a signal handler right before exiting.
+ */
+export function interruptLocalCommands(reason: string): void {
+  refuseNew ??= reason;
+  for (const pid of liveGroups) killGroup(pid);
+}
+
+/** PIDs (process group leaders) of the local commands running now (for tests and diagnostics). */
+export function liveLocalCommands(): number[] {
+  return [...liveGroups];
+}
+
 function startLocal(command: string): RawProcess {
-  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  if (refuseNew) throw new Error(refuseNew);
+  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const pid = child.pid;
+  if (pid !== undefined) liveGroups.add(pid);
   child.stdin.on('error', () => {}); // command may exit before reading stdin
   return {
     onStdout: (cb) => child.stdout.on('data', cb),
     onStderr: (cb) => child.stderr.on('data', cb),
-    onExit: (cb) => child.on('close', (code, signal) => cb(code, signal)),
+    onExit: (cb) =>
+      child.on('close', (code, signal) => {
+        // a daemon the command started on purpose (nohup ... &) keeps running, as with Ansible
+        if (pid !== undefined) liveGroups.delete(pid);
+        cb(code, signal);
+      }),
     write: (d) => child.stdin.write(d),
     end: () => child.stdin.end(),
-    kill: () => child.kill('SIGKILL'),
+    kill: () => (pid !== undefined ? killGroup(pid) : child.kill('SIGKILL')),
   };
 }

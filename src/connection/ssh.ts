@@ -550,20 +550,48 @@ export class SshConnection implements Connection {
   }
 
   async exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (this.interruptedBy) throw new Error(this.interruptedBy);
     await this.connect();
     const status = { exited: false };
-    const result = await driveProcess(
-      async (cmd) => {
-        const marker = `WW-PID-${randomBytes(6).toString('hex')}:`;
-        return this.openExec(`printf '%s%s\\n' ${marker} "$$" >&2; ${cmd}`, (ch) =>
-          channelProcess(ch, status, { marker, kill: (p) => this.killRemote(p) }),
-        );
-      },
-      command,
-      opts,
-    );
-    if (!status.exited && this.lostReason !== undefined && !this.closedByUs) throw this.unreachable(this.lostReason);
-    return result;
+    let proc: RawProcess | undefined;
+    let ended!: () => void;
+    const end = new Promise<void>((r) => (ended = r));
+    try {
+      const result = await driveProcess(
+        async (cmd) => {
+          const marker = `WW-PID-${randomBytes(6).toString('hex')}:`;
+          proc = await this.openExec(`printf '%s%s\\n' ${marker} "$$" >&2; ${cmd}`, (ch) =>
+            channelProcess(ch, status, { marker, kill: (p) => this.killRemote(p) }),
+          );
+          if (this.interruptedBy) proc.kill(); // the interrupt came while the channel opened
+          this.running.set(proc, end);
+          return proc;
+        },
+        command,
+        opts,
+      );
+      if (!status.exited && this.lostReason !== undefined && !this.closedByUs) throw this.unreachable(this.lostReason);
+      return result;
+    } finally {
+      if (proc) this.running.delete(proc);
+      ended();
+    }
+  }
+
+  /** Commands running now (their channels), so that interrupt() can stop them. */
+  private readonly running = new Map<RawProcess, Promise<void>>();
+  private interruptedBy: string | undefined;
+
+  /**
+   * Stop: refuse new commands, kill the process group of every running one (so remote locks are
+   * released by the kernel), and wait until their channels have ended (bounded by the kill grace).
+   */
+  async interrupt(reason: string): Promise<void> {
+    this.interruptedBy ??= reason;
+    this.slots.fail(new Error(reason));
+    const ends = [...this.running];
+    for (const [p] of ends) p.kill();
+    await Promise.all(ends.map(([, end]) => end));
   }
 
   /** Best effort: SIGKILL the process group of a timed-out command (outside the channel limit). */

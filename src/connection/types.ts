@@ -49,6 +49,11 @@ export interface Connection {
   /** Read a whole file. */
   get(remotePath: string, opts?: { become?: BecomeOptions }): Promise<Buffer>;
   close(): Promise<void>;
+  /**
+   * Stop now (SIGINT/SIGTERM): kill every command running (with what it started, so that remote
+   * locks are released) and refuse new ones. Resolves when they have ended.
+   */
+  interrupt?(reason: string): Promise<void>;
 }
 
 /** The host could not be reached (connect refused, timeout, auth or host-key failure). */

@@ -61,6 +61,9 @@ export function terminalSink(o: TerminalOptions): EventSink {
       case 'warning':
         line(paint('magenta', `[WARNING]: ${e.host ? `[${e.host}] ` : ''}${e.msg}`));
         break;
+      case 'interrupt':
+        line(paint('magenta', `\n[WARNING]: interrupted by ${e.signal}: no new task starts; stopping the steps still running${e.running.length ? ` (${e.running.join(', ')})` : ''}`));
+        break;
       case 'verbose':
         if (o.verbosity >= e.level) line(paint('gray', `${e.host ? `<${e.host}> ` : ''}${e.msg}`));
         break;
@@ -74,6 +77,11 @@ export function terminalSink(o: TerminalOptions): EventSink {
             `${hostText} : ok=${s.ok}  changed=${s.changed}  unreachable=${s.unreachable}  failed=${s.failed}  ` +
               `skipped=${s.skipped}  rescued=${s.rescued}  ignored=${s.ignored}`,
           );
+        }
+        if (e.interrupted) {
+          const i = e.interrupted;
+          line(paint('red', `\nINTERRUPTED by ${i.signal}: ${i.hosts.length} host(s) did not finish: ${i.hosts.join(', ') || '-'}`));
+          for (const [host, task] of Object.entries(i.running)) line(paint('red', `  ${host}: stopped in '${task}'`));
         }
         const cmds = Object.values(e.remoteCommands).reduce((a, b) => a + b, 0);
         line(paint('gray', `\nfinished in ${(e.durationMs / 1000).toFixed(1)}s, ${cmds} remote commands${e.retryFile ? `; to retry: --limit @${e.retryFile}` : ''}`));

@@ -14,6 +14,10 @@ export interface RunShared {
   check: boolean;
   verbosity: number;
   omit: string;
+  /** set (to the signal's name) once the run is interrupted: no new task starts */
+  interrupted?: string;
+  /** resolves when the run is interrupted (cuts retry delays short) */
+  interruption: Promise<void>;
 }
 
 export function newOmit(): string {

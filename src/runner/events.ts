@@ -43,6 +43,8 @@ export type RunEvent =
   | { type: 'warning'; msg: string; host?: string }
   | { type: 'verbose'; msg: string; host?: string; level: number }
   | { type: 'play_end'; play: string }
+  /** SIGINT/SIGTERM arrived: no new task starts; the steps running on `running` hosts are being killed */
+  | { type: 'interrupt'; signal: string; running: string[] }
   | {
       type: 'recap';
       stats: Record<string, HostStats>;
@@ -50,6 +52,8 @@ export type RunEvent =
       retryFile?: string;
       /** remote commands (execs and file transfers) run on each host, delegated work included */
       remoteCommands: Record<string, number>;
+      /** the run was stopped by a signal: the hosts that did not finish (in the retry file), and what each was running */
+      interrupted?: { signal: string; hosts: string[]; running: Record<string, string> };
     };
 
 export type EventSink = (event: RunEvent) => void;

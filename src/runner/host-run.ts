@@ -18,7 +18,7 @@ import { findFile } from './find-file.js';
 
 const controllerConn = new LocalConnection('localhost');
 
-type Outcome = 'ok' | 'failed' | 'unreachable' | 'skipped';
+type Outcome = 'ok' | 'failed' | 'unreachable' | 'skipped' | 'interrupted';
 
 interface Where {
   file: string;
@@ -38,7 +38,17 @@ export class HostRun {
   }
 
   private get stopped(): boolean {
-    return !this.state.active || this.pc.aborted;
+    return !this.state.active || this.pc.aborted || this.interrupted;
+  }
+
+  private get interrupted(): boolean {
+    return this.pc.shared.interrupted !== undefined;
+  }
+
+  /** The task was cut short by SIGINT/SIGTERM: not a failure of the host; the recap names it. */
+  private stoppedByInterrupt(name: string): Outcome {
+    this.state.interruptedIn ??= name;
+    return 'interrupted';
   }
 
   async run(): Promise<void> {
@@ -75,7 +85,8 @@ export class HostRun {
       this.emit(task, 'Gathering Facts', 'ok', { changed: false }, t0, {});
       this.state.stats.ok++;
     } catch (e) {
-      this.handleError(task, 'Gathering Facts', e, t0, false);
+      if (this.interrupted) this.stoppedByInterrupt('Gathering Facts');
+      else this.handleError(task, 'Gathering Facts', e, t0, false);
     }
   }
 
@@ -98,7 +109,7 @@ export class HostRun {
       this.pendingFlush = false;
       await this.flushHandlers();
     }
-    return outcome !== 'failed' && outcome !== 'unreachable';
+    return outcome !== 'failed' && outcome !== 'unreachable' && outcome !== 'interrupted';
   }
 
   private async runBlock(task: Task, rescuable: boolean, includeVars?: Record<string, unknown>): Promise<boolean> {
@@ -109,7 +120,7 @@ export class HostRun {
       this.state.stats.rescued++;
       ok = await this.runList(task.rescue!, rescuable, includeVars);
     }
-    if (task.always?.length && !this.state.unreachable && !this.pc.aborted) {
+    if (task.always?.length && !this.state.unreachable && !this.pc.aborted && !this.interrupted) {
       // always runs even after a failure: lift the failure for its duration, then restore it
       const failedBefore = this.state.failed;
       this.state.failed = false;
@@ -158,6 +169,7 @@ export class HostRun {
       if (task.runOnce) {
         const { promise, first } = this.pc.runOnceResult(task, () => this.execute(task, name, handler, includeVars));
         const result = await promise;
+        if (this.interrupted && (result.failed || result.unreachable)) return this.stoppedByInterrupt(name);
         if (!first) {
           // the other hosts share the result, as Ansible does: registered var and facts
           if (task.register) this.state.registered[task.register] = result;
@@ -167,8 +179,11 @@ export class HostRun {
         return this.account(task, name, handler, result, t0, rescuable);
       }
       const result = await this.execute(task, name, handler, includeVars);
+      // a step killed by the interrupt fails; that is not the host's failure
+      if (this.interrupted && (result.failed || result.unreachable)) return this.stoppedByInterrupt(name);
       return this.account(task, name, handler, result, t0, rescuable);
     } catch (e) {
+      if (this.interrupted) return this.stoppedByInterrupt(name);
       return this.handleError(task, name, e, t0, rescuable, handler);
     }
   }
@@ -197,6 +212,7 @@ export class HostRun {
     const loopVar = task.loopControl?.loopVar ?? 'item';
     const results: ModuleResult[] = [];
     for (let i = 0; i < items.length; i++) {
+      if (this.interrupted) throw new Error('interrupted'); // the items left are not run
       const t0 = Date.now();
       const loopVars: Record<string, unknown> = {
         [loopVar]: items[i],
@@ -243,6 +259,7 @@ export class HostRun {
     const delayMs = (task.delay ?? (task.until || task.retries ? 5 : 0)) * 1000;
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1 && this.interrupted) break;
       result = await invokeModule(def, rendered, ctx);
       this.applyConditions(task, result, scope, where);
       if (attempts > 1) result.attempts = attempt;
@@ -250,7 +267,9 @@ export class HostRun {
       if (done) break;
       if (attempt < attempts) {
         ctx.log(`retrying task '${where.task}' (${attempts - attempt} attempts left)`);
-        await new Promise((r) => setTimeout(r, delayMs));
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise((r) => (timer = setTimeout(r, delayMs))), this.pc.shared.interruption]);
+        clearTimeout(timer);
       } else if (task.until) {
         result.failed = true;
         result.msg = result.msg ?? `until condition not met after ${attempts} attempts`;

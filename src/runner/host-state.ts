@@ -13,6 +13,8 @@ export class HostState {
   unreachable = false;
   /** set by meta: end_host / end_play for this host */
   ended = false;
+  /** the task this host was running when the run was interrupted (SIGINT/SIGTERM) */
+  interruptedIn: string | undefined;
 
   constructor(readonly name: string) {}
 

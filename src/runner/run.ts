@@ -11,7 +11,8 @@ import { connectionSpecFromVars } from '../connection/spec.js';
 import { getModule } from '../modules/registry.js';
 import { renderString } from '../template/render.js';
 import '../modules/index.js';
-import { EXIT } from '../errors.js';
+import { EXIT, exitForSignal } from '../errors.js';
+import { interruptLocalCommands } from '../connection/local.js';
 import type { EventSink, HostStats } from './events.js';
 import { HostState } from './host-state.js';
 import { hostvarsOf, newOmit, type RunShared } from './context.js';
@@ -29,6 +30,13 @@ export interface RunOptions extends RunFlags {
   connectTimeoutMs: number;
   /** where to write failed/unreachable hosts; false: don't */
   retryFile: string | false;
+  /**
+   * Aborting it interrupts the run (its reason: the signal's name, 'SIGINT' or 'SIGTERM'): no new
+   * task starts, running steps are killed (remote ones by process group, so their locks are freed),
+   * the recap names the hosts that did not finish, they go to the retry file, and the exit code is
+   * 130 / 143.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RunSummary {
@@ -41,6 +49,7 @@ export interface RunSummary {
 /** Run a playbook: plays in order, hosts of a batch in parallel (bounded by forks). */
 export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<RunSummary> {
   const started = Date.now();
+  let interrupted!: () => void;
   const shared: RunShared = {
     inventory: opts.inventory,
     extraVars: opts.extraVars,
@@ -49,6 +58,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     check: opts.check,
     verbosity: opts.verbosity,
     omit: newOmit(),
+    interruption: new Promise<void>((resolve) => (interrupted = resolve)),
   };
   const stateOf = (h: string) => {
     let s = shared.states.get(h);
@@ -101,12 +111,30 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       }),
   };
 
+  let stopping: Promise<void> = Promise.resolve();
+  const onAbort = () => {
+    if (shared.interrupted) return;
+    const signal = String(opts.signal?.reason ?? 'SIGINT');
+    shared.interrupted = signal;
+    const running = [...shared.states.values()].filter((st) => st.active).map((st) => st.name);
+    sink({ type: 'interrupt', signal, running });
+    interrupted();
+    const reason = `interrupted by ${signal}`;
+    interruptLocalCommands(reason);
+    stopping = pool.interruptAll(reason);
+  };
+
   sink({ type: 'playbook_start', file: opts.playbook.file, check: opts.check });
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   const limited = opts.limit ? new Set(selectHosts(opts.inventory, opts.limit, { baseDir: process.cwd() })) : undefined;
   const limit = pLimit(Math.max(1, opts.forks));
   let runStopped = false;
+  let nextPlay = 0; // the first play not started yet
   try {
     for (const play of opts.playbook.plays) {
+      if (shared.interrupted) break;
+      nextPlay++;
       // like Ansible, `hosts:` may use extra vars (e.g. hosts: "{{ target }}")
       const pattern = play.hosts.includes('{{') ? renderString(play.hosts, opts.extraVars, { file: play.pos.file, line: play.pos.line, col: play.pos.col }) : play.hosts;
       let hosts = selectHosts(opts.inventory, pattern, { baseDir: opts.playbook.baseDir });
@@ -121,11 +149,12 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       for (const h of alive) shared.states.get(h)!.ended = false;
       const pc = new PlayContext(play, shared, opts, sink, access, alive);
       for (const batch of serialBatches(alive, play.serial)) {
-        if (pc.aborted) break;
+        if (pc.aborted || shared.interrupted) break;
         pc.newBatch(batch);
         if (play.serial.length) sink({ type: 'batch_start', play: play.name, hosts: batch });
         await Promise.all(batch.map((h) => limit(() => new HostRun(pc, h).run())));
       }
+      if (shared.interrupted) break;
       sink({ type: 'play_end', play: play.name });
       if (pc.fatal) {
         sink({ type: 'warning', msg: `play '${play.name}' stopped all hosts (${play.anyErrorsFatal ? 'any_errors_fatal' : `max_fail_percentage ${play.maxFailPercentage}`}): no further plays run` });
@@ -134,12 +163,32 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       }
     }
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await stopping;
     await pool.closeAll();
+  }
+
+  // interrupted: every host that did not finish the playbook is named and goes to the retry file
+  let interruption: { signal: string; hosts: string[]; running: Record<string, string> } | undefined;
+  if (shared.interrupted) {
+    const unfinished = new Set([...shared.states.values()].filter((st) => !st.failed && !st.unreachable).map((st) => st.name));
+    for (const play of opts.playbook.plays.slice(nextPlay)) {
+      try {
+        const pattern = play.hosts.includes('{{') ? renderString(play.hosts, opts.extraVars, { file: play.pos.file, line: play.pos.line, col: play.pos.col }) : play.hosts;
+        for (const h of selectHosts(opts.inventory, pattern, { baseDir: opts.playbook.baseDir })) if (!limited || limited.has(h)) unfinished.add(h);
+      } catch {
+        /* a pattern that cannot be resolved now would fail the next run anyway */
+      }
+    }
+    const running: Record<string, string> = {};
+    for (const st of shared.states.values()) if (st.interruptedIn !== undefined) running[st.name] = st.interruptedIn;
+    interruption = { signal: shared.interrupted, hosts: [...unfinished], running };
   }
 
   const stats: Record<string, HostStats> = {};
   for (const name of [...shared.states.keys()].sort()) stats[name] = shared.states.get(name)!.stats;
   const failedHosts = [...shared.states.values()].filter((s) => s.failed || s.unreachable).map((s) => s.name);
+  for (const h of interruption?.hosts ?? []) if (!failedHosts.includes(h)) failedHosts.push(h);
   let retryFile: string | undefined;
   if (failedHosts.length && opts.retryFile) {
     try {
@@ -151,8 +200,10 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   }
   const anyFailed = [...shared.states.values()].some((s) => s.failed);
   const anyUnreachable = [...shared.states.values()].some((s) => s.unreachable);
-  const exitCode = anyFailed || runStopped ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : EXIT.ok;
-  sink({ type: 'recap', stats, durationMs: Date.now() - started, retryFile, remoteCommands });
+  const exitCode = interruption
+    ? exitForSignal(interruption.signal)
+    : anyFailed || runStopped ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : EXIT.ok;
+  sink({ type: 'recap', stats, durationMs: Date.now() - started, retryFile, remoteCommands, ...(interruption ? { interrupted: interruption } : {}) });
   return { stats, exitCode, retryFile, remoteCommands };
 }
 

@@ -1,4 +1,4 @@
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { statSync, readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,16 +31,24 @@ export interface CliResult {
 
 /** Run `wheelwright ARGS` as a user would (node bin/wheelwright.js). */
 export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  return startCli(args, opts).done;
+}
+
+/** Start `wheelwright ARGS` and return at once: the process (to signal it) and its result to come. */
+export function startCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
   ensureBuilt();
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/wheelwright.js'), ...args], {
-      cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...opts.env },
-    });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/wheelwright.js'), ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+  });
+  const done = new Promise<CliResult>((resolvePromise, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -59,6 +67,7 @@ export function runCli(args: string[], opts: { cwd?: string; env?: Record<string
       resolvePromise({ code, stdout, stderr, events });
     });
   });
+  return { child, done };
 }
 
 /** The recap's stats from a jsonl run. */
