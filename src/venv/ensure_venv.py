@@ -510,10 +510,13 @@ def constraint_args(files_dir):
     return ["-c", os.path.join(files_dir, "constraints.txt"), "-c", os.path.join(files_dir, "global-constraints.txt")]
 
 
+UPSTREAM_HEADER = "Managed with python_venv_build role"  # upstream's first line; tools look for it
+
+
 def write_input_files(d, spec, label):
-    write_atomic(os.path.join(d, "requirements.txt"), lines_file("wheelwright requirements for %s (generated)" % label, spec.get("requirements")))
-    write_atomic(os.path.join(d, "constraints.txt"), lines_file("wheelwright constraints for %s (generated)" % label, spec.get("constraints")))
-    write_atomic(os.path.join(d, "global-constraints.txt"), lines_file("wheelwright global constraints for %s (generated)" % label, spec.get("globalConstraints")))
+    write_atomic(os.path.join(d, "requirements.txt"), lines_file(UPSTREAM_HEADER, spec.get("requirements")))
+    write_atomic(os.path.join(d, "constraints.txt"), lines_file(UPSTREAM_HEADER, spec.get("constraints")))
+    write_atomic(os.path.join(d, "global-constraints.txt"), lines_file(UPSTREAM_HEADER, spec.get("globalConstraints")))
 
 
 def requirement_name(line):

@@ -134,6 +134,8 @@ export class WheelBuildError extends Error {
 }
 
 const RESULT_PREFIX = 'WW-RESULT ';
+/** The first line of every requirements/constraints file, as upstream writes it (tools and upstream's tests look for it). */
+export const UPSTREAM_HEADER = '# Managed with python_venv_build role';
 const PLACEHOLDER = '__WW_SPEC_B64__';
 
 let scriptCache: string | undefined;
@@ -169,7 +171,6 @@ export function scriptSpec(spec: WheelBuildSpec): Record<string, unknown> {
   const requirements = normaliseRequirements(spec.requirements);
   const globalConstraints = normaliseConstraints(spec.globalConstraints);
   const sourceConstraints = normaliseConstraints(spec.sourceConstraints);
-  const header = (what: string) => `# wheelwright ${what} for ${basename} (${spec.key})`;
   return {
     venvPath: spec.venvPath,
     venvBasename: basename,
@@ -178,9 +179,9 @@ export function scriptSpec(spec: WheelBuildSpec): Record<string, unknown> {
     wheelDir,
     builderVenvPath: spec.builderVenvPath ?? `/openstack/venvs/wheel-builder-${posix.basename(python)}`,
     files: {
-      requirements: fileWithHeader(header('requirements'), requirements),
-      globalConstraints: fileWithHeader(header('global constraints'), globalConstraints),
-      sourceConstraints: fileWithHeader(header('source constraints'), sourceConstraints),
+      requirements: fileWithHeader(UPSTREAM_HEADER, requirements),
+      globalConstraints: fileWithHeader(UPSTREAM_HEADER, globalConstraints),
+      sourceConstraints: fileWithHeader(UPSTREAM_HEADER, sourceConstraints),
     },
     buildRequirements: normaliseRequirements(spec.buildRequirements ?? ['setuptools', 'wheel'], spec.buildRequirementsExtra),
     pipArgs: [...argList(spec.defaultPipBuildArgs ?? ['--no-build-isolation']), ...argList(spec.pipBuildArgs ?? [])],

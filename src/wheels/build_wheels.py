@@ -33,6 +33,7 @@ import zipfile
 
 SPEC_B64 = "__WW_SPEC_B64__"
 RESULT_PREFIX = "WW-RESULT "
+UPSTREAM_HEADER = "# Managed with python_venv_build role"
 SCRIPT_VERSION = 1
 TAIL_LINES = 40
 
@@ -501,7 +502,8 @@ def inputs_header(spec):
 def current_result(spec, result_file, manifest_file, wheel_dir, header):
     """The pins and wheels of an up-to-date result, or None when a build is needed."""
     result_text = read_text(result_file)
-    if result_text is None or result_text.split("\n", 1)[0] != header:
+    # line 1: upstream's header; line 2: the inputs' fingerprint
+    if result_text is None or result_text.split("\n", 2)[1:2] != [header]:
         return None
     pins = parse_pins(result_text)
     manifest = None
@@ -635,7 +637,7 @@ def main(spec):
             wheels = sorted(byname.values(), key=lambda w: (w["name"].lower(), w["name"]))
             pins = ["%s==%s" % (w["name"], w["version"]) for w in wheels]
             write_atomic(manifest_file, json.dumps({"inputs": fingerprint, "wheels": wheels}, sort_keys=True, indent=1) + "\n")
-            write_atomic(result_file, header + "\n" + "".join(p + "\n" for p in pins))
+            write_atomic(result_file, UPSTREAM_HEADER + "\n" + header + "\n" + "".join(p + "\n" for p in pins))
             out = dict(base)
             out.update(
                 ok=True,

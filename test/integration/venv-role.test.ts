@@ -79,9 +79,11 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
       expect((await labSsh(lab, t, 'dpkg-query -W -f=\'${Status}\' liblz4-dev')).stdout).not.to.include('install ok installed');
       expect(await sh(lab, t, 'cat /etc/ansible/facts.d/openstack_ansible.fact')).to.match(/\[demo\]\s*\nvenv_tag = 1/);
       expect(await sh(lab, t, 'cat /var/tmp/demo-restarts')).to.equal('restart\n');
-      // the three files inside the venv, each with one header line
+      // the three files inside the venv, each starting with upstream's header line
       const reqs = await sh(lab, t, `cat ${venv}/requirements.txt`);
-      expect(reqs.split('\n')[0]).to.match(/^# /);
+      for (const f of ['requirements', 'constraints', 'global-constraints']) {
+        expect((await sh(lab, t, `head -n1 ${venv}/${f}.txt`))).to.equal('# Managed with python_venv_build role\n');
+      }
       expect(reqs).to.include('\nww-gitpkg\n');
       expect(await sh(lab, t, `cat ${venv}/constraints.txt`)).to.match(/\nww-alpha==1\.0\n/);
     }

@@ -85,10 +85,13 @@ describe('wheels: buildWheels on the local machine', function () {
     const prefix = join(spec().requirementsDir!, 'svc');
     expect(first.requirementsFile).to.equal(`${prefix}-requirements.txt`);
     expect(first.constraintsFile).to.equal(`${prefix}-constraints.txt`);
-    expect(read(first.requirementsFile)).to.match(/^# [^\n]*\nww-gamma\n$/);
-    expect(read(first.globalConstraintsFile)).to.match(/^# [^\n]*\nww-alpha==1\.0\n$/);
-    expect(read(first.sourceConstraintsFile)).to.match(/^# [^\n]*\n$/);
-    expect(read(first.constraintsFile)).to.match(/^# [^\n]*\nww-alpha==1\.0\nww-beta==1\.0\nww-gamma==1\.0\n$/);
+    // upstream's header line first, on its own line
+    const H = '# Managed with python_venv_build role\n';
+    expect(read(first.requirementsFile)).to.equal(`${H}ww-gamma\n`);
+    expect(read(first.globalConstraintsFile)).to.equal(`${H}ww-alpha==1.0\n`);
+    expect(read(first.sourceConstraintsFile)).to.equal(H);
+    // the result: header, the inputs' fingerprint, then the pins
+    expect(read(first.constraintsFile)).to.match(/^# Managed with python_venv_build role\n# [^\n]*inputs sha256:[0-9a-f]{64}\nww-alpha==1\.0\nww-beta==1\.0\nww-gamma==1\.0\n$/);
     expect(existsSync(first.buildDir), 'temp wheel dir removed').to.equal(false);
     expect(read(first.log)).to.include('pip wheel');
   });

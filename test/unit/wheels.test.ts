@@ -136,7 +136,7 @@ describe('wheels: pure helpers', () => {
       expect(s.pipArgs).to.deep.equal(['--no-build-isolation', '--retries', '1']);
       expect(s.buildRequirements).to.deep.equal(['setuptools', 'wheel']);
       const files = s.files as Record<string, string>;
-      expect(files.requirements).to.match(/^# [^\n]*\na\nb\n$/);
+      expect(files.requirements).to.equal('# Managed with python_venv_build role\na\nb\n');
       expect(files.globalConstraints).to.match(/^# [^\n]*\n$/);
     });
     it('refuses relative paths and odd keys', () => {
