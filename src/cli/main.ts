@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
-import { dirname, resolve, basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve, basename, join } from 'node:path';
+import { PROJECT_ROOT } from './project-root.js';
 import { EXIT, UserError, exitForSignal } from '../errors.js';
 import { interruptLocalCommands } from '../connection/local.js';
 import { loadInventory, selectHosts, listInventoryJson } from '../inventory/index.js';
@@ -10,37 +9,57 @@ import { runPlaybook } from '../runner/run.js';
 import { terminalSink } from '../output/terminal.js';
 import { jsonLinesSink } from '../output/jsonl.js';
 import type { EventSink } from '../runner/events.js';
+import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from './options.js';
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { PROJECT_ROOT };
 const VERSION = '0.1.0';
 
-const USAGE = `usage: wheelwright PLAYBOOK... [-i INVENTORY]... [options]
-       wheelwright lab up [N] | lab down | lab status
-       wheelwright venv create|ensure|run|gc ...      (local venvs, no SSH)
-       wheelwright wheels REQUIREMENTS -w DIR
-       wheelwright inventory -i INVENTORY [--list | --host H]
-       wheelwright demo
+const COMMANDS = `commands:
+  wheelwright PLAYBOOK...            run playbooks (options below)
+  wheelwright inventory ...          show an inventory as ansible-inventory does
+  wheelwright venv COMMAND ...       local venvs, no SSH (create, ensure, run, rollback, gc)
+  wheelwright wheels ...             build the wheels of a requirements file locally
+  wheelwright lab up|down|status     the lab of real hosts the tests and the demo use
+  wheelwright demo                   bring up the lab and deploy a venv to it
+  wheelwright COMMAND --help         a command's options`;
 
-options:
-  -i, --inventory SRC      inventory file, directory or script (repeatable)
-  -l, --limit PATTERN      further limit hosts (e.g. 'web*:!web3', @failed.retry)
-  -t, --tags TAGS          only tasks with these tags (comma separated, repeatable)
-      --skip-tags TAGS     skip tasks with these tags
-  -C, --check              don't change anything; report what would change
-  -D, --diff               show differences in changed files
-  -e, --extra-vars VARS    key=value, YAML/JSON, or @file (repeatable; highest precedence)
-  -f, --forks N            hosts in parallel (default 50)
-  -v, --verbose            more output (-vv, -vvv)
-      --output FORMAT      terminal (default) or jsonl
-      --host-key-checking MODE   strict (default), accept-new or off
-      --known-hosts FILE   known_hosts file (default ~/.ssh/known_hosts)
-  -T, --timeout SECONDS    SSH connect timeout (default 10)
-      --retry-file FILE    where to write failed hosts (default PLAYBOOK.retry next to it; 'none' to skip)
-      --list-hosts         list the hosts each play would run on, then exit
-      --syntax-check       load and validate the playbook, then exit
-  -h, --help, --version
+export const PLAYBOOK = {
+  name: '',
+  usage: ['PLAYBOOK... [-i INVENTORY]... [options]', 'inventory|venv|wheels|lab|demo ...'],
+  about: COMMANDS,
+  options: {
+    inventory: { type: 'string', short: 'i', multiple: true, arg: 'SRC', help: 'inventory file, directory or script' },
+    limit: { type: 'string', short: 'l', arg: 'PATTERN', help: "further limit hosts (e.g. 'web*:!web3', @failed.retry)" },
+    tags: { type: 'string', short: 't', multiple: true, arg: 'TAGS', help: 'only tasks with these tags (comma separated)' },
+    'skip-tags': { type: 'string', multiple: true, arg: 'TAGS', help: 'skip tasks with these tags' },
+    check: { type: 'boolean', short: 'C', help: "don't change anything; report what would change" },
+    diff: { type: 'boolean', short: 'D', help: 'show differences in changed files' },
+    'extra-vars': { type: 'string', short: 'e', multiple: true, arg: 'VARS', help: 'key=value, YAML/JSON, or @file (highest precedence)' },
+    forks: { type: 'string', short: 'f', arg: 'N', help: 'hosts in parallel (default 50)' },
+    verbose: { type: 'boolean', short: 'v', multiple: true, help: 'more output (-vv, -vvv, -vvvv)' },
+    output: { type: 'string', arg: 'FORMAT', help: 'terminal (default) or jsonl' },
+    'host-key-checking': { type: 'string', arg: 'MODE', help: 'strict (default), accept-new or off' },
+    'known-hosts': { type: 'string', arg: 'FILE', help: 'known_hosts file (default ~/.ssh/known_hosts)' },
+    timeout: { type: 'string', short: 'T', arg: 'SECONDS', help: 'SSH connect timeout (default 10)' },
+    'retry-file': { type: 'string', arg: 'FILE', help: "where to write failed hosts (default PLAYBOOK.retry next to it; 'none' to skip)" },
+    'list-hosts': { type: 'boolean', help: 'list the hosts each play would run on, then exit' },
+    'syntax-check': { type: 'boolean', help: 'load and validate the playbook, then exit' },
+    version: { type: 'boolean', help: "show wheelwright's version and exit" },
+  },
+  footer: 'exit codes: 0 ok, 2 a host failed, 4 a host was unreachable, 5 bad input or options, 1 internal error',
+} as const satisfies CommandDecl;
 
-exit codes: 0 ok, 2 a host failed, 4 a host was unreachable, 5 bad input or options, 1 internal error`;
+const INVENTORY = {
+  name: 'inventory',
+  usage: ['inventory -i INVENTORY [--list | --host HOST]'],
+  about: 'Shows the inventory as JSON, as ansible-inventory --list / --host does.',
+  options: {
+    inventory: { type: 'string', short: 'i', multiple: true, arg: 'SRC', help: 'inventory file, directory or script' },
+    list: { type: 'boolean', help: 'every group and host with their variables (the default)' },
+    host: { type: 'string', arg: 'HOST', help: "one host's variables" },
+    'playbook-dir': { type: 'string', arg: 'DIR', help: "also read this directory's group_vars/ and host_vars/" },
+  },
+} as const satisfies CommandDecl;
 
 export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
@@ -61,8 +80,9 @@ export async function main(argv: string[]): Promise<number> {
         return await wheelsCli(rest);
       }
       case 'demo': {
-        const { demoCli } = await import('./demo.js');
-        return await demoCli(rest);
+        const { demoArgs } = await import('./demo.js');
+        const args = await demoArgs(rest, out);
+        return typeof args === 'number' ? args : await playbookCli(args, out, err);
       }
       case 'inventory':
         return await inventoryCli(rest, out);
@@ -70,12 +90,12 @@ export async function main(argv: string[]): Promise<number> {
         return await playbookCli(argv, out, err);
     }
   } catch (e) {
-    if (e instanceof UserError) {
-      err(`ERROR: ${e.message}\n`);
+    if (e instanceof UsageError) {
+      err(usageErrorText(e, PLAYBOOK));
       return EXIT.badInput;
     }
-    if ((e as { code?: string })?.code?.startsWith?.('ERR_PARSE_ARGS')) {
-      err(`ERROR: ${(e as Error).message}\n${USAGE}\n`);
+    if (e instanceof UserError) {
+      err(`ERROR: ${e.message}\n`);
       return EXIT.badInput;
     }
     err(`INTERNAL ERROR: ${(e as Error)?.stack ?? String(e)}\n`);
@@ -88,11 +108,13 @@ function splitList(values: string[] | undefined): string[] {
 }
 
 async function inventoryCli(argv: string[], out: (s: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { inventory: { type: 'string', short: 'i', multiple: true }, list: { type: 'boolean' }, host: { type: 'string' }, 'playbook-dir': { type: 'string' } },
-    strict: true,
-  });
+  const { values, positionals, help } = parseCommand(INVENTORY, argv);
+  if (help) {
+    out(helpText(INVENTORY));
+    return EXIT.ok;
+  }
+  if (positionals.length) throw new UsageError(`inventory takes no arguments, got '${positionals[0]}'`, INVENTORY);
+  if (values.list && values.host !== undefined) throw new UsageError('--list and --host exclude each other', INVENTORY);
   const inv = await loadInventory(values.inventory ?? [], { playbookDir: values['playbook-dir'] });
   if (values.host) {
     const h = inv.hosts.get(values.host);
@@ -103,48 +125,24 @@ async function inventoryCli(argv: string[], out: (s: string) => void): Promise<n
 }
 
 async function playbookCli(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      inventory: { type: 'string', short: 'i', multiple: true },
-      limit: { type: 'string', short: 'l' },
-      tags: { type: 'string', short: 't', multiple: true },
-      'skip-tags': { type: 'string', multiple: true },
-      check: { type: 'boolean', short: 'C' },
-      diff: { type: 'boolean', short: 'D' },
-      'extra-vars': { type: 'string', short: 'e', multiple: true },
-      forks: { type: 'string', short: 'f' },
-      verbose: { type: 'boolean', short: 'v', multiple: true },
-      output: { type: 'string' },
-      'host-key-checking': { type: 'string' },
-      'known-hosts': { type: 'string' },
-      timeout: { type: 'string', short: 'T' },
-      'retry-file': { type: 'string' },
-      'list-hosts': { type: 'boolean' },
-      'syntax-check': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean' },
-    },
-  });
-  if (values.help) {
-    out(USAGE + '\n');
+  const { values, positionals, help } = parseCommand(PLAYBOOK, argv);
+  if (help) {
+    out(helpText(PLAYBOOK));
     return EXIT.ok;
   }
   if (values.version) {
     out(`wheelwright ${VERSION}\n`);
     return EXIT.ok;
   }
-  if (positionals.length === 0) throw new UserError(`no playbook given\n${USAGE}`);
+  if (positionals.length === 0) throw new UsageError('no playbook given', PLAYBOOK);
   const forks = values.forks === undefined ? 50 : Number(values.forks);
-  if (!Number.isInteger(forks) || forks < 1) throw new UserError(`--forks must be a positive integer, got '${values.forks}'`);
+  if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got '${values.forks}'`, PLAYBOOK);
   const timeout = values.timeout === undefined ? 10 : Number(values.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new UserError(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got '${values.timeout}'`, PLAYBOOK);
   const hkc = values['host-key-checking'] ?? 'strict';
-  if (hkc !== 'strict' && hkc !== 'accept-new' && hkc !== 'off') throw new UserError(`--host-key-checking must be strict, accept-new or off, got '${hkc}'`);
+  if (hkc !== 'strict' && hkc !== 'accept-new' && hkc !== 'off') throw new UsageError(`--host-key-checking must be strict, accept-new or off, got '${hkc}'`, PLAYBOOK);
   const format = values.output ?? 'terminal';
-  if (format !== 'terminal' && format !== 'jsonl') throw new UserError(`--output must be terminal or jsonl, got '${format}'`);
+  if (format !== 'terminal' && format !== 'jsonl') throw new UsageError(`--output must be terminal or jsonl, got '${format}'`, PLAYBOOK);
 
   // Everything is loaded and validated before any host is contacted.
   const playbooks = [];

@@ -10,22 +10,70 @@ import { LocalConnection } from '../connection/local.js';
 import { EXIT, UserError } from '../errors.js';
 import { ensureVenv, gcVenvs, rollbackVenv, VenvError, type VenvResult, type VenvSpec } from '../venv/ensure.js';
 import { parseRequirementsFile, venvCacheDir, wheelDirFingerprint } from '../venv/local.js';
+import { helpText, intOption, numberOption, parseCommand, UsageError, usageErrorText, type CommandDecl, type OptionDecl } from './options.js';
 
-export const VENV_USAGE = `usage:
-  wheelwright venv create <venv-dir> <requirements.txt> [--wheels DIR ...] [-c FILE ...] [--python PY]
-                          [--generations [--keep N]] [--rebuild]
-  wheelwright venv ensure <requirements.txt> [--wheels DIR ...] [-c FILE ...] [--python PY]
-  wheelwright venv run <requirements.txt> [--wheels DIR ...] [-c FILE ...] [--python PY] -- <command...>
-  wheelwright venv rollback <venv-path> [--generation NAME] [--python PY]
-  wheelwright venv gc [--keep-days N] [--python PY]
+const SOURCE_OPTIONS = {
+  wheels: { type: 'string', short: 'w', multiple: true, arg: 'DIR', help: 'a local wheel directory to install from' },
+  'find-links': { type: 'string', short: 'f', multiple: true, arg: 'DIR', aliasOf: 'wheels', help: '' },
+  constraint: { type: 'string', short: 'c', multiple: true, arg: 'FILE', help: 'a constraints file' },
+} as const satisfies Record<string, OptionDecl>;
+const COMMON_OPTIONS = {
+  python: { type: 'string', arg: 'PY', help: 'the Python to build the venv with (default $WHEELWRIGHT_PYTHON or python3)' },
+  'lock-timeout': { type: 'string', arg: 'SEC', help: 'how long to wait for another process holding the venv lock (default 600)' },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
+} as const satisfies Record<string, OptionDecl>;
 
-Venvs are built only from the given wheel directories (pip --no-index), ignoring pip's own config.
-ensure/run use a cache: $XDG_CACHE_HOME/wheelwright/venvs/<python version>-<hash> (default ~/.cache);
-ensure prints only the venv path on stdout. Options: -q/--quiet (no progress on stderr),
---lock-timeout SEC (default 600). Environment: WHEELWRIGHT_PYTHON (default python3).
-`;
+const ABOUT =
+  "Venvs are built only from the given wheel directories (pip --no-index), ignoring pip's own config.\n" +
+  'ensure/run use a cache: $XDG_CACHE_HOME/wheelwright/venvs/<python version>-<hash> (default ~/.cache).';
 
-class UsageError extends Error {}
+const CREATE = {
+  name: 'venv create',
+  usage: ['venv create <venv-dir> <requirements.txt> [options]'],
+  about: 'Creates (or brings up to date) the venv at <venv-dir>, in place; its marker is written last.',
+  options: {
+    ...SOURCE_OPTIONS,
+    generations: { type: 'boolean', help: 'build each change as a new generation directory, switch a symlink' },
+    keep: { type: 'string', arg: 'N', help: 'generations to keep (with --generations)' },
+    rebuild: { type: 'boolean', help: 'build again even when the venv is up to date' },
+    ...COMMON_OPTIONS,
+  },
+} as const satisfies CommandDecl;
+const ENSURE = {
+  name: 'venv ensure',
+  usage: ['venv ensure <requirements.txt> [options]'],
+  about: 'Makes sure a cached venv for the requirements exists and prints only its path on stdout.\n' + ABOUT,
+  options: { ...SOURCE_OPTIONS, ...COMMON_OPTIONS },
+} as const satisfies CommandDecl;
+const RUN = {
+  name: 'venv run',
+  usage: ['venv run <requirements.txt> [options] -- <command...>'],
+  about: 'Runs the command in the cached venv for the requirements; its exit code passes through.\n' + ABOUT,
+  options: { ...SOURCE_OPTIONS, ...COMMON_OPTIONS },
+  passThrough: true,
+} as const satisfies CommandDecl;
+const ROLLBACK = {
+  name: 'venv rollback',
+  usage: ['venv rollback <venv-path> [options]'],
+  about: 'Switches a generations venv back to its previous (or the named) generation.',
+  options: { generation: { type: 'string', arg: 'NAME', help: 'the generation to switch to' }, ...COMMON_OPTIONS },
+} as const satisfies CommandDecl;
+const GC = {
+  name: 'venv gc',
+  usage: ['venv gc [options]'],
+  about: 'Removes cached venvs not used for a while (venvs in use are kept).',
+  options: { 'keep-days': { type: 'string', arg: 'N', help: 'keep venvs used within N days (default 30)' }, ...COMMON_OPTIONS },
+} as const satisfies CommandDecl;
+
+export const VENV_COMMANDS = { create: CREATE, ensure: ENSURE, run: RUN, rollback: ROLLBACK, gc: GC } as const;
+
+/** `wheelwright venv` alone or with --help: the synopsis of every venv command. */
+export const VENV = {
+  name: 'venv',
+  usage: Object.values(VENV_COMMANDS).map((c) => c.usage[0]!),
+  about: `Local venvs, no SSH. \`wheelwright venv COMMAND --help\` shows a command's options.\n${ABOUT}`,
+  options: {},
+} as const satisfies CommandDecl;
 
 interface Parsed {
   positional: string[];
@@ -40,84 +88,26 @@ interface Parsed {
   lockTimeoutSec?: number;
   generation?: string;
   command: string[];
+  help: boolean;
 }
 
-function parseArgs(args: string[]): Parsed {
-  const p: Parsed = {
-    positional: [],
-    wheels: [],
-    constraints: [],
-    python: process.env.WHEELWRIGHT_PYTHON || 'python3',
-    quiet: false,
-    generations: false,
-    rebuild: false,
-    command: [],
+function parseVenvArgs(cmd: CommandDecl, args: string[]): Parsed {
+  const { values: v, positionals, rest, help } = parseCommand(cmd, args) as { values: Record<string, any>; positionals: string[]; rest: string[]; help: boolean };
+  return {
+    positional: positionals,
+    wheels: ((v.wheels as string[] | undefined) ?? []).map((d) => resolve(d)),
+    constraints: (v.constraint as string[] | undefined) ?? [],
+    python: (v.python as string | undefined) ?? (process.env.WHEELWRIGHT_PYTHON || 'python3'),
+    quiet: v.quiet === true,
+    generations: v.generations === true,
+    keep: v.keep === undefined ? undefined : intOption(cmd, 'keep', v.keep, 0, 1),
+    rebuild: v.rebuild === true,
+    keepDays: numberOption(cmd, 'keep-days', v['keep-days'], undefined, 0),
+    lockTimeoutSec: numberOption(cmd, 'lock-timeout', v['lock-timeout'], undefined, 0),
+    generation: v.generation,
+    command: rest,
+    help,
   };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    const value = (): string => {
-      if (eq > 0) return a.slice(eq + 1);
-      const v = args[++i];
-      if (v === undefined || v === '') throw new UsageError(`${name} needs a value`);
-      return v;
-    };
-    const num = (min: number): number => {
-      const v = value();
-      const n = Number(v);
-      if (!/^\d+(\.\d+)?$/.test(v) || n < min) throw new UsageError(`${name}: expected a number >= ${min}, got ${JSON.stringify(v)}`);
-      return n;
-    };
-    switch (name) {
-      case '--':
-        p.command = args.slice(i + 1);
-        i = args.length;
-        break;
-      case '--wheels':
-      case '-w':
-      case '--find-links':
-      case '-f':
-        p.wheels.push(resolve(value()));
-        break;
-      case '-c':
-      case '--constraint':
-        p.constraints.push(value());
-        break;
-      case '--python':
-        p.python = value();
-        break;
-      case '-q':
-      case '--quiet':
-        p.quiet = true;
-        break;
-      case '--generations':
-        p.generations = true;
-        break;
-      case '--keep':
-        p.keep = num(1);
-        break;
-      case '--rebuild':
-        p.rebuild = true;
-        break;
-      case '--keep-days':
-        p.keepDays = num(0);
-        break;
-      case '--lock-timeout':
-        p.lockTimeoutSec = num(0);
-        break;
-      case '--generation':
-        p.generation = value();
-        break;
-      case '-h':
-      case '--help':
-        throw new UsageError('');
-      default:
-        if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
-        p.positional.push(a);
-    }
-  }
-  return p;
 }
 
 /** Build the ensure spec for a requirements file + wheel dirs + constraint files. */
@@ -170,14 +160,21 @@ export async function venvCli(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   try {
     if (!sub || sub === '-h' || sub === '--help') {
-      process[sub ? 'stdout' : 'stderr'].write(VENV_USAGE);
-      return sub ? EXIT.ok : EXIT.badInput;
+      if (!sub) throw new UsageError('venv needs a command', VENV);
+      process.stdout.write(helpText(VENV));
+      return EXIT.ok;
     }
-    const p = parseArgs(rest);
+    const cmd = VENV_COMMANDS[sub as keyof typeof VENV_COMMANDS] as CommandDecl | undefined;
+    if (!cmd) throw new UsageError(`unknown venv command ${JSON.stringify(sub)}`, VENV);
+    const p = parseVenvArgs(cmd, rest);
+    if (p.help) {
+      process.stdout.write(helpText(cmd));
+      return EXIT.ok;
+    }
     switch (sub) {
       case 'create': {
-        if (p.positional.length !== 2 || p.command.length) throw new UsageError('create takes <venv-dir> <requirements.txt>');
-        const [dir, req] = p.positional;
+        if (p.positional.length !== 2) throw new UsageError('create takes <venv-dir> <requirements.txt>', cmd);
+        const [dir, req] = p.positional as [string, string];
         const spec = localSpec(req, p, resolve(dir));
         spec.stampUse = false;
         spec.layout = p.generations ? 'generations' : 'inplace';
@@ -189,19 +186,19 @@ export async function venvCli(args: string[]): Promise<number> {
         return EXIT.ok;
       }
       case 'ensure': {
-        if (p.positional.length !== 1 || p.command.length) throw new UsageError('ensure takes <requirements.txt>');
-        const r = await ensureCachedVenv(p.positional[0], p);
+        if (p.positional.length !== 1) throw new UsageError('ensure takes <requirements.txt>', cmd);
+        const r = await ensureCachedVenv(p.positional[0]!, p);
         process.stdout.write(`${r.path}\n`);
         return EXIT.ok;
       }
       case 'run': {
-        if (p.positional.length !== 1) throw new UsageError('run takes <requirements.txt> -- <command...>');
-        if (!p.command.length) throw new UsageError('run needs a command after --');
-        return await runInVenv(p.positional[0], p);
+        if (p.positional.length !== 1) throw new UsageError('run takes <requirements.txt> -- <command...>', cmd);
+        if (!p.command.length) throw new UsageError('run needs a command after --', cmd);
+        return await runInVenv(p.positional[0]!, p);
       }
       case 'rollback': {
-        if (p.positional.length !== 1) throw new UsageError('rollback takes <venv-path>');
-        const r = await rollbackVenv(new LocalConnection(), resolve(p.positional[0]), {
+        if (p.positional.length !== 1) throw new UsageError('rollback takes <venv-path>', cmd);
+        const r = await rollbackVenv(new LocalConnection(), resolve(p.positional[0]!), {
           generation: p.generation,
           python: p.python,
           lockTimeoutSec: p.lockTimeoutSec,
@@ -210,8 +207,8 @@ export async function venvCli(args: string[]): Promise<number> {
         process.stdout.write(`${r.venvDir}\n`);
         return EXIT.ok;
       }
-      case 'gc': {
-        if (p.positional.length || p.command.length) throw new UsageError('gc takes no arguments');
+      default: {
+        if (p.positional.length) throw new UsageError('gc takes no arguments', cmd);
         const r = await gcVenvs(new LocalConnection(), venvCacheDir(), p.keepDays ?? 30, { python: p.python });
         if (!p.quiet) {
           for (const n of r.removed) process.stderr.write(`removed ${n}\n`);
@@ -220,32 +217,31 @@ export async function venvCli(args: string[]): Promise<number> {
         }
         return EXIT.ok;
       }
-      default:
-        throw new UsageError(`unknown venv command ${JSON.stringify(sub)}`);
     }
   } catch (e) {
-    return reportError(e, VENV_USAGE);
+    return reportError(e, VENV);
   }
 }
 
-export function reportError(e: unknown, usage: string): number {
+/** Exit code and stderr text for what a local command threw (the same format as the playbook command). */
+export function reportError(e: unknown, cmd: CommandDecl): number {
   if (e instanceof UsageError) {
-    process.stderr.write(`${e.message ? `wheelwright: ${e.message}\n` : ''}${usage}`);
-    return e.message ? EXIT.badInput : EXIT.ok;
+    process.stderr.write(usageErrorText(e, cmd));
+    return EXIT.badInput;
   }
   if (e instanceof UserError) {
-    process.stderr.write(`wheelwright: ${e.message}\n`);
+    process.stderr.write(`ERROR: ${e.message}\n`);
     return EXIT.badInput;
   }
   if (e instanceof VenvError) {
-    process.stderr.write(`wheelwright: ERROR: ${e.detail()}\n`);
+    process.stderr.write(`ERROR: ${e.detail()}\n`);
     return e.kind === 'spec' ? EXIT.badInput : EXIT.hostFailed;
   }
-  process.stderr.write(`wheelwright: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(`INTERNAL ERROR: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return EXIT.internal;
 }
 
-export { UsageError };
+
 
 /**
  * Runs the command through the venv's python, which takes a shared lock on `<venv>.used` (so gc

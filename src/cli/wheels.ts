@@ -9,73 +9,42 @@ import { LocalConnection } from '../connection/local.js';
 import { EXIT } from '../errors.js';
 import { buildWheels } from '../venv/ensure.js';
 import { parseRequirementsFile, systemWheelDirs, venvCacheDir } from '../venv/local.js';
-import { reportError, UsageError } from './venv.js';
+import { reportError } from './venv.js';
+import { helpText, parseCommand, UsageError, type CommandDecl } from './options.js';
 
-export const WHEELS_USAGE = `usage:
-  wheelwright wheels <requirements.txt> -w DIR [--find-links DIR ...] [-c FILE ...] [--python PY]
-                     [--pins FILE] [-q]
-
-Builds a wheel for every requirement and its dependency closure into DIR (pip wheel, no build
-isolation, from a builder venv holding setuptools and wheel). With --find-links pip uses only
-those (--no-index). --pins FILE writes name==version for every wheel of the closure.
-`;
+export const WHEELS = {
+  name: 'wheels',
+  usage: ['wheels <requirements.txt> -w DIR [options]'],
+  about:
+    'Builds a wheel for every requirement and its dependency closure into DIR (pip wheel, no build\n' +
+    'isolation, from a builder venv holding setuptools and wheel). With --find-links pip uses only\n' +
+    'those (--no-index).',
+  options: {
+    'wheel-dir': { type: 'string', short: 'w', arg: 'DIR', help: 'where the wheels go (required)' },
+    'find-links': { type: 'string', short: 'f', multiple: true, arg: 'DIR|URL', help: 'where pip finds distributions (then no index)' },
+    constraint: { type: 'string', short: 'c', multiple: true, arg: 'FILE', help: 'a constraints file' },
+    python: { type: 'string', arg: 'PY', help: 'the Python to build with (default $WHEELWRIGHT_PYTHON or python3)' },
+    pins: { type: 'string', arg: 'FILE', help: 'write name==version of every wheel of the closure' },
+    quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
+  },
+} as const satisfies CommandDecl;
 
 export async function wheelsCli(args: string[]): Promise<number> {
   try {
-    let wheelDir: string | undefined;
-    let pins: string | undefined;
-    let python = process.env.WHEELWRIGHT_PYTHON || 'python3';
-    let quiet = false;
-    const findLinks: string[] = [];
-    const constraintFiles: string[] = [];
-    const positional: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-      const name = eq > 0 ? a.slice(0, eq) : a;
-      const value = (): string => {
-        if (eq > 0) return a.slice(eq + 1);
-        const v = args[++i];
-        if (v === undefined || v === '') throw new UsageError(`${name} needs a value`);
-        return v;
-      };
-      switch (name) {
-        case '-w':
-        case '--wheel-dir':
-          wheelDir = resolve(value());
-          break;
-        case '-f':
-        case '--find-links':
-        {
-          const v = value();
-          findLinks.push(/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : resolve(v));
-        }
-          break;
-        case '-c':
-        case '--constraint':
-          constraintFiles.push(value());
-          break;
-        case '--python':
-          python = value();
-          break;
-        case '--pins':
-          pins = resolve(value());
-          break;
-        case '-q':
-        case '--quiet':
-          quiet = true;
-          break;
-        case '-h':
-        case '--help':
-          throw new UsageError('');
-        default:
-          if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
-          positional.push(a);
-      }
+    const { values, positionals: positional, help } = parseCommand(WHEELS, args);
+    if (help) {
+      process.stdout.write(helpText(WHEELS));
+      return EXIT.ok;
     }
-    if (positional.length !== 1) throw new UsageError('wheels takes one <requirements.txt>');
-    if (!wheelDir) throw new UsageError('-w DIR is required');
-    const req = parseRequirementsFile(positional[0]);
+    const wheelDir = values['wheel-dir'] === undefined ? undefined : resolve(values['wheel-dir']);
+    const pins = values.pins === undefined ? undefined : resolve(values.pins);
+    const python = values.python ?? (process.env.WHEELWRIGHT_PYTHON || 'python3');
+    const quiet = values.quiet === true;
+    const findLinks = (values['find-links'] ?? []).map((v) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : resolve(v)));
+    const constraintFiles = values.constraint ?? [];
+    if (positional.length !== 1) throw new UsageError('wheels takes one <requirements.txt>', WHEELS);
+    if (!wheelDir) throw new UsageError('-w DIR is required', WHEELS);
+    const req = parseRequirementsFile(positional[0]!);
     const constraints = [...req.constraints];
     const links = [...findLinks, ...req.findLinks];
     for (const c of constraintFiles) {
@@ -84,7 +53,7 @@ export async function wheelsCli(args: string[]): Promise<number> {
       links.push(...parsed.findLinks);
     }
     for (const d of links) {
-      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(d) && !existsSync(d)) throw new UsageError(`find-links directory ${d} does not exist`);
+      if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(d) && !existsSync(d)) throw new UsageError(`find-links directory ${d} does not exist`, WHEELS);
     }
     const noIndex = links.length > 0;
     const sys = systemWheelDirs();
@@ -117,6 +86,6 @@ export async function wheelsCli(args: string[]): Promise<number> {
     for (const w of r.wheels) process.stdout.write(`${join(r.wheelDir, w)}\n`);
     return EXIT.ok;
   } catch (e) {
-    return reportError(e, WHEELS_USAGE);
+    return reportError(e, WHEELS);
   }
 }

@@ -5,6 +5,7 @@
 import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { UserError, EXIT } from '../errors.js';
+import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from '../cli/options.js';
 import { LabError, tcpConnects, type RunResult } from './run.js';
 import {
   MAX_HOSTS, SUDO_USER, hostAddress, hostIndex, hostName, hostPaths, isLabProcess, labDir, netnsName, paths,
@@ -275,18 +276,27 @@ export async function labHostExec(name: string, command: string, opts: { input?:
 
 export type { RunResult } from './run.js';
 
-const USAGE = 'usage: wheelwright lab up [N] | lab down | lab status';
+const LAB = {
+  name: 'lab',
+  usage: ['lab up [N]', 'lab down', 'lab status'],
+  about:
+    'The lab: N real hosts (default 6) in network namespaces, each with its own sshd (root needed).\n' +
+    'up and status print the inventory file on stdout; status exits 4 unless every host answers.',
+  options: {},
+} as const satisfies CommandDecl;
 
 /** `wheelwright lab up [N]` / `lab down` / `lab status`: progress on stderr, the inventory path on stdout. */
 export async function labCli(args: string[]): Promise<number> {
   const err = (m: string) => process.stderr.write(`${m}\n`);
-  const [cmd, ...rest] = args;
   try {
+    const { positionals, help } = parseCommand(LAB, args);
+    if (help) {
+      process.stdout.write(helpText(LAB));
+      return EXIT.ok;
+    }
+    const [cmd, ...rest] = positionals;
     if (cmd === 'up') {
-      if (rest.length > 1 || (rest[0] !== undefined && !/^\d+$/.test(rest[0]))) {
-        err(USAGE);
-        return EXIT.badInput;
-      }
+      if (rest.length > 1 || (rest[0] !== undefined && !/^\d+$/.test(rest[0]))) throw new UsageError('lab up takes a number of hosts', LAB);
       const lab = await labUp(rest[0] === undefined ? 6 : Number(rest[0]), { log: err });
       process.stdout.write(`${lab.inventoryFile}\n`);
       return EXIT.ok;
@@ -309,9 +319,12 @@ export async function labCli(args: string[]): Promise<number> {
       process.stdout.write(`${lab.inventoryFile}\n`);
       return health.length && health.every((x) => x.reachable) ? EXIT.ok : EXIT.hostUnreachable;
     }
-    err(USAGE);
-    return EXIT.badInput;
+    throw new UsageError(cmd === undefined ? 'lab needs a command' : `unknown lab command '${[cmd, ...rest].join(' ')}'`, LAB);
   } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(usageErrorText(e, LAB));
+      return EXIT.badInput;
+    }
     if (e instanceof UserError) {
       err(`wheelwright: ${e.message}`);
       return EXIT.badInput;
