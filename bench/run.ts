@@ -15,6 +15,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labHealth, labStatus, labUp, type Lab } from '../src/lab/index.js';
 import { microBench, microTable } from './micro.js';
+import { runScaleBench, scaleTable } from './scale.js';
 import { loadInventory } from '../src/inventory/index.js';
 import { loadPlaybook } from '../src/playbook/index.js';
 import { runPlaybook } from '../src/runner/run.js';
@@ -25,12 +26,15 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PKG_DIR = '/var/tmp/wheelwright-test-pypkgs';
 const VENV = '/openstack/venvs/bench';
 
-const CASES = ['micro', 'deploy'] as const;
+const CASES = ['scale', 'micro', 'deploy'] as const;
 const { values } = parseArgs({
   options: {
     targets: { type: 'string', default: '8' },
     runs: { type: 'string', default: '3' },
     only: { type: 'string', default: CASES.join(',') },
+    // the scale case (bench/scale.ts: a big playbook, a big inventory, a play over many local hosts)
+    hosts: { type: 'string', default: '100000' },
+    'playbook-mb': { type: 'string', default: '50' },
     tasks: { type: 'string', default: '20' },
   },
 });
@@ -42,7 +46,7 @@ if (
   !Number.isInteger(targets) || targets < 1 || !Number.isInteger(runs) || runs < 1 || !Number.isInteger(microTasks) || microTasks < 1 ||
   [...only].some((c) => !(CASES as readonly string[]).includes(c))
 ) {
-  process.stderr.write(`usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--only ${CASES.join(',')}]\n`);
+  process.stderr.write(`usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--only ${CASES.join(',')}] [--hosts N] [--playbook-mb MB]\n`);
   process.exit(5);
 }
 
@@ -64,6 +68,11 @@ const reports: string[] = [];
 
 async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  if (only.has('scale')) {
+    const table = scaleTable(runScaleBench({ hosts: Number(values.hosts), playbookMb: Number(values['playbook-mb']), log }));
+    process.stdout.write(table + '\n\n');
+    reports.push(table);
+  }
   if (only.has('micro')) {
     // Any healthy lab will do for one host: do not rebuild it at another size just for this.
     const st = await labStatus();

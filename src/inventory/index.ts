@@ -65,11 +65,17 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
   }
 
   const hosts = new Map<string, InventoryHost>();
+  const dirOf = new Map<string, string>(); // one stat per source, not per host
+  const inventoryDir = (source: string): string => {
+    let d = dirOf.get(source);
+    if (d === undefined) dirOf.set(source, (d = isDir(source) ? source : dirname(source)));
+    return d;
+  };
   for (const h of data.hosts.values()) {
     const mine = data.hostGroups(h.name);
     const own: Vars = {
       inventory_file: h.source ?? null,
-      inventory_dir: h.source ? (isDir(h.source) ? h.source : dirname(h.source)) : null,
+      inventory_dir: h.source ? inventoryDir(h.source) : null,
       ...h.vars,
     };
     hosts.set(h.name, {

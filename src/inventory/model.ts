@@ -6,6 +6,8 @@ export class ModelError extends Error {}
 export interface GroupNode {
   name: string;
   hosts: string[]; // direct hosts, insertion order
+  /** the same hosts, for constant-time membership tests (inventories of 100k hosts) */
+  hostSet: Set<string>;
   children: string[];
   parents: string[];
   vars: Vars;
@@ -35,7 +37,7 @@ export class InventoryData {
 
   addGroup(name: string): string {
     if (!name) throw new ModelError(`Invalid empty/false group name provided: ${name}`);
-    if (!this.groups.has(name)) this.groups.set(name, { name, hosts: [], children: [], parents: [], vars: {}, priority: 1 });
+    if (!this.groups.has(name)) this.groups.set(name, { name, hosts: [], hostSet: new Set(), children: [], parents: [], vars: {}, priority: 1 });
     return name;
   }
 
@@ -52,8 +54,9 @@ export class InventoryData {
       if (port !== undefined) h.vars.ansible_port = port;
       this.hosts.set(name, h);
     }
-    if (g && !g.hosts.includes(name)) {
+    if (g && !g.hostSet.has(name)) {
       g.hosts.push(name);
+      g.hostSet.add(name);
       h.direct.push(g.name);
     }
     return name;
@@ -104,11 +107,16 @@ export class InventoryData {
     } else throw new ModelError(`${child} is not a known host nor group`);
   }
 
-  removeHostFromGroup(group: string, host: string): void {
+  /** Removes hosts from a group in one pass (one at a time would be quadratic). */
+  removeHostsFromGroup(group: string, hosts: Set<string>): void {
+    if (hosts.size === 0) return;
     const g = this.groups.get(group)!;
-    g.hosts = g.hosts.filter((h) => h !== host);
-    const h = this.hosts.get(host)!;
-    h.direct = h.direct.filter((x) => x !== group);
+    g.hosts = g.hosts.filter((h) => !hosts.has(h));
+    for (const host of hosts) {
+      g.hostSet.delete(host);
+      const h = this.hosts.get(host)!;
+      h.direct = h.direct.filter((x) => x !== group);
+    }
   }
 
   /** All groups of a host: direct ones plus their ancestors. */
@@ -126,14 +134,16 @@ export class InventoryData {
     for (const g of this.groups.values()) {
       if (g.name !== 'all' && g.parents.length === 0) this.addChild('all', g.name);
     }
+    const leaveUngrouped = new Set<string>();
     for (const h of this.hosts.values()) {
       const mine = this.hostGroups(h.name);
       if (mine.has('ungrouped')) {
-        if ([...mine].some((g) => g !== 'all' && g !== 'ungrouped')) this.removeHostFromGroup('ungrouped', h.name);
+        if ([...mine].some((g) => g !== 'all' && g !== 'ungrouped')) leaveUngrouped.add(h.name);
       } else if (mine.size === 0 || (mine.size === 1 && mine.has('all'))) {
         this.addHost(h.name, 'ungrouped');
       }
     }
+    this.removeHostsFromGroup('ungrouped', leaveUngrouped);
     for (const name of this.hosts.keys()) {
       if (this.groups.has(name)) this.warnings.push(`Found both group and host with same name: ${name}`);
     }

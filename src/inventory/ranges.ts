@@ -1,13 +1,54 @@
 /** Host range expansion (`web[01:20].example.com`, `db-[a:c]`, `[1:10:2]`) and `host:port` splitting, as Ansible does. */
+import { limit, LIMIT_ENV } from '../limits.js';
 
 export class RangeError_ extends Error {}
 
 const ASCII_LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
-/** Ansible's `expand_hostname_range`: expands every `[beg:end(:step)]` in `line`. */
+/**
+ * Ansible's `expand_hostname_range`: expands every `[beg:end(:step)]` in `line`. Unlike Ansible,
+ * an empty range (`web[05:01]`) is an error, and so is one over the host range limit.
+ */
 export function expandHostnameRange(line: string): string[] {
+  const count = countHostRange(line);
+  if (count === 0) throw new RangeError_(`host range '${line}' is empty (its begin is after its end)`);
+  const max = limit('hostRange');
+  if (count > max) {
+    throw new RangeError_(`host range '${line}' expands to ${count} hosts, more than the limit of ${max} (set by ${LIMIT_ENV.hostRange})`);
+  }
+  return expand(line);
+}
+
+/** How many names `line` expands to (the product of its ranges' lengths), without expanding it. */
+export function countHostRange(line: string): number {
+  let total = 1;
+  let rest = line;
+  while (rest.includes('[')) {
+    const g = parseGroup(rest);
+    let n: number;
+    if (g.letters) n = g.step > 0 && g.ib <= g.ie ? Math.floor((g.ie - g.ib) / g.step) + 1 : 0;
+    else if (g.step > 0) n = g.b < g.e ? Math.ceil((g.e - g.b) / g.step) : 0;
+    else n = g.b > g.e ? Math.ceil((g.b - g.e) / -g.step) : 0;
+    total *= n;
+    rest = g.tail;
+  }
+  return total;
+}
+
+interface Group {
+  head: string;
+  tail: string;
+  fill: (x: string | number) => string;
+  step: number;
+  letters: boolean;
+  ib: number;
+  ie: number;
+  b: number;
+  e: number;
+}
+
+function parseGroup(line: string): Group {
   const open = line.indexOf('[');
-  if (open < 0) return [line];
   const close = line.indexOf(']');
   if (close < 0 || close < open) throw new RangeError_(`host range must be begin:end or begin:end:step`);
   const head = line.slice(0, open);
@@ -27,24 +68,27 @@ export function expandHostnameRange(line: string): string[] {
   }
   const step = pyInt(stepText);
   if (step === 0) throw new RangeError_('host range step must not be zero');
-  let seq: (string | number)[];
   const ib = beg.length === 1 ? ASCII_LETTERS.indexOf(beg) : -1;
   const ie = end.length === 1 ? ASCII_LETTERS.indexOf(end) : -1;
-  if (ib >= 0 && ie >= 0) {
-    if (ib > ie) throw new RangeError_('host range must have begin <= end');
-    seq = [];
-    for (let i = ib; step > 0 ? i <= ie : false; i += step) seq.push(ASCII_LETTERS[i]);
-  } else {
-    const b = pyInt(beg);
-    const e = pyInt(end) + 1;
-    seq = [];
-    if (step > 0) for (let i = b; i < e; i += step) seq.push(i);
-    else for (let i = b; i > e; i += step) seq.push(i);
-  }
+  const letters = ib >= 0 && ie >= 0;
+  if (letters && ib > ie) throw new RangeError_('host range must have begin <= end');
+  const b = letters ? 0 : pyInt(beg);
+  const e = letters ? 0 : pyInt(end) + 1;
+  return { head, tail, fill, step, letters, ib, ie, b, e };
+}
+
+function expand(line: string): string[] {
+  if (!line.includes('[')) return [line];
+  const { head, tail, fill, step, letters, ib, ie, b, e } = parseGroup(line);
+  const seq: (string | number)[] = [];
+  if (letters) {
+    for (let i = ib; step > 0 ? i <= ie : false; i += step) seq.push(ASCII_LETTERS[i]!);
+  } else if (step > 0) for (let i = b; i < e; i += step) seq.push(i);
+  else for (let i = b; i > e; i += step) seq.push(i);
   const out: string[] = [];
   for (const r of seq) {
     const name = head + fill(r) + tail;
-    if (name.includes('[')) out.push(...expandHostnameRange(name));
+    if (name.includes('[')) out.push(...expand(name));
     else out.push(name);
   }
   return out;

@@ -1,12 +1,12 @@
 /** Dispatch one inventory source (directory, host list, script, YAML or INI file) to its parser. */
-import { accessSync, constants, existsSync, openSync, readFileSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, openSync, readSync, closeSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { parseIni } from './ini-source.js';
 import type { InventoryData } from './model.js';
-import { expandHostPattern } from './ranges.js';
+import { expandHostPattern, RangeError_ } from './ranges.js';
 import { parseScript } from './script-source.js';
-import { parseYaml } from './yaml-load.js';
+import { parseYaml, readTextFile } from './yaml-load.js';
 import { parseYamlInventory } from './yaml-source.js';
 import { isMap } from 'yaml';
 
@@ -49,13 +49,20 @@ function parseHostList(inv: InventoryData, source: string): void {
   for (const raw of source.split(',')) {
     const h = raw.trim();
     if (!h) continue;
-    const { hostnames, port } = expandHostPattern(h);
+    let expanded;
+    try {
+      expanded = expandHostPattern(h);
+    } catch (e) {
+      if (e instanceof RangeError_) throw new UserError(`host list '${source}': ${e.message}`);
+      throw e;
+    }
+    const { hostnames, port } = expanded;
     for (const name of hostnames) inv.addHost(name, 'ungrouped', port);
   }
 }
 
 function parseTextFile(inv: InventoryData, file: string): void {
-  const text = readFileSync(file, 'utf8');
+  const text = readTextFile(file);
   const ext = extname(file);
   if (YAML_EXTS.includes(ext)) return parseYamlInventory(inv, file, text);
   if (ext === '') {

@@ -1,8 +1,8 @@
 /** group_vars/ and host_vars/ files (Ansible's host_group_vars plugin): `name`, `name.yml`, `name.yaml`, `name.json` or `name/`. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, extname } from 'node:path';
 import { UserError } from '../errors.js';
-import { nodePos, nodeValue, parseYaml } from './yaml-load.js';
+import { nodePos, nodeValue, parseYaml, readTextFile } from './yaml-load.js';
 import type { Vars } from './types.js';
 
 const EXTENSIONS = ['.yml', '.yaml', '.json'];
@@ -48,7 +48,7 @@ export class VarsFileLoader {
   load(file: string): Vars {
     const hit = this.cache.get(file);
     if (hit) return hit;
-    const text = readFileSync(file, 'utf8');
+    const text = readTextFile(file);
     const y = parseYaml(file, text);
     const contents = y.doc.contents;
     const value = contents === null ? null : nodeValue(y, contents);
@@ -63,11 +63,25 @@ export class VarsFileLoader {
     return vars;
   }
 
+  /** which entries each vars directory has (read once: 100k hosts would stat it 100k times) */
+  private readonly dirEntries = new Map<string, Set<string> | null>();
+
+  private entriesOf(dir: string): Set<string> | null {
+    let e = this.dirEntries.get(dir);
+    if (e === undefined) {
+      e = kind(dir) === 'dir' ? new Set(readdirSync(dir)) : null;
+      this.dirEntries.set(dir, e);
+    }
+    return e;
+  }
+
   /** Combined vars of `<baseDir>/<subdir>/<name>*` (replace semantics, files in name order). */
   varsFor(baseDir: string, subdir: 'group_vars' | 'host_vars', name: string): Vars {
     if (name.startsWith('/')) return {};
     const dir = join(baseDir, subdir);
-    if (kind(dir) !== 'dir') return {};
+    const present = this.entriesOf(dir);
+    if (!present) return {};
+    if (!name.includes('/') && !['', ...EXTENSIONS].some((ext) => present.has(name + ext))) return {};
     let out: Vars = {};
     for (const f of findVarsFiles(dir, name)) out = { ...out, ...this.load(f) };
     return out;

@@ -1,12 +1,29 @@
 /** YAML loading as Ansible does it (YAML 1.1, duplicate keys allowed, `<<` merges, `!unsafe`), with file:line:col errors. */
-import { LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, LineCounter, parseDocument, type Alias, type Document, type Node } from 'yaml';
+import { readFileSync } from 'node:fs';
 import { UserError, type SourcePos } from '../errors.js';
 import { pyyamlTags } from '../yaml/pyyaml-tags.js';
+import { decodeText, limit } from '../limits.js';
+import { depthMessage, guardYaml, isStackOverflow, YamlGuardError } from '../yaml-guard.js';
 
 export interface LoadedYaml {
   doc: Document;
   lineCounter: LineCounter;
   file: string;
+  /** every alias's target (from the guard pass) */
+  aliases: Map<Alias, Node>;
+}
+
+/** A text input file (inventory, vars file): UTF-8, BOM dropped, invalid bytes a UserError. */
+export function readTextFile(file: string): string {
+  return decodeText(readFileSync(file), file);
+}
+
+/** Follow aliases to the node they stand for. */
+export function resolveAlias(y: LoadedYaml, node: unknown): unknown {
+  let n = node;
+  for (let i = 0; i < 100 && isAlias(n); i++) n = y.aliases.get(n) ?? n.resolve(y.doc);
+  return n;
 }
 
 export function parseYaml(file: string, text: string): LoadedYaml {
@@ -21,10 +38,19 @@ export function parseYaml(file: string, text: string): LoadedYaml {
   const err = doc.errors[0];
   if (err) {
     const lp = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
+    if (isStackOverflow(err.message)) throw new UserError(depthMessage(limit('yamlDepth')), { file, line: lp.line, col: lp.col });
     const message = err.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
     throw new UserError(`YAML syntax error: ${message}`, { file, line: lp.line, col: lp.col });
   }
-  return { doc, lineCounter, file };
+  let aliases: Map<Alias, Node>;
+  try {
+    aliases = guardYaml(doc);
+  } catch (e) {
+    if (!(e instanceof YamlGuardError)) throw e;
+    const lp = lineCounter.linePos(e.offset);
+    throw new UserError(e.message, { file, line: lp.line, col: lp.col });
+  }
+  return { doc, lineCounter, file, aliases };
 }
 
 export function nodePos(y: LoadedYaml, node: Node | null | undefined): SourcePos {
@@ -36,7 +62,7 @@ export function nodePos(y: LoadedYaml, node: Node | null | undefined): SourcePos
 /** Plain JS value of a node (aliases resolved); timestamps become ISO strings like Ansible's JSON output. */
 export function nodeValue(y: LoadedYaml, node: unknown): unknown {
   if (node === null || node === undefined) return null;
-  const js = (node as Node).toJS(y.doc, { maxAliasCount: -1 });
+  const js = (node as Node).toJS(y.doc, { maxAliasCount: -1 }); // bounded by the guard pass in parseYaml
   return normalize(js);
 }
 

@@ -3,7 +3,7 @@ import { isAlias, isMap, isScalar, type Node, type Pair, type YAMLMap } from 'ya
 import { UserError, type SourcePos } from '../errors.js';
 import { InventoryData, ModelError } from './model.js';
 import { expandHostPattern, RangeError_ } from './ranges.js';
-import { nodePos, nodeValue, parseYaml, yamlTypeName, type LoadedYaml } from './yaml-load.js';
+import { nodePos, nodeValue, parseYaml, resolveAlias, yamlTypeName, type LoadedYaml } from './yaml-load.js';
 
 const SECTIONS = ['vars', 'children', 'hosts'];
 
@@ -16,9 +16,7 @@ class YamlInventoryParser {
   constructor(private readonly inv: InventoryData, private readonly y: LoadedYaml) {}
 
   private resolve(node: unknown): unknown {
-    let n = node;
-    for (let i = 0; i < 100 && isAlias(n); i++) n = n.resolve(this.y.doc);
-    return n;
+    return resolveAlias(this.y, node);
   }
 
   private isNull(node: unknown): boolean {

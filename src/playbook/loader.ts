@@ -212,8 +212,10 @@ export class Loader {
     const src = await this.read(abs, from, 'playbook');
     if (!src) return [];
     const root = src.resolve(src.doc.contents);
-    if (root === null || (isScalar(root) && (root as Scalar).value === null)) return [];
+    // like ansible-playbook (its messages), but found before anything runs
+    if (root === null || (isScalar(root) && (root as Scalar).value === null)) return this.fail(`Empty playbook, nothing to do: ${src.display}`, src.pos()) ?? [];
     if (!isSeq(root)) return this.fail(`a playbook must be a list of plays, got ${describeNode(src, root)}`, src.pos(root)) ?? [];
+    if (root.items.length === 0) return this.fail(`A playbook must contain at least one play: ${src.display}`, src.pos(root)) ?? [];
     const plays: Play[] = [];
     for (const item of root.items) {
       const node = src.resolve(item);
@@ -357,7 +359,7 @@ export class Loader {
           play.becomeMethod = this.becomeMethod(src, e, what);
           break;
         case 'environment':
-          play.environment = this.mapping(src, e, what) ?? {};
+          play.environment = this.environment(src, e, what) ?? {};
           break;
         case 'connection': {
           const v = src.js(e.value);
@@ -418,7 +420,39 @@ export class Loader {
     play.postTasks = await list('post_tasks', ctx());
     const playHandlers = await list('handlers', { src, playbookDir: src.dir, inherit: flags, handler: true, stack: [src.abs] });
     play.handlers = [...state.roleHandlers, ...playHandlers];
+    this.checkNotify(play);
     return this.problems.length > before ? undefined : play;
+  }
+
+  /**
+   * Every `notify` names a handler of the play (its name, `role : name` or a `listen` topic).
+   * ansible-playbook fails on a missing one too, but only when the task notifies it, after the
+   * task changed the host; here it is found before the first connection. Templated names are
+   * left to run time.
+   */
+  private checkNotify(play: Play): void {
+    const known = new Set<string>();
+    for (const h of play.handlers) {
+      if (h.name !== undefined) {
+        if (TEMPLATE.test(h.name)) return;
+        known.add(h.name);
+        if (h.role) known.add(`${h.role.name} : ${h.name}`);
+      }
+      for (const l of h.listen) known.add(l);
+    }
+    const visit = (tasks: Task[] | undefined): void => {
+      for (const t of tasks ?? []) {
+        for (const topic of t.notify) {
+          if (!TEMPLATE.test(topic) && !known.has(topic)) {
+            this.fail(`The requested handler '${topic}' was not found in either the main handlers list nor in the listening handlers list`, t.pos);
+          }
+        }
+        visit(t.block);
+        visit(t.rescue);
+        visit(t.always);
+      }
+    };
+    for (const list of [play.preTasks, play.roleTasks, play.tasks, play.postTasks, play.handlers]) visit(list);
   }
 
   private async varsFiles(src: SourceFile, e: Entry, what: string): Promise<Record<string, unknown>[]> {
@@ -943,6 +977,20 @@ export class Loader {
     return this.typeError(src, e, what, 'a boolean (true or false)');
   }
 
+  /** `environment:` a mapping whose keys are valid environment variable names (checked here, before any host). */
+  private environment(src: SourceFile, e: Entry, what: string): Record<string, unknown> | undefined {
+    const v = this.mapping(src, e, what);
+    const node = src.resolve(e.value);
+    if (v && isMap(node)) {
+      for (const x of entries(src, node)) {
+        if (!TEMPLATE.test(x.key) && !IDENT.test(x.key)) {
+          this.fail(`environment variable name '${x.key}' in ${what} is not valid (letters, digits and _ only, not starting with a digit)`, src.pos(x.keyNode));
+        }
+      }
+    }
+    return v;
+  }
+
   private mapping(src: SourceFile, e: Entry, what: string): Record<string, unknown> | undefined {
     const v = src.js(e.value);
     if (v === null) return {};
@@ -1094,7 +1142,7 @@ export class Loader {
         kw.ignoreUnreachable = this.bool(src, e, what);
         break;
       case 'environment':
-        kw.environment = this.mapping(src, e, what);
+        kw.environment = this.environment(src, e, what);
         break;
       case 'become':
         kw.become = this.bool(src, e, what);

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Node as YNode, Pair, Scalar, YAMLMap } from 'yaml';
+import type { Alias, Node as YNode, Pair, Scalar, YAMLMap } from 'yaml';
 import { pyyamlTags } from '../yaml/pyyaml-tags.js';
 import { UserError, type SourcePos } from '../errors.js';
+import { decodeText, limit } from '../limits.js';
+import { depthMessage, guardYaml, isStackOverflow, YamlGuardError } from '../yaml-guard.js';
 
 /** A parsed YAML file that remembers where every node came from. */
 export class SourceFile {
@@ -16,6 +18,8 @@ export class SourceFile {
     private readonly lines: LineCounter,
     /** The file's text. */
     readonly text: string,
+    /** every alias's target (from the guard pass) */
+    private readonly aliases: Map<Alias, YNode> = new Map(),
   ) {}
 
   get dir(): string {
@@ -38,7 +42,7 @@ export class SourceFile {
   /** Follow aliases (`*anchor`) to the node they stand for. */
   resolve(node: unknown): YNode | null {
     let n = node as YNode | null | undefined;
-    for (let i = 0; i < 100 && n && isAlias(n); i++) n = n.resolve(this.doc) as YNode | undefined;
+    for (let i = 0; i < 100 && n && isAlias(n); i++) n = this.aliases.get(n) ?? (n.resolve(this.doc) as YNode | undefined);
     return n ?? null;
   }
 
@@ -46,7 +50,7 @@ export class SourceFile {
   js(node: unknown): unknown {
     const n = this.resolve(node);
     if (!n) return null;
-    return n.toJS(this.doc, { maxAliasCount: 1000 });
+    return n.toJS(this.doc, { maxAliasCount: -1 }); // bounded by the guard pass in parseSource
   }
 }
 
@@ -89,7 +93,10 @@ export function displayPath(abs: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
 }
 
-/** Parse YAML text; syntax errors become UserErrors at file:line:col. */
+/**
+ * Parse YAML text; syntax errors become UserErrors at file:line:col. Duplicate keys, nesting
+ * depth and alias expansion are checked in one linear pass (see yaml-guard.ts).
+ */
 export function parseSource(abs: string, text: string): SourceFile {
   const lines = new LineCounter();
   const doc = parseDocument(text, {
@@ -97,27 +104,36 @@ export function parseSource(abs: string, text: string): SourceFile {
     version: '1.1',
     prettyErrors: false,
     customTags: pyyamlTags(),
-    uniqueKeys: true,
+    uniqueKeys: false, // checked in linear time by guardYaml below
   });
-  const src = new SourceFile(abs, displayPath(abs), doc, lines, text);
   const first = doc.errors[0];
   if (first) {
+    const pos = new SourceFile(abs, displayPath(abs), doc, lines, text).posAt(first.pos[0]);
+    if (isStackOverflow(first.message)) throw new UserError(depthMessage(limit('yamlDepth')), pos);
     const message = first.message.replace(/\s+/g, ' ').trim();
-    throw new UserError(`YAML syntax error: ${message}`, src.posAt(first.pos[0]));
+    throw new UserError(`YAML syntax error: ${message}`, pos);
   }
-  return src;
+  let aliases;
+  try {
+    aliases = guardYaml(doc, { uniqueKeys: true });
+  } catch (e) {
+    if (!(e instanceof YamlGuardError)) throw e;
+    const pos = new SourceFile(abs, displayPath(abs), doc, lines, text).posAt(e.offset);
+    throw new UserError(e.message.startsWith('Map keys') ? `YAML syntax error: ${e.message}` : e.message, pos);
+  }
+  return new SourceFile(abs, displayPath(abs), doc, lines, text, aliases);
 }
 
 /** Read and parse a YAML file; a missing file is a UserError at `from` (the place that named it). */
 export async function readSource(abs: string, from?: SourcePos, what = 'file'): Promise<SourceFile> {
-  let text: string;
+  let buf: Buffer;
   try {
-    text = await readFile(abs, 'utf8');
+    buf = await readFile(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new UserError(`${what} not found: ${displayPath(abs)}`, from);
     if (code === 'EISDIR') throw new UserError(`${what} is a directory: ${displayPath(abs)}`, from);
     throw new UserError(`cannot read ${what} ${displayPath(abs)}: ${(e as Error).message}`, from);
   }
-  return parseSource(abs, text);
+  return parseSource(abs, decodeText(buf, displayPath(abs)));
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Inventory } from '../inventory/index.js';
 import { groupsMap, groupNames } from '../inventory/index.js';
 import { buildHostScope } from '../vars/precedence.js';
+import { markPlain } from '../template/lazy.js';
 import type { Play, Task } from '../playbook/types.js';
 import type { HostState } from './host-state.js';
 
@@ -50,6 +51,41 @@ function stripPrefix(facts: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+const groupsCache = new WeakMap<Inventory, Record<string, string[]>>();
+
+/** The `groups` magic variable, built once per inventory and shared (read-only) by every host. */
+export function sharedGroups(inv: Inventory): Record<string, string[]> {
+  let g = groupsCache.get(inv);
+  if (!g) {
+    g = groupsMap(inv);
+    for (const hosts of Object.values(g)) Object.freeze(markPlain(hosts));
+    groupsCache.set(inv, (g = Object.freeze(markPlain(g))));
+  }
+  return g;
+}
+
+const hostvarsCache = new WeakMap<RunShared, Record<string, unknown>>();
+
+/** The `hostvars` magic variable: one lazy view per run, each host's vars built on access. */
+export function sharedHostvars(shared: RunShared): Record<string, unknown> {
+  let hv = hostvarsCache.get(shared);
+  if (!hv) {
+    hv = markPlain(
+      new Proxy({} as Record<string, unknown>, {
+        get: (_t, name) => (typeof name === 'string' && shared.inventory.hosts.has(name) ? hostvarsOf(shared, name) : undefined),
+        has: (_t, name) => typeof name === 'string' && shared.inventory.hosts.has(name),
+        ownKeys: () => [...shared.inventory.hosts.keys()],
+        getOwnPropertyDescriptor: (_t, name) =>
+          typeof name === 'string' && shared.inventory.hosts.has(name)
+            ? { configurable: true, enumerable: true, value: hostvarsOf(shared, name) }
+            : undefined,
+      }),
+    );
+    hostvarsCache.set(shared, hv);
+  }
+  return hv;
+}
+
 /** The scope a task sees on a host, in the documented precedence order. */
 export function taskScope(
   shared: RunShared,
@@ -61,15 +97,7 @@ export function taskScope(
   const inv = shared.inventory.hosts.get(host);
   const state = shared.states.get(host)!;
   const role = task?.role;
-  const hostvars = new Proxy({} as Record<string, unknown>, {
-    get: (_t, name) => (typeof name === 'string' && shared.inventory.hosts.has(name) ? hostvarsOf(shared, name) : undefined),
-    has: (_t, name) => typeof name === 'string' && shared.inventory.hosts.has(name),
-    ownKeys: () => [...shared.inventory.hosts.keys()],
-    getOwnPropertyDescriptor: (_t, name) =>
-      typeof name === 'string' && shared.inventory.hosts.has(name)
-        ? { configurable: true, enumerable: true, value: hostvarsOf(shared, name) }
-        : undefined,
-  });
+  const hostvars = sharedHostvars(shared);
   return buildHostScope({
     roleDefaults: role?.defaults ?? {},
     inventory: inv?.vars ?? {},
@@ -83,7 +111,7 @@ export function taskScope(
     magic: {
       inventory_hostname: host,
       inventory_hostname_short: host.split('.')[0],
-      groups: groupsMap(shared.inventory),
+      groups: sharedGroups(shared.inventory),
       group_names: groupNames(shared.inventory, host),
       hostvars,
       playbook_dir: shared.playbookDir,
@@ -91,8 +119,8 @@ export function taskScope(
       role_name: role?.name,
       ansible_check_mode: shared.check,
       ansible_verbosity: shared.verbosity,
-      ansible_play_hosts: extra.playHosts,
-      ansible_play_batch: extra.batch,
+      ansible_play_hosts: markPlain(extra.playHosts),
+      ansible_play_batch: markPlain(extra.batch),
       ansible_play_name: play.name,
       omit: shared.omit,
     },

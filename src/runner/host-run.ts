@@ -223,10 +223,11 @@ export class HostRun {
       const r = await this.executeItem(task, scope, where);
       r[loopVar] = items[i];
       results.push(r);
-      const label = task.loopControl?.label !== undefined ? String(renderValue(task.loopControl.label, scope, where)) : undefined;
+      // no_log: the item is hidden too; Ansible shows it as (item=None)
+      const label = task.noLog ? 'None' : task.loopControl?.label !== undefined ? String(renderValue(task.loopControl.label, scope, where)) : undefined;
       this.pc.sink({
         type: 'host_result', play: this.pc.play.name, task: name, module: task.module, host: this.host, status: statusOf(r),
-        ignored: r.failed && task.ignoreErrors ? true : undefined, item: items[i], label, delegatedTo: this.delegatedTo.get(r),
+        ignored: r.failed && task.ignoreErrors ? true : undefined, item: task.noLog ? null : items[i], label, delegatedTo: this.delegatedTo.get(r),
         durationMs: Date.now() - t0, result: task.noLog ? censored(r) : r, handler,
       });
       if (r.failed && !task.ignoreErrors) break;
@@ -249,6 +250,8 @@ export class HostRun {
     if (!def) throw new UserError(`unknown module '${task.module}'`, task.pos);
     const rendered = renderValue(task.args, scope, where) as Record<string, unknown>;
     for (const [k, v] of Object.entries(rendered)) if (v === this.pc.shared.omit) delete rendered[k];
+    const nul = nulPath(rendered);
+    if (nul) throw new UserError(`argument '${nul}' of task '${where.task}' holds a NUL character, which no command or file name can take`, task.pos);
     const delegate = task.delegateTo ? renderString(task.delegateTo, scope, where) : undefined;
     if (delegate && !this.pc.shared.inventory.hosts.has(delegate) && delegate !== 'localhost') {
       throw new UserError(`delegate_to host '${delegate}' is not in the inventory`, task.pos);
@@ -307,6 +310,10 @@ export class HostRun {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(renderValue(envRaw, scope, where) as Record<string, unknown>)) {
       if (v !== this.pc.shared.omit && v !== undefined && v !== null) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    }
+    for (const [k, v] of Object.entries(env)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new UserError(`environment variable name '${k}' is not valid (letters, digits and _ only, not starting with a digit)`, task.pos);
+      if (v.includes('\0')) throw new UserError(`environment variable '${k}' holds a NUL character, which no environment can take`, task.pos);
     }
     const becomeOn = task.become ?? play.become;
     const become: BecomeOptions | undefined = becomeOn
@@ -445,8 +452,28 @@ function statusOf(r: ModuleResult): HostStatus {
   return r.changed ? 'changed' : 'ok';
 }
 
+/** The path (`a.b[2]`) of the first string holding a NUL character, if any. */
+function nulPath(v: unknown, at = ''): string | undefined {
+  if (typeof v === 'string') return v.includes('\0') ? at || '(value)' : undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = nulPath(v[i], `${at}[${i}]`);
+      if (p) return p;
+    }
+  } else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const p = nulPath(x, at ? `${at}.${k}` : k);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
+/** Ansible's text for a no_log result. */
+export const CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
 function censored(r: ModuleResult): ModuleResult {
-  return { changed: r.changed, failed: r.failed, skipped: r.skipped, censored: "the output has been hidden due to 'no_log: true'" };
+  return { changed: r.changed, failed: r.failed, skipped: r.skipped, censored: CENSORED };
 }
 
 /** A view of `scope` with `top` layered over it (lazy scopes stay lazy). */

@@ -45,8 +45,12 @@ export class PlayContext {
     this.gatherTask = syntheticTask('Gathering Facts', 'setup', play.pos);
   }
 
+  private batchSet = new Set<string>();
+
   newBatch(hosts: string[]): void {
     this.batch = hosts;
+    this.batchSet = new Set(hosts);
+    this.departedCount = 0;
     this.batchFailures = 0;
     this.runOnce.clear();
     this.announced.clear();
@@ -82,14 +86,25 @@ export class PlayContext {
 
   /** A host is done with the play (finished, failed, unreachable): nobody waits for it any more. */
   depart(host: string): void {
+    if (!this.departed.has(host) && this.batchSet.has(host)) this.departedCount++;
     this.departed.add(host);
     this.checkBarriers();
   }
 
   private checkBarriers(): void {
-    const expected = this.batch.filter((h) => !this.departed.has(h));
-    for (const b of this.barriers.values()) if (expected.every((h) => b.arrived.has(h))) b.release();
+    if (this.barriers.size === 0) return; // not a lockstep play: nobody waits (and no O(hosts) scan per host)
+    // a host waiting at a barrier cannot depart, so a barrier is complete when its arrivals and
+    // the departed hosts make up the batch (counting, not scanning the batch: O(1) per barrier)
+    for (const [key, b] of this.barriers) {
+      if (b.arrived.size + this.departedCount >= this.batch.length) {
+        b.release();
+        this.barriers.delete(key);
+      }
+    }
   }
+
+  /** how many hosts of the current batch departed */
+  private departedCount = 0;
 
   /** The first host to reach a run_once task runs it; the others share its result. */
   runOnceResult(task: Task, fn: () => Promise<ModuleResult>): { promise: Promise<ModuleResult>; first: boolean } {

@@ -6,8 +6,21 @@
 import { renderValue, hasTemplate } from './render.js';
 import { isPlainObject } from './helpers.js';
 import { TemplateError, type TemplateWhere } from './undefined.js';
+import { limit, LIMIT_ENV } from '../limits.js';
 
 const scopes = new WeakSet<object>();
+
+/** Values known to hold no template (magic variables such as groups, hostvars, play hosts). */
+const plain = new WeakSet<object>();
+
+/**
+ * Marks a value (an object or array) as holding no template, so a scope does not walk it: the
+ * `groups` map or `hostvars` of 100k hosts would otherwise be walked once per host and task.
+ */
+export function markPlain<T extends object>(value: T): T {
+  plain.add(value);
+  return value;
+}
 
 /** Variables being rendered right now (across all scopes), to report reference cycles. */
 const active: Array<{ scope: object; name: string }> = [];
@@ -31,7 +44,7 @@ export function createVarScope(layers: Record<string, unknown>[], where?: Templa
     if (memo.has(name)) return memo.get(name);
     const raw = find(name);
     if (!raw) return undefined;
-    if (!hasTemplate(raw.value)) {
+    if ((typeof raw.value === 'object' && raw.value !== null && plain.has(raw.value)) || !hasTemplate(raw.value)) {
       memo.set(name, raw.value);
       return raw.value;
     }
@@ -39,6 +52,13 @@ export function createVarScope(layers: Record<string, unknown>[], where?: Templa
     if (at >= 0) {
       const chain = [...active.slice(at).filter((a) => a.scope === proxy).map((a) => a.name), name];
       throw new TemplateError(`variable reference cycle: ${chain.join(' -> ')}`);
+    }
+    if (active.length >= limit('varDepth')) {
+      const names = [...active.map((a) => a.name), name];
+      const shown = names.length > 8 ? [...names.slice(0, 4), '...', ...names.slice(-3)] : names;
+      throw new TemplateError(
+        `variables refer to variables more than ${limit('varDepth')} deep: ${shown.join(' -> ')} (the limit is set by ${LIMIT_ENV.varDepth})`,
+      );
     }
     active.push({ scope: proxy, name });
     let value: unknown;

@@ -14,6 +14,8 @@ import { resolve as resolvePath } from 'node:path';
 import YAML from 'yaml';
 import { pyyamlTags } from '../yaml/pyyaml-tags.js';
 import { UserError } from '../errors.js';
+import { decodeText, limit } from '../limits.js';
+import { depthMessage, guardYaml, isStackOverflow, YamlGuardError } from '../yaml-guard.js';
 import { createVarScope } from '../template/lazy.js';
 import type { TemplateWhere } from '../template/undefined.js';
 
@@ -88,15 +90,26 @@ function asMapping(value: unknown, what: string): Vars {
 }
 
 function parseYamlText(text: string, file: string | undefined, what: string): Vars {
-  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true, version: '1.1', customTags: pyyamlTags() });
+  const lineCounter = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter, version: '1.1', customTags: pyyamlTags() });
+  const fail = (msg: string, offset: number): never => {
+    const lp = lineCounter.linePos(offset);
+    if (file) throw new UserError(msg, { file, line: lp.line, col: lp.col });
+    throw new UserError(`invalid ${what}: ${msg} (line ${lp.line}, column ${lp.col})`);
+  };
   const err = doc.errors[0];
   if (err) {
-    const lp = err.linePos?.[0];
+    if (isStackOverflow(err.message)) fail(depthMessage(limit('yamlDepth')), err.pos[0]);
     const msg = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    if (file) throw new UserError(`invalid YAML in extra vars file: ${msg}`, { file, line: lp?.line ?? 1, col: lp?.col ?? 1 });
-    throw new UserError(`invalid ${what}: ${msg}${lp ? ` (line ${lp.line}, column ${lp.col})` : ''}`);
+    fail(file ? `invalid YAML in ${what}: ${msg}` : msg, err.pos[0]);
   }
-  return asMapping(doc.toJS(), file ? `extra vars file ${file}` : what);
+  try {
+    guardYaml(doc, { uniqueKeys: true });
+  } catch (e) {
+    if (!(e instanceof YamlGuardError)) throw e;
+    fail(e.message.startsWith('Map keys') && file ? `invalid YAML in ${what}: ${e.message}` : e.message, e.offset);
+  }
+  return asMapping(doc.toJS({ maxAliasCount: -1 }), file ? `extra vars file ${file}` : what);
 }
 
 /**
@@ -162,7 +175,7 @@ export function parseExtraVars(arg: string, baseDir: string): Record<string, unk
     if (!rel) throw new UserError('extra vars: missing file name after @');
     const file = resolvePath(baseDir, rel);
     if (!existsSync(file) || !statSync(file).isFile()) throw new UserError(`extra vars file not found: ${rel} (looked in ${baseDir})`);
-    return parseYamlText(readFileSync(file, 'utf8'), rel, 'extra vars file');
+    return parseYamlText(decodeText(readFileSync(file), rel), rel, 'extra vars file');
   }
   if (text.startsWith('{') || text.startsWith('[')) return parseYamlText(text, undefined, 'extra vars');
   return parseKeyValues(text);
