@@ -6,8 +6,7 @@ import { loadInventory, selectHosts, listInventoryJson } from '../inventory/inde
 import { loadPlaybook } from '../playbook/index.js';
 import { parseExtraVars } from '../vars/precedence.js';
 import { runPlaybook } from '../runner/run.js';
-import { terminalSink } from '../output/terminal.js';
-import { jsonLinesSink } from '../output/jsonl.js';
+import { runOutputs, terminalTakesColor } from '../output/index.js';
 import type { EventSink } from '../runner/events.js';
 import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from './options.js';
 
@@ -38,6 +37,9 @@ export const PLAYBOOK = {
     forks: { type: 'string', short: 'f', arg: 'N', help: 'hosts in parallel (default 50)' },
     verbose: { type: 'boolean', short: 'v', multiple: true, help: 'more output (-vv, -vvv, -vvvv)' },
     output: { type: 'string', arg: 'FORMAT', help: 'terminal (default) or jsonl' },
+    junit: { type: 'string', arg: 'FILE', help: 'write JUnit XML: a testsuite per play, a testcase per task and host' },
+    report: { type: 'string', arg: 'FILE.html', help: 'write a one-page HTML report: recap, failures, slowest tasks, timeline per host' },
+    profile: { type: 'boolean', help: 'after the recap, the time per role and the 10 slowest tasks' },
     'host-key-checking': { type: 'string', arg: 'MODE', help: 'strict (default), accept-new or off' },
     'known-hosts': { type: 'string', arg: 'FILE', help: 'known_hosts file (default ~/.ssh/known_hosts)' },
     timeout: { type: 'string', short: 'T', arg: 'SECONDS', help: 'SSH connect timeout (default 10)' },
@@ -170,8 +172,11 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   }
 
   const verbosity = values.verbose?.length ?? 0;
-  const sink: EventSink =
-    format === 'jsonl' ? jsonLinesSink(out) : terminalSink({ verbosity, color: process.stdout.isTTY === true && !process.env.NO_COLOR, write: out });
+  const outputs = runOutputs({
+    format, verbosity, junit: values.junit, report: values.report, profile: values.profile,
+    write: out, writeErr: err, color: terminalTakesColor(process.stdout),
+  });
+  const sink: EventSink = outputs.sink;
   let exitCode: number = EXIT.ok;
   // SIGINT/SIGTERM: the first one stops the run cleanly (recap, retry file, exit 130/143); a second
   // one exits at once, killing the local commands still running.
@@ -211,5 +216,6 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  await outputs.finish();
   return stop.signal.aborted ? exitForSignal(String(stop.signal.reason)) : exitCode;
 }

@@ -39,7 +39,14 @@ export type RunEvent =
       handler: boolean;
       /** the summary of a looped task, after its per-item results */
       aggregate?: boolean;
+      /** the task's role, and where it is written (file:line), as in Ansible's task path */
+      role?: string;
+      path?: string;
     }
+  /** a host starts a task (the live view shows what each host is running) */
+  | { type: 'host_task_start'; play: string; task: string; host: string; role?: string; path?: string; module?: string; handler: boolean }
+  /** a phase of a long step on a host (`building 12/40 wheels`, `installing`) */
+  | { type: 'host_progress'; host: string; task: string; msg: string }
   | { type: 'warning'; msg: string; host?: string }
   | { type: 'verbose'; msg: string; host?: string; level: number }
   | { type: 'play_end'; play: string }

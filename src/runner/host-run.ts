@@ -79,6 +79,7 @@ export class HostRun {
     const task = this.pc.gatherTask; // one task object per play, so it is announced once
     if (!shouldRunByTags(['always'], this.pc.flags.tags, this.pc.flags.skipTags)) return;
     this.pc.announce(task, 'Gathering Facts', false);
+    this.pc.sink({ type: 'host_task_start', play: this.pc.play.name, task: 'Gathering Facts', host: this.host, handler: false, module: task.module, ...taskPlace(task) });
     const t0 = Date.now();
     try {
       await this.pc.access.facts(this.host);
@@ -164,6 +165,7 @@ export class HostRun {
   async runTask(task: Task, handler: boolean, rescuable: boolean, includeVars?: Record<string, unknown>): Promise<Outcome> {
     const name = this.taskName(task, includeVars);
     this.pc.announce(task, name, handler);
+    this.pc.sink({ type: 'host_task_start', play: this.pc.play.name, task: name, host: this.host, handler, module: task.module, ...taskPlace(task) });
     const t0 = Date.now();
     try {
       if (task.runOnce) {
@@ -228,7 +230,7 @@ export class HostRun {
       this.pc.sink({
         type: 'host_result', play: this.pc.play.name, task: name, module: task.module, host: this.host, status: statusOf(r),
         ignored: r.failed && task.ignoreErrors ? true : undefined, item: task.noLog ? null : items[i], label, delegatedTo: this.delegatedTo.get(r),
-        durationMs: Date.now() - t0, result: task.noLog ? censored(r) : r, handler,
+        durationMs: Date.now() - t0, result: task.noLog ? censored(r) : r, handler, ...taskPlace(task),
       });
       if (r.failed && !task.ignoreErrors) break;
     }
@@ -414,7 +416,7 @@ export class HostRun {
     this.pc.sink({
       type: 'host_result', play: this.pc.play.name, task: name, module: task.module, host: this.host, status,
       ignored: o.ignored || undefined, delegatedTo: this.delegatedTo.get(result), durationMs: Date.now() - t0,
-      result: task.noLog ? censored(result) : result, handler: o.handler ?? false, aggregate: o.aggregate || undefined,
+      result: task.noLog ? censored(result) : result, handler: o.handler ?? false, aggregate: o.aggregate || undefined, ...taskPlace(task),
     });
   }
 
@@ -443,6 +445,11 @@ export class HostRun {
     }
   }
 
+}
+
+/** The role and file:line of a task, for the events (JUnit classnames, -vv task paths, profile by role). */
+function taskPlace(task: Task): { role?: string; path?: string } {
+  return { role: task.role?.name, path: task.pos?.file ? `${task.pos.file}:${task.pos.line}` : undefined };
 }
 
 function statusOf(r: ModuleResult): HostStatus {

@@ -1,0 +1,60 @@
+/**
+ * What the CLI shows and writes for a run, all from the run's events: the terminal lines or JSON
+ * lines, and (when asked) JUnit XML, the HTML report and the --profile summary after the recap.
+ */
+import { resolve } from 'node:path';
+import type { EventSink, RunEvent } from '../runner/events.js';
+import { jsonLinesSink } from './jsonl.js';
+import { terminalSink } from './terminal.js';
+import { RunRecorder } from './record.js';
+import { writeJunit } from './junit.js';
+import { writeHtmlReport } from './html-report.js';
+import { profileText } from './profile.js';
+
+export interface RunOutputOptions {
+  format: 'terminal' | 'jsonl';
+  verbosity: number;
+  /** --junit FILE */
+  junit?: string;
+  /** --report FILE.html */
+  report?: string;
+  /** --profile */
+  profile?: boolean;
+  write: (text: string) => void;
+  /** where notes go that must not mix with JSON lines */
+  writeErr: (text: string) => void;
+  /** colours and the live view: stdout is a terminal that takes them */
+  color: boolean;
+}
+
+export interface RunOutputs {
+  sink: EventSink;
+  /** write the files; print the profile (after the recap) */
+  finish(): Promise<void>;
+}
+
+/** NO_COLOR (any value) or TERM=dumb: plain lines only, as on a pipe. */
+export function terminalTakesColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && !('NO_COLOR' in env) && env.TERM !== 'dumb';
+}
+
+export function runOutputs(o: RunOutputOptions): RunOutputs {
+  const main = o.format === 'jsonl' ? jsonLinesSink(o.write) : terminalSink({ verbosity: o.verbosity, color: o.color, write: o.write });
+  const recorder = o.junit || o.report || o.profile ? new RunRecorder() : undefined;
+  const sink: EventSink = recorder
+    ? (e: RunEvent) => {
+        recorder.sink(e);
+        main(e);
+      }
+    : main;
+  return {
+    sink,
+    async finish() {
+      if (!recorder) return;
+      const run = recorder.record;
+      if (o.profile) (o.format === 'jsonl' ? o.writeErr : o.write)(profileText(run));
+      if (o.junit) await writeJunit(resolve(o.junit), run);
+      if (o.report) await writeHtmlReport(resolve(o.report), run);
+    },
+  };
+}
