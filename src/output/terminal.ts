@@ -1,5 +1,6 @@
 import type { RunEvent, EventSink } from '../runner/events.js';
 import type { ModuleResult } from '../modules/types.js';
+import { maskArgs } from '../runner/trace.js';
 
 export interface TerminalOptions {
   verbosity: number;
@@ -25,6 +26,7 @@ export function terminalSink(o: TerminalOptions): EventSink {
       case 'task_start': {
         const label = `${e.handler ? 'RUNNING HANDLER' : 'TASK'} [${e.role ? `${e.role} : ` : ''}${e.task}]`;
         line(`\n${label} ${'*'.repeat(Math.max(3, 70 - label.length))}`);
+        if (o.verbosity >= 2 && e.file) line(paint('gray', `task path: ${e.file}${e.line ? `:${e.line}` : ''}`));
         lastTask = e.task;
         break;
       }
@@ -53,7 +55,8 @@ export function terminalSink(o: TerminalOptions): EventSink {
             break;
         }
         line(text + task); // a line without a task name belongs to the TASK header above it
-        if (o.verbosity > 0 && e.status !== 'failed') line(paint('gray', JSON.stringify(r, null, 2)));
+        // values under secret-looking names are masked, as in -vv's module arguments
+        if (o.verbosity > 0 && e.status !== 'failed') line(paint('gray', JSON.stringify(maskArgs(r), null, 2)));
         else if (isDebug(e.module) && e.status === 'ok') line(debugText(r));
         if (r.diff && r.diff.length) for (const d of r.diff) line(renderDiff(d.path ?? '', d.before, d.after));
         break;

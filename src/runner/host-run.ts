@@ -15,6 +15,7 @@ import type { PlayContext } from './play-context.js';
 import type { HostStatus } from './events.js';
 import type { HostState } from './host-state.js';
 import { findFile } from './find-file.js';
+import { maskArgs, tracedConnection } from './trace.js';
 
 const controllerConn = new LocalConnection('localhost');
 
@@ -259,6 +260,10 @@ export class HostRun {
       throw new UserError(`delegate_to host '${delegate}' is not in the inventory`, task.pos);
     }
     const ctx = await this.moduleContext(task, def, scope, where, delegate);
+    if (this.pc.flags.verbosity >= 2) {
+      const shown = task.noLog ? '(hidden: no_log)' : JSON.stringify(maskArgs(rendered));
+      this.pc.sink({ type: 'verbose', host: this.host, level: 2, msg: `${def.name} args: ${shown}${delegate ? ` (delegated to ${delegate})` : ''}` });
+    }
 
     const attempts = task.until ? Math.max(1, (task.retries ?? 3) + 1) : task.retries ? task.retries + 1 : 1;
     const delayMs = (task.delay ?? (task.until || task.retries ? 5 : 0)) * 1000;
@@ -307,7 +312,9 @@ export class HostRun {
   private async moduleContext(task: Task, def: ModuleDef, scope: Record<string, unknown>, where: Where, delegate?: string): Promise<ModuleContext> {
     const play = this.pc.play;
     const target = delegate ?? this.host;
-    const conn: Connection = def.controllerOnly ? controllerConn : await this.pc.access.connection(target);
+    const conn: Connection = tracedConnection(def.controllerOnly ? controllerConn : await this.pc.access.connection(target), {
+      host: this.host, verbosity: this.pc.flags.verbosity, hidden: task.noLog === true, sink: this.pc.sink,
+    });
     const envRaw = { ...play.environment, ...task.environment };
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(renderValue(envRaw, scope, where) as Record<string, unknown>)) {

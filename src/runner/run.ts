@@ -18,6 +18,7 @@ import { HostState } from './host-state.js';
 import { hostvarsOf, newOmit, type RunShared } from './context.js';
 import { PlayContext, type HostAccess, type RunFlags } from './play-context.js';
 import { HostRun } from './host-run.js';
+import { describeConnection } from './trace.js';
 
 export interface RunOptions extends RunFlags {
   playbook: Playbook;
@@ -88,10 +89,17 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   };
   const remoteCommands: Record<string, number> = {};
   const counted = new Map<string, Connection>();
+  const described = new Set<string>();
   const access: HostAccess = {
     connection: async (host) => {
       let c = counted.get(host);
-      if (!c) counted.set(host, (c = countingConnection(await pool.get(host, specOf(host)), remoteCommands)));
+      if (!c) {
+        if (opts.verbosity >= 3 && !described.has(host)) {
+          described.add(host);
+          sink({ type: 'verbose', host, level: 3, msg: describeConnection(specOf(host)) });
+        }
+        counted.set(host, (c = countingConnection(await pool.get(host, specOf(host)), remoteCommands)));
+      }
       return c;
     },
     becomePassword: (host) => specOf(host).becomePassword,
