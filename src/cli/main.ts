@@ -18,13 +18,14 @@ const COMMANDS = `commands:
   wheelwright inventory ...          show an inventory as ansible-inventory does
   wheelwright venv COMMAND ...       local venvs, no SSH (create, ensure, run, rollback, gc)
   wheelwright wheels ...             build the wheels of a requirements file locally
+  wheelwright doc MODULE | doc -l    a module's arguments and return values, as ansible-doc shows them
   wheelwright lab up|down|status     the lab of real hosts the tests and the demo use
   wheelwright demo                   bring up the lab and deploy a venv to it
   wheelwright COMMAND --help         a command's options`;
 
 export const PLAYBOOK = {
   name: '',
-  usage: ['PLAYBOOK... [-i INVENTORY]... [options]', 'inventory|venv|wheels|lab|demo ...'],
+  usage: ['PLAYBOOK... [-i INVENTORY]... [options]', 'inventory|doc|venv|wheels|lab|demo ...'],
   about: COMMANDS,
   options: {
     inventory: { type: 'string', short: 'i', multiple: true, arg: 'SRC', help: 'inventory file, directory or script' },
@@ -88,6 +89,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'inventory':
         return await inventoryCli(rest, out);
+      case 'doc': {
+        const { docCli } = await import('./doc.js');
+        return await docCli(rest, out);
+      }
       default:
         return await playbookCli(argv, out, err);
     }

@@ -19,7 +19,15 @@ export function checkArgs(
   module: string,
   spec: ArgSpec,
   args: Record<string, unknown>,
-  opts: { loadTime: boolean; freeForm?: boolean; anyArgs?: boolean; requiredOneOf?: readonly (readonly string[])[]; mutuallyExclusive?: readonly (readonly string[])[] },
+  opts: {
+    loadTime: boolean;
+    freeForm?: boolean;
+    anyArgs?: boolean;
+    requiredOneOf?: readonly (readonly string[])[];
+    mutuallyExclusive?: readonly (readonly string[])[];
+    requiredTogether?: readonly (readonly string[])[];
+    requiredIf?: readonly (readonly [string, unknown, readonly string[], boolean?])[];
+  },
 ): { args: Record<string, unknown>; problems: ArgProblem[] } {
   const problems: ArgProblem[] = [];
   const out: Record<string, unknown> = {};
@@ -60,9 +68,25 @@ export function checkArgs(
       problems.push({ arg: '', message: `module '${module}' needs one of: ${group.join(', ')}` });
     }
   }
+  const given = (g: string) => out[g] !== undefined;
+  const explicit = new Set(Object.keys(args).map((k) => byAlias.get(k) ?? k));
   for (const group of opts.mutuallyExclusive ?? []) {
-    const given = group.filter((g) => args[g] !== undefined);
-    if (given.length > 1) problems.push({ arg: given[1]!, message: `arguments are mutually exclusive for module '${module}': ${given.join(', ')}` });
+    const both = group.filter((g) => explicit.has(g) && out[g] !== undefined);
+    if (both.length > 1) problems.push({ arg: both[1]!, message: `arguments are mutually exclusive for module '${module}': ${both.join(', ')}` });
+  }
+  for (const group of opts.requiredTogether ?? []) {
+    const have = group.filter((g) => explicit.has(g) && out[g] !== undefined);
+    if (have.length > 0 && have.length < group.length) {
+      problems.push({ arg: have[0]!, message: `arguments must be given together for module '${module}': ${group.join(', ')}` });
+    }
+  }
+  for (const [arg, value, needed, anyOf] of opts.requiredIf ?? []) {
+    const v = out[arg];
+    if (v === undefined || (opts.loadTime && typeof v === 'string' && TEMPLATE.test(v)) || v !== value) continue;
+    const missing = needed.filter((n) => !given(n));
+    if (anyOf ? missing.length === needed.length : missing.length > 0) {
+      problems.push({ arg, message: `${arg} is ${String(value)} but ${anyOf ? 'any' : 'all'} of the following are missing for module '${module}': ${missing.join(', ')}` });
+    }
   }
   return { args: out, problems };
 }

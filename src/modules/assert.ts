@@ -10,12 +10,14 @@ export interface AssertArgs {
 /** assert: every expression in `that` must hold. */
 export const assertModule: ModuleDef<AssertArgs> = {
   name: 'assert',
+  description: "Fail unless every condition in `that` holds (runs on the controller).",
+  notes: "`that` (list of expressions, evaluated with the task's variables), `fail_msg` (alias `msg`),\n`success_msg`, `quiet`. Fails with `assertion` (the first false expression) and `evaluated_to: false`.",
   controllerOnly: true,
   argSpec: {
-    that: { type: 'list', required: true },
-    fail_msg: { type: 'str', aliases: ['msg'] },
-    success_msg: { type: 'str' },
-    quiet: { type: 'bool', default: false },
+    that: { description: "condition expressions (a string or a list), all must be true", type: 'list', required: true },
+    fail_msg: { description: "message when a condition fails (alias msg)", type: 'str', aliases: ['msg'] },
+    success_msg: { description: "message when all hold", type: 'str' },
+    quiet: { description: "shorter result", type: 'bool', default: false },
   },
   async run(args, ctx) {
     for (const cond of args.that) {

@@ -49,11 +49,13 @@ function resolveVar(ctx: ModuleContext, name: string): unknown {
  */
 export const debugModule: ModuleDef<DebugArgs> = {
   name: 'debug',
+  description: "Print a message or a variable (runs on the controller).",
+  notes: "`msg` (default `Hello world!`; non-string values are shown as JSON and kept in `value`) or `var`\n(a variable path such as `app.ports[0]`, else an expression; the result key is the `var` text;\n`VARIABLE IS NOT DEFINED!` when undefined). `verbosity`: skipped unless the `ansible_verbosity`\nvariable is at least this.",
   controllerOnly: true,
   argSpec: {
-    msg: { type: 'raw' },
-    var: { type: 'str' },
-    verbosity: { type: 'int', default: 0 },
+    msg: { description: "the message", type: 'raw' },
+    var: { description: "a variable path or expression to show", type: 'str' },
+    verbosity: { description: "shown only at this -v level or above", type: 'int', default: 0 },
   },
   mutuallyExclusive: [['msg', 'var']],
   async run(args, ctx) {

@@ -39,16 +39,18 @@ const ERRORS: Record<string, (a: FileArgs) => string> = {
 /** file: ensure a path's type (file, directory, link, hard link, absent, touch) and attributes, in one round trip. */
 export const fileModule: ModuleDef<FileArgs> = {
   name: 'file',
+  description: "Set a path's type (file, directory, link, hard, absent, touch) and attributes.",
+  notes: "`touch` is always `changed` (it updates the times). `file` fails if the path is absent; `directory`\nfails if a non-directory is in the way. Links are created beside the path and renamed onto it.\nIn check mode with a symbolic `mode` and `recurse`, `changed` is assumed.\nReturns `path, state, mode, owner, group, uid, gid, size`, and a state `diff`.",
   argSpec: {
-    path: { type: 'path', required: true, aliases: ['dest', 'name'] },
-    state: { type: 'str', choices: ['file', 'directory', 'absent', 'link', 'touch', 'hard'] },
-    src: { type: 'path' },
-    mode: { type: 'mode' },
-    owner: { type: 'str' },
-    group: { type: 'str' },
-    recurse: { type: 'bool', default: false },
-    force: { type: 'bool', default: false },
-    follow: { type: 'bool', default: true },
+    path: { description: "the path to manage", type: 'path', required: true, aliases: ['dest', 'name'] },
+    state: { description: "default: the current type; link when src is given", type: 'str', choices: ['file', 'directory', 'absent', 'link', 'touch', 'hard'] },
+    src: { description: "link target", type: 'path' },
+    mode: { description: "permissions: octal or symbolic", type: 'mode' },
+    owner: { description: "owner name or uid", type: 'str' },
+    group: { description: "group name or gid", type: 'str' },
+    recurse: { description: "directory: apply attributes to everything below", type: 'bool', default: false },
+    force: { description: "replace what is in the way of a link", type: 'bool', default: false },
+    follow: { description: "follow symlinks for attributes", type: 'bool', default: true },
   },
   async run(args, ctx) {
     if (args.recurse && args.state !== undefined && args.state !== 'directory') {

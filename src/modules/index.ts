@@ -7,6 +7,7 @@ import { debugModule } from './debug.js';
 import { failModule } from './fail.js';
 import { fileModule } from './file.js';
 import { iniFileModule } from './ini_file.js';
+import { lineinfileModule } from './lineinfile.js';
 import { metaModule } from './meta.js';
 import { packageModule } from './package.js';
 import { serviceModule } from './service.js';
@@ -25,6 +26,7 @@ export const builtinModules = [
   failModule,
   fileModule,
   iniFileModule,
+  lineinfileModule,
   metaModule,
   packageModule,
   serviceModule,

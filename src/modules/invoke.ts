@@ -12,7 +12,23 @@ export async function invokeModule(def: ModuleDef | string, rendered: Record<str
     anyArgs: mod.anyArgs,
     requiredOneOf: mod.requiredOneOf,
     mutuallyExclusive: mod.mutuallyExclusive,
+    requiredTogether: mod.requiredTogether,
+    requiredIf: mod.requiredIf,
   });
   if (problems.length) return { changed: false, failed: true, msg: problems.map((p) => p.message).join('; ') };
-  return mod.run(args, ctx);
+  const secrets = Object.entries(mod.argSpec)
+    .filter(([k, e]) => e.no_log && typeof args[k] === 'string' && (args[k] as string).length > 0)
+    .map(([k]) => args[k] as string);
+  const result = await mod.run(args, ctx);
+  return secrets.length ? (maskValues(result, secrets) as ModuleResult) : result;
+}
+
+export const MASK = '********';
+
+/** Replace every occurrence of a secret argument's value in a result (Ansible's no_log on options). */
+export function maskValues(v: unknown, secrets: readonly string[]): unknown {
+  if (typeof v === 'string') return secrets.reduce((s, x) => s.split(x).join(MASK), v);
+  if (Array.isArray(v)) return v.map((x) => maskValues(x, secrets));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskValues(x, secrets)]));
+  return v;
 }

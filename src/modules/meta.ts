@@ -5,6 +5,8 @@ const ACTIONS = ['flush_handlers', 'end_play', 'end_host', 'noop', 'clear_host_e
 /** meta: an instruction for the runner, returned in `result.meta`. */
 export const metaModule: ModuleDef<{ _raw_params?: string }> = {
   name: 'meta',
+  description: "Runner instructions: flush_handlers, end_play, end_host, noop, clear_host_errors, refresh_inventory.",
+  notes: "Free form: `flush_handlers`, `end_play`, `end_host`, `noop`, `clear_host_errors`,\n`refresh_inventory` \u2192 `result.meta`, acted on by the runner.",
   controllerOnly: true,
   freeForm: true,
   argSpec: {},

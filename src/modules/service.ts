@@ -12,12 +12,14 @@ export interface ServiceArgs {
 /** service (alias systemd): started/stopped/restarted/reloaded and enabled, in one round trip. */
 export const serviceModule: ModuleDef<ServiceArgs> = {
   name: 'service',
+  description: "Start, stop, restart or reload services and enable them at boot (systemd, sysvinit, openrc).",
+  notes: "Arguments: `name` (aliases `service`, `unit`), `state` (`started`, `stopped`, `restarted`,\n`reloaded`), `enabled` (bool), `daemon_reload` (bool). At least one of state/enabled/daemon_reload.\n\nWith systemd (`ansible_service_mgr == systemd`, or `/run/systemd/system` when facts were not\ngathered): `systemctl show` + `is-enabled`, then start/stop/restart/reload/enable/disable as needed,\nall in one script. Otherwise `service NAME \u2026` (or `/etc/init.d/NAME`, `rc-service`) and\n`update-rc.d`/`chkconfig`/`rc-update` for `enabled`. `restarted` is always changed; `reloaded` starts a\nstopped service. Returns `name, state, enabled, actions, status`.",
   aliases: ['systemd', 'systemd_service'],
   argSpec: {
-    name: { type: 'str', aliases: ['service', 'unit'] },
-    state: { type: 'str', choices: ['started', 'stopped', 'restarted', 'reloaded'] },
-    enabled: { type: 'bool' },
-    daemon_reload: { type: 'bool', default: false, aliases: ['daemon-reload'] },
+    name: { description: "service name", type: 'str', aliases: ['service', 'unit'] },
+    state: { description: "started, stopped, restarted, reloaded", type: 'str', choices: ['started', 'stopped', 'restarted', 'reloaded'] },
+    enabled: { description: "start at boot", type: 'bool' },
+    daemon_reload: { description: "systemd: reload unit files first", type: 'bool', default: false, aliases: ['daemon-reload'] },
   },
   async run(args, ctx) {
     if (!args.name && !args.daemon_reload) return { changed: false, failed: true, msg: 'name is required' };

@@ -6,9 +6,11 @@ import type { ModuleDef } from './types.js';
  */
 export const setFactModule: ModuleDef<Record<string, unknown>> & { anyArgs: true } = {
   name: 'set_fact',
+  description: "Set host variables (runs on the controller).",
+  notes: "Any `key: value` becomes a fact of the host (`ansible_facts`); `cacheable` is accepted and ignored.\nThe module is marked `anyArgs: true` (not part of the `ModuleDef` type): only its declared arguments\nare type-checked, every other key must be a valid variable name.",
   controllerOnly: true,
   anyArgs: true,
-  argSpec: { cacheable: { type: 'bool', default: false } },
+  argSpec: { cacheable: { description: "accepted; facts are not cached between runs", type: 'bool', default: false } },
   async run(args) {
     const facts: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(args)) {

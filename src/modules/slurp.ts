@@ -9,7 +9,9 @@ export interface SlurpArgs {
 /** slurp: fetch a remote file's content, base64-encoded. */
 export const slurpModule: ModuleDef<SlurpArgs> = {
   name: 'slurp',
-  argSpec: { src: { type: 'path', required: true, aliases: ['path'] } },
+  description: "Read a file from the host, base64-encoded.",
+  notes: "Argument: `src` (alias `path`). Returns `content` (base64), `encoding: base64`, `source`. Fails when\nthe file is missing, unreadable, or a directory.",
+  argSpec: { src: { description: "the file to read", type: 'path', required: true, aliases: ['path'] } },
   async run(args, ctx) {
     const script = `${SH_OUT}\n${SH_HASH}\np=${shQuote(args.src)}
 if [ -d "$p" ]; then ww_o error isdir; elif [ ! -e "$p" ]; then ww_o error missing; elif [ ! -r "$p" ]; then ww_o error unreadable

@@ -79,12 +79,14 @@ export function parseStat(kv: Record<string, string>, path: string): Record<stri
 /** stat: facts about one path (never changes anything). */
 export const statModule: ModuleDef<StatArgs> = {
   name: 'stat',
+  description: "Information about a path on the host.",
+  notes: "Arguments: `path` (required), `follow` (default no), `get_checksum` (default yes),\n`checksum_algorithm` (`sha1` default, `md5`, `sha224`, `sha256`, `sha384`, `sha512`),\n`get_mime` (default no; uses `file(1)`). Never changes anything.\n\nReturns `stat`: `{exists}` only when absent, else `exists, path, mode ('0644'), isdir, isreg, islnk,\nischr, isblk, isfifo, issock, uid, gid, pw_name, gr_name, size, inode, dev, nlink, atime, mtime,\nctime, readable, writeable, executable, rusr\u2026xoth, isuid, isgid, checksum, lnk_target, lnk_source,\nmimetype, charset`.",
   argSpec: {
-    path: { type: 'path', required: true, aliases: ['dest', 'name'] },
-    follow: { type: 'bool', default: false },
-    get_checksum: { type: 'bool', default: true },
-    checksum_algorithm: { type: 'str', default: 'sha1', choices: ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'], aliases: ['checksum', 'checksum_algo'] },
-    get_mime: { type: 'bool', default: false, aliases: ['mime', 'mime_type', 'mime-type'] },
+    path: { description: "the path", type: 'path', required: true, aliases: ['dest', 'name'] },
+    follow: { description: "follow symlinks", type: 'bool', default: false },
+    get_checksum: { description: "compute a checksum", type: 'bool', default: true },
+    checksum_algorithm: { description: "sha1, sha256, ...", type: 'str', default: 'sha1', choices: ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'], aliases: ['checksum', 'checksum_algo'] },
+    get_mime: { description: "mime type via file(1)", type: 'bool', default: false, aliases: ['mime', 'mime_type', 'mime-type'] },
   },
   async run(args, ctx) {
     const r = await run(ctx, composeStatScript(args));

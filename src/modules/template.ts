@@ -18,15 +18,17 @@ export interface TemplateArgs {
 /** template: render a controller template (role templates/ dir) with the task's variables and write it like copy. */
 export const templateModule: ModuleDef<TemplateArgs> = {
   name: 'template',
+  description: "Render a template on the controller and write it to the host (atomic).",
+  notes: "`src` (required; found in the role's `templates/` then the playbook dir) is rendered with the\ntask's variables (Handlebars, see playbooks.md) plus `template_path`, `template_fullpath`,\n`template_host`, `template_destpath`, `ansible_managed`; then written like `copy`. Arguments: `src`,\n`dest`, `mode`, `owner`, `group`, `backup`, `force`, `validate`. Same return values.",
   argSpec: {
-    src: { type: 'path', required: true },
-    dest: { type: 'path', required: true },
-    mode: { type: 'mode' },
-    owner: { type: 'str' },
-    group: { type: 'str' },
-    backup: { type: 'bool', default: false },
-    force: { type: 'bool', default: true },
-    validate: { type: 'str' },
+    src: { description: "template file (role templates/, then the playbook dir)", type: 'path', required: true },
+    dest: { description: "destination path", type: 'path', required: true },
+    mode: { description: "permissions: octal ('0644') or symbolic", type: 'mode' },
+    owner: { description: "owner name or uid", type: 'str' },
+    group: { description: "group name or gid", type: 'str' },
+    backup: { description: "keep the old file", type: 'bool', default: false },
+    force: { description: "no: leave an existing dest alone", type: 'bool', default: true },
+    validate: { description: "command run on the temporary file first; must contain %s", type: 'str' },
   },
   async run(args, ctx) {
     let path: string;

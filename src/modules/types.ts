@@ -11,6 +11,10 @@ export interface ArgSpecEntry {
   aliases?: readonly string[];
   /** For type 'list': the type of each element. */
   elements?: ArgType;
+  /** One line for docs and `wheelwright doc` (Ansible's meaning unless it says otherwise). */
+  description?: string;
+  /** The value is a secret: masked in results, events and logs (Ansible's no_log on an option). */
+  no_log?: boolean;
 }
 
 export type ArgSpec = Record<string, ArgSpecEntry>;
@@ -76,12 +80,31 @@ export interface ModuleContext {
 export interface ModuleDef<A = Record<string, unknown>> {
   name: string;
   aliases?: readonly string[];
+  /**
+   * Fully qualified names that resolve to this module besides `ansible.builtin.<name>` /
+   * `ansible.legacy.<name>` (e.g. `ansible.posix.sysctl`, `community.general.ini_file`).
+   * `collection` names the module's own collection when it is not ansible.builtin.
+   */
+  collection?: string;
+  /** One line: what the module does (docs, `wheelwright doc`). */
+  description?: string;
+  /** Longer notes for docs/modules.md and `wheelwright doc` (markdown). */
+  notes?: string;
+  /** Return values a later task can `register` and read: name -> description. */
+  returns?: Record<string, string>;
+  /** Whether the module supports --check / --diff (docs; the module honours ctx.check/ctx.diff). */
+  checkMode?: 'full' | 'none' | 'partial';
+  diffMode?: boolean;
   argSpec: ArgSpec;
   /** command/shell/raw: `shell: echo hi` puts the string into args._raw_params. */
   freeForm?: boolean;
   /** Exactly one of these groups' members must be given. */
   requiredOneOf?: readonly (readonly string[])[];
   mutuallyExclusive?: readonly (readonly string[])[];
+  /** All or none of each group's members. */
+  requiredTogether?: readonly (readonly string[])[];
+  /** [arg, value, [needed...], anyOf?]: when arg == value, the others are required (all, or one with anyOf). */
+  requiredIf?: readonly (readonly [string, unknown, readonly string[], boolean?])[];
   /** set_fact: any argument name is accepted (names must be valid variable names). */
   anyArgs?: boolean;
   /** Runs on the controller only (debug, set_fact, assert, fail, meta): no connection needed. */

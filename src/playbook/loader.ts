@@ -4,6 +4,7 @@ import { isMap, isScalar, isSeq } from 'yaml';
 import type { Node as YNode, Scalar, YAMLMap } from 'yaml';
 import { formatPos, UserError, type SourcePos } from '../errors.js';
 import { checkArgs } from '../modules/argspec.js';
+import { unknownModuleMessage } from '../modules/registry.js';
 import type { ModuleDef } from '../modules/types.js';
 import { closest, didYouMean } from './hint.js';
 import {
@@ -854,8 +855,7 @@ export class Loader {
       } else {
         moduleTypo = true;
         const names = this.opts.moduleNames?.() ?? [];
-        const short = e.key.replace(/^[a-z0-9_]+\.[a-z0-9_]+\./, '');
-        this.fail(`unknown module '${e.key}' in ${what}${didYouMean(short, names)}`, src.pos(e.keyNode));
+        this.fail(unknownModuleMessage(e.key, names, what), src.pos(e.keyNode));
       }
     }
     if (modules.length === 0 && !moduleTypo && this.problems.length === before) {
@@ -887,6 +887,8 @@ export class Loader {
       freeForm: def.freeForm,
       requiredOneOf: def.requiredOneOf,
       mutuallyExclusive: def.mutuallyExclusive,
+      requiredTogether: def.requiredTogether,
+      requiredIf: def.requiredIf,
     });
     const modPos = src.pos(modEntry.keyNode);
     for (const p of checked.problems) this.fail(`${p.message} (${what})`, (p.arg && keyPos[p.arg]) || modPos);

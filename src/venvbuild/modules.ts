@@ -34,6 +34,8 @@ async function hostsText(ctx: ModuleContext, s: VenvSettings): Promise<string> {
 /** python_venv_build's build step: every key's wheels, built once per run on one build host each. */
 export const venvWheelsModule: ModuleDef = {
   name: 'venv_wheels',
+  collection: 'wheelwright',
+  description: "python_venv_build's build step: every key's wheels, built once per run on one build host each (see docs/python_venv_build.md).",
   argSpec: {},
   async run(_args, ctx): Promise<ModuleResult> {
     const s = settings(ctx);
@@ -63,6 +65,8 @@ export const venvWheelsModule: ModuleDef = {
 /** python_venv_build's install step: the target's venv, a new generation only when something changed. */
 export const venvInstallModule: ModuleDef = {
   name: 'venv_install',
+  collection: 'wheelwright',
+  description: "python_venv_build's install step: the target's venv, a new generation only when something changed (see docs/python_venv_build.md).",
   argSpec: {},
   async run(_args, ctx): Promise<ModuleResult> {
     const s = settings(ctx);
@@ -103,10 +107,12 @@ export const venvInstallModule: ModuleDef = {
  */
 export const venvRollbackModule: ModuleDef<{ path: string; generation?: string; python: string }> = {
   name: 'venv_rollback',
+  collection: 'wheelwright',
+  description: 'Switch a generations venv back to its previous generation (or a named one), atomically, under the venv lock.',
   argSpec: {
-    path: { type: 'path', required: true },
-    generation: { type: 'str' },
-    python: { type: 'str', default: 'python3' },
+    path: { type: 'path', required: true, description: 'the venv path (the generations link)' },
+    generation: { type: 'str', description: 'the generation to switch to; default: the previous one' },
+    python: { type: 'str', default: 'python3', description: 'the Python that runs the switch on the host' },
   },
   async run(args, ctx): Promise<ModuleResult> {
     if (ctx.check) return { changed: true, msg: `${args.path}: would switch to ${args.generation ?? 'the previous generation'}` };

@@ -244,8 +244,8 @@ describe('playbook loader', () => {
     it('unknown modules (with a hint when one is close)', async () => {
       const f = shown('errors/unknown-module.yml');
       expect(await errorLines('errors/unknown-module.yml')).to.deep.equal([
-        `${f}:4:7: unknown module 'debgu' in task 'Typo'; did you mean 'debug'?`,
-        `${f}:6:7: unknown module 'frobnicate' in task 'Made up'`,
+        `${f}:4:7: unknown module 'debgu' in task 'Typo'; did you mean 'debug'?; wheelwright has these modules: command, copy, debug, file, ping, service, set_fact, shell, wait_for`,
+        `${f}:6:7: unknown module 'frobnicate' in task 'Made up'; wheelwright has these modules: command, copy, debug, file, ping, service, set_fact, shell, wait_for`,
       ]);
     });
 
@@ -350,7 +350,7 @@ describe('playbook loader', () => {
         expect.fail('loaded');
       } catch (e) {
         expect(e).to.be.instanceOf(UserError);
-        expect((e as Error).message).to.match(/bad\.yml:2:3: unknown module 'pingg' in task 'bad'; did you mean 'ping'\?$/);
+        expect((e as Error).message).to.match(/bad\.yml:2:3: unknown module 'pingg' in task 'bad'; did you mean 'ping'\?; wheelwright has these modules: /);
       }
       try {
         await loadTaskFile('absent.yml', { baseDir: dir, lookupModule: fakeLookup });
