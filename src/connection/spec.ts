@@ -85,6 +85,45 @@ export function proxyJumpFromCommonArgs(host: string, args: string): string | un
   return undefined;
 }
 
+/** The value of `-o Name=value` / `-oName=value` / `-o "Name value"` in ssh arguments (the first one given wins, as with ssh). */
+export function sshOptionFromArgs(args: string, name: string): string | undefined {
+  const words = shSplit(args);
+  let found: string | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    let opt: string | undefined;
+    if (w === '-o' && i + 1 < words.length) opt = words[++i];
+    else if (w.startsWith('-o') && w.length > 2) opt = w.slice(2);
+    if (opt === undefined) continue;
+    const m = /^\s*(\w+)\s*(?:=|\s)\s*(.*)$/.exec(opt);
+    if (m && m[1].toLowerCase() === name.toLowerCase()) found ??= m[2].trim(); // ssh: the first value given wins
+  }
+  return found;
+}
+
+/**
+ * Keepalives from ServerAliveInterval / ServerAliveCountMax in ansible_ssh_common_args or
+ * ansible_ssh_extra_args: how soon a connection whose link died (no RST, packets dropped) is
+ * declared lost. Unset: the transport's defaults.
+ */
+function keepaliveFromArgs(host: string, vars: Record<string, unknown>): { serverAliveIntervalMs?: number; serverAliveCountMax?: number } {
+  // Ansible's ssh command line has the common args before the extra ones (plugins/connection/ssh.py)
+  const args = [str(host, vars, ['ansible_ssh_common_args']), str(host, vars, ['ansible_ssh_extra_args'])].filter(Boolean).join(' ');
+  if (!args) return {};
+  const out: { serverAliveIntervalMs?: number; serverAliveCountMax?: number } = {};
+  const interval = sshOptionFromArgs(args, 'ServerAliveInterval');
+  if (interval !== undefined) {
+    if (!/^\d+$/.test(interval)) throw new UserError(`host ${host}: ServerAliveInterval must be a whole number of seconds, got ${JSON.stringify(interval)}`);
+    out.serverAliveIntervalMs = Number(interval) * 1000;
+  }
+  const count = sshOptionFromArgs(args, 'ServerAliveCountMax');
+  if (count !== undefined) {
+    if (!/^\d+$/.test(count) || Number(count) < 1) throw new UserError(`host ${host}: ServerAliveCountMax must be a positive integer, got ${JSON.stringify(count)}`);
+    out.serverAliveCountMax = Number(count);
+  }
+  return out;
+}
+
 export interface JumpHop {
   user?: string;
   host: string;
@@ -174,6 +213,7 @@ export function connectionSpecFromVars(host: string, vars: Record<string, unknow
     password: str(host, vars, ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'], true),
     becomePassword,
     proxyJump,
+    ...keepaliveFromArgs(host, vars),
   };
 }
 

@@ -319,8 +319,8 @@ export class SshConnection implements Connection {
       username: this.user,
       sock,
       readyTimeout: this.spec.connectTimeoutMs,
-      keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
-      keepaliveCountMax: this.opts.keepaliveCountMax ?? 4,
+      keepaliveInterval: this.spec.serverAliveIntervalMs ?? this.opts.keepaliveIntervalMs ?? 15_000,
+      keepaliveCountMax: this.spec.serverAliveCountMax ?? this.opts.keepaliveCountMax ?? 4,
       algorithms: { serverHostKey: serverHostKey as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] },
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
         checkHostKey({ mode: this.spec.hostKeyChecking, files, writeFile }, this.spec.address, this.port, key).then(

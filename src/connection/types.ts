@@ -80,4 +80,7 @@ export interface ConnectionSpec {
   connectTimeoutMs: number;
   /** ProxyJump spec (user@host:port,...) from inventory (ansible_ssh_common_args not parsed) or ssh config. */
   proxyJump?: string;
+  /** keepalive interval and count (ServerAliveInterval/ServerAliveCountMax in ansible_ssh_common_args or _extra_args) */
+  serverAliveIntervalMs?: number;
+  serverAliveCountMax?: number;
 }

@@ -242,4 +242,17 @@ describe('connection spec and ssh config', () => {
       await pool.closeAll();
     });
   });
+
+  it('ServerAliveInterval / ServerAliveCountMax in ansible_ssh_common_args or _extra_args set the keepalives', () => {
+    const spec = connectionSpecFromVars('k1', { ansible_host: '10.0.0.9', ansible_ssh_common_args: '-o ServerAliveInterval=2 -oServerAliveCountMax=3' }, base());
+    expect(spec.serverAliveIntervalMs).to.equal(2000);
+    expect(spec.serverAliveCountMax).to.equal(3);
+    // Ansible puts the common args before the extra ones, and ssh takes the first value given
+    const both = connectionSpecFromVars('k2', { ansible_ssh_extra_args: '-o "ServerAliveInterval 5"', ansible_ssh_common_args: '-o ServerAliveInterval=2' }, base());
+    expect(both.serverAliveIntervalMs).to.equal(2000);
+    const extra = connectionSpecFromVars('k5', { ansible_ssh_extra_args: '-o "ServerAliveInterval 5"' }, base());
+    expect(extra.serverAliveIntervalMs).to.equal(5000);
+    expect(connectionSpecFromVars('k3', {}, base()).serverAliveIntervalMs).to.equal(undefined);
+    expect(() => connectionSpecFromVars('k4', { ansible_ssh_common_args: '-o ServerAliveInterval=soon' }, base())).to.throw(UserError, /ServerAliveInterval/);
+  });
 });
