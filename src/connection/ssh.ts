@@ -632,7 +632,10 @@ export class SshConnection implements Connection {
       opts.mode !== undefined
         ? `(umask 077 && cat > ${q(tmp)}) && chmod ${(opts.mode & 0o7777).toString(8)} ${q(tmp)}`
         : `cat > ${q(tmp)}`;
-    const cmd = `mkdir -p -- ${q(dir)} && ${create} && mv -f -- ${q(tmp)} ${q(remotePath)} || { rc=$?; rm -f -- ${q(tmp)}; exit $rc; }`;
+    // The size check before the rename: if the stream ends early (the connection dropped mid-transfer),
+    // `cat` still exits 0; a short file must never replace the real one.
+    const sizeCheck = `n=$(wc -c < ${q(tmp)}) && { [ $n -eq ${data.length} ] || { echo "short transfer: $n of ${data.length} bytes arrived" >&2; false; }; }`;
+    const cmd = `mkdir -p -- ${q(dir)} && ${create} && ${sizeCheck} && mv -f -- ${q(tmp)} ${q(remotePath)} || { rc=$?; rm -f -- ${q(tmp)}; exit $rc; }`;
     const r = await this.exec(cmd, { stdin: data, become: opts.become });
     if (r.code !== 0) throw new Error(`writing ${remotePath} on ${this.host} failed: ${this.redact(r.stderr.trim()) || `exit ${r.code}`}`);
   }

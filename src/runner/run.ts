@@ -139,6 +139,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   const limit = pLimit(Math.max(1, opts.forks));
   let runStopped = false;
   let nextPlay = 0; // the first play not started yet
+  let playHosts: string[] = []; // the hosts of the play running (or last run)
   try {
     for (const play of opts.playbook.plays) {
       if (shared.interrupted) break;
@@ -153,6 +154,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
         continue;
       }
       hosts.forEach(stateOf);
+      playHosts = hosts;
       const alive = hosts.filter((h) => shared.states.get(h)!.active || shared.states.get(h)!.ended);
       for (const h of alive) shared.states.get(h)!.ended = false;
       const pc = new PlayContext(play, shared, opts, sink, access, alive);
@@ -163,6 +165,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
         await Promise.all(batch.map((h) => limit(() => new HostRun(pc, h).run())));
       }
       if (shared.interrupted) break;
+      playHosts = []; // all of them finished this play
       sink({ type: 'play_end', play: play.name });
       if (pc.fatal) {
         sink({ type: 'warning', msg: `play '${play.name}' stopped all hosts (${play.anyErrorsFatal ? 'any_errors_fatal' : `max_fail_percentage ${play.maxFailPercentage}`}): no further plays run` });
@@ -179,7 +182,8 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   // interrupted: every host that did not finish the playbook is named and goes to the retry file
   let interruption: { signal: string; hosts: string[]; running: Record<string, string> } | undefined;
   if (shared.interrupted) {
-    const unfinished = new Set([...shared.states.values()].filter((st) => !st.failed && !st.unreachable).map((st) => st.name));
+    // the hosts of the interrupted play that had not failed, and every host of the plays not started
+    const unfinished = new Set(playHosts.filter((h) => !shared.states.get(h)!.failed && !shared.states.get(h)!.unreachable));
     for (const play of opts.playbook.plays.slice(nextPlay)) {
       try {
         const pattern = play.hosts.includes('{{') ? renderString(play.hosts, opts.extraVars, { file: play.pos.file, line: play.pos.line, col: play.pos.col }) : play.hosts;
