@@ -4,5 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-if [ "$#" -eq 0 ]; then set -- 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'; fi
+if [ "$#" -eq 0 ]; then
+  # the remote side's Python package (stdlib unittest; no lab needed)
+  python3 -m unittest discover -s src/remote/tests
+  set -- 'test/unit/**/*.test.ts' 'test/integration/**/*.test.ts'
+fi
 exec npx mocha "$@"

@@ -11,6 +11,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BecomeOptions, Connection } from '../connection/types.js';
 import { shQuote } from '../shell/quote.js';
+import { assembleScript } from '../remote/assemble.js';
 
 export type VenvLayout = 'inplace' | 'generations';
 export type PackageState = 'present' | 'latest' | 'absent' | 'forcereinstall';
@@ -57,6 +58,15 @@ export interface VenvSpec {
   extraMarker?: Record<string, unknown>;
   /** Role hook: absolute paths of distro-packaged top-level modules/packages to link into site-packages. Part of the hash. */
   symlinks?: string[];
+  /**
+   * Wheel-build targets: the closure's exact wheel files (from the build result). A new venv gets
+   * exactly these, from `wheelhouse` (filled from `url` over http by the host itself, or pushed),
+   * sha256-verified, installed without pip's resolver; unchanged ones hard-linked from the previous
+   * generation. Not part of the hash (extraMarker carries the hashes).
+   */
+  pinned?: { wheels: Array<{ file: string; sha256: string; size?: number }>; wheelhouse: string; url?: string };
+  /** Byte-compile what the pinned install unpacked (default true, as pip does). */
+  compile?: boolean;
   /** Role hook: INI facts written when the venv changed. Not part of the hash. */
   facts?: { path: string; values: VenvFact[] };
   /** Touch `<path>.used` on every call (the local cache's last-use stamp, read by gc). */
@@ -185,7 +195,7 @@ export function renderScript(payload: Record<string, unknown>): string {
   const text = ensureScriptText();
   if (!PLACEHOLDER.test(text)) throw new Error('ensure_venv.py: spec placeholder line not found');
   const b64 = Buffer.from(JSON.stringify(payload), 'utf8').toString('base64');
-  return text.replace(PLACEHOLDER, () => `SPEC_B64 = "${b64}"`);
+  return assembleScript(text.replace(PLACEHOLDER, () => `SPEC_B64 = "${b64}"`));
 }
 
 /** The payload the script receives for an ensure: the spec (lists cleaned) plus its hash. */

@@ -26,7 +26,15 @@ import socket
 import subprocess
 import sys
 import time
-import zipfile
+
+try:
+    import wwremote  # noqa: F401  (defined in front of this script by src/remote/assemble.ts)
+except ImportError:  # run from a checkout: python3 src/venv/ensure_venv.py spec.json
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "remote"))
+from wwremote import fetch as ww_fetch  # noqa: E402
+from wwremote import installer as ww_installer  # noqa: E402
+from wwremote.fsutil import sha256_file  # noqa: E402
+from wwremote.wheelfile import find_pip_wheel as ww_find_pip_wheel, parse_wheel_name, pep503  # noqa: E402
 
 SPEC_B64 = None  # @@WW_SPEC@@ (replaced by the TypeScript side)
 
@@ -298,82 +306,16 @@ def version_tuple(v):
     return tuple(parts)
 
 
-def python_ok_for(requires_python):
-    """Understands the `>=X.Y` clauses pip wheels use; anything else is assumed compatible."""
-    if not requires_python:
-        return True
-    for clause in requires_python.split(","):
-        m = re.match(r"\s*>=\s*([0-9.]+)\s*$", clause)
-        if m and sys.version_info[:3] < version_tuple(m.group(1)):
-            return False
-    return True
-
-
-def find_pip_wheel(find_links):
-    dirs = [d for d in find_links if d and "://" not in d and os.path.isdir(d)]
-    if os.path.isdir(SYSTEM_WHEELS):
-        dirs.append(SYSTEM_WHEELS)
-    best = None
-    for d in dirs:
-        try:
-            names = os.listdir(d)
-        except OSError:
-            continue
-        for n in names:
-            m = re.match(r"^pip-([0-9][^-]*)-py[^-]*-none-any\.whl$", n)
-            if not m:
-                continue
-            p = os.path.join(d, n)
-            try:
-                with zipfile.ZipFile(p) as z:
-                    meta = z.read("pip-%s.dist-info/METADATA" % m.group(1)).decode("utf-8", "replace")
-            except Exception:
-                continue
-            rp = re.search(r"^Requires-Python:\s*(.+)$", meta, re.M)
-            if not python_ok_for(rp.group(1).strip() if rp else ""):
-                continue
-            key = version_tuple(m.group(1))
-            if best is None or key > best[0]:
-                best = (key, p, m.group(1))
-    return best
-
-
 def bootstrap_pip(venv, find_links, log):
-    """Put pip into a fresh `--without-pip` venv without network: unpack the newest compatible
-    local pip wheel (it is pure Python) into site-packages and write its console scripts. Falls
-    back to running pip from the wheel, then to ensurepip."""
-    found = find_pip_wheel(find_links)
-    sp = site_packages(venv)
-    if found and os.path.isdir(sp):
-        _, wheel, ver = found
-        log.write("bootstrap: unpacking %s into %s\n" % (wheel, sp))
-        with zipfile.ZipFile(wheel) as z:
-            z.extractall(sp)
-        info = os.path.join(sp, "pip-%s.dist-info" % ver)
-        with open(os.path.join(info, "INSTALLER"), "w") as f:
-            f.write("wheelwright\n")
-        target = "pip._internal.cli.main:main"
-        ep = os.path.join(info, "entry_points.txt")
-        if os.path.exists(ep):
-            cp = configparser.RawConfigParser()
-            cp.read(ep)
-            if cp.has_option("console_scripts", "pip"):
-                target = cp.get("console_scripts", "pip").strip()
-        mod, func = target.split(":", 1)
-        script = "#!%s\n# -*- coding: utf-8 -*-\nimport sys\nfrom %s import %s\nif __name__ == '__main__':\n    sys.exit(%s())\n" % (
-            venv_python(venv), mod, func, func)
-        for name in ("pip", "pip3", "pip%d.%d" % sys.version_info[:2]):
-            p = os.path.join(venv, "bin", name)
-            with open(p, "w") as f:
-                f.write(script)
-            os.chmod(p, 0o755)
+    """Put pip into a fresh `--without-pip` venv without network: install the newest compatible
+    local pip wheel with the wheel installer (RECORD and scripts as pip writes them, so `pip
+    uninstall pip` works too). Falls back to ensurepip."""
+    dirs = [d for d in find_links if d and "://" not in d and os.path.isdir(d)] + [SYSTEM_WHEELS]
+    wheel = ww_find_pip_wheel(dirs)
+    if wheel and os.path.isdir(site_packages(venv)):
+        log.write("bootstrap: installing %s\n" % wheel)
+        ww_installer.install_wheels(venv, [{"path": wheel, "sha256": sha256_file(wheel)}], log=log)
         return "wheel:" + os.path.basename(wheel)
-    if found:
-        log.write("bootstrap: running pip from %s\n" % found[1])
-        rc = run_logged([venv_python(venv), os.path.join(found[1], "pip"), "install", "--no-index", "--no-deps",
-                         "--disable-pip-version-check", found[1]], log, {})
-        if rc == 0:
-            return "pip-from-wheel"
     log.write("bootstrap: ensurepip\n")
     rc = run_logged([venv_python(venv), "-m", "ensurepip", "--default-pip"], log, {})
     if rc != 0:
@@ -580,7 +522,7 @@ def install(venv, spec, log, desc):
         raise pip_failure("pip install", log, desc, spec)
 
 
-def create_venv(venv, spec, log, desc):
+def create_venv(venv, spec, log, desc, bootstrap=True):
     say("%s: creating venv with %s" % (desc, sys.executable))
     parent = os.path.dirname(venv)
     if not os.path.isdir(parent):
@@ -588,6 +530,8 @@ def create_venv(venv, spec, log, desc):
     rc = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log, {})
     if rc != 0:
         raise Failure("venv", "%s: `%s -m venv` failed (is the venv module installed? on Debian/Ubuntu: python3-venv)" % (desc, sys.executable), log.path, log.start)
+    if not bootstrap:
+        return
     how = bootstrap_pip(venv, spec.get("findLinks") or [], log)
     log.write("pip bootstrapped via %s\n" % how)
 
@@ -637,6 +581,11 @@ def write_facts(facts):
     return True
 
 
+def marker_ok_any(venv):
+    """A complete venv (marker present), whatever it was built from."""
+    return os.path.exists(os.path.join(venv, MARKER)) and os.path.exists(venv_python(venv))
+
+
 def marker_ok(venv, hsh):
     m = read_json(os.path.join(venv, MARKER))
     if not m or m.get("hash") != hsh:
@@ -646,7 +595,7 @@ def marker_ok(venv, hsh):
     return m
 
 
-def write_marker(venv, spec, hsh, py, installed, generation=None):
+def write_marker(venv, spec, hsh, py, installed, generation=None, dists=None):
     marker = {
         "markerVersion": MARKER_VERSION,
         "hash": hsh,
@@ -660,6 +609,7 @@ def write_marker(venv, spec, hsh, py, installed, generation=None):
         "installed": ["%s==%s" % (k, installed[k]) for k in sorted(installed, key=lambda s: s.lower())],
         "extraMarker": spec.get("extraMarker"),
         "generation": generation,
+        "wheelDists": dists or {},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "host": socket.gethostname(),
     }
@@ -667,16 +617,66 @@ def write_marker(venv, spec, hsh, py, installed, generation=None):
     return marker
 
 
-def build_into(venv, spec, hsh, py, log, desc, fresh, generation=None):
+def pinned_mode(spec, fresh):
+    """Wheel-build targets: the build result names every wheel of the closure; a fresh venv gets
+    exactly those, without pip's resolver (an in-place update or `absent` goes through pip)."""
+    return bool(spec.get("pinned")) and fresh and (spec.get("packageState") or "latest") != "absent"
+
+
+def install_pinned(venv, spec, log, desc, prev):
+    """Install the pinned closure (already in the local wheelhouse, verified) plus pip itself.
+    Unchanged packages are hard-linked from the previous generation `prev`. Returns the marker's
+    {wheel sha256: dist-info name}."""
+    pinned = spec["pinned"]
+    wh = pinned["wheelhouse"]
+    wheels = [{"path": os.path.join(wh, w["file"]), "sha256": w["sha256"]} for w in pinned["wheels"]]
+    names = set(pep503((parse_wheel_name(w["file"]) or {"name": w["file"]})["name"]) for w in pinned["wheels"])
+    pip_whl = None
+    if "pip" not in names:
+        pip_whl = ww_find_pip_wheel([wh, SYSTEM_WHEELS])
+        if pip_whl:
+            wheels.append({"path": pip_whl, "sha256": sha256_file(pip_whl)})
+    requested = [n for n in (requirement_name(r) for r in clean_lines(spec.get("requirements")) + clean_lines(spec.get("buildRequirements"))) if n]
+    prev_marker = read_json(os.path.join(prev, MARKER)) if prev else None
+    prev_dists = (prev_marker or {}).get("wheelDists") or {}
+    say("%s: installing %d pinned wheel(s)" % (desc, len(pinned["wheels"])))
+    try:
+        if spec.get("pipArgs"):
+            # extra pip arguments asked for: pip installs the explicit files, still without resolving
+            ww_installer.install_wheels(venv, wheels[len(pinned["wheels"]):], log=log)
+            argv = [venv_python(venv), "-m", "pip", "install", "--no-deps", "--no-index"] + list(spec["pipArgs"])
+            rc = run_logged(argv + [w["path"] for w in wheels[:len(pinned["wheels"])]], log, spec.get("env") or {})
+            if rc != 0:
+                raise pip_failure("pip install --no-deps", log, desc, spec)
+            dists = {}
+        else:
+            res = ww_installer.install_wheels(venv, wheels, requested, prev_venv=prev if prev_dists else None,
+                                              prev_dists=prev_dists, compile=spec.get("compile", True), log=log)
+            dists = res["dists"]
+    except ww_installer.InstallError as e:
+        raise Failure("pip", "%s: installing the pinned wheels failed: %s" % (desc, e), log.path, log.start)
+    if not pip_whl and "pip" not in names:
+        log.write("bootstrap: no pip wheel in %s or %s: ensurepip\n" % (wh, SYSTEM_WHEELS))
+        if run_logged([venv_python(venv), "-m", "ensurepip", "--default-pip"], log, {}) != 0:
+            raise Failure("venv", "could not put pip into %s (no pip wheel and ensurepip failed)" % venv)
+    return dists
+
+
+def build_into(venv, spec, hsh, py, log, desc, fresh, generation=None, prev=None):
     """Make `venv` hold the spec's packages; the marker is written LAST."""
+    pinned = pinned_mode(spec, fresh)
     if fresh:
         rm_rf(venv)
-        create_venv(venv, spec, log, desc)
+        create_venv(venv, spec, log, desc, bootstrap=not pinned)
     write_input_files(venv, spec, desc)
-    install(venv, spec, log, desc)
+    dists = None
+    if pinned:
+        dists = install_pinned(venv, spec, log, desc, prev)
+    else:
+        install(venv, spec, log, desc)
     link_symlinks(venv, spec, log)
     installed = installed_packages(venv)
-    write_marker(venv, spec, hsh, py, installed, generation)
+    write_marker(venv, spec, hsh, py, installed, generation, dists)
     return installed
 
 
@@ -830,7 +830,8 @@ def ensure_generations(spec, path, hsh, py):
     try:
         if os.path.exists(venv):
             log.write("removing leftover %s\n" % venv)
-        installed = build_into(venv, spec, hsh, py, log, "%s (generation %s)" % (desc, gen), True, gen)
+        prev = os.path.join(gd, cur) if cur and marker_ok_any(os.path.join(gd, cur)) else None
+        installed = build_into(venv, spec, hsh, py, log, "%s (generation %s)" % (desc, gen), True, gen, prev)
         switch_to(path, gen)
         removed = prune(path, keep, [gen, cur])
         log.write("=== done: %s -> %s (previous %s; pruned %s)\n" % (path, gen, cur, ",".join(removed) or "-"))
@@ -1183,13 +1184,26 @@ def do_role_target(p):
     current = venv_current(spec, path, hsh)
     if p.get("check"):
         return {"changed": not current or not facts_current(spec.get("facts")), "key": key, "check": True, "path": path}
-    wheelhouse = spec.get("wheelhouse")
-    if not current and wheelhouse:
-        have = set(os.listdir(wheelhouse)) if os.path.isdir(wheelhouse) else set()
-        lacking = [w for w in spec.get("requiredWheels") or [] if w not in have]
-        if lacking:
-            return {"need": "wheels", "wheels": lacking, "key": key, "changed": False}
-    if not current:
+    pinned = spec.get("pinned")
+    if not current and pinned:
+        # exactly the build's wheels, verified by sha256: http fetches what is missing itself (in
+        # parallel); push asks the controller for the missing ones
+        wh = pinned["wheelhouse"]
+        if pinned.get("url"):
+            try:
+                got = ww_fetch.fetch(pinned["url"], pinned["wheels"], wh)
+            except ww_fetch.FetchError as e:
+                raise Failure("missing", "the wheel repository %s is not reachable from %s, or does not serve the built wheels: %s "
+                              "(check openstack_repo_url and that the repo server serves it)" % (pinned["url"], socket.gethostname(), e.message))
+            if got:
+                say("fetched %d wheel(s) from %s" % (len(got), pinned["url"]))
+        else:
+            if not os.path.isdir(wh):
+                os.makedirs(wh)
+            lacking = ww_fetch.lacking(wh, pinned["wheels"])
+            if lacking:
+                return {"need": "wheels", "wheels": [w["file"] for w in lacking], "key": key, "changed": False}
+    elif not current:
         check_repositories(spec)
     res = do_ensure(spec)
     res["key"] = key

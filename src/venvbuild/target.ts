@@ -60,6 +60,13 @@ export function wheelBuildSpec(s: VenvSettings, build: KeyBuild): VenvSpec {
     trustedHosts: trusted,
     pre: true, // git requirements build dev versions: the pin decides
     isolated: true, // only the repo's wheels, whatever the host's pip.conf says
+    // the exact files of the closure: fetched (http) or pushed into the target's wheelhouse,
+    // verified by sha256, installed without resolving
+    pinned: {
+      wheels: build.result.wheels.map((w) => ({ file: w.file, sha256: w.sha256, size: w.size })),
+      wheelhouse: `${WHEELHOUSE}/${build.key}`,
+      url: push ? undefined : url.endsWith('/') ? url : `${url}/`,
+    },
     extraMarker: {
       wheels: build.result.wheels.map((w) => `${w.file}:${w.sha256}`),
       symlinkPackages: s.packagesToSymlink,
@@ -89,7 +96,6 @@ export async function ensureTarget(
   plan: { builds?: Map<string, KeyBuild>; spec?: VenvSpec; distroPackages: string[]; buildHostsText: string },
 ): Promise<TargetOutcome> {
   const candidates = plan.builds ? Object.fromEntries([...plan.builds].map(([k, b]) => [k, ensurePayload(wheelBuildSpec(s, b))])) : undefined;
-  const push = plan.builds && s.transport === 'push';
   const outcome: TargetOutcome = { changed: false, commands: 0, pushedWheels: 0, installedPackages: [] };
   for (let round = 0; round < 4; round++) {
     const payload: Record<string, unknown> = {
@@ -104,7 +110,7 @@ export async function ensureTarget(
     let res: Record<string, unknown>;
     try {
       outcome.commands++;
-      res = await runVenvScript<Record<string, unknown>>(ctx.conn, s.python, withWheelhouse(payload, plan.builds, push), { become: ctx.become });
+      res = await runVenvScript<Record<string, unknown>>(ctx.conn, s.python, payload, { become: ctx.become });
     } catch (e) {
       if (e instanceof VenvError) throw new UserError(`venv ${s.path} on ${ctx.host}: ${e.detail()}`);
       throw e;
@@ -126,12 +132,17 @@ export async function ensureTarget(
         const build = plan.builds!.get(key!)!;
         const buildConn = await ctx.connectionTo(build.host);
         const wheelDir = forKey(s.wheelPath, build.key);
-        for (const file of res.wheels as string[]) {
-          const data = await buildConn.get(posix.join(wheelDir, file));
-          await ctx.conn.put(data, posix.join(WHEELHOUSE, build.key, file), { mode: 0o644, become: ctx.become });
-          outcome.pushedWheels++;
-          outcome.commands++;
-        }
+        // a few at a time: each is a read on the build host and a write on the target
+        const files = [...(res.wheels as string[])];
+        const worker = async () => {
+          for (let file = files.shift(); file !== undefined; file = files.shift()) {
+            const data = await buildConn.get(posix.join(wheelDir, file));
+            await ctx.conn.put(data, posix.join(WHEELHOUSE, build.key, file), { mode: 0o644, become: ctx.become });
+            outcome.pushedWheels++;
+            outcome.commands++;
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(4, files.length) }, worker));
         continue;
       }
       default:
@@ -149,14 +160,4 @@ export async function ensureTarget(
     }
   }
   throw new UserError(`venv ${s.path} on ${ctx.host}: still missing prerequisites after 4 rounds`);
-}
-
-function withWheelhouse(payload: Record<string, unknown>, builds: Map<string, KeyBuild> | undefined, push: boolean | undefined): Record<string, unknown> {
-  if (!push || !builds) return payload;
-  // the key is known only remotely: give every key's list; the script picks its own
-  const cands = payload.candidates as Record<string, Record<string, unknown>>;
-  for (const [k, b] of builds) {
-    cands[k] = { ...cands[k], wheelhouse: `${WHEELHOUSE}/${k}`, requiredWheels: b.result.wheels.map((w) => w.file) };
-  }
-  return payload;
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { BecomeOptions, Connection } from '../connection/types.js';
 import { shQuote } from '../shell/quote.js';
 import { shSplit } from '../shell/split.js';
+import { assembleScript } from '../remote/assemble.js';
 
 /** What to build. Field comments name the role variable each one carries. */
 export interface WheelBuildSpec {
@@ -80,6 +81,8 @@ export interface BuiltWheel {
   name: string;
   version: string;
   sha256: string;
+  /** Bytes. */
+  size: number;
 }
 
 export interface WheelBuildResult {
@@ -202,7 +205,7 @@ export function scriptSpec(spec: WheelBuildSpec): Record<string, unknown> {
 /** Build (or confirm up to date) the wheels of one venv on the build host `conn`. One remote command. */
 export async function buildWheels(conn: Connection, spec: WheelBuildSpec, opts: WheelBuildOptions = {}): Promise<WheelBuildResult> {
   const payload = Buffer.from(JSON.stringify(scriptSpec(spec)), 'utf8').toString('base64');
-  const script = buildScript().replace(PLACEHOLDER, payload);
+  const script = assembleScript(buildScript()).replace(PLACEHOLDER, payload);
   const python = spec.python ?? 'python3';
   const r = await conn.exec(`${shQuote(python)} -`, {
     stdin: script,

@@ -31,6 +31,12 @@ import tempfile
 import time
 import zipfile
 
+try:
+    import wwremote  # noqa: F401  (defined in front of this script by src/remote/assemble.ts)
+except ImportError:  # run from a checkout
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "remote"))
+from wwremote.wheelfile import find_pip_wheel  # noqa: E402  (by version: pip-23 over pip-9)
+
 SPEC_B64 = "__WW_SPEC_B64__"
 RESULT_PREFIX = "WW-RESULT "
 UPSTREAM_HEADER = "# Managed with python_venv_build role"
@@ -366,20 +372,6 @@ def ensure_builder(spec, log_path):
         return True
 
 
-def find_pip_wheel(dirs):
-    best = None
-    for d in dirs:
-        try:
-            names = os.listdir(d)
-        except OSError:
-            continue
-        for n in sorted(names):
-            m = WHEEL_RE.match(n)
-            if m and pep503(m.group("name")) == "pip":
-                best = os.path.join(d, n)
-    return best
-
-
 # -------------------------------------------------------------------------------------------- wheels
 
 
@@ -474,7 +466,7 @@ def move_into(src, wheel_dir, replace):
 
 
 def public(wheels):
-    return [{"file": w["file"], "name": w["name"], "version": w["version"], "sha256": w["sha256"]} for w in wheels]
+    return [{"file": w["file"], "name": w["name"], "version": w["version"], "sha256": w["sha256"], "size": w["size"]} for w in wheels]
 
 
 # ---------------------------------------------------------------------------------------------- main

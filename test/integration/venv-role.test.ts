@@ -75,6 +75,8 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
       expect((await sh(lab, t, importCheck(venv))).trim()).to.equal('1.0');
       const freeze = await sh(lab, t, `${venv}/bin/python -m pip list --format=freeze --disable-pip-version-check`);
       expect(freeze).to.include('ww-alpha==1.0').and.include('ww-beta==1.0').and.include('ww-cext==1.0').and.include(`ww-gitpkg==${pk.gitVersion}`);
+      // installed without pip's resolver, yet whole and consistent to pip
+      expect(await sh(lab, t, `${venv}/bin/pip check`)).to.match(/No broken requirements/);
       // build-time distro packages stayed on the repo server
       expect((await labSsh(lab, t, 'dpkg-query -W -f=\'${Status}\' liblz4-dev')).stdout).not.to.include('install ok installed');
       expect(await sh(lab, t, 'cat /etc/ansible/facts.d/openstack_ansible.fact')).to.match(/\[demo\]\s*\nvenv_tag = 1/);
@@ -125,6 +127,13 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
       expect(now).not.to.equal(before);
       expect(await sh(lab, t, `test -f ${venv}.generations/${before.split('/').pop()}/.wheelwright-marker.json && echo kept`)).to.include('kept');
       expect(await sh(lab, t, 'cat /var/tmp/demo-restarts')).to.equal('restart\nrestart\n');
+      // unchanged packages are hard links into the previous generation; only the changed one was unpacked
+      const ino = async (gen: string, mod: string) =>
+        (await sh(lab, t, `stat -c %i "$(${venv}.generations/${gen}/bin/python -c 'import ${mod}; print(${mod}.__file__)')"`)).trim();
+      const [oldGen, newGen] = [before.split('/').pop()!, now.split('/').pop()!];
+      for (const mod of ['ww_cext', 'ww_beta', 'pip']) expect(await ino(newGen, mod), mod).to.equal(await ino(oldGen, mod));
+      expect(await ino(newGen, 'ww_alpha')).not.to.equal(await ino(oldGen, 'ww_alpha'));
+      expect(await sh(lab, t, `${venv}/bin/pip check`)).to.match(/No broken requirements/);
     }
   });
 

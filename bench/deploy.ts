@@ -1,0 +1,206 @@
+/**
+ * The venv deployment, side by side: wheelwright's python_venv_build role and (when given a
+ * checkout with --ansible-role DIR) the upstream OpenStack-Ansible role run by ansible-playbook,
+ * same lab, same packages, same variables. Both run as the user would run them (the CLI), under
+ * /usr/bin/time: wall time, controller CPU (user + system of the whole process tree: ansible's
+ * forks included) and peak memory (max RSS of the largest process).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Lab } from '../src/lab/index.js';
+import { makeTestPackages, packTree, type TestPackages } from '../test/helpers/pypkgs.js';
+
+export const PKG_DIR = '/var/tmp/wheelwright-test-pypkgs';
+export const VENV = '/openstack/venvs/bench';
+
+export interface RunFigures {
+  wall: number;
+  cpu: number;
+  maxRssMb: number;
+  changed: number;
+  repoCommands?: number;
+  targetCommands?: number;
+}
+
+export interface DeployContext {
+  lab: Lab;
+  repo: string;
+  targets: string[];
+  dir: string;
+  inventory: string[];
+  pk: TestPackages;
+  root: string;
+}
+
+function sshArgs(lab: Lab, host: string): string[] {
+  const h = lab.hosts.find((x) => x.name === host)!;
+  return ['-F', '/dev/null', '-i', lab.privateKeyFile, '-o', `UserKnownHostsFile=${lab.knownHostsFile}`, '-o', 'BatchMode=yes', `root@${h.address}`];
+}
+
+export function ssh(lab: Lab, host: string, command: string, input?: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('ssh', [...sshArgs(lab, host), command]);
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${host}: ${command}: ${err}`))));
+    p.stdin.end(input ?? '');
+  });
+}
+
+/** The test packages on the repo server, an inventory of 1 repo server + the rest as targets. */
+export async function prepare(lab: Lab, root: string, targetCount?: number): Promise<DeployContext> {
+  const [repo, ...all] = lab.hosts.map((h) => h.name);
+  const targets = all.slice(0, targetCount ?? all.length);
+  const pk = await makeTestPackages(PKG_DIR);
+  await ssh(lab, repo!, `rm -rf ${PKG_DIR} && mkdir -p ${PKG_DIR} && tar xzf - -C ${PKG_DIR}`, packTree(PKG_DIR));
+  const dir = mkdtempSync(join(tmpdir(), 'ww-bench-'));
+  const groups = join(dir, 'groups.yml');
+  writeFileSync(
+    groups,
+    `all:\n  children:\n    repo_all:\n      hosts:\n        ${repo}: {}\n    venv_targets:\n      hosts:\n${targets.map((t) => `        ${t}: {}\n`).join('')}` +
+      `  vars:\n    openstack_repo_url: http://${lab.hosts[0]!.address}:8181\n`,
+  );
+  return { lab, repo: repo!, targets, dir, inventory: [lab.inventoryFile, groups], pk, root };
+}
+
+/** Nothing built or installed anywhere (for either tool). */
+export async function wipe(ctx: DeployContext): Promise<void> {
+  await ssh(ctx.lab, ctx.repo, 'rm -rf /var/www/repo/os-releases /openstack/venvs/wheel-builder-python3 /tmp/bench');
+  await Promise.all(
+    ctx.targets.map((t) =>
+      ssh(ctx.lab, t, `rm -rf ${VENV} ${VENV}.generations ${VENV}.lock ${VENV}.log /etc/ansible/facts.d /var/cache/wheelwright /var/tmp/bench-restarts`),
+    ),
+  );
+}
+
+function extraVars(ctx: DeployContext, alpha: string): Record<string, unknown> {
+  return {
+    target_hosts: 'venv_targets',
+    venv_path: VENV,
+    sdists: ctx.pk.sdists,
+    global_pins: [`ww-alpha==${alpha}`],
+    venv_tag: 'bench',
+    pkgs: ['ww-gamma', 'ww-cext', ctx.pk.gitRequirement],
+    venv_generations_keep: 1,
+  };
+}
+
+/** `cmd args` under GNU time: its figures, stdout, and the exit code. */
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string; wall: number; cpu: number; maxRssMb: number }> {
+  const tf = join(tmpdir(), `ww-bench-time-${process.pid}-${Date.now()}`);
+  return new Promise((resolve, reject) => {
+    const p = spawn('/usr/bin/time', ['-o', tf, '-f', '%e %U %S %M', cmd, ...args], { env });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('error', reject);
+    p.on('close', async (code) => {
+      const { readFileSync, rmSync } = await import('node:fs');
+      const last = readFileSync(tf, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      rmSync(tf, { force: true });
+      resolve({ code, out, err, wall: last[0]!, cpu: last[1]! + last[2]!, maxRssMb: last[3]! / 1024 });
+    });
+  });
+}
+
+export async function runWheelwright(ctx: DeployContext, alpha: string): Promise<RunFigures> {
+  const vars = join(ctx.dir, 'ww-vars.json');
+  writeFileSync(vars, JSON.stringify(extraVars(ctx, alpha)));
+  const args = [join(ctx.root, 'bin/wheelwright.js'), join(ctx.root, 'test/fixtures/venv-role/site.yml')];
+  for (const i of ctx.inventory) args.push('-i', i);
+  args.push('-e', `@${vars}`, '-f', '100', '--output', 'jsonl', '--retry-file', 'none');
+  const r = await timed(process.execPath, args, process.env);
+  const events = r.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+  if (r.code !== 0) {
+    const fails = events.filter((e) => e.type === 'host_result' && e.status !== 'ok' && e.status !== 'changed' && e.status !== 'skipped');
+    throw new Error(`wheelwright failed (exit ${r.code}): ${JSON.stringify(fails.slice(0, 2)).slice(0, 3000)} ${r.err.slice(-2000)}`);
+  }
+  const recap = events.find((e) => e.type === 'recap')!;
+  const changed = Object.values(recap.stats as Record<string, { changed: number }>).reduce((n, s) => n + s.changed, 0);
+  const cmds = recap.remoteCommands as Record<string, number>;
+  return { wall: r.wall, cpu: r.cpu, maxRssMb: r.maxRssMb, changed, repoCommands: cmds[ctx.repo] ?? 0, targetCommands: Math.max(...ctx.targets.map((t) => cmds[t] ?? 0)) };
+}
+
+/** The upstream role's playbook: the same deployment, Ansible-native (nginx set up with builtins). */
+export function upstreamPlaybook(roleDir: string): string {
+  return `---
+- name: Repo server
+  hosts: repo_all
+  gather_facts: true
+  tasks:
+    - package: {name: nginx-light, state: present, cache_valid_time: 3600}
+    - file: {path: /var/www/repo, state: directory, mode: "0755"}
+    - copy:
+        dest: /etc/nginx/conf.d/wheelwright-repo.conf
+        mode: "0644"
+        content: |
+          server {
+              listen 8181;
+              root /var/www/repo;
+              autoindex on;
+              location / { try_files $uri $uri/ =404; }
+          }
+      notify: reload nginx
+    - service: {name: nginx, state: started}
+  handlers:
+    - name: reload nginx
+      service: {name: nginx, state: reloaded}
+
+- name: Service venv
+  hosts: "{{ target_hosts }}"
+  gather_facts: true
+  vars:
+    venv_install_destination_path: "{{ venv_path }}"
+    venv_pip_packages: "{{ pkgs }}"
+    venv_build_global_constraints: "{{ global_pins }}"
+    # no package index is reachable here: upstream's pip calls need --no-index said explicitly
+    venv_pip_build_args: "--no-index --find-links {{ sdists }} --find-links /usr/share/python-wheels"
+    venv_pip_install_args: "--no-index"
+    venv_build_requirements: [setuptools, wheel]
+    venv_build_distro_package_list: [liblz4-dev]
+    venv_install_distro_package_list: [tree, python3-termcolor]
+    venv_packages_to_symlink: [python3-termcolor]
+    # upstream's Debian base list minus python3-pkgconfig (not in the lab's apt repository)
+    venv_build_base_distro_package_list: [cmake, g++, python3-dev, python3-venv, python3-packaging, python3-setuptools]
+    venv_facts_when_changed:
+      - section: demo
+        option: venv_tag
+        value: "{{ venv_tag }}"
+  roles:
+    - role: ${roleDir}
+  handlers:
+    - name: restart demo service
+      shell: "echo restart >> /var/tmp/{{ venv_path | basename }}-restarts"
+      listen: venv changed
+`;
+}
+
+export async function runUpstream(ctx: DeployContext, roleDir: string, alpha: string): Promise<RunFigures> {
+  const site = join(ctx.dir, 'upstream-site.yml');
+  writeFileSync(site, upstreamPlaybook(roleDir));
+  const vars = join(ctx.dir, 'up-vars.json');
+  writeFileSync(vars, JSON.stringify(extraVars(ctx, alpha)));
+  const args = [site];
+  for (const i of ctx.inventory) args.push('-i', i);
+  args.push('-e', `@${vars}`, '-f', '100');
+  const env = {
+    ...process.env,
+    ANSIBLE_HOST_KEY_CHECKING: 'True',
+    // Ansible at its fastest: pipelining and OpenSSH multiplexing (its default ControlPersist)
+    ANSIBLE_PIPELINING: 'True',
+    ANSIBLE_SSH_ARGS: `-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=${ctx.lab.knownHostsFile} -o IdentitiesOnly=yes`,
+    ANSIBLE_NOCOLOR: '1',
+    ANSIBLE_RETRY_FILES_ENABLED: 'False',
+    ANSIBLE_LOCALHOST_WARNING: 'False',
+  };
+  const r = await timed('ansible-playbook', args, env);
+  if (r.code !== 0) throw new Error(`ansible-playbook with the upstream role failed (exit ${r.code}):\n${r.out.slice(-4000)}\n${r.err.slice(-2000)}`);
+  let changed = 0;
+  for (const m of r.out.matchAll(/changed=(\d+)/g)) changed += Number(m[1]);
+  return { wall: r.wall, cpu: r.cpu, maxRssMb: r.maxRssMb, changed };
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

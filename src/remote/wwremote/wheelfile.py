@@ -1,0 +1,80 @@
+"""Wheel file names (PEP 427), project names (PEP 503), versions, and finding pip's own wheel."""
+import os
+import re
+import sys
+import zipfile
+
+WHEEL_RE = re.compile(
+    r"^(?P<name>[^\s-]+?)-(?P<version>[^\s-]+?)(?:-(?P<build>\d[^\s-]*))?-(?P<py>[^\s-]+?)-(?P<abi>[^\s-]+?)-(?P<plat>[^\s-]+?)\.whl$"
+)
+
+
+def parse_wheel_name(filename):
+    """{name, version, build, py, abi, plat} of a wheel file name, or None."""
+    m = WHEEL_RE.match(os.path.basename(filename))
+    return m.groupdict() if m else None
+
+
+def pep503(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def version_key(v):
+    """A sort key for release versions: numeric parts compared as numbers (23 > 9), then a
+    pre-release marker sorts before the final release. Enough to pick the newest pip wheel."""
+    m = re.match(r"^v?(\d+(?:\.\d+)*)(.*)$", v.strip())
+    if not m:
+        return ((), 0, v)
+    nums = tuple(int(x) for x in m.group(1).split("."))
+    while len(nums) > 1 and nums[-1] == 0:
+        nums = nums[:-1]
+    rest = m.group(2).lower()
+    return (nums, 0 if re.match(r"^[-_.]?(a|b|c|rc|alpha|beta|pre|preview|dev)", rest) else 1, rest)
+
+
+def python_ok_for(requires_python, version_info=None):
+    """Understands the `>=X.Y` clauses pip's wheels declare; anything else counts as compatible."""
+    if not requires_python:
+        return True
+    have = tuple((version_info or sys.version_info)[:3])
+    for clause in requires_python.split(","):
+        m = re.match(r"\s*>=\s*([0-9.]+)\s*$", clause)
+        if m and have < tuple(int(x) for x in m.group(1).split(".")):
+            return False
+    return True
+
+
+def wheel_metadata_field(path, field):
+    """One header field of the wheel's METADATA (None when absent or unreadable)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            meta = [n for n in z.namelist() if re.match(r"^[^/]+\.dist-info/METADATA$", n)]
+            if not meta:
+                return None
+            head = z.read(meta[0]).decode("utf-8", "replace").split("\n\n", 1)[0]
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return None
+    m = re.search(r"^%s:\s*(.+?)\s*$" % re.escape(field), head, re.M)
+    return m.group(1) if m else None
+
+
+def find_pip_wheel(dirs, version_info=None):
+    """The newest pip wheel in `dirs` whose Requires-Python accepts this interpreter, by version
+    (pip-23 beats pip-9, whatever the name order), or None."""
+    best = None
+    for d in dirs:
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for n in names:
+            w = parse_wheel_name(n)
+            if not w or pep503(w["name"]) != "pip":
+                continue
+            p = os.path.join(d, n)
+            if not python_ok_for(wheel_metadata_field(p, "Requires-Python"), version_info):
+                continue
+            key = version_key(w["version"])
+            if best is None or key > best[0]:
+                best = (key, p)
+    return best[1] if best else None
