@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { UserError, type SourcePos } from '../errors.js';
 import { pyyamlTags } from '../yaml/pyyaml-tags.js';
 import { decodeText, limit } from '../limits.js';
-import { depthMessage, guardYaml, isStackOverflow, YamlGuardError } from '../yaml-guard.js';
+import { depthMessage, guardYaml, isStackOverflow, toPlain, YamlGuardError } from '../yaml-guard.js';
 
 export interface LoadedYaml {
   doc: Document;
@@ -62,7 +62,7 @@ export function nodePos(y: LoadedYaml, node: Node | null | undefined): SourcePos
 /** Plain JS value of a node (aliases resolved); timestamps become ISO strings like Ansible's JSON output. */
 export function nodeValue(y: LoadedYaml, node: unknown): unknown {
   if (node === null || node === undefined) return null;
-  const js = (node as Node).toJS(y.doc, { maxAliasCount: -1 }); // bounded by the guard pass in parseYaml
+  const js = toPlain(y.doc, node, y.aliases); // size bounded by the guard pass in parseYaml
   return normalize(js);
 }
 

@@ -5,7 +5,7 @@ import type { Alias, Node as YNode, Pair, Scalar, YAMLMap } from 'yaml';
 import { pyyamlTags } from '../yaml/pyyaml-tags.js';
 import { UserError, type SourcePos } from '../errors.js';
 import { decodeText, limit } from '../limits.js';
-import { depthMessage, guardYaml, isStackOverflow, YamlGuardError } from '../yaml-guard.js';
+import { depthMessage, guardYaml, isStackOverflow, toPlain, YamlGuardError } from '../yaml-guard.js';
 
 /** A parsed YAML file that remembers where every node came from. */
 export class SourceFile {
@@ -50,7 +50,7 @@ export class SourceFile {
   js(node: unknown): unknown {
     const n = this.resolve(node);
     if (!n) return null;
-    return n.toJS(this.doc, { maxAliasCount: -1 }); // bounded by the guard pass in parseSource
+    return toPlain(this.doc, n, this.aliases); // size bounded by the guard pass in parseSource
   }
 }
 
