@@ -20,6 +20,8 @@ interface Case {
   /** what the message must name: default file:line:col */
   pos?: RegExp;
   env?: Record<string, string>;
+  /** a known gap, shown as pending until the named work lands */
+  pending?: string;
 }
 
 const FILE_POS = /[\w./-]+:\d+:\d+/;
@@ -112,6 +114,26 @@ const playbookCases: Case[] = [
   { name: 'unknown module argument', files: { 'p.yml': pb('    - file: {path: /tmp/x, stat: present}\n') }, args: ['p.yml'] },
 ];
 
+/**
+ * Expressions: to be found at load time by the template engine's parser. The engine in place
+ * finds them only when the task runs, after earlier tasks ran on the hosts; issue 12 (the Jinja
+ * engine, helper `jinja`) parses every template and condition at load. Pending until then:
+ * remove the `pending` mark (EXPRESSIONS_AT_LOAD) when it lands.
+ */
+const EXPRESSIONS_AT_LOAD = 'pending: expressions are parsed at load by the Jinja engine (issue 12)';
+const expressionCases: Case[] = [
+  { name: 'when: unbalanced parenthesis', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      when: (a == 1\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+  { name: 'when: operator without operand', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      when: a ==\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+  { name: 'when: && is not an operator', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      when: a &&& b\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+  { name: 'unclosed {{ in a module argument', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ x\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+  { name: 'empty {{ }} in a module argument', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ }}\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+  { name: 'failed_when: dangling operator', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      failed_when: rc >\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+  { name: 'changed_when: unbalanced bracket', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      changed_when: x[0\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+  { name: 'loop: unclosed list in a template', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ item }}\n      loop: "{{ [1, 2 }}"\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+  { name: 'until: bad expression', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      register: r\n      until: r.rc ==\n      retries: 1\n      delay: 0\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+  { name: 'vars value: unclosed {{', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ y }}\n      vars:\n        y: "{{ 1 +"\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+];
+
 const inventoryCases: Case[] = [
   // YAML inventories, group_vars, host_vars
   { name: 'alias bomb in a YAML inventory', files: { 'p.yml': GOOD_PLAY, 'inv.yml': `all:\n  vars:\n${bomb('    ')}  hosts:\n    w1: {ansible_host: 127.0.0.1, ansible_port: PORT}\n` }, args: ['p.yml', '-i', 'inv.yml'] },
@@ -186,12 +208,21 @@ const cliCases: Case[] = [
 ];
 
 /** playbook cases run against the listener's inventory (a case that wrongly passed would connect) */
-for (const c of playbookCases) {
+for (const c of [...playbookCases, ...expressionCases]) {
   c.files = { 'inv.ini': INV, ...c.files };
   c.args = [...c.args, '-i', 'inv.ini'];
 }
 
-const ALL: Case[] = [...playbookCases, ...inventoryCases, ...cliCases];
+/** requirements files (local venvs and wheel builds): read before anything is created */
+const requirementsCases: Case[] = [
+  { name: 'requirements: -r of a missing file', files: { 'r.txt': 'foo==1.0\n-r missing.txt\n' }, args: ['venv', 'create', 'v', 'r.txt', '--wheels', '.'], pos: /missing\.txt/ },
+  { name: 'requirements: -c of a missing file', files: { 'r.txt': 'foo==1.0\n-c nope.txt\n' }, args: ['venv', 'ensure', 'r.txt', '--wheels', '.'], pos: /nope\.txt/ },
+  { name: 'requirements file missing (wheels)', args: ['wheels', 'missing-reqs.txt', '-w', 'out'], pos: /missing-reqs\.txt/ },
+  { name: 'requirements file missing (venv create)', args: ['venv', 'create', 'v', 'missing-reqs.txt', '--wheels', '.'], pos: /missing-reqs\.txt/ },
+  { name: 'constraints file missing (venv create -c)', files: { 'r.txt': 'foo\n' }, args: ['venv', 'create', 'v', 'r.txt', '-c', 'gone.txt', '--wheels', '.'], pos: /gone\.txt/ },
+];
+
+const ALL: Case[] = [...playbookCases, ...expressionCases, ...inventoryCases, ...cliCases, ...requirementsCases];
 
 describe('bad input corpus: exit 5, the position named, no host contacted', function () {
   this.timeout(60_000);
@@ -244,13 +275,13 @@ describe('bad input corpus: exit 5, the position named, no host contacted', func
     }
   }
 
-  it(`has at least 100 cases (${ALL.length})`, () => {
-    expect(ALL.length).to.be.at.least(100);
+  it(`has at least 100 active cases (${ALL.filter((c) => !c.pending).length} of ${ALL.length})`, () => {
+    expect(ALL.filter((c) => !c.pending).length).to.be.at.least(100);
     expect(new Set(ALL.map((c) => c.name)).size).to.equal(ALL.length);
   });
 
   ALL.forEach((c, i) => {
-    it(c.name, async () => {
+    (c.pending ? it.skip : it)(c.pending ? `${c.name} (${c.pending})` : c.name, async () => {
       const dir = join(root, `case${i}`);
       mkdirSync(dir, { recursive: true });
       for (const [name, content] of Object.entries(c.files ?? {})) {
