@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { statSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { basename } from 'node:path';
 import type { ModuleDef } from './types.js';
 import { fileOptions, putFile } from './lib/remote-file.js';
@@ -13,6 +14,14 @@ export interface TemplateArgs {
   backup?: boolean;
   force?: boolean;
   validate?: string;
+}
+
+function templateUid(path: string): string {
+  try {
+    return userInfo({ uid: statSync(path).uid } as never).username;
+  } catch {
+    return String(statSync(path).uid);
+  }
 }
 
 /** template: render a controller template (role templates/ dir) with the task's variables and write it like copy. */
@@ -41,12 +50,13 @@ export const templateModule: ModuleDef<TemplateArgs> = {
     }
     let rendered: string;
     try {
-      rendered = ctx.render(text, {
+      rendered = ctx.renderFile(text, path, {
         template_path: path,
         template_fullpath: path,
         template_host: hostname(),
         template_destpath: args.dest,
         ansible_managed: 'Ansible managed',
+        template_uid: templateUid(path),
       });
     } catch (e) {
       return { changed: false, failed: true, msg: `rendering ${args.src} failed: ${(e as Error).message}` };

@@ -55,8 +55,10 @@ export interface ModuleContext {
   env: Record<string, string>;
   /** The host's variables as the task sees them (lazy, templated). */
   vars: Record<string, unknown>;
-  /** Render a Handlebars template string with the task's variables (template module). */
+  /** Render a Jinja template string with the task's variables. */
   render(text: string, extraVars?: Record<string, unknown>): string;
+  /** Render a template file's text: `.j2` (and anything not `.hbs`) with Jinja, trim_blocks on; `.hbs` with Handlebars. */
+  renderFile(text: string, path: string, extraVars?: Record<string, unknown>): string;
   /** Evaluate a condition expression with the task's variables (assert). */
   evaluate(expr: string): unknown;
   /** Find a local file for copy src / template src: role files|templates dir, then playbook dir. */

@@ -5,7 +5,7 @@ import { UnreachableError } from '../connection/types.js';
 import { LocalConnection } from '../connection/local.js';
 import { getModule } from '../modules/registry.js';
 import { invokeModule } from '../modules/invoke.js';
-import { renderString, renderValue } from '../template/render.js';
+import { renderString, renderTemplateFile, renderValue } from '../template/render.js';
 import { evaluate, evaluateCondition } from '../template/expr.js';
 import { loadTaskFile } from '../playbook/index.js';
 import { UserError } from '../errors.js';
@@ -347,6 +347,7 @@ export class HostRun {
       env,
       vars: scope,
       render: (text, extra) => renderString(text, extra ? overlay(scope, extra) : scope, where),
+      renderFile: (text, path, extra) => renderTemplateFile(text, path, extra ? overlay(scope, extra) : scope, { ...where, file: path, line: undefined, col: undefined }),
       evaluate: (expr) => evaluate(expr, scope, where),
       findFile: (kind, name) => findFile(kind, name, task.role?.path, play.baseDir),
       log: (msg) => sink({ type: 'verbose', msg, host, level: 1 }),

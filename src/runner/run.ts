@@ -110,7 +110,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
         const conn = await access.connection(host);
         const r = await setup.run({}, {
           host, conn, facts: {}, check: false, diff: false, env: {}, vars: {}, groups: {},
-          render: (t) => t, evaluate: () => undefined, findFile: (_k, n) => n, log: () => {},
+          render: (t) => t, renderFile: (t) => t, evaluate: () => undefined, findFile: (_k, n) => n, log: () => {},
           hostvars: (h) => hostvarsOf(shared, h), connectionTo: access.connection, factsOf: access.facts, once, playbookDir: shared.playbookDir,
         });
         if (r.failed) throw new Error(`gathering facts failed: ${r.msg ?? ''}`);

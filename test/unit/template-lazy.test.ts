@@ -99,10 +99,10 @@ describe('lazy variable scopes', () => {
     expect(s.a).to.equal(1);
   });
 
-  it('works with Handlebars own-property lookups and with expressions', () => {
+  it('works with Jinja statements and with expressions', () => {
     const s = createVarScope([{ n: '{{ m }}', m: 5, l: ['{{ m }}'] }]);
     expect(renderValue('{{ n }}', s)).to.equal(5);
-    expect(renderString('{{#each l}}<{{this}}>{{/each}}', s)).to.equal('<5>');
+    expect(renderString('{% for x in l %}<{{ x }}>{% endfor %}', s)).to.equal('<5>');
     expect(evaluate('n == 5 and l[0] == 5', s)).to.equal(true);
     expect(evaluate('n is defined and zz is not defined', s)).to.equal(true);
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { UserError } from '../../src/errors.js';
-import { renderString, renderValue, UndefinedVariableError } from '../../src/template/render.js';
+import { renderString, renderTemplateFile, renderValue, UndefinedVariableError } from '../../src/template/render.js';
 
 const where = { file: 'roles/x/tasks/main.yml', task: 'Create venv', line: 12, col: 3 };
 
@@ -37,24 +37,24 @@ describe('template rendering', () => {
     it('does not HTML-escape', () => {
       expect(renderString('{{ v }}', { v: '<a & "b">' })).to.equal('<a & "b">');
     });
-    it('renders lists and dicts as JSON inside text', () => {
-      expect(renderString('x={{ pkgs }}', vars)).to.equal('x=["flask","gunicorn"]');
-      expect(renderString('c={{ cfg.tags }}', vars)).to.equal('c=["a","b"]');
+    it('prints lists and dicts as Python does inside text', () => {
+      expect(renderString('x={{ pkgs }}', vars)).to.equal("x=['flask', 'gunicorn']");
+      expect(renderString('c={{ cfg }}', vars)).to.equal("c={'port': 8080, 'debug': False, 'tags': ['a', 'b']}");
     });
-    it('renders numbers and booleans, null as empty', () => {
-      expect(renderString('{{n}} {{flag}} [{{none}}]', vars)).to.equal('3 true []');
+    it('prints numbers and booleans as Python does, None as empty', () => {
+      expect(renderString('{{n}} {{flag}} [{{none}}] {{ n / 1 }}', vars)).to.equal('3 True [] 3.0');
     });
     it('always returns a string, even for a single expression', () => {
       expect(renderString('{{ n }}', vars)).to.equal('3');
-      expect(renderString('{{ pkgs }}', vars)).to.equal('["flask","gunicorn"]');
+      expect(renderString('{{ pkgs }}', vars)).to.equal("['flask', 'gunicorn']");
     });
-    it('supports #each over lists and dicts, and #if/else', () => {
-      expect(renderString('{{#each pkgs}}[{{this}}]{{/each}}', vars)).to.equal('[flask][gunicorn]');
-      expect(renderString('{{#each cfg}}{{@key}};{{/each}}', vars)).to.equal('port;debug;tags;');
-      expect(renderString('{{#if flag}}y{{else}}n{{/if}}', vars)).to.equal('y');
+    it('supports for over lists and dicts, and if/else', () => {
+      expect(renderString('{% for p in pkgs %}[{{ p }}]{% endfor %}', vars)).to.equal('[flask][gunicorn]');
+      expect(renderString('{% for k in cfg %}{{ k }};{% endfor %}', vars)).to.equal('port;debug;tags;');
+      expect(renderString('{% if flag %}y{% else %}n{% endif %}', vars)).to.equal('y');
     });
-    it('treats empty lists as false in #if (Python truthiness)', () => {
-      expect(renderString('{{#if empty}}y{{else}}n{{/if}}', vars)).to.equal('n');
+    it('treats empty lists as false in if (Python truthiness)', () => {
+      expect(renderString('{% if empty %}y{% else %}n{% endif %}', vars)).to.equal('n');
     });
     it('caches compiled templates without mixing variables', () => {
       expect(renderString('{{ a }}', { a: 1 })).to.equal('1');
@@ -77,12 +77,11 @@ describe('template rendering', () => {
     it('allows whitespace inside and around the braces', () => {
       expect(renderValue('{{n}}', vars)).to.equal(3);
       expect(renderValue('  {{   n   }}\n', vars)).to.equal(3);
-      expect(renderValue('{{{ n }}}', vars)).to.equal(3);
     });
-    it('returns helper results natively', () => {
-      expect(renderValue('{{ union pkgs (split "flask pip") }}', vars)).to.deep.equal(['flask', 'gunicorn', 'pip']);
-      expect(renderValue('{{ int "42" }}', vars)).to.equal(42);
-      expect(renderValue('{{ from_json \'{"a": [1]}\' }}', vars)).to.deep.equal({ a: [1] });
+    it('returns filter results natively', () => {
+      expect(renderValue("{{ pkgs | union('flask pip' | split) }}", vars)).to.deep.equal(['flask', 'gunicorn', 'pip']);
+      expect(renderValue("{{ '42' | int }}", vars)).to.equal(42);
+      expect(renderValue(`{{ '{"a": [1]}' | from_json }}`, vars)).to.deep.equal({ a: [1] });
     });
     it('returns a string when there is text around the expression', () => {
       expect(renderValue('{{ n }}x', vars)).to.equal('3x');
@@ -123,22 +122,22 @@ describe('template rendering', () => {
     });
     it('names the missing path inside a defined dict', () => {
       expect(err(() => renderString('{{ cfg.b.c }}', { cfg: {} })).message).to.equal("undefined variable 'cfg.b'");
-      expect(err(() => renderString('{{ cfg.b }}', { cfg: {} })).message).to.equal("undefined variable 'cfg.b'");
+      expect(err(() => renderString("{{ cfg['b'] }}", { cfg: {} })).message).to.equal("undefined variable 'cfg['b']'");
     });
     it('names list indexes', () => {
-      expect(err(() => renderString('{{ pkgs.[5] }}', vars)).message).to.equal("undefined variable 'pkgs[5]'");
+      expect(err(() => renderString('{{ pkgs[5] }}', vars)).message).to.equal("undefined variable 'pkgs[5]'");
     });
     it('fails in renderValue too', () => {
       expect(err(() => renderValue({ a: ['{{ zz }}'] }, vars, where)).message).to.equal("undefined variable 'zz' in task 'Create venv' (roles/x/tasks/main.yml:12:3)");
     });
-    it('is falsy in #if / #unless and missing for default', () => {
-      expect(renderString('{{#if zz}}y{{else}}n{{/if}}', vars)).to.equal('n');
-      expect(renderString('{{#unless zz.q}}u{{/unless}}', vars)).to.equal('u');
-      expect(renderString('{{ default zz "fb" }}', vars)).to.equal('fb');
+    it('is an error in if (strict, as Ansible), missing for default and is defined', () => {
+      expect(err(() => renderString('{% if zz %}y{% endif %}', vars))).to.be.instanceOf(UndefinedVariableError);
+      expect(renderString('{% if zz.q is not defined %}u{% endif %}', vars)).to.equal('u');
+      expect(renderString("{{ zz | default('fb') }}", vars)).to.equal('fb');
     });
-    it('throws when passed to other helpers', () => {
-      expect(err(() => renderString('{{ join zz "," }}', vars)).message).to.equal("undefined variable 'zz'");
-      expect(err(() => renderString('{{#each zz}}x{{/each}}', vars)).message).to.equal("undefined variable 'zz'");
+    it('throws when passed to other filters and loops', () => {
+      expect(err(() => renderString("{{ zz | join(',') }}", vars)).message).to.equal("undefined variable 'zz'");
+      expect(err(() => renderString('{% for x in zz %}x{% endfor %}', vars)).message).to.equal("undefined variable 'zz'");
     });
     it('a null value is defined (printed as empty)', () => {
       expect(renderString('[{{ none }}]', vars)).to.equal('[]');
@@ -149,139 +148,86 @@ describe('template rendering', () => {
     it('reports syntax errors as UserError quoting the template, with position', () => {
       const e = err(() => renderString('{{ x ', vars, where));
       expect(e).to.be.instanceOf(UserError);
-      expect(e.message).to.match(/^template syntax error in '\{\{ x': Parse error on line 1/);
+      expect(e.message).to.match(/^template syntax error in '\{\{ x': unexpected end of template, expected '\}\}' \(column 1 of the template\)/);
       expect(e.message).to.match(/in task 'Create venv' \(roles\/x\/tasks\/main.yml:12:3\)$/);
     });
-    it('reports unknown helpers', () => {
-      const e = err(() => renderString('{{ nope x }}', vars, where));
+    it('reports unknown filters with their column', () => {
+      const e = err(() => renderString('{{ x | nope }}', vars, where));
       expect(e).to.be.instanceOf(UserError);
-      expect(e.message).to.equal("unknown template helper 'nope' in task 'Create venv' (roles/x/tasks/main.yml:12:3)");
+      expect(e.message).to.equal("template syntax error in '{{ x | nope }}': no filter named 'nope' (column 8 of the template) in task 'Create venv' (roles/x/tasks/main.yml:12:3)");
     });
-    it('reports missing partials as UserError', () => {
-      expect(err(() => renderString('{{> foo }}', vars))).to.be.instanceOf(UserError);
+    it('old Handlebars helper syntax is an error showing the Jinja equivalent', () => {
+      expect(err(() => renderString('{{default x "y"}}', vars)).message).to.match(/write \{\{ x \| default\('y'\) \}\}$/);
+      expect(err(() => renderString('/w/{{basename p}}', vars)).message).to.match(/write \/w\/\{\{ p \| basename \}\}$/);
+      expect(err(() => renderString('{{#if a}}x{{/if}}', vars)).message).to.match(/write \{% if a %\}x\{% endif %\}$/);
     });
   });
 
   describe('prototype safety', () => {
-    it('{{constructor}} and friends are undefined variables, not JS internals', () => {
+    it('constructor and friends are undefined variables, not JS internals', () => {
       for (const t of ['{{constructor}}', '{{ __proto__ }}', '{{ cfg.constructor }}', '{{ pkgs.constructor }}', '{{ cfg.__proto__ }}', '{{ cfg.toString }}', '{{ pkgs.map }}', '{{ cfg.hasOwnProperty }}']) {
         expect(err(() => renderString(t, vars)), t).to.be.instanceOf(UndefinedVariableError);
       }
     });
-    it('lookup / dict_get cannot reach prototypes', () => {
-      expect(err(() => renderString('{{ lookup cfg "constructor" }}', vars))).to.be.instanceOf(UndefinedVariableError);
-      expect(renderString('{{ default (dict_get cfg "constructor") "safe" }}', vars)).to.equal('safe');
-      expect(renderString('{{ default (dict_get cfg "__proto__") "safe" }}', vars)).to.equal('safe');
+    it('subscripts cannot reach prototypes', () => {
+      expect(err(() => renderString("{{ cfg['constructor'] }}", vars))).to.be.instanceOf(UndefinedVariableError);
+      expect(renderString("{{ cfg['constructor'] | default('safe') }}", vars)).to.equal('safe');
+      expect(renderString("{{ cfg['__proto__'] | default('safe') }}", vars)).to.equal('safe');
     });
-    it('helper names never resolve through prototypes', () => {
-      expect(err(() => renderString('{{ constructor cfg }}', vars)).message).to.equal("unknown template helper 'constructor'");
-      expect(err(() => renderString('{{ toString cfg }}', vars)).message).to.equal("unknown template helper 'toString'");
+    it('filter names never resolve through prototypes', () => {
+      expect(err(() => renderString('{{ cfg | constructor }}', vars)).message).to.match(/no filter named 'constructor'/);
+      expect(err(() => renderString('{{ cfg | toString }}', vars)).message).to.match(/no filter named 'toString'/);
     });
     it('a string cannot reach String.prototype', () => {
       expect(err(() => renderString('{{ venv_base.constructor }}', vars))).to.be.instanceOf(UndefinedVariableError);
+      expect(err(() => renderString("{{ venv_base.constructor('x') }}", vars)).message).to.match(/has no attribute 'constructor'/);
     });
     it('own data keys named like internals are plain data', () => {
       expect(renderString('{{ cfg.constructor }}', { cfg: JSON.parse('{"constructor": "x", "__proto__": "y"}') })).to.equal('x');
     });
-    it('templates cannot modify variables', () => {
+    it('set does not modify variables', () => {
       const data = { cfg: { a: 1 } };
-      renderString('{{#with cfg}}{{a}}{{/with}}', data);
+      renderString('{% set cfg = 2 %}{{ cfg }}', data);
       expect(data).to.deep.equal({ cfg: { a: 1 } });
       expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
     });
   });
 
-  describe('helpers', () => {
+  describe('filters', () => {
     const r = (t: string, v: Record<string, unknown> = vars) => renderValue(t, v);
-    it('default: value, or fallback when undefined/null; optional falsy mode', () => {
-      expect(r('{{ default n 5 }}')).to.equal(3);
-      expect(r('{{ default zz 5 }}')).to.equal(5);
-      expect(r('{{ default none "x" }}')).to.equal('x');
-      expect(r('{{ default "" "x" }}')).to.equal('');
-      expect(r('{{ default "" "x" true }}')).to.equal('x');
-    });
-    it('join', () => {
-      expect(r('{{ join pkgs "," }}')).to.equal('flask,gunicorn');
-      expect(r('{{ join pkgs }}')).to.equal('flaskgunicorn');
+    it('default: value, or fallback when undefined; optional falsy mode', () => {
+      expect(r('{{ n | default(5) }}')).to.equal(3);
+      expect(r('{{ zz | default(5) }}')).to.equal(5);
+      expect(r("{{ none | default('x') }}")).to.equal(null);
+      expect(r("{{ '' | default('x') }}")).to.equal('');
+      expect(r("{{ '' | default('x', true) }}")).to.equal('x');
     });
     it('basename / dirname (Python os.path semantics)', () => {
-      expect(r('{{ basename "/opt/app/bin/python" }}')).to.equal('python');
-      expect(r('{{ dirname "/opt/app/bin/python" }}')).to.equal('/opt/app/bin');
-      expect(r('{{ dirname "/python" }}')).to.equal('/');
-      expect(r('{{ dirname "python" }}')).to.equal('');
-    });
-    it('lower / upper / trim', () => {
-      expect(r('{{ lower text }}')).to.equal('  hello world  ');
-      expect(r('{{ upper text }}')).to.equal('  HELLO WORLD  ');
-      expect(r('{{ trim text }}')).to.equal('Hello World');
+      expect(r("{{ '/opt/app/bin/python' | basename }}")).to.equal('python');
+      expect(r("{{ '/opt/app/bin/python' | dirname }}")).to.equal('/opt/app/bin');
+      expect(r("{{ '/python' | dirname }}")).to.equal('/');
+      expect(r("{{ 'python' | dirname }}")).to.equal('');
     });
     it('quote: POSIX shell quoting', () => {
-      expect(r('{{ quote "a b" }}')).to.equal("'a b'");
-      expect(r('{{ quote "it\'s" }}')).to.equal(`'it'\\''s'`);
-      expect(r('{{ quote "plain" }}')).to.equal('plain');
+      expect(r("{{ 'a b' | quote }}")).to.equal("'a b'");
+      expect(r(`{{ "it's" | quote }}`)).to.equal(`'it'"'"'s'`);
+      expect(r("{{ 'plain' | quote }}")).to.equal('plain');
     });
-    it('to_json / to_yaml / from_json', () => {
-      expect(r('{{ to_json cfg }}')).to.equal('{"port":8080,"debug":false,"tags":["a","b"]}');
-      expect(r('{{ to_yaml cfg.tags }}')).to.equal('- a\n- b\n');
-      expect(r('{{ from_json "[1, 2]" }}')).to.deep.equal([1, 2]);
-      expect(err(() => r('{{ from_json "[1," }}'))).to.be.instanceOf(UserError);
+    it('hostvars by a computed host name', () => {
+      expect(r("{{ hostvars[target]['ansible_host'] }}")).to.equal('10.0.0.1');
+      expect(r('{{ hostvars[target].ansible_host }}')).to.equal('10.0.0.1');
+      expect(err(() => r("{{ hostvars['web9'].ansible_host }}")).message).to.equal("undefined variable 'hostvars['web9']'");
     });
-    it('replace replaces every occurrence', () => {
-      expect(r('{{ replace "a-b-c" "-" "_" }}')).to.equal('a_b_c');
-    });
-    it('length / first / last', () => {
-      expect(r('{{ length pkgs }}')).to.equal(2);
-      expect(r('{{ length "abc" }}')).to.equal(3);
-      expect(r('{{ length cfg }}')).to.equal(3);
-      expect(r('{{ first pkgs }}')).to.equal('flask');
-      expect(r('{{ last pkgs }}')).to.equal('gunicorn');
-    });
-    it('unique / sort / union / difference', () => {
-      const v = { l: [3, 1, 3, 2], m: ['b', 'a'], o: [2, 9] };
-      expect(r('{{ unique l }}', v)).to.deep.equal([3, 1, 2]);
-      expect(r('{{ sort l }}', v)).to.deep.equal([1, 2, 3, 3]);
-      expect(r('{{ sort m }}', v)).to.deep.equal(['a', 'b']);
-      expect(r('{{ union l o }}', v)).to.deep.equal([3, 1, 2, 9]);
-      expect(r('{{ difference l o }}', v)).to.deep.equal([3, 1]);
-      expect(v.l).to.deep.equal([3, 1, 3, 2]);
-    });
-    it('bool / int', () => {
-      expect(r('{{ bool "yes" }}')).to.equal(true);
-      expect(r('{{ bool "False" }}')).to.equal(false);
-      expect(r('{{ bool 1 }}')).to.equal(true);
-      expect(r('{{ int "42" }}')).to.equal(42);
-      expect(r('{{ int "3.9" }}')).to.equal(3);
-      expect(r('{{ int "abc" }}')).to.equal(0);
-    });
-    it('eq / ne / and / or / not in #if sub-expressions', () => {
-      expect(r('{{#if (eq target "web1")}}y{{else}}n{{/if}}')).to.equal('y');
-      expect(r('{{#if (ne target "web1")}}y{{else}}n{{/if}}')).to.equal('n');
-      expect(r('{{#if (and flag (eq n 3))}}y{{else}}n{{/if}}')).to.equal('y');
-      expect(r('{{#if (or zz (eq n 4))}}y{{else}}n{{/if}}')).to.equal('n');
-      expect(r('{{#if (not empty)}}y{{else}}n{{/if}}')).to.equal('y');
-      expect(r('{{#if (eq zz "x")}}y{{else}}n{{/if}}')).to.equal('n');
-    });
-    it('regex_replace (Python-style groups)', () => {
-      expect(r('{{ regex_replace "python3.11" "^python(\\d)\\.(\\d+)$" "py\\1\\2" }}')).to.equal('py311');
-      expect(r('{{ regex_replace "AbA" "a" "x" ignorecase=true }}')).to.equal('xbx');
-    });
-    it('b64encode / b64decode', () => {
-      expect(r('{{ b64encode "héllo" }}')).to.equal('aMOpbGxv');
-      expect(r('{{ b64decode "aMOpbGxv" }}')).to.equal('héllo');
-    });
-    it('dict_get / lookup for computed keys (hostvars by host name)', () => {
-      expect(r('{{ dict_get (dict_get hostvars target) "ansible_host" }}')).to.equal('10.0.0.1');
-      expect(r('{{ lookup (lookup hostvars target) "ansible_host" }}')).to.equal('10.0.0.1');
-      expect(r('{{ dict_get cfg "nope" "fb" }}')).to.equal('fb');
-      expect(err(() => r('{{ lookup (lookup hostvars "web9") "ansible_host" }}')).message).to.equal("undefined variable 'hostvars.web9'");
-    });
-    it('concat: strings, or lists when all are lists', () => {
-      expect(r('{{ concat "a" n "-" target }}')).to.equal('a3-web1');
-      expect(r('{{ concat pkgs cfg.tags }}')).to.deep.equal(['flask', 'gunicorn', 'a', 'b']);
-    });
-    it('a variable sharing a helper name is still reachable', () => {
+    it('a variable sharing a filter name is still reachable', () => {
       expect(renderString('{{ first }}', { first: 'x' })).to.equal('x');
       expect(renderValue('{{ length }}', { length: 7 })).to.equal(7);
+    });
+  });
+
+  describe('.hbs template files keep Handlebars', () => {
+    it('renders Handlebars for .hbs and Jinja for .j2', () => {
+      expect(renderTemplateFile('{{#each pkgs}}[{{this}}]{{/each}}', 'x.hbs', vars)).to.equal('[flask][gunicorn]');
+      expect(renderTemplateFile('{% for p in pkgs %}\n[{{ p }}]\n{% endfor %}\n', 'x.j2', vars)).to.equal('[flask]\n[gunicorn]\n');
     });
   });
 });
