@@ -65,7 +65,7 @@ export function pyJsonDumps(v: unknown, o: JsonOpts = {}): string {
 // YAML (PyYAML's emitter for plain data: sort_keys, flow style for leaf collections unless
 // default_flow_style=False, quoting of strings that would read back as another type)
 
-const YAML_SPECIAL = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|[-+]?(?:0|[1-9][0-9_]*)|0o?[0-7_]+|0x[0-9a-fA-F_]+|[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.?[0-9_]*|\d{4}-\d\d?-\d\d?.*|=|<<)$/;
+const YAML_SPECIAL = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|[-+]?(?:0|[1-9][0-9_]*)|0o?[0-7_]+|0x[0-9a-fA-F_]+|[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.?[0-9_]*|\d{4}-\d\d?-\d\d?.*|=|<<)$/;
 
 function yamlScalar(s: string, inFlow: boolean): string {
   const plainOk =
@@ -128,6 +128,8 @@ export function pyYamlDump(v: unknown, o: { indent?: number; flow?: boolean | nu
     return !kids.some(isCollection);
   };
   const lines: string[] = [];
+  // a block collection item is padded to the indent ('-   a: 1'), a scalar or flow item is not ('- 1')
+  const dashFor = (item: unknown) => (isCollection(item) && !useFlow(item) ? '-' + ' '.repeat(Math.max(1, indent - 1)) : '- ');
   const block = (x: unknown, col: number, prefix: string): void => {
     // prefix: text already on the current line ("key:" or "- ")
     if (!isCollection(x) || useFlow(x)) {
@@ -137,14 +139,15 @@ export function pyYamlDump(v: unknown, o: { indent?: number; flow?: boolean | nu
     }
     if (Array.isArray(x)) {
       // sequences inside a mapping are not indented (PyYAML's indentless sequences)
-      if (prefix !== '' && !prefix.endsWith('- ')) lines.push(prefix);
-      let first = prefix.endsWith('- ');
+      const afterDash = /(^|\s)-\s+$/.test(prefix);
+      if (prefix !== '' && !afterDash) lines.push(prefix);
+      let first = afterDash;
       for (const item of x) {
-        const dash = ' '.repeat(col) + '-' + ' '.repeat(Math.max(1, indent - 1));
+        const mark = dashFor(item);
         if (first) {
-          block(item, col + indent, prefix + '-' + ' '.repeat(Math.max(1, indent - 1)));
+          block(item, col + indent, prefix + mark);
           first = false;
-        } else block(item, col + indent, dash);
+        } else block(item, col + indent, ' '.repeat(col) + mark);
       }
       return;
     }
@@ -171,7 +174,7 @@ export function pyYamlDump(v: unknown, o: { indent?: number; flow?: boolean | nu
     }
   };
   if (Array.isArray(v) && !useFlow(v)) {
-    for (const item of v) block(item, indent, '-' + ' '.repeat(Math.max(1, indent - 1)));
+    for (const item of v) block(item, indent, dashFor(item));
   } else block(v, 0, '');
   let out = lines.join('\n') + '\n';
   if (!isCollection(v)) out += '...\n';

@@ -467,7 +467,8 @@ export class Run implements FilterCtx, LookupCtx {
       }
       case 'cond':
         if (truthy(this.eval(e.test))) return this.eval(e.then);
-        return e.else ? this.eval(e.else) : makeUndefined('(inline if without else)');
+        // Jinja's inline if without else gives its plain (printable as '') Undefined
+        return e.else ? this.eval(e.else) : '';
     }
   }
 

@@ -129,9 +129,8 @@ function toFloat(v: unknown, def: unknown = new PyFloat(0)): unknown {
 }
 
 /** Ansible's bool filter. */
-function toBool(v: unknown): boolean {
-  if (typeof v === 'boolean') return v;
-  if (v === null) return false;
+function toBool(v: unknown): boolean | null {
+  if (typeof v === 'boolean' || v === null) return v;
   if (typeof v === 'string' || isNumber(v)) {
     const s = typeof v === 'string' ? v.toLowerCase() : str(v);
     return ['yes', 'on', '1', 'true'].includes(s) || (isNumber(v) && numOf(v) === 1);
@@ -399,7 +398,14 @@ function pyRound(v: unknown, precision: unknown, method: unknown): unknown {
   let r: number;
   if (m === 'ceil') r = Math.ceil(x * f) / f;
   else if (m === 'floor') r = Math.floor(x * f) / f;
-  else r = Math.sign(x) * Math.round(Math.abs(x) * f + 1e-9) / f;
+  else {
+    // Python's round(): halves go to the even neighbour
+    const y = x * f;
+    const fl = Math.floor(y);
+    const diff = y - fl;
+    const k = diff > 0.5 ? fl + 1 : diff < 0.5 ? fl : fl % 2 === 0 ? fl : fl + 1;
+    r = k / f;
+  }
   return mkFloat(r);
 }
 
@@ -423,10 +429,11 @@ function truncate(s: string, length: unknown, killwords: unknown, end: unknown, 
 }
 
 function urlencode(v: unknown): string {
-  const enc = (x: unknown) => encodeURIComponent(str(x)).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%2F/g, '/');
-  if (isDict(v)) return Object.entries(v).map(([k, x]) => `${enc(k)}=${enc(x)}`).join('&');
-  if (Array.isArray(v)) return v.map((p) => `${enc((p as unknown[])[0])}=${enc((p as unknown[])[1])}`).join('&');
-  return enc(v);
+  const enc = (x: unknown) => encodeURIComponent(str(x)).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  const qs = (x: unknown) => enc(x).replace(/%20/g, '+');
+  if (isDict(v)) return Object.entries(v).map(([k, x]) => `${qs(k)}=${qs(x)}`).join('&');
+  if (Array.isArray(v)) return v.map((p) => `${qs((p as unknown[])[0])}=${qs((p as unknown[])[1])}`).join('&');
+  return enc(v).replace(/%2F/g, '/');
 }
 
 function regexFlags(kw: Record<string, unknown>, ignorecase?: unknown, multiline?: unknown): string {
@@ -607,7 +614,7 @@ def('comment', (_c, v, args, kw) => {
   const marks: Record<string, [string, string, string]> = { plain: ['', '# ', ''], c: ['', '// ', ''], cblock: ['/*', ' * ', ' */'], erlang: ['', '% ', ''], xml: ['<!--', ' - ', '-->'] };
   const [beg, dec, end] = marks[style] ?? marks.plain;
   const body = str(v).split('\n').map((l) => (dec + l).trimEnd()).join('\n');
-  return `${beg ? beg + '\n' : ''}${dec.trimEnd()}\n${body}\n${dec.trimEnd()}${end ? '\n' + end : ''}\n`;
+  return `${beg ? beg + '\n' : ''}${dec.trimEnd()}\n${body}\n${dec.trimEnd()}${end ? '\n' + end : ''}`;
 });
 def('quote', (_c, v) => {
   // Python's shlex.quote

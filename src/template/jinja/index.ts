@@ -77,18 +77,26 @@ export function compile(src: string, kind: Kind, where?: TemplateWhere): Compile
   if (hit) return hit;
   let c: Compiled;
   try {
-    if (kind === 'expr') {
+    if (kind === 'expr' && looksLikeTemplate(src) && unwrapBraces(src) === src) {
+      // a condition with templates inside: checked as a template, evaluated after rendering
+      const stmts = parseTemplate(src, KNOWN, { rawStrings: true, trimBlocks: true });
+      checkLookups(stmts);
+      c = { kind, src, stmts };
+    } else if (kind === 'expr') {
       const body = unwrapBraces(src);
       const expr = parseExpression(body, KNOWN);
       checkLookups(expr);
       c = { kind, src: body, expr };
     } else {
-      const stmts = parseTemplate(src, KNOWN, kind === 'file' ? { trimBlocks: true } : { rawStrings: true });
+      // Jinja drops one trailing newline of the source (keep_trailing_newline=False); renderText puts back Ansible's count
+      const body = src.replace(/\r?\n$/, '');
+      // Ansible's environment has trim_blocks on for YAML strings too
+      const stmts = parseTemplate(body, KNOWN, kind === 'file' ? { trimBlocks: true } : { rawStrings: true, trimBlocks: true });
       checkLookups(stmts);
       c = { kind, src, stmts };
       if (kind === 'value') {
         const trimmed = src.trim();
-        const single = trimmed === src ? stmts : parseTemplate(trimmed, KNOWN, { rawStrings: true });
+        const single = trimmed === body ? stmts : parseTemplate(trimmed, KNOWN, { rawStrings: true, trimBlocks: true });
         if (single.length === 1 && single[0].t === 'out') c.expr = single[0].e;
       }
     }
@@ -187,8 +195,17 @@ export function evalExpression(src: string, vars: Record<string, unknown>, where
   return toPlain(v);
 }
 
-/** Evaluate a condition: Python truthiness of the expression. */
+/**
+ * Evaluate a condition: Python truthiness of the expression. As Ansible does, a condition with
+ * templates inside (`"'{{ a }}' == 'x'"`) is rendered first and the result evaluated; a whole
+ * `"{{ expr }}"` is the expression itself.
+ */
 export function evalCondition(src: string, vars: Record<string, unknown>, where?: TemplateWhere): boolean {
+  if (looksLikeTemplate(src) && unwrapBraces(src) === src) {
+    const text = renderText(src, vars, where).trim();
+    if (text === '') return false;
+    return evalCondition(text, vars, where);
+  }
   const c = compile(src, 'expr', where);
   try {
     return truthy(new Run(vars, runOptions(vars, where)).eval(c.expr!));

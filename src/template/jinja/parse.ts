@@ -119,7 +119,8 @@ function tokenizeTag(src: string, i: number, closer: '}}' | '%}' | null, opts: L
     }
     if (c === '"' || c === "'") {
       let j = i + 1;
-      while (j < src.length && src[j] !== c) j += src[j] === '\\' ? 2 : 1;
+      const raw = opts.rawStrings && isVar;
+      while (j < src.length && src[j] !== c) j += src[j] === '\\' && !raw ? 2 : 1;
       if (j >= src.length) throw new JinjaSyntaxError('unexpected end of string', i);
       const body = src.slice(i + 1, j);
       out.push({ type: 'str', value: opts.rawStrings && isVar ? body : decodeEscapes(body, i), pos: i });
@@ -238,7 +239,6 @@ function scan(src: string, opts: LexOptions): Part[] {
         if (!m) throw new JinjaSyntaxError("missing '{% endraw %}'", j);
         let body = src.slice(bodyStart, m.index);
         if (raw[1] === '-') body = body.replace(/^\s+/, '');
-        else if (opts.trimBlocks && raw[1] !== '+') body = body.replace(/^\r?\n/, '');
         if (m[1] === '-') body = body.replace(/\s+$/, '');
         else if (opts.lstripBlocks && m[1] !== '+') body = body.replace(/(^|\n)[ \t]*$/, '$1');
         if (body) parts.push({ type: 'text', s: body, at: bodyStart });

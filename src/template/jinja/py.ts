@@ -106,6 +106,7 @@ export function truthy(v: unknown): boolean {
 
 export function floatRepr(x: number): string {
   if (Number.isNaN(x)) return 'nan';
+  if (Object.is(x, -0)) return '-0.0';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   const a = Math.abs(x);
   let s: string;

@@ -67,8 +67,8 @@ const T: Record<string, TestDef> = {
   in: { fn: (v, [c]) => contains(c, v) },
   contains: { fn: (v, [x]) => contains(v, x) },
   escaped: { fn: () => false },
-  truthy: { fn: (v, [conv]) => truthy(conv === undefined || truthy(conv) ? boolish(v) : v) },
-  falsy: { fn: (v, [conv]) => !truthy(conv === undefined || truthy(conv) ? boolish(v) : v) },
+  truthy: { fn: (v, [conv], kw) => truthy(truthy(conv ?? kw.convert_bool ?? false) ? boolish(v) : v) },
+  falsy: { fn: (v, [conv], kw) => !truthy(truthy(conv ?? kw.convert_bool ?? false) ? boolish(v) : v) },
   any: { fn: (v) => iterate(v).some((x) => truthy(x)) },
   all: { fn: (v) => iterate(v).every((x) => truthy(x)) },
   nan: { fn: (v) => Number.isNaN(numOf(v)) },
@@ -119,7 +119,13 @@ const ALIASES: Record<string, string> = {
   issubset: 'subset', issuperset: 'superset', isnan: 'nan',
 };
 for (const [a, b] of Object.entries(ALIASES)) T[a] = T[b];
-for (const n of Object.keys(T)) if (!n.includes('.')) T[`ansible.builtin.${n}`] = T[n];
+// Ansible's own tests have a FQCN; Jinja's built-in ones do not.
+const ANSIBLE_TESTS = [
+  'failed', 'failure', 'succeeded', 'success', 'successful', 'changed', 'change', 'skipped', 'skip', 'finished', 'started', 'match', 'search', 'regex',
+  'version', 'version_compare', 'any', 'all', 'truthy', 'falsy', 'vault_encrypted', 'directory', 'is_dir', 'file', 'is_file', 'link', 'is_link', 'exists',
+  'link_exists', 'abs', 'is_abs', 'same_file', 'is_same_file', 'subset', 'issubset', 'superset', 'issuperset', 'contains', 'nan', 'isnan', 'uri', 'url', 'urn',
+];
+for (const n of ANSIBLE_TESTS) T[`ansible.builtin.${n}`] = T[n];
 
 export const TESTS: Record<string, TestDef> = T;
 
