@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Modules in dependency order. */
-const MODULES = ['__init__', 'fsutil', 'wheelfile', 'installer', 'fetch'] as const;
+const MODULES = ['__init__', 'fsutil', 'wheelfile', 'distro', 'installer', 'fetch'] as const;
 
 function packageDir(): string {
   const candidates = [new URL('./wwremote/', import.meta.url), new URL('../../src/remote/wwremote/', import.meta.url)];

@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BecomeOptions, Connection } from '../connection/types.js';
-import { shQuote } from '../shell/quote.js';
 import { assembleScript } from '../remote/assemble.js';
+import { RemoteError, runRemoteScript } from '../remote/run.js';
 
 export type VenvLayout = 'inplace' | 'generations';
 export type PackageState = 'present' | 'latest' | 'absent' | 'forcereinstall';
@@ -97,16 +97,16 @@ export interface VenvResult {
 export type VenvErrorKind = 'lock-timeout' | 'missing' | 'pip' | 'venv' | 'spec' | 'rollback' | 'internal' | 'transport';
 
 /** A failed ensure: `logTail` is the end of pip's output for this run, `log` the full log path on the host. */
-export class VenvError extends Error {
+export class VenvError extends RemoteError {
   constructor(
     message: string,
-    public readonly kind: VenvErrorKind,
-    public readonly log?: string,
+    public override readonly kind: VenvErrorKind,
+    public override readonly log?: string,
     public readonly logTail?: string,
     public readonly requirement?: string,
-    public readonly host?: string,
+    public override readonly host?: string,
   ) {
-    super(message);
+    super(message, kind, host, logTail, log);
     this.name = 'VenvError';
   }
 
@@ -223,7 +223,7 @@ export interface RunOptions {
   onLog?: (line: string) => void;
 }
 
-export const RESULT_PREFIX = 'WW-RESULT ';
+export { RESULT_PREFIX } from '../remote/run.js';
 
 /** Run the script with `payload` through `conn` using `python`; parse the one result line. */
 export async function runVenvScript<T = Record<string, unknown>>(
@@ -241,34 +241,13 @@ export async function runVenvScript<T = Record<string, unknown>>(
         for (const l of lines) opts.onLog!(l);
       }
     : undefined;
-  const r = await conn.exec(`${shQuote(python)} -`, {
-    stdin: renderScript(payload),
-    become: opts.become,
-    timeoutMs: opts.timeoutMs,
-    onStderr,
-  });
+  const res = await runRemoteScript(conn, python, renderScript(payload), { become: opts.become, timeoutMs: opts.timeoutMs, onStderr, what: 'venv script' }).catch(
+    (e: unknown) => {
+      if (e instanceof RemoteError && !(e instanceof VenvError)) throw new VenvError(`${e.message}${e.tail ? `: ${e.tail}` : ''}`, 'transport', undefined, undefined, undefined, conn.host);
+      throw e;
+    },
+  );
   if (partial && opts.onLog) opts.onLog(partial);
-  const line = r.stdout
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith(RESULT_PREFIX));
-  if (!line) {
-    const why = r.code === 127 || /not found/.test(r.stderr) ? ` (is ${python} installed on ${conn.host}?)` : '';
-    throw new VenvError(
-      `venv script gave no result on ${conn.host}: exit ${r.code ?? r.signal ?? 'unknown'}${why}: ${tail(r.stderr || r.stdout, 20)}`,
-      'transport',
-      undefined,
-      undefined,
-      undefined,
-      conn.host,
-    );
-  }
-  let res: Record<string, unknown>;
-  try {
-    res = JSON.parse(line.slice(RESULT_PREFIX.length));
-  } catch (e) {
-    throw new VenvError(`venv script result on ${conn.host} is not JSON: ${line.slice(0, 200)}`, 'transport', undefined, undefined, undefined, conn.host);
-  }
   if (!res.ok) {
     let msg = String(res.error ?? 'venv script failed');
     if (res.traceback) msg += `\n${String(res.traceback)}`;
@@ -282,10 +261,6 @@ export async function runVenvScript<T = Record<string, unknown>>(
     );
   }
   return res as T;
-}
-
-function tail(s: string, n: number): string {
-  return s.trimEnd().split('\n').slice(-n).join('\n');
 }
 
 /** Make `spec.path` hold exactly the spec's packages (no-op, fast, when the marker matches). */

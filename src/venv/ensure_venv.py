@@ -31,6 +31,7 @@ try:
     import wwremote  # noqa: F401  (defined in front of this script by src/remote/assemble.ts)
 except ImportError:  # run from a checkout: python3 src/venv/ensure_venv.py spec.json
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "remote"))
+from wwremote import distro as ww_distro  # noqa: E402
 from wwremote import fetch as ww_fetch  # noqa: E402
 from wwremote import installer as ww_installer  # noqa: E402
 from wwremote.fsutil import sha256_file  # noqa: E402
@@ -1061,27 +1062,15 @@ def distro_key():
     return "-".join(re.sub(r"\s+", "_", x.strip().lower()) for x in (distro, v, platform.machine()))
 
 
-def _run_quiet(argv):
-    try:
-        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, _err = p.communicate()
-        return p.returncode, out.decode("utf-8", "replace")
-    except OSError:
-        return 127, ""
+_run_quiet = ww_distro.run_quiet
 
 
 def missing_distro_packages(pkgs):
     """Distro packages (apt `name`, `name=ver`, rpm `name`) that are not installed."""
-    names = [re.split(r"[=<>]", x, 1)[0].strip() for x in pkgs if x and x.strip()]
-    if not names:
-        return []
-    if shutil.which("dpkg-query"):
-        _rc, out = _run_quiet(["dpkg-query", "-W", "-f", "${Package} ${Status}\n"] + names)
-        ok = set(l.split(" ", 1)[0] for l in out.splitlines() if l.endswith(" install ok installed"))
-        return [n for n, spec in zip(names, pkgs) if n not in ok]
-    if shutil.which("rpm"):
-        return [n for n in names if _run_quiet(["rpm", "-q", n])[0] != 0]
-    raise Failure("spec", "cannot check distro packages: neither dpkg-query nor rpm found")
+    try:
+        return ww_distro.missing_packages(pkgs)
+    except ww_distro.DistroError as e:
+        raise Failure("spec", str(e))
 
 
 SITE_RE = re.compile(r"^(.*/python3[^/]*/(?:site|dist)-packages)/([^/]+)")

@@ -100,16 +100,34 @@ export function splitIndexUrl(args: readonly string[]): { indexUrl?: string; res
 
 async function buildOn(ctx: ModuleContext, s: VenvSettings, host: string, key: string, checkOnly: boolean): Promise<WheelBuildResult> {
   const conn = await ctx.connectionTo(host);
-  if (!checkOnly && s.buildDistroPackages.length) {
+  const index = splitIndexUrl(s.pipBuildArgs);
+  // The build script checks the build's distro packages itself (one command when nothing is to do);
+  // only when some are missing does the package module run, then the build is asked again.
+  for (let round = 0; ; round++) {
+    const r = await buildOnce(ctx, s, host, key, checkOnly, conn, index);
+    if (r.need !== 'packages' || round > 0) {
+      if (r.need === 'packages') throw new UserError(`build host ${host}: build packages ${(r.packages ?? []).join(', ')} still missing after installing them`);
+      return r;
+    }
     const facts = await ctx.factsOf(host);
-    const r = await invokeModule(
+    const p = await invokeModule(
       'package',
-      { name: s.buildDistroPackages, state: s.distroPackageState, cache_valid_time: s.distroCacheValidTime },
+      { name: r.packages, state: s.distroPackageState, cache_valid_time: s.distroCacheValidTime },
       { ...ctx, host, conn, facts, check: false },
     );
-    if (r.failed) throw new UserError(`build host ${host}: installing build packages ${s.buildDistroPackages.join(', ')} failed: ${r.msg ?? ''}`);
+    if (p.failed) throw new UserError(`build host ${host}: installing build packages ${(r.packages ?? []).join(', ')} failed: ${p.msg ?? ''}`);
   }
-  const index = splitIndexUrl(s.pipBuildArgs);
+}
+
+async function buildOnce(
+  ctx: ModuleContext,
+  s: VenvSettings,
+  host: string,
+  key: string,
+  checkOnly: boolean,
+  conn: Awaited<ReturnType<ModuleContext['connectionTo']>>,
+  index: ReturnType<typeof splitIndexUrl>,
+): Promise<WheelBuildResult> {
   try {
     return await buildWheels(
       conn,
@@ -133,6 +151,7 @@ async function buildOn(ctx: ModuleContext, s: VenvSettings, host: string, key: s
         recreateBuilder: s.wheelsRebuild && s.rebuild,
         lockTimeoutSec: s.lockTimeout,
         checkOnly,
+        distroPackages: checkOnly ? [] : s.buildDistroPackages,
       },
       { become: ctx.become },
     );

@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BecomeOptions, Connection } from '../connection/types.js';
-import { shQuote } from '../shell/quote.js';
 import { shSplit } from '../shell/split.js';
 import { assembleScript } from '../remote/assemble.js';
+import { RemoteError, runRemoteScript } from '../remote/run.js';
 
 /** What to build. Field comments name the role variable each one carries. */
 export interface WheelBuildSpec {
@@ -64,6 +64,11 @@ export interface WheelBuildSpec {
   rebuild?: boolean;
   /** venv_wheels_rebuild AND venv_rebuild: also wipe and recreate the builder venv. */
   recreateBuilder?: boolean;
+  /**
+   * Distro packages the build needs (venv_build_distro_package_list). Checked by the same command;
+   * when some are missing the result is `need: 'packages'` (nothing built) and the caller installs them.
+   */
+  distroPackages?: readonly string[];
   /** Only report an up-to-date result (--tags install); never build or write. Fails when a build is needed. */
   checkOnly?: boolean;
   /** Seconds to wait for the build key's lock (default 1800). */
@@ -107,6 +112,9 @@ export interface WheelBuildResult {
   constraintsFile: string;
   /** The temporary wheel dir used (keyed by a hash of the full venv path, key and requirements dir). */
   buildDir: string;
+  /** Set when spec.distroPackages lists packages the host lacks: nothing was built; install them and call again. */
+  need?: 'packages';
+  packages?: string[];
 }
 
 export interface WheelBuildOptions {
@@ -118,25 +126,24 @@ export interface WheelBuildOptions {
 }
 
 /** The build failed; the input and result files were removed so that the next run retries. */
-export class WheelBuildError extends Error {
+export class WheelBuildError extends RemoteError {
   constructor(
     message: string,
-    readonly host: string,
+    override readonly host: string,
     /** lock | builder | build | result | internal | transport */
     readonly stage: string,
     /** Last lines of pip's (or the script's) output. */
-    readonly tail: string,
+    override readonly tail: string,
     /** Log file on the build host, when there is one. */
-    readonly log: string | null,
+    override readonly log: string | null,
     readonly attempts: number,
     readonly network: boolean,
   ) {
-    super(message);
+    super(message, stage, host, tail, log);
     this.name = 'WheelBuildError';
   }
 }
 
-const RESULT_PREFIX = 'WW-RESULT ';
 /** The first line of every requirements/constraints file, as upstream writes it (tools and upstream's tests look for it). */
 export const UPSTREAM_HEADER = '# Managed with python_venv_build role';
 const PLACEHOLDER = '__WW_SPEC_B64__';
@@ -199,6 +206,7 @@ export function scriptSpec(spec: WheelBuildSpec): Record<string, unknown> {
     lockTimeoutSec: spec.lockTimeoutSec ?? 1800,
     retries: spec.retries ?? 2,
     retryDelaySec: spec.retryDelaySec ?? 10,
+    distroPackages: normaliseConstraints(spec.distroPackages),
   };
 }
 
@@ -207,29 +215,13 @@ export async function buildWheels(conn: Connection, spec: WheelBuildSpec, opts: 
   const payload = Buffer.from(JSON.stringify(scriptSpec(spec)), 'utf8').toString('base64');
   const script = assembleScript(buildScript()).replace(PLACEHOLDER, payload);
   const python = spec.python ?? 'python3';
-  const r = await conn.exec(`${shQuote(python)} -`, {
-    stdin: script,
-    become: opts.become,
-    timeoutMs: opts.timeoutMs,
-    onStderr: opts.onStderr,
-  });
-  const line = r.stdout
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith(RESULT_PREFIX));
-  if (!line) {
-    const out = `${r.stdout}\n${r.stderr}`.trim();
-    throw new WheelBuildError(
-      `wheel build on ${conn.host} gave no result (exit code ${r.code ?? r.signal ?? 'none'})`,
-      conn.host,
-      'transport',
-      tailLines(out, 40),
-      null,
-      0,
-      false,
-    );
+  let res: Record<string, unknown> & { ok: boolean };
+  try {
+    res = await runRemoteScript(conn, python, script, { become: opts.become, timeoutMs: opts.timeoutMs, onStderr: opts.onStderr, what: 'wheel build' });
+  } catch (e) {
+    if (e instanceof RemoteError && !(e instanceof WheelBuildError)) throw new WheelBuildError(e.message, conn.host, 'transport', e.tail ?? '', null, 0, false);
+    throw e;
   }
-  const res = JSON.parse(line.slice(RESULT_PREFIX.length)) as Record<string, unknown> & { ok: boolean };
   if (!res.ok) {
     throw new WheelBuildError(
       `wheel build of ${spec.venvPath} (${spec.key}) on ${conn.host} failed: ${String(res.error)}`,
@@ -386,8 +378,4 @@ export function pep503(name: string): string {
 
 function argList(a: string | readonly string[]): string[] {
   return typeof a === 'string' ? shSplit(a) : a.filter((x) => x !== '');
-}
-
-function tailLines(s: string, n: number): string {
-  return s.split('\n').slice(-n).join('\n');
 }

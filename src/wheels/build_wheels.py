@@ -36,6 +36,7 @@ try:
 except ImportError:  # run from a checkout
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "remote"))
 from wwremote.wheelfile import find_pip_wheel  # noqa: E402  (by version: pip-23 over pip-9)
+from wwremote.distro import DistroError, missing_packages  # noqa: E402
 
 SPEC_B64 = "__WW_SPEC_B64__"
 RESULT_PREFIX = "WW-RESULT "
@@ -552,6 +553,17 @@ def main(spec):
             )
         pins, wheels, _manifest = current
         return unbuilt_result(base, pins, wheels, builder_changed=False, inputs_changed=False)
+
+    # The build's distro packages: checked here (no package manager run), so that the build host's
+    # no-op is this one command; the caller installs what is missing and asks again.
+    try:
+        missing = missing_packages(spec.get("distroPackages") or [])
+    except DistroError as e:
+        raise StepError(str(e), "builder")
+    if missing:
+        out = dict(base)
+        out.update(ok=True, need="packages", packages=missing, changed=False)
+        return out
 
     os.makedirs(req_dir, exist_ok=True)
     os.makedirs(wheel_dir, exist_ok=True)

@@ -1,0 +1,50 @@
+/**
+ * The one TS runner for remote scripts: send `<python> -` with the assembled script on stdin (ONE
+ * command), find the script's `WW-RESULT {json}` line, parse it. The error type every remote-script
+ * failure shares is RemoteError (VenvError and WheelBuildError are its kinds).
+ */
+import type { BecomeOptions, Connection } from '../connection/types.js';
+import { shQuote } from '../shell/quote.js';
+
+export const RESULT_PREFIX = 'WW-RESULT ';
+
+/** A remote script failed, or gave no result. `tail`: the end of the relevant output; `log`: the full log on the host. */
+export class RemoteError extends Error {
+  constructor(
+    message: string,
+    readonly kind: string,
+    readonly host?: string,
+    readonly tail?: string,
+    readonly log?: string | null,
+  ) {
+    super(message);
+    this.name = 'RemoteError';
+  }
+}
+
+export interface RemoteRunOptions {
+  become?: BecomeOptions;
+  timeoutMs?: number;
+  onStderr?: (chunk: Buffer) => void;
+  /** Names the script in errors ("venv script", "wheel build"). */
+  what: string;
+}
+
+/** Run `script` with `python` on `conn`; the parsed result object (ok or not). Throws RemoteError('transport') without one. */
+export async function runRemoteScript(conn: Connection, python: string, script: string, opts: RemoteRunOptions): Promise<Record<string, unknown> & { ok: boolean }> {
+  const r = await conn.exec(`${shQuote(python)} -`, { stdin: script, become: opts.become, timeoutMs: opts.timeoutMs, onStderr: opts.onStderr });
+  const line = r.stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(RESULT_PREFIX));
+  if (!line) {
+    const why = r.code === 127 || /not found/.test(r.stderr) ? ` (is ${python} installed on ${conn.host}?)` : '';
+    const out = (r.stderr || r.stdout).trimEnd();
+    throw new RemoteError(`${opts.what} gave no result on ${conn.host}: exit ${r.code ?? r.signal ?? 'unknown'}${why}`, 'transport', conn.host, out.split('\n').slice(-20).join('\n'), null);
+  }
+  try {
+    return JSON.parse(line.slice(RESULT_PREFIX.length));
+  } catch {
+    throw new RemoteError(`${opts.what} result on ${conn.host} is not JSON: ${line.slice(0, 200)}`, 'transport', conn.host);
+  }
+}
