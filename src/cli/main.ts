@@ -179,7 +179,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   const verbosity = values.verbose?.length ?? 0;
   const outputs = runOutputs({
     format, verbosity, junit: values.junit, report: values.report, profile: values.profile,
-    write: out, writeErr: err, color: terminalTakesColor(process.stdout),
+    write: out, writeErr: err, color: terminalTakesColor(process.stdout), tty: terminalTakesColor(process.stdout) ? process.stdout : undefined,
   });
   const sink: EventSink = outputs.sink;
   let exitCode: number = EXIT.ok;
@@ -220,7 +220,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await outputs.finish();
   }
-  await outputs.finish();
   return stop.signal.aborted ? exitForSignal(String(stop.signal.reason)) : exitCode;
 }

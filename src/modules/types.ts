@@ -65,6 +65,8 @@ export interface ModuleContext {
   findFile(kind: 'files' | 'templates', name: string): string;
   /** Verbose log line (shown with -v). Never pass secrets. */
   log(msg: string): void;
+  /** The phase of a long step (`building wheels on repo1`, `installing`), shown in the live view. */
+  progress?(msg: string): void;
   /** Inventory groups: group name -> host names (the `groups` magic variable). */
   groups: Record<string, string[]>;
   /** Another host's variables (inventory + facts), as `hostvars[host]`. */

@@ -10,6 +10,7 @@ import { RunRecorder } from './record.js';
 import { writeJunit } from './junit.js';
 import { writeHtmlReport } from './html-report.js';
 import { profileText } from './profile.js';
+import { liveView } from './live.js';
 
 export interface RunOutputOptions {
   format: 'terminal' | 'jsonl';
@@ -25,6 +26,8 @@ export interface RunOutputOptions {
   writeErr: (text: string) => void;
   /** colours and the live view: stdout is a terminal that takes them */
   color: boolean;
+  /** the terminal stream, for the live view (given only when it is a terminal) */
+  tty?: NodeJS.WriteStream;
 }
 
 export interface RunOutputs {
@@ -39,7 +42,9 @@ export function terminalTakesColor(stream: { isTTY?: boolean }, env: NodeJS.Proc
 }
 
 export function runOutputs(o: RunOutputOptions): RunOutputs {
-  const main = o.format === 'jsonl' ? jsonLinesSink(o.write) : terminalSink({ verbosity: o.verbosity, color: o.color, write: o.write });
+  const terminal = (write: (text: string) => void) => terminalSink({ verbosity: o.verbosity, color: o.color, write });
+  const live = o.format === 'terminal' && o.color && o.tty ? liveView({ stream: o.tty, inner: terminal, color: o.color }) : undefined;
+  const main = o.format === 'jsonl' ? jsonLinesSink(o.write) : live ? live.sink : terminal(o.write);
   const recorder = o.junit || o.report || o.profile ? new RunRecorder() : undefined;
   const sink: EventSink = recorder
     ? (e: RunEvent) => {
@@ -50,6 +55,7 @@ export function runOutputs(o: RunOutputOptions): RunOutputs {
   return {
     sink,
     async finish() {
+      live?.stop();
       if (!recorder) return;
       const run = recorder.record;
       if (o.profile) (o.format === 'jsonl' ? o.writeErr : o.write)(profileText(run));

@@ -351,6 +351,7 @@ export class HostRun {
       evaluate: (expr) => evaluate(expr, scope, where),
       findFile: (kind, name) => findFile(kind, name, task.role?.path, play.baseDir),
       log: (msg) => sink({ type: 'verbose', msg, host, level: 1 }),
+      progress: (msg) => sink({ type: 'host_progress', host, task: where.task, msg }),
       groups: scope.groups as Record<string, string[]>,
       hostvars: (h) => hostvarsOf(shared, h),
       connectionTo: (h) => access.connection(h),

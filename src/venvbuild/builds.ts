@@ -65,6 +65,7 @@ export async function keyBuilds(ctx: ModuleContext, s: VenvSettings, checkOnly: 
       let ranHere = false;
       // A build started by the build task also answers the install task's check.
       let result: WheelBuildResult;
+      ctx.progress?.(`${checkOnly ? 'checking' : 'building'} wheels on ${host} (${key})`);
       try {
         result = await ctx.once(`venv-wheels:${id}:${host}`, async () => {
           ranHere = true;

@@ -110,7 +110,12 @@ export async function ensureTarget(
     let res: Record<string, unknown>;
     try {
       outcome.commands++;
-      res = await runVenvScript<Record<string, unknown>>(ctx.conn, s.python, payload, { become: ctx.become });
+      ctx.progress?.(round === 0 ? `installing ${s.path}` : `installing ${s.path} (round ${round + 1})`);
+      res = await runVenvScript<Record<string, unknown>>(ctx.conn, s.python, payload, {
+        become: ctx.become,
+        // the script's own phase lines (`wheelwright: <venv>: installing 12 requirement(s)`)
+        onLog: ctx.progress && ((line) => line.startsWith('wheelwright: ') && ctx.progress!(line.slice('wheelwright: '.length))),
+      });
     } catch (e) {
       if (e instanceof VenvError) throw new UserError(`venv ${s.path} on ${ctx.host}: ${e.detail()}`);
       throw e;

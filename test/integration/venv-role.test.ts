@@ -71,6 +71,10 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     // one build (on lab1), shown as changed once
     const builds = r.events.filter((e) => e.type === 'host_result' && e.module === 'venv_wheels' && e.status === 'changed');
     expect(builds).to.have.length(1);
+    // the long steps report their phases (the live view shows them on a terminal)
+    const phases = r.events.filter((e) => e.type === 'host_progress');
+    expect(phases.some((e) => /^building wheels on lab1 /.test(e.msg))).to.equal(true);
+    for (const t of TARGETS) expect(phases.some((e) => e.host === t && e.msg.startsWith(`installing ${venv}`)), t).to.equal(true);
     for (const t of TARGETS) {
       expect((await sh(lab, t, importCheck(venv))).trim()).to.equal('1.0');
       const freeze = await sh(lab, t, `${venv}/bin/python -m pip list --format=freeze --disable-pip-version-check`);
