@@ -15,7 +15,7 @@ import type { PlayContext } from './play-context.js';
 import type { HostStatus } from './events.js';
 import type { HostState } from './host-state.js';
 import { findFile } from './find-file.js';
-import { maskArgs, tracedConnection } from './trace.js';
+import { maskModuleArgs, tracedConnection } from './trace.js';
 
 const controllerConn = new LocalConnection('localhost');
 
@@ -261,7 +261,7 @@ export class HostRun {
     }
     const ctx = await this.moduleContext(task, def, scope, where, delegate);
     if (this.pc.flags.verbosity >= 2) {
-      const shown = task.noLog ? '(hidden: no_log)' : JSON.stringify(maskArgs(rendered));
+      const shown = task.noLog ? '(hidden: no_log)' : JSON.stringify(maskModuleArgs(rendered, def.argSpec));
       this.pc.sink({ type: 'verbose', host: this.host, level: 2, msg: `${def.name} args: ${shown}${delegate ? ` (delegated to ${delegate})` : ''}` });
     }
 

@@ -18,6 +18,12 @@ export function maskArgs(v: unknown, key = ''): unknown {
   return v;
 }
 
+/** A module's arguments for -vv: options the module declares no_log, and secret-looking names, masked. */
+export function maskModuleArgs(args: Record<string, unknown>, spec: Record<string, { no_log?: boolean; aliases?: readonly string[] }>): unknown {
+  const secret = new Set(Object.entries(spec).flatMap(([k, a]) => (a.no_log ? [k, ...(a.aliases ?? [])] : [])));
+  return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, secret.has(k) && v !== undefined && v !== null && v !== '' ? MASK : maskArgs(v, k)]));
+}
+
 /** -vvv: how a host is reached (no password, no passphrase). */
 export function describeConnection(spec: ConnectionSpec): string {
   if (spec.connection === 'local') return 'ESTABLISH LOCAL CONNECTION';

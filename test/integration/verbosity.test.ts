@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { runCli, ROOT, type CliResult } from '../helpers/cli.js';
-import { describeConnection, maskArgs } from '../../src/runner/trace.js';
+import { describeConnection, maskArgs, maskModuleArgs } from '../../src/runner/trace.js';
 
 const FIX = join(ROOT, 'test/fixtures/verbosity');
 const SECRET = 's3cr3t-value-42';
@@ -57,5 +57,7 @@ describe('verbosity: -v .. -vvvv each add something, secrets never shown', funct
     expect(maskArgs({ url: 'x', headers: { 'X-Api-Token': SECRET }, login_password: SECRET, list: [{ passwd: SECRET }] })).to.deep.equal({
       url: 'x', headers: { 'X-Api-Token': '********' }, login_password: '********', list: [{ passwd: '********' }],
     });
+    // options a module declares no_log are masked whatever their name
+    expect(maskModuleArgs({ name: 'u', hash: 'h', alias: 'a' }, { hash: { no_log: true, aliases: ['alias'] }, name: {} })).to.deep.equal({ name: 'u', hash: '********', alias: '********' });
   });
 });
