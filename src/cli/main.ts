@@ -6,7 +6,7 @@ import { loadInventory, selectHosts, listInventoryJson } from '../inventory/inde
 import { loadPlaybook } from '../playbook/index.js';
 import { parseExtraVars } from '../vars/precedence.js';
 import { runPlaybook } from '../runner/run.js';
-import { runOutputs, terminalTakesColor } from '../output/index.js';
+import { outputsFromAnsibleEnv, runOutputs, terminalTakesColor } from '../output/index.js';
 import type { EventSink } from '../runner/events.js';
 import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from './options.js';
 
@@ -177,8 +177,9 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   }
 
   const verbosity = values.verbose?.length ?? 0;
+  const fromEnv = outputsFromAnsibleEnv(positionals[0]!);
   const outputs = runOutputs({
-    format, verbosity, junit: values.junit, report: values.report, profile: values.profile,
+    format, verbosity, junit: values.junit ?? fromEnv.junit, report: values.report, profile: values.profile || fromEnv.profile,
     write: out, writeErr: err, color: terminalTakesColor(process.stdout), tty: terminalTakesColor(process.stdout) ? process.stdout : undefined,
   });
   const sink: EventSink = outputs.sink;

@@ -2,7 +2,9 @@
  * What the CLI shows and writes for a run, all from the run's events: the terminal lines or JSON
  * lines, and (when asked) JUnit XML, the HTML report and the --profile summary after the recap.
  */
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import type { EventSink, RunEvent } from '../runner/events.js';
 import { jsonLinesSink } from './jsonl.js';
 import { terminalSink } from './terminal.js';
@@ -41,6 +43,25 @@ export function terminalTakesColor(stream: { isTTY?: boolean }, env: NodeJS.Proc
   return stream.isTTY === true && !('NO_COLOR' in env) && env.TERM !== 'dumb';
 }
 
+/**
+ * Ansible's own switches for these outputs, so CI jobs set up for ansible-playbook keep working:
+ * ANSIBLE_CALLBACKS_ENABLED (or the older ANSIBLE_CALLBACK_WHITELIST) naming `junit` writes JUnit
+ * into JUNIT_OUTPUT_DIR (default ~/.ansible.log) as `<playbook>-<time>.xml`; naming
+ * `profile_tasks` or `profile_roles` turns on --profile.
+ */
+export function outputsFromAnsibleEnv(playbookFile: string, env: NodeJS.ProcessEnv = process.env, now = Date.now()): { junit?: string; profile: boolean } {
+  const enabled = `${env.ANSIBLE_CALLBACKS_ENABLED ?? ''},${env.ANSIBLE_CALLBACK_WHITELIST ?? ''}`
+    .split(',')
+    .map((s) => s.trim().replace(/^(ansible\.builtin|ansible\.posix|community\.general)\./, ''))
+    .filter(Boolean);
+  const dir = env.JUNIT_OUTPUT_DIR || join(env.HOME ?? homedir(), '.ansible.log');
+  const name = basename(playbookFile).replace(/\.ya?ml$/, '');
+  return {
+    junit: enabled.includes('junit') ? join(dir, `${name}-${(now / 1000).toFixed(6)}.xml`) : undefined,
+    profile: enabled.includes('profile_tasks') || enabled.includes('profile_roles'),
+  };
+}
+
 export function runOutputs(o: RunOutputOptions): RunOutputs {
   const terminal = (write: (text: string) => void) => terminalSink({ verbosity: o.verbosity, color: o.color, write });
   const live = o.format === 'terminal' && o.color && o.tty ? liveView({ stream: o.tty, inner: terminal, color: o.color }) : undefined;
@@ -59,7 +80,10 @@ export function runOutputs(o: RunOutputOptions): RunOutputs {
       if (!recorder) return;
       const run = recorder.record;
       if (o.profile) (o.format === 'jsonl' ? o.writeErr : o.write)(profileText(run));
-      if (o.junit) await writeJunit(resolve(o.junit), run);
+      if (o.junit) {
+        await mkdir(dirname(resolve(o.junit)), { recursive: true });
+        await writeJunit(resolve(o.junit), run);
+      }
       if (o.report) await writeHtmlReport(resolve(o.report), run);
     },
   };

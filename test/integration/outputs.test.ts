@@ -109,6 +109,19 @@ describe('outputs: JUnit, --profile and the HTML report (localhost)', function (
     expect(taskRows.map((l) => l.match(row)![1])).to.include('web : web skip');
   });
 
+  it('Ansible\'s configuration switches them on too: ANSIBLE_CALLBACKS_ENABLED=junit,profile_tasks with JUNIT_OUTPUT_DIR', async () => {
+    const out = join(dir, 'junit-dir');
+    const r = await runCli([join(FIX, 'site.yml'), '-i', join(FIX, 'hosts.ini'), '--retry-file', 'none', '--limit', 'h1'], {
+      cwd: FIX, env: { ANSIBLE_CALLBACKS_ENABLED: 'ansible.builtin.junit, ansible.posix.profile_tasks', JUNIT_OUTPUT_DIR: out },
+    });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.include('TASKS RECAP');
+    const files = readdirSync(out);
+    expect(files).to.have.length(1);
+    expect(files[0]).to.match(/^site-\d+\.\d+\.xml$/); // Ansible's <playbook>-<time>.xml
+    expect(XMLValidator.validate(readFileSync(join(out, files[0]!), 'utf8'))).to.equal(true);
+  });
+
   it('the HTML report renders in headless Chromium with no console errors: recap, failures, slowest tasks, timeline', async () => {
     const { chromium } = await import('playwright-core');
     const userDataDir = mkdtempSync(join(tmpdir(), 'ww-chromium-'));
