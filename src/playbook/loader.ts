@@ -23,6 +23,7 @@ import { parseFreeForm, parseKv } from './kv.js';
 import { serialEntryProblem } from './serial.js';
 import { displayPath, entries, readSource, type Entry, type SourceFile } from './source.js';
 import type { LoopControl, Play, Playbook, RoleInfo, Task } from './types.js';
+import { checkTemplates } from './template-check.js';
 
 export type ModuleLookup = (name: string) => ModuleDef<any> | undefined;
 
@@ -157,6 +158,9 @@ interface RoleFiles {
   deps: { src: SourceFile; node: YNode }[];
   allowDuplicates: boolean;
 }
+
+/** Keywords whose strings are conditions (bare expressions), not templates. */
+const CONDITION_KEYWORDS = new Set(['when', 'changed_when', 'failed_when', 'until']);
 
 export class Loader {
   readonly problems: { message: string; pos?: SourcePos }[] = [];
@@ -329,6 +333,7 @@ export class Loader {
         case 'vars': {
           const v = this.mapping(src, e, what);
           if (v) Object.assign(play.vars, v);
+          this.checkTemplates(src, e.value, 'value');
           break;
         }
         case 'vars_files':
@@ -494,6 +499,7 @@ export class Loader {
       const file = await this.read(path.resolve(src.dir, chosen), src.pos(node), 'vars file');
       if (!file) continue;
       const data = file.js(file.doc.contents);
+      this.checkTemplates(file, file.doc.contents, 'value');
       if (data === null || data === undefined) out.push({});
       else if (typeof data === 'object' && !Array.isArray(data)) out.push(data as Record<string, unknown>);
       else this.fail(`a vars file must hold a mapping, got ${describe(data)}`, file.pos(file.doc.contents as YNode));
@@ -554,9 +560,13 @@ export class Loader {
         if (x.key === 'vars') {
           const vars = this.mapping(src, x, what);
           if (vars) Object.assign(params, vars);
+          this.checkTemplates(src, x.value, 'value');
         } else if ((ROLE_ENTRY_KEYWORDS as readonly string[]).includes(x.key) && x.key !== 'role' && x.key !== 'name') {
           this.readKeyword(src, x, what, kw);
-        } else params[x.key] = src.js(x.value);
+        } else {
+          params[x.key] = src.js(x.value);
+          this.checkTemplates(src, x.value, 'value');
+        }
       }
     } else {
       this.fail(`a role entry must be a role name or a mapping with 'role', got ${describeNode(src, node)}`, src.pos(node ?? item));
@@ -628,6 +638,7 @@ export class Loader {
         const file = await this.read(f, undefined, 'file');
         if (!file) continue;
         const data = file.js(file.doc.contents);
+        this.checkTemplates(file, file.doc.contents, 'value');
         if (data === null || data === undefined) continue;
         if (typeof data === 'object' && !Array.isArray(data)) Object.assign(out, data);
         else this.fail(`role ${sub} must be a mapping, got ${describe(data)}`, file.pos(file.doc.contents as YNode));
@@ -904,6 +915,7 @@ export class Loader {
   private moduleArgs(src: SourceFile, e: Entry, def: ModuleDef<any>, what: string): { args: Record<string, unknown>; keyPos: Record<string, SourcePos> } | undefined {
     const v = src.resolve(e.value);
     const keyPos: Record<string, SourcePos> = {};
+    this.checkTemplates(src, e.value, 'value');
     if (v === null || (isScalar(v) && (v as Scalar).value === null)) return { args: {}, keyPos };
     if (isMap(v)) {
       const args: Record<string, unknown> = {};
@@ -934,6 +946,11 @@ export class Loader {
       return { args: parsed.args, keyPos };
     }
     return this.fail(`arguments of module '${e.key}' must be a mapping or a key=value string, got ${describeNode(src, v)} (${what})`, src.pos(v));
+  }
+
+  /** Parse every template string (or condition) of `node` now: errors at file:line:col, before any host is contacted. */
+  private checkTemplates(src: SourceFile, node: unknown, kind: 'value' | 'expr'): void {
+    checkTemplates(src, node, kind, (message, pos) => this.fail(message, pos));
   }
 
   /** Map an offset in a scalar's value to a file position (exact for single-line scalars). */
@@ -1183,6 +1200,7 @@ export class Loader {
       default:
         this.fail(`unknown keyword '${e.key}' in ${what}`, src.pos(e.keyNode));
     }
+    if (this.problems.length === n) this.checkTemplates(src, e.value, CONDITION_KEYWORDS.has(e.key) ? 'expr' : 'value');
     return this.problems.length === n;
   }
 }

@@ -114,24 +114,18 @@ const playbookCases: Case[] = [
   { name: 'unknown module argument', files: { 'p.yml': pb('    - file: {path: /tmp/x, stat: present}\n') }, args: ['p.yml'] },
 ];
 
-/**
- * Expressions: to be found at load time by the template engine's parser. The engine in place
- * finds them only when the task runs, after earlier tasks ran on the hosts; issue 12 (the Jinja
- * engine, helper `jinja`) parses every template and condition at load. Pending until then:
- * remove the `pending` mark (EXPRESSIONS_AT_LOAD) when it lands.
- */
-const EXPRESSIONS_AT_LOAD = 'pending: expressions are parsed at load by the Jinja engine (issue 12)';
+/** Expressions: every template and condition is parsed at load, before any host is contacted (issue 12). */
 const expressionCases: Case[] = [
-  { name: 'when: unbalanced parenthesis', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      when: (a == 1\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
-  { name: 'when: operator without operand', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      when: a ==\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
-  { name: 'when: && is not an operator', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      when: a &&& b\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
-  { name: 'unclosed {{ in a module argument', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ x\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
-  { name: 'empty {{ }} in a module argument', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ }}\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
-  { name: 'failed_when: dangling operator', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      failed_when: rc >\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
-  { name: 'changed_when: unbalanced bracket', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      changed_when: x[0\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
-  { name: 'loop: unclosed list in a template', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ item }}\n      loop: "{{ [1, 2 }}"\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
-  { name: 'until: bad expression', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      register: r\n      until: r.rc ==\n      retries: 1\n      delay: 0\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
-  { name: 'vars value: unclosed {{', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ y }}\n      vars:\n        y: "{{ 1 +"\n`) }, args: ['p.yml'], pending: EXPRESSIONS_AT_LOAD },
+  { name: 'when: unbalanced parenthesis', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      when: (a == 1\n`) }, args: ['p.yml'] },
+  { name: 'when: operator without operand', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      when: a ==\n`) }, args: ['p.yml'] },
+  { name: 'when: && is not an operator', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      when: a &&& b\n`) }, args: ['p.yml'] },
+  { name: 'unclosed {{ in a module argument', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ x\n`) }, args: ['p.yml'] },
+  { name: 'empty {{ }} in a module argument', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ }}\n`) }, args: ['p.yml'] },
+  { name: 'failed_when: dangling operator', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      failed_when: rc >\n`) }, args: ['p.yml'] },
+  { name: 'changed_when: unbalanced bracket', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      changed_when: x[0\n`) }, args: ['p.yml'] },
+  { name: 'loop: unclosed list in a template', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ item }}\n      loop: "{{ [1, 2 }}"\n`) }, args: ['p.yml'] },
+  { name: 'until: bad expression', files: { 'p.yml': pb(`${GOOD_TASK}    - command: /bin/true\n      register: r\n      until: r.rc ==\n      retries: 1\n      delay: 0\n`) }, args: ['p.yml'] },
+  { name: 'vars value: unclosed {{', files: { 'p.yml': pb(`${GOOD_TASK}    - command: echo {{ y }}\n      vars:\n        y: "{{ 1 +"\n`) }, args: ['p.yml'] },
 ];
 
 const inventoryCases: Case[] = [

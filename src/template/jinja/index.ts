@@ -56,13 +56,28 @@ function checkLookups(node: unknown): void {
   for (const [k, v] of Object.entries(n)) if (k !== 'at' && v && typeof v === 'object') checkLookups(v);
 }
 
-function syntaxError(src: string, e: JinjaSyntaxError, kind: Kind, where?: TemplateWhere): TemplateError {
+/** A template or expression that does not parse; `offset` is where, in the source string. */
+export class TemplateSyntaxError extends TemplateError {
+  constructor(
+    detail: string,
+    readonly offset: number,
+    where?: TemplateWhere,
+  ) {
+    super(detail, where);
+  }
+
+  protected override relocate(where: TemplateWhere): TemplateError {
+    return new TemplateSyntaxError(this.detail, this.offset, where);
+  }
+}
+
+function syntaxError(src: string, e: JinjaSyntaxError, kind: Kind, where?: TemplateWhere, base = 0): TemplateError {
   const pos = position(src, e.at);
   const what = kind === 'expr' ? 'invalid expression' : 'template syntax error';
   const hint = kind === 'expr' ? undefined : hbsHint(src);
   const more = hint ? `; Handlebars syntax is not supported in YAML and .j2 templates: write ${hint}` : '';
   const quoted = kind === 'expr' ? `"${short(src)}"` : `in '${short(src)}'`;
-  return new TemplateError(`${what} ${quoted}: ${e.message} (${pos.text} of the ${kind === 'expr' ? 'expression' : 'template'})${more}`, where);
+  return new TemplateSyntaxError(`${what} ${quoted}: ${e.message} (${pos.text} of the ${kind === 'expr' ? 'expression' : 'template'})${more}`, base + e.at, where);
 }
 
 /** Braces of a condition written as `"{{ expr }}"` are dropped, as Ansible does (with a warning). */
@@ -101,7 +116,10 @@ export function compile(src: string, kind: Kind, where?: TemplateWhere): Compile
       }
     }
   } catch (e) {
-    if (e instanceof JinjaSyntaxError) throw syntaxError(kind === 'expr' ? unwrapBraces(src) : src, e, kind, where);
+    if (e instanceof JinjaSyntaxError) {
+      const body = kind === 'expr' ? unwrapBraces(src) : src;
+      throw syntaxError(body, e, kind, where, body === src ? 0 : src.indexOf(body));
+    }
     throw e;
   }
   if (cache.size >= CACHE_MAX) cache.clear();
@@ -211,6 +229,18 @@ export function evalCondition(src: string, vars: Record<string, unknown>, where?
     return truthy(new Run(vars, runOptions(vars, where)).eval(c.expr!));
   } catch (e) {
     throw located(e, src, where);
+  }
+}
+
+/** Parse `src` without running it (load-time check): the syntax error, or undefined. */
+export function checkSource(src: string, kind: Kind): TemplateSyntaxError | undefined {
+  if (kind !== 'expr' && !looksLikeTemplate(src)) return undefined;
+  try {
+    compile(src, kind);
+    return undefined;
+  } catch (e) {
+    if (e instanceof TemplateSyntaxError) return e;
+    throw e;
   }
 }
 
