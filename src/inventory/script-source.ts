@@ -1,20 +1,62 @@
 /** Executable inventory: run `<file> --list`, read Ansible's dynamic-inventory JSON (`_meta.hostvars`, else `--host <h>`). */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { UserError } from '../errors.js';
 import { InventoryData, ModelError } from './model.js';
 
 const TIMEOUT_MS = 60_000;
 const MAX_BUFFER = 64 * 1024 * 1024;
 
-function run(file: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string; spawnError?: string }> {
+export interface ScriptRunOptions {
+  /** Kill the script (its whole process group) after this long. Default 60 s. */
+  timeoutMs?: number;
+  /** Kill the script (its whole process group) when this aborts; the reason is reported. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Run the script as the leader of its own process group; on timeout, abort or overlong output the
+ * whole group is killed, so nothing it started (a `sleep`, a curl, a helper) outlives it, and its
+ * output pipes close (a child holding stdout would otherwise keep us waiting).
+ */
+function run(file: string, args: string[], opts: ScriptRunOptions = {}): Promise<{ code: number; stdout: string; stderr: string; spawnError?: string }> {
+  const timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: TIMEOUT_MS, maxBuffer: MAX_BUFFER, encoding: 'utf8' }, (err, stdout, stderr) => {
-      if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
-        resolve({ code: -1, stdout, stderr, spawnError: err.message });
-      } else {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout, stderr, spawnError: err?.killed ? `timed out after ${TIMEOUT_MS / 1000}s` : undefined });
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    let stopped: string | undefined;
+    const stop = (why: string) => {
+      stopped ??= why;
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* the group is gone already */
       }
+    };
+    const collect = (into: Buffer[]) => (d: Buffer) => {
+      size += d.length;
+      if (size > MAX_BUFFER) stop(`its output exceeded ${MAX_BUFFER} bytes`);
+      else into.push(d);
+    };
+    child.stdout.on('data', collect(out));
+    child.stderr.on('data', collect(err));
+    const timer = setTimeout(() => stop(`timed out after ${timeoutMs / 1000}s`), timeoutMs);
+    const onAbort = () => stop(String(opts.signal?.reason ?? 'aborted'));
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort);
+    let spawnError: string | undefined;
+    child.on('error', (e) => {
+      spawnError = e.message;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (spawnError) resolve({ code: -1, stdout, stderr, spawnError });
+      else resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr, spawnError: stopped });
     });
   });
 }
@@ -23,8 +65,8 @@ function isDict(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-export async function parseScript(inv: InventoryData, file: string): Promise<void> {
-  const res = await run(file, ['--list']);
+export async function parseScript(inv: InventoryData, file: string, opts: ScriptRunOptions = {}): Promise<void> {
+  const res = await run(file, ['--list'], opts);
   if (res.spawnError) throw new UserError(`problem running ${file} --list (${res.spawnError})`);
   if (res.code !== 0) throw new UserError(`Inventory script (${file}) had an execution error: ${res.stderr.trim()}`);
   let data: unknown;
@@ -79,7 +121,7 @@ export async function parseScript(inv: InventoryData, file: string): Promise<voi
   for (const host of seenHosts) {
     let got: unknown = {};
     if (meta === undefined) {
-      const r = await run(file, ['--host', host]);
+      const r = await run(file, ['--host', host], opts);
       if (r.spawnError) throw new UserError(`problem running ${file} --host ${host} (${r.spawnError})`);
       if (r.stdout.trim() !== '') {
         try {
