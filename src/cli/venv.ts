@@ -6,16 +6,17 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { constants as osConstants } from 'node:os';
-import { LocalConnection } from '../connection/local.js';
+import { interruptLocalCommands, LocalConnection } from '../connection/local.js';
 import { EXIT, UserError } from '../errors.js';
 import { ensureVenv, gcVenvs, rollbackVenv, VenvError, type VenvResult, type VenvSpec } from '../venv/ensure.js';
-import { parseRequirementsFile, venvCacheDir, wheelDirFingerprint } from '../venv/local.js';
+import { networkUrlIn, parseRequirementsFile, venvCacheDir, wheelDirFingerprint } from '../venv/local.js';
 import { helpText, intOption, numberOption, parseCommand, UsageError, usageErrorText, type CommandDecl, type OptionDecl } from './options.js';
 
 const SOURCE_OPTIONS = {
   wheels: { type: 'string', short: 'w', multiple: true, arg: 'DIR', help: 'a local wheel directory to install from' },
   'find-links': { type: 'string', short: 'f', multiple: true, arg: 'DIR', aliasOf: 'wheels', help: '' },
   constraint: { type: 'string', short: 'c', multiple: true, arg: 'FILE', help: 'a constraints file' },
+  'allow-network': { type: 'boolean', help: 'allow requirement lines that use the network (URLs, -f/-i URL); refused otherwise' },
 } as const satisfies Record<string, OptionDecl>;
 const COMMON_OPTIONS = {
   python: { type: 'string', arg: 'PY', help: 'the Python to build the venv with (default $WHEELWRIGHT_PYTHON or python3)' },
@@ -24,18 +25,25 @@ const COMMON_OPTIONS = {
 } as const satisfies Record<string, OptionDecl>;
 
 const ABOUT =
-  "Venvs are built only from the given wheel directories (pip --no-index), ignoring pip's own config.\n" +
+  "Venvs are built only from the given wheel directories (pip --no-index), ignoring pip's own config;\n" +
+  'requirement lines that use the network (-f/-i/--extra-index-url URL, name @ URL, http(s)://, git+https://)\n' +
+  'are refused (exit 5, with file and line) unless --allow-network is given.\n' +
   'ensure/run use a cache: $XDG_CACHE_HOME/wheelwright/venvs/<python version>-<hash> (default ~/.cache).';
 
 const CREATE = {
   name: 'venv create',
   usage: ['venv create <venv-dir> <requirements.txt> [options]'],
-  about: 'Creates (or brings up to date) the venv at <venv-dir>, in place; its marker is written last.',
+  about:
+    'Creates (or brings up to date) the venv at <venv-dir>, in place; its marker is written last.\n' +
+    'It replaces only what wheelwright made: an existing file or non-empty directory without its marker\n' +
+    '(or the current directory, or one above it) is refused with exit 5 unless --force; /, $HOME and\n' +
+    'mount points are refused even then. An empty directory is used as it is.',
   options: {
     ...SOURCE_OPTIONS,
     generations: { type: 'boolean', help: 'build each change as a new generation directory, switch a symlink' },
     keep: { type: 'string', arg: 'N', help: 'generations to keep (with --generations)' },
     rebuild: { type: 'boolean', help: 'build again even when the venv is up to date' },
+    force: { type: 'boolean', help: 'replace what is at <venv-dir> although wheelwright did not make it (never /, $HOME, a mount point)' },
     ...COMMON_OPTIONS,
   },
 } as const satisfies CommandDecl;
@@ -84,6 +92,8 @@ interface Parsed {
   generations: boolean;
   keep?: number;
   rebuild: boolean;
+  force: boolean;
+  allowNetwork: boolean;
   keepDays?: number;
   lockTimeoutSec?: number;
   generation?: string;
@@ -95,13 +105,15 @@ function parseVenvArgs(cmd: CommandDecl, args: string[]): Parsed {
   const { values: v, positionals, rest, help } = parseCommand(cmd, args) as { values: Record<string, any>; positionals: string[]; rest: string[]; help: boolean };
   return {
     positional: positionals,
-    wheels: ((v.wheels as string[] | undefined) ?? []).map((d) => resolve(d)),
+    wheels: ((v.wheels as string[] | undefined) ?? []).map((d) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(d) ? d : resolve(d))),
     constraints: (v.constraint as string[] | undefined) ?? [],
     python: (v.python as string | undefined) ?? (process.env.WHEELWRIGHT_PYTHON || 'python3'),
     quiet: v.quiet === true,
     generations: v.generations === true,
     keep: v.keep === undefined ? undefined : intOption(cmd, 'keep', v.keep, 0, 1),
     rebuild: v.rebuild === true,
+    force: v.force === true,
+    allowNetwork: v['allow-network'] === true,
     keepDays: numberOption(cmd, 'keep-days', v['keep-days'], undefined, 0),
     lockTimeoutSec: numberOption(cmd, 'lock-timeout', v['lock-timeout'], undefined, 0),
     generation: v.generation,
@@ -111,12 +123,21 @@ function parseVenvArgs(cmd: CommandDecl, args: string[]): Parsed {
 }
 
 /** Build the ensure spec for a requirements file + wheel dirs + constraint files. */
-export function localSpec(reqFile: string, p: Pick<Parsed, 'wheels' | 'constraints' | 'python' | 'lockTimeoutSec'>, path: string): VenvSpec {
-  const req = parseRequirementsFile(reqFile);
+export function localSpec(
+  reqFile: string,
+  p: Pick<Parsed, 'wheels' | 'constraints' | 'python' | 'lockTimeoutSec'> & { allowNetwork?: boolean },
+  path: string,
+): VenvSpec {
+  const net = { allowNetwork: p.allowNetwork ?? false };
+  const req = parseRequirementsFile(reqFile, false, net);
   const constraints = [...req.constraints];
+  for (const w of p.wheels) {
+    const url = net.allowNetwork ? undefined : networkUrlIn(w);
+    if (url) throw new UserError(`--wheels ${w} would use the network; wheelwright venv installs only from local wheel directories: pass --allow-network to allow it`);
+  }
   const findLinks = [...p.wheels, ...req.findLinks];
   for (const c of p.constraints) {
-    const parsed = parseRequirementsFile(c, true);
+    const parsed = parseRequirementsFile(c, true, net);
     constraints.push(...parsed.constraints);
     findLinks.push(...parsed.findLinks);
   }
@@ -139,9 +160,44 @@ export function localSpec(reqFile: string, p: Pick<Parsed, 'wheels' | 'constrain
 }
 
 /** ensure a cached venv for reqFile; returns the ensure result. */
-export async function ensureCachedVenv(reqFile: string, p: Pick<Parsed, 'wheels' | 'constraints' | 'python' | 'lockTimeoutSec' | 'quiet'>): Promise<VenvResult> {
+export async function ensureCachedVenv(
+  reqFile: string,
+  p: Pick<Parsed, 'wheels' | 'constraints' | 'python' | 'lockTimeoutSec' | 'quiet'> & { allowNetwork?: boolean },
+): Promise<VenvResult> {
   const spec = localSpec(reqFile, p, join(venvCacheDir(), '{pyver}-{hash}'));
   return ensureVenv(new LocalConnection(), spec, { onLog: logger(p.quiet) });
+}
+
+/** The venv script was stopped by a signal to the CLI (see interruptible). */
+class Interrupted extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`);
+  }
+}
+
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * SIGINT/SIGTERM/SIGHUP while the venv script runs: kill its process group (Python and the pip it
+ * started; the kernel releases the venv lock with them), let the call end, then exit 128+signal.
+ * Nothing keeps running, and the next run repairs (the marker is written last).
+ */
+async function interruptible<T>(work: () => Promise<T>): Promise<T> {
+  let caught: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    caught ??= sig;
+    interruptLocalCommands(`interrupted by ${sig}`);
+  };
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  try {
+    const r = await work().catch((e: unknown) => {
+      throw caught ? new Interrupted(caught) : e;
+    });
+    if (caught) throw new Interrupted(caught);
+    return r;
+  } finally {
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+  }
 }
 
 function logger(quiet: boolean): ((l: string) => void) | undefined {
@@ -180,14 +236,15 @@ export async function venvCli(args: string[]): Promise<number> {
         spec.layout = p.generations ? 'generations' : 'inplace';
         spec.keep = p.keep;
         spec.rebuild = p.rebuild;
-        const r = await ensureVenv(new LocalConnection(), spec, { onLog: logger(p.quiet) });
+        spec.force = p.force;
+        const r = await interruptible(() => ensureVenv(new LocalConnection(), spec, { onLog: logger(p.quiet) }));
         if (!p.quiet) process.stderr.write(`${summary(r)}\n`);
         process.stdout.write(`${r.path}\n`);
         return EXIT.ok;
       }
       case 'ensure': {
         if (p.positional.length !== 1) throw new UsageError('ensure takes <requirements.txt>', cmd);
-        const r = await ensureCachedVenv(p.positional[0]!, p);
+        const r = await interruptible(() => ensureCachedVenv(p.positional[0]!, p));
         process.stdout.write(`${r.path}\n`);
         return EXIT.ok;
       }
@@ -198,18 +255,20 @@ export async function venvCli(args: string[]): Promise<number> {
       }
       case 'rollback': {
         if (p.positional.length !== 1) throw new UsageError('rollback takes <venv-path>', cmd);
-        const r = await rollbackVenv(new LocalConnection(), resolve(p.positional[0]!), {
-          generation: p.generation,
-          python: p.python,
-          lockTimeoutSec: p.lockTimeoutSec,
-        });
+        const r = await interruptible(() =>
+          rollbackVenv(new LocalConnection(), resolve(p.positional[0]!), {
+            generation: p.generation,
+            python: p.python,
+            lockTimeoutSec: p.lockTimeoutSec,
+          }),
+        );
         if (!p.quiet) process.stderr.write(`${r.path}: now generation ${r.generation} (was ${r.previous ?? 'none'})\n`);
         process.stdout.write(`${r.venvDir}\n`);
         return EXIT.ok;
       }
       default: {
         if (p.positional.length) throw new UsageError('gc takes no arguments', cmd);
-        const r = await gcVenvs(new LocalConnection(), venvCacheDir(), p.keepDays ?? 30, { python: p.python });
+        const r = await interruptible(() => gcVenvs(new LocalConnection(), venvCacheDir(), p.keepDays ?? 30, { python: p.python }));
         if (!p.quiet) {
           for (const n of r.removed) process.stderr.write(`removed ${n}\n`);
           for (const n of r.busy) process.stderr.write(`in use, kept ${n}\n`);
@@ -233,9 +292,13 @@ export function reportError(e: unknown, cmd: CommandDecl): number {
     process.stderr.write(`ERROR: ${e.message}\n`);
     return EXIT.badInput;
   }
+  if (e instanceof Interrupted) {
+    process.stderr.write(`wheelwright: ${e.message}: the venv step was stopped (its lock is released; the next run repairs)\n`);
+    return 128 + (osConstants.signals[e.signal] ?? 0);
+  }
   if (e instanceof VenvError) {
     process.stderr.write(`ERROR: ${e.detail()}\n`);
-    return e.kind === 'spec' ? EXIT.badInput : EXIT.hostFailed;
+    return e.kind === 'spec' || e.kind === 'refused' ? EXIT.badInput : EXIT.hostFailed;
   }
   process.stderr.write(`INTERNAL ERROR: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return EXIT.internal;
@@ -270,7 +333,7 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 async function runInVenv(reqFile: string, p: Parsed): Promise<number> {
   for (let attempt = 0; ; attempt++) {
-    const r = await ensureCachedVenv(reqFile, { ...p, quiet: p.quiet });
+    const r = await interruptible(() => ensureCachedVenv(reqFile, { ...p, quiet: p.quiet }));
     const venv = r.venvDir;
     const env: NodeJS.ProcessEnv = { ...process.env, VIRTUAL_ENV: venv, PATH: `${join(venv, 'bin')}:${process.env.PATH ?? ''}` };
     delete env.PYTHONHOME;

@@ -44,11 +44,11 @@ export async function wheelsCli(args: string[]): Promise<number> {
     const constraintFiles = values.constraint ?? [];
     if (positional.length !== 1) throw new UsageError('wheels takes one <requirements.txt>', WHEELS);
     if (!wheelDir) throw new UsageError('-w DIR is required', WHEELS);
-    const req = parseRequirementsFile(positional[0]!);
+    const req = parseRequirementsFile(positional[0]!, false, { allowNetwork: true });
     const constraints = [...req.constraints];
     const links = [...findLinks, ...req.findLinks];
     for (const c of constraintFiles) {
-      const parsed = parseRequirementsFile(c, true);
+      const parsed = parseRequirementsFile(c, true, { allowNetwork: true });
       constraints.push(...parsed.constraints);
       links.push(...parsed.findLinks);
     }

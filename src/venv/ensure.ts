@@ -71,6 +71,12 @@ export interface VenvSpec {
   facts?: { path: string; values: VenvFact[] };
   /** Touch `<path>.used` on every call (the local cache's last-use stamp, read by gc). */
   stampUse?: boolean;
+  /**
+   * Replace what exists at `path` although wheelwright did not create it (no marker). Without it such
+   * a target is refused (kind 'refused'); even with it `/`, a home directory and mount points are.
+   * Not part of the hash.
+   */
+  force?: boolean;
 }
 
 export interface VenvResult {
@@ -94,7 +100,8 @@ export interface VenvResult {
   python: { implementation: string; version: string; pyver: string; executable: string; realpath: string };
 }
 
-export type VenvErrorKind = 'lock-timeout' | 'missing' | 'pip' | 'venv' | 'spec' | 'rollback' | 'internal' | 'transport';
+/** `refused`: the target exists and is not wheelwright's (ownership before deletion); a user error. */
+export type VenvErrorKind = 'lock-timeout' | 'missing' | 'pip' | 'venv' | 'spec' | 'refused' | 'rollback' | 'internal' | 'transport';
 
 /** A failed ensure: `logTail` is the end of pip's output for this run, `log` the full log path on the host. */
 export class VenvError extends RemoteError {

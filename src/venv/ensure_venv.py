@@ -42,6 +42,7 @@ SPEC_B64 = None  # @@WW_SPEC@@ (replaced by the TypeScript side)
 RESULT_PREFIX = "WW-RESULT "
 MARKER = ".wheelwright-marker.json"
 ACTIVATED = ".wheelwright-activated"
+OWNED = ".wheelwright-owned"  # written into a venv dir before anything else: a leftover is provably ours
 MARKER_VERSION = 1
 LOG_ROTATE_BYTES = 2 * 1024 * 1024
 SYSTEM_WHEELS = "/usr/share/python-wheels"
@@ -122,6 +123,114 @@ def touch(path):
         os.utime(path, None)
     except OSError:
         pass
+
+
+# ---------------------------------------------------------------- ownership before deletion
+# wheelwright removes or replaces only what it can prove it created: a directory with its marker or
+# ownership file, a generations symlink, a name of its own (generation/cache/temp names). Anything
+# else that exists at a target is refused unless the caller forces it, and nothing forces `/`, the
+# home directory, a mount point or a directory holding one.
+
+def mount_points():
+    """Mount points of this host (/proc/self/mountinfo: bind mounts too), else an empty set."""
+    out = set()
+    try:
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                fields = line.split(" ")
+                if len(fields) > 4:
+                    out.add(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4]))
+    except (IOError, OSError):
+        pass
+    return out
+
+
+def home_dirs():
+    homes = set()
+    for h in (os.environ.get("HOME"), os.path.expanduser("~")):
+        if h and h.startswith("/"):
+            homes.add(os.path.realpath(h))
+    try:
+        import pwd
+        homes.add(os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir))
+    except (ImportError, KeyError):
+        pass
+    homes.discard("/")  # "/" is refused on its own; a home of "/" must not make everything an ancestor
+    return homes
+
+
+def is_wheelwright_owned(path):
+    """A venv dir with our marker or ownership file, or a generations symlink of ours."""
+    if os.path.islink(path):
+        link = os.readlink(path).rstrip("/")
+        return os.path.dirname(link) == os.path.basename(path.rstrip("/")) + ".generations"
+    return os.path.isdir(path) and (os.path.exists(os.path.join(path, MARKER)) or os.path.exists(os.path.join(path, OWNED)))
+
+
+def describe_existing(path):
+    """What is at `path`, in words, for a refusal message."""
+    if os.path.islink(path):
+        return "a symlink to %s" % os.readlink(path)
+    if os.path.isdir(path):
+        try:
+            names = sorted(os.listdir(path))
+        except OSError as e:
+            return "a directory that cannot be listed (%s)" % e.strerror
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        kind = "a virtualenv not made by wheelwright" if "pyvenv.cfg" in names else "a directory"
+        return "%s with %d entr%s (%s) and no wheelwright marker" % (kind, len(names), "y" if len(names) == 1 else "ies", shown)
+    if os.path.isfile(path):
+        return "a regular file (%d bytes)" % os.path.getsize(path)
+    return "a special file (neither file nor directory)"
+
+
+def check_replaceable(path, force=False):
+    """Ownership before deletion: raise Failure("refused") unless wheelwright may remove or replace
+    what is at `path`. Nothing there, or ours: fine. An empty directory (not the current one): fine,
+    it is used as it is. Anything else needs `force`; `/`, a home directory, a directory above one,
+    a mount point or a directory holding one are refused even then."""
+    if not os.path.lexists(path):
+        return
+    where = "%s on host %s" % (path, socket.gethostname())
+    real = os.path.realpath(path) if not os.path.islink(path) else os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+    never = None
+    if not os.path.islink(path):
+        mounts = mount_points()
+        homes = home_dirs()
+        if real == "/":
+            never = "the root directory"
+        elif real in homes:
+            never = "a home directory"
+        elif any(h.startswith(real + "/") for h in homes):
+            never = "a directory above a home directory"
+        elif real in mounts or os.path.ismount(real):
+            never = "a mount point"
+        else:
+            inner = sorted(m for m in mounts if m.startswith(real + "/"))
+            if inner:
+                never = "a directory holding the mount point %s" % inner[0]
+    if never:
+        raise Failure("refused", "refusing to remove or replace %s: it is %s; wheelwright never replaces that, even with --force"
+                      % (where, never))
+    if is_wheelwright_owned(path):
+        return
+    try:
+        cwd = os.path.realpath(os.getcwd())
+    except OSError:
+        cwd = None
+    at_cwd = ""
+    if cwd == real:
+        at_cwd = "the current directory, "
+    elif cwd and cwd.startswith(real + "/"):
+        at_cwd = "a directory above the current directory, "
+    if not at_cwd and os.path.isdir(path) and not os.path.islink(path) and not os.listdir(path):
+        return
+    if force:
+        say("%s: not created by wheelwright (%s%s): replacing it as forced" % (path, at_cwd, describe_existing(path)))
+        return
+    raise Failure("refused", "refusing to remove or replace %s: it is %s%s, not created by wheelwright; "
+                  "move it away or choose another path (`wheelwright venv create --force` replaces it)"
+                  % (where, at_cwd, describe_existing(path)))
 
 
 # ---------------------------------------------------------------- locking
@@ -525,9 +634,10 @@ def install(venv, spec, log, desc):
 
 def create_venv(venv, spec, log, desc, bootstrap=True):
     say("%s: creating venv with %s" % (desc, sys.executable))
-    parent = os.path.dirname(venv)
-    if not os.path.isdir(parent):
-        os.makedirs(parent)
+    if not os.path.isdir(venv):
+        os.makedirs(venv)
+    write_atomic(os.path.join(venv, OWNED), "created by wheelwright pid=%d host=%s at %s\n" % (
+        os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z")))
     rc = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log, {})
     if rc != 0:
         raise Failure("venv", "%s: `%s -m venv` failed (is the venv module installed? on Debian/Ubuntu: python3-venv)" % (desc, sys.executable), log.path, log.start)
@@ -667,7 +777,8 @@ def build_into(venv, spec, hsh, py, log, desc, fresh, generation=None, prev=None
     """Make `venv` hold the spec's packages; the marker is written LAST."""
     pinned = pinned_mode(spec, fresh)
     if fresh:
-        rm_rf(venv)
+        if os.path.lexists(venv) and not (os.path.isdir(venv) and not os.path.islink(venv) and not os.listdir(venv)):
+            rm_rf(venv)  # check_replaceable() allowed it: ours, or forced; an empty dir is used as it is
         create_venv(venv, spec, log, desc, bootstrap=not pinned)
     write_input_files(venv, spec, desc)
     dists = None
@@ -702,7 +813,7 @@ def ensure_inplace(spec, path, hsh, py):
         before = installed_packages(venv) if old else {}
         py_changed = bool(old) and (old.get("python") or {}).get("realpath") != py["realpath"]
         fresh = not old or py_changed or bool(spec.get("rebuild"))
-        if os.path.isdir(venv) and not old:
+        if os.path.isdir(venv) and not old and os.path.exists(os.path.join(venv, OWNED)):
             say("%s: no marker: leftover of an unfinished run, recreating" % desc)
             log.write("no marker in existing %s: partial venv, removing\n" % venv)
         if old and not py_changed:
@@ -734,6 +845,9 @@ def ensure_inplace(spec, path, hsh, py):
 
 # ---------------------------------------------------------------- ensure: generations
 
+GENERATION_NAME = re.compile(r"^(?:[0-9a-f]{12}(?:-[0-9]+)?|legacy-[0-9]+)$")
+
+
 def gens_dir(path):
     return path + ".generations"
 
@@ -758,10 +872,13 @@ def switch_to(path, gen):
     rm_rf(tmp)
     os.symlink(rel, tmp)
     if os.path.isdir(path) and not os.path.islink(path):
-        # Migration from an in-place venv: keep it as a generation, then link.
-        legacy = "legacy-%d" % int(time.time())
-        os.rename(path, os.path.join(gens_dir(path), legacy))
-        say("moved the in-place venv %s to generation %s" % (path, legacy))
+        if os.path.exists(os.path.join(path, MARKER)):
+            # Migration from an in-place wheelwright venv: keep it as a generation, then link.
+            legacy = "legacy-%d" % int(time.time())
+            os.rename(path, os.path.join(gens_dir(path), legacy))
+            say("moved the in-place venv %s to generation %s" % (path, legacy))
+        else:
+            rm_rf(path)  # check_replaceable() allowed it: an unfinished venv of ours, empty, or forced
     os.replace(tmp, path)
     touch(os.path.join(gens_dir(path), gen, ACTIVATED))
 
@@ -775,7 +892,8 @@ def prune(path, keep, protect):
         names = sorted(os.listdir(gd))
     except OSError:
         return removed
-    dirs = [n for n in names if os.path.isdir(os.path.join(gd, n)) and not n.startswith(".")]
+    # only names wheelwright gives generations: anything else in there is not ours to remove
+    dirs = [n for n in names if GENERATION_NAME.match(n) and os.path.isdir(os.path.join(gd, n)) and not os.path.islink(os.path.join(gd, n))]
     good = [n for n in dirs if os.path.exists(os.path.join(gd, n, MARKER))]
     good.sort(key=lambda n: activation_time(os.path.join(gd, n)), reverse=True)
     keepset = set(p for p in protect if p)
@@ -856,11 +974,13 @@ def do_ensure(spec):
     hsh = effective_hash(spec["hash"], py)
     path = expand_path(spec["path"], py, hsh)
     layout = spec.get("layout") or "inplace"
+    check_replaceable(path, spec.get("force"))  # before the lock and log files appear next to it
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
         os.makedirs(parent)
     lock = Lock(path + ".lock", float(spec.get("lockTimeoutSec") or 600), purpose="ensure").acquire()
     try:
+        check_replaceable(path, spec.get("force"))  # again under the lock: what we waited for may have changed it
         # Temp names left by a killed run (we hold the lock: nobody else is using them).
         base = os.path.basename(path)
         for n in os.listdir(parent):
@@ -890,8 +1010,10 @@ def do_ensure(spec):
 
 def do_rollback(spec):
     path = os.path.abspath(os.path.expanduser(spec["path"]))
-    if not os.path.islink(path):
-        raise Failure("spec", "%s is not a generations venv (not a symlink)" % path)
+    if not os.path.islink(path) or not is_wheelwright_owned(path):
+        what = describe_existing(path) if os.path.lexists(path) else "nothing"
+        raise Failure("spec", "%s is not a wheelwright generations venv (a symlink into %s.generations): it is %s"
+                      % (path, os.path.basename(path), what))
     lock = Lock(path + ".lock", float(spec.get("lockTimeoutSec") or 600), purpose="rollback").acquire()
     try:
         gd = gens_dir(path)
@@ -915,6 +1037,9 @@ def do_rollback(spec):
 
 # ---------------------------------------------------------------- gc of a cache directory
 
+CACHE_NAME = re.compile(r"^[0-9]+\.[0-9]+-[0-9a-f]{16}$")  # `{pyver}-{hash}`, the cache path of `venv ensure`
+
+
 def do_gc(spec):
     root = os.path.abspath(os.path.expanduser(spec["root"]))
     keep_days = float(spec.get("keepDays", 30))
@@ -929,6 +1054,8 @@ def do_gc(spec):
         d = os.path.join(root, n)
         if n.startswith(".") or not os.path.isdir(d) or os.path.islink(d):
             continue
+        if not (CACHE_NAME.match(n) or is_wheelwright_owned(d)):
+            continue  # not a cache venv of ours: never removed
         stamp = d + ".used"
         try:
             last = os.stat(stamp).st_mtime

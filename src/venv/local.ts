@@ -14,23 +14,42 @@ export interface ParsedRequirements {
 
 const OPT_WITH_ARG = /^(-r|--requirement|-c|--constraint|-f|--find-links)(?:\s+|=)(.+)$/;
 
-/** Logical lines: continuations joined, comments and blanks dropped. */
-function logicalLines(text: string): string[] {
-  const out: string[] = [];
+/** Logical lines (continuations joined, comments and blanks dropped), each with the number of its first physical line. */
+function logicalLines(text: string): Array<{ text: string; line: number }> {
+  const out: Array<{ text: string; line: number }> = [];
   let cur = '';
-  for (const raw of text.split(/\r?\n/)) {
+  let start = 0;
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    if (!cur) start = i + 1;
     if (raw.endsWith('\\')) {
       cur += raw.slice(0, -1);
-      continue;
+      return;
     }
     cur += raw;
     const s = cur.replace(/(^|\s)#.*$/, '').trim();
     cur = '';
-    if (s) out.push(s);
-  }
-  if (cur.trim()) out.push(cur.replace(/(^|\s)#.*$/, '').trim());
-  return out.filter(Boolean);
+    if (s) out.push({ text: s, line: start });
+  });
+  if (cur.trim()) out.push({ text: cur.replace(/(^|\s)#.*$/, '').trim(), line: start });
+  return out;
 }
+
+/**
+ * The first URL in a requirement line that reaches the network: any `scheme://` other than `file://`
+ * (and VCS over file, `git+file://`). Covers `-f/--find-links URL`, `-i/--index-url`,
+ * `--extra-index-url`, `-r/-c URL`, `name @ URL`, bare `http(s)://` and `git+https://` lines.
+ */
+export function networkUrlIn(line: string): string | undefined {
+  for (const m of line.matchAll(/([a-z][a-z0-9+.-]*):\/\/[^\s]*/gi)) {
+    const scheme = m[1].toLowerCase();
+    if (scheme !== 'file' && !scheme.endsWith('+file')) return m[0];
+  }
+  return undefined;
+}
+
+/** Index options need no URL scheme to reach the network (pip reads `-i host/simple` as a URL too). */
+const INDEX_OPTION = /^(-i|--index-url|--extra-index-url)(?:\s+|=|$)/;
 
 function absLink(base: string, link: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(link) || isAbsolute(link)) return link;
@@ -42,7 +61,12 @@ function absLink(base: string, link: string): string {
  * directories become find-links (relative names resolved against the file's directory, as pip
  * does). Other lines (requirements, `--pre`, per-requirement options) are kept as they are.
  */
-export function parseRequirementsFile(path: string, asConstraints = false, seen = new Set<string>()): ParsedRequirements {
+export function parseRequirementsFile(
+  path: string,
+  asConstraints = false,
+  opts: { allowNetwork?: boolean } = {},
+  seen = new Set<string>(),
+): ParsedRequirements {
   const abs = resolve(path);
   const res: ParsedRequirements = { requirements: [], constraints: [], findLinks: [] };
   if (seen.has(abs)) return res;
@@ -54,7 +78,16 @@ export function parseRequirementsFile(path: string, asConstraints = false, seen 
     throw new UserError(`cannot read ${asConstraints ? 'constraints' : 'requirements'} file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   const base = dirname(abs);
-  for (const line of logicalLines(text)) {
+  for (const { text: line, line: lineNo } of logicalLines(text)) {
+    if (!opts.allowNetwork) {
+      const url = networkUrlIn(line) ?? (INDEX_OPTION.test(line) ? line : undefined);
+      if (url) {
+        throw new UserError(
+          `${path}:${lineNo}: '${line}' would use the network (${url}); wheelwright venv installs only from local ` +
+            'wheel directories: remove the line, or pass --allow-network',
+        );
+      }
+    }
     const m = OPT_WITH_ARG.exec(line);
     if (m) {
       const [, opt, arg] = m;
@@ -63,7 +96,7 @@ export function parseRequirementsFile(path: string, asConstraints = false, seen 
         res.findLinks.push(absLink(base, target));
         continue;
       }
-      const sub = parseRequirementsFile(absLink(base, target), asConstraints || opt === '-c' || opt === '--constraint', seen);
+      const sub = parseRequirementsFile(absLink(base, target), asConstraints || opt === '-c' || opt === '--constraint', opts, seen);
       res.requirements.push(...sub.requirements);
       res.constraints.push(...sub.constraints);
       res.findLinks.push(...sub.findLinks);

@@ -3,11 +3,11 @@
  * with real venv/pip and wheels the tests build.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SYSTEM_PYTHON, makeWheels, testWheels } from '../helpers/pywheels.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -19,19 +19,63 @@ interface CliResult {
   stderr: string;
 }
 
-function cli(which: 'venv' | 'wheels', args: string[], env: Record<string, string>): Promise<CliResult> {
+function cli(which: 'venv' | 'wheels', args: string[], env: Record<string, string>, cwd = REPO): Promise<CliResult> {
+  return startCli(which, args, env, cwd).done;
+}
+
+/** The CLI as a process (tsx loaded by absolute path, so any cwd works); `done` resolves when it has exited. */
+function startCli(which: 'venv' | 'wheels', args: string[], env: Record<string, string>, cwd = REPO): { child: ChildProcess; done: Promise<CliResult> } {
   const fn = which === 'venv' ? 'venvCli' : 'wheelsCli';
   const code = `const m = await import(${JSON.stringify(join(REPO, 'src', 'cli', `${which}.ts`))}); process.exitCode = await m.${fn}(process.argv.slice(1));`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, ...args], {
-    cwd: REPO,
+  const child = spawn(process.execPath, ['--import', pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, '--input-type=module', '-e', code, ...args], {
+    cwd,
     env: { ...process.env, WHEELWRIGHT_PYTHON: SYSTEM_PYTHON, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((res) => child.on('close', (c, s) => res({ code: c, signal: s, stdout, stderr })));
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return { child, done: new Promise((res) => child.on('close', (c, s) => res({ code: c, signal: s, stdout, stderr }))) };
+}
+
+/** Alive and not a zombie (a zombie has exited; only its parent has not collected it yet). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Every process whose process group is `pgid`. */
+function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const n of readdirSync('/proc')) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) out.push(Number(n));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** Wait for a state (a safety deadline only: the state normally comes in well under a second). */
+async function until(what: string, ok: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`never reached: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function builds(log: string): number {
@@ -180,5 +224,102 @@ describe('wheelwright venv / wheels CLI', function () {
     writeFileSync(greq, 'gamma\n');
     const made = await cli('venv', ['create', join(root, 'from-built'), greq, '--wheels', out, '-c', pins, '-q'], env);
     expect(made.code, made.stderr).to.equal(0);
+  });
+  describe('ownership before deletion', () => {
+    let own: string;
+    let project: string;
+    before(() => {
+      own = realpathSync(mkdtempSync(join(tmpdir(), 'ww-own-cli-')));
+      project = join(own, 'project');
+      mkdirSync(join(project, '.git'), { recursive: true });
+      writeFileSync(join(project, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+      writeFileSync(join(project, 'requirements.txt'), 'beta\n');
+    });
+    const intact = (dir: string) => {
+      expect(readFileSync(join(dir, '.git', 'HEAD'), 'utf8')).to.equal('ref: refs/heads/main\n');
+      expect(readdirSync(dir).sort()).to.deep.equal(['.git', 'requirements.txt']);
+    };
+
+    it('refuses (exit 5) a project directory, the current one, a file and $HOME, naming what is there; nothing changes', async () => {
+      const w = ['--wheels', testWheels().all];
+      const dirRes = await cli('venv', ['create', project, req, ...w], env);
+      expect(dirRes.code, dirRes.stderr).to.equal(5);
+      expect(dirRes.stderr).to.contain(`refusing to remove or replace ${project} on host`).and.contain('a directory with 2 entries (.git, requirements.txt)');
+      intact(project);
+      expect(existsSync(`${project}.lock`) || existsSync(`${project}.log`), 'no lock or log file left next to it').to.equal(false);
+      const dot = await cli('venv', ['create', '.', 'requirements.txt', ...w], env, project);
+      expect(dot.code, dot.stderr).to.equal(5);
+      expect(dot.stderr).to.contain('it is the current directory, a directory with 2 entries');
+      intact(project);
+      const file = join(own, 'notes.txt');
+      writeFileSync(file, 'keep me\n');
+      const f = await cli('venv', ['create', file, req, ...w], env);
+      expect(f.code).to.equal(5);
+      expect(f.stderr).to.contain('it is a regular file (8 bytes)');
+      expect(readFileSync(file, 'utf8')).to.equal('keep me\n');
+      const home = join(own, 'home');
+      mkdirSync(home);
+      writeFileSync(join(home, '.profile'), 'x\n');
+      const h = await cli('venv', ['create', home, req, '--force', ...w], { ...env, HOME: home });
+      expect(h.code).to.equal(5);
+      expect(h.stderr).to.contain('it is a home directory; wheelwright never replaces that, even with --force');
+      expect(readdirSync(home)).to.deep.equal(['.profile']);
+    });
+
+    it('--generations on an existing data directory refuses it: nothing moved aside, nothing deleted', async () => {
+      const data = join(own, 'data');
+      mkdirSync(data);
+      writeFileSync(join(data, 'db.sqlite'), 'rows\n');
+      const r = await cli('venv', ['create', data, req, '--generations', '--wheels', testWheels().all], env);
+      expect(r.code, r.stderr).to.equal(5);
+      expect(r.stderr).to.contain(`refusing to remove or replace ${data}`);
+      expect(lstatSync(data).isDirectory()).to.equal(true);
+      expect(readFileSync(join(data, 'db.sqlite'), 'utf8')).to.equal('rows\n');
+      expect(existsSync(`${data}.generations`)).to.equal(false);
+    });
+
+    it('an empty directory is used as it is; --force replaces a directory that is not ours', async () => {
+      const empty = join(own, 'empty');
+      mkdirSync(empty);
+      const ino = statSync(empty).ino;
+      const e = await cli('venv', ['create', empty, req, '--wheels', testWheels().all, '-q'], env);
+      expect(e.code, e.stderr).to.equal(0);
+      expect(statSync(empty).ino, 'the same directory').to.equal(ino);
+      expect(existsSync(join(empty, '.wheelwright-marker.json'))).to.equal(true);
+      const forced = await cli('venv', ['create', project, req, '--force', '--wheels', testWheels().all, '-q'], env);
+      expect(forced.code, forced.stderr).to.equal(0);
+      expect(existsSync(join(project, '.git')), 'replaced as forced').to.equal(false);
+      expect(existsSync(join(project, '.wheelwright-marker.json'))).to.equal(true);
+    });
+  });
+
+  describe('a signal to `venv create` leaves nothing running', () => {
+    // The Python child is held in a known state while it holds the venv lock: the venv's log is a
+    // FIFO nobody reads, so opening it (right after taking the lock) blocks until we act.
+    for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      it(`${signal}: the Python child's process group is killed, the lock is free, exit ${code}`, async () => {
+        const dir = join(root, `sig-${signal}`);
+        execFileSync('mkfifo', [`${dir}.log`]);
+        const run = startCli('venv', ['create', dir, req, '--wheels', testWheels().all], env);
+        let members: number[] = [];
+        try {
+          await until('the Python child holds the lock', () => existsSync(`${dir}.lock`) && /pid=\d+/.test(readFileSync(`${dir}.lock`, 'utf8')));
+          const holder = Number(/pid=(\d+)/.exec(readFileSync(`${dir}.lock`, 'utf8'))![1]);
+          const pgid = Number(readFileSync(`/proc/${holder}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
+          members = groupMembers(pgid);
+          expect(members).to.include(holder);
+          expect(alive(holder)).to.equal(true);
+          run.child.kill(signal);
+          const r = await run.done;
+          expect(r.code, r.stderr).to.equal(code);
+          expect(r.stderr).to.contain(`interrupted by ${signal}`);
+          for (const pid of members) expect(alive(pid), `process ${pid} of the venv step outlived the CLI`).to.equal(false);
+          execFileSync('flock', ['-n', `${dir}.lock`, 'true']); // throws if the lock were still held
+        } finally {
+          if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
+          for (const pid of members.filter(alive)) process.kill(pid, 'SIGKILL'); // only after a failure
+        }
+      });
+    }
   });
 });

@@ -65,10 +65,43 @@ describe('venv local helpers', () => {
       join(dir, 'req.txt'),
       '# header\n\nalpha\nbeta \\\n  >=1.0\n-r sub/more.txt\n--constraint=sub/pins.txt\nalpha\nhttp-url @ https://x/y.whl#frag\n',
     );
-    const r = parseRequirementsFile(join(dir, 'req.txt'));
+    const r = parseRequirementsFile(join(dir, 'req.txt'), false, { allowNetwork: true });
     expect(r.requirements).to.deep.equal(['alpha', 'beta   >=1.0', 'gamma', 'http-url @ https://x/y.whl#frag']);
     expect(r.constraints).to.deep.equal(['alpha==1.0', 'beta==1.0']);
     expect(r.findLinks).to.deep.equal([join(dir, 'sub', 'wh')]);
+  });
+
+  it('lines that would use the network are refused with file and line, unless allowed; local URLs and paths stay', () => {
+    const net = [
+      '-f http://repo/wheels/',
+      '--find-links=https://repo/wheels/',
+      '-i https://pypi.org/simple',
+      '--index-url=http://mirror/simple',
+      '--extra-index-url https://x/simple',
+      '-i mirror.example/simple',
+      'name @ http://example.com/name-1.0.tar.gz',
+      'https://example.com/pkg-1.0-py3-none-any.whl',
+      'git+https://github.com/org/repo.git#egg=repo',
+      'git+ssh://git@github.com/org/repo.git#egg=repo',
+      '-e git+https://github.com/org/repo.git#egg=repo',
+      '-r https://example.com/more.txt',
+      'alpha \\\n  @ https://x/a.whl',
+    ];
+    net.forEach((line, i) => {
+      const f = join(dir, `net${i}.txt`);
+      writeFileSync(f, `# comment\nalpha\n${line}\n`);
+      expect(() => parseRequirementsFile(f), line).to.throw(`${f}:3: '`);
+      expect(() => parseRequirementsFile(f), line).to.throw(/would use the network .*--allow-network/);
+    });
+    // in a constraints file and an included file too, naming that file
+    writeFileSync(join(dir, 'inc-net.txt'), 'beta\n-f https://repo/\n');
+    writeFileSync(join(dir, 'top.txt'), 'alpha\n-r inc-net.txt\n');
+    expect(() => parseRequirementsFile(join(dir, 'top.txt'))).to.throw(`${join(dir, 'inc-net.txt')}:2: '-f https://repo/'`);
+    expect(() => parseRequirementsFile(join(dir, 'inc-net.txt'), true)).to.throw(/inc-net\.txt:2:/);
+    expect(parseRequirementsFile(join(dir, 'top.txt'), false, { allowNetwork: true }).findLinks).to.deep.equal(['https://repo/']);
+    const local = join(dir, 'local.txt');
+    writeFileSync(local, `gitpkg @ git+file://${dir}/repo#egg=gitpkg\nx @ file://${dir}/x.whl\n-f file://${dir}/wh\n-f ./wh\n${dir}/y-1.0-py3-none-any.whl\n`);
+    expect(parseRequirementsFile(local).requirements).to.have.length(3);
   });
 
   it('a missing requirements file is a user error', () => {
@@ -118,6 +151,22 @@ describe('venv / wheels CLI argument errors exit 5', () => {
   it('venv ensure with a missing requirements file', async () => {
     expect(await venvCli(['ensure', '/nonexistent/req.txt'])).to.equal(5);
     expect(captured).to.contain('cannot read requirements file');
+  });
+
+  it('venv create/ensure/run with a network requirement line, or --wheels URL: exit 5 naming file and line', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'ww-net-'));
+    const req = join(d, 'req.txt');
+    writeFileSync(req, 'alpha\nname @ https://example.com/name-1.0.tar.gz\n');
+    for (const args of [['create', join(d, 'v'), req], ['ensure', req], ['run', req, '--', 'true']]) {
+      captured = '';
+      expect(await venvCli(args), args.join(' ')).to.equal(5);
+      expect(captured).to.contain(`${req}:2: 'name @ https://example.com/name-1.0.tar.gz' would use the network`);
+    }
+    writeFileSync(req, 'alpha\n');
+    captured = '';
+    expect(await venvCli(['ensure', req, '--wheels', 'https://repo/wheels/'])).to.equal(5);
+    expect(captured).to.contain('--wheels https://repo/wheels/ would use the network');
+    expect(existsSync(join(d, 'v')), 'nothing created').to.equal(false);
   });
 
   for (const args of [[], ['r.txt'], ['r.txt', '-w'], ['a', 'b', '-w', 'd'], ['r.txt', '-w', 'd', '--nope']]) {
