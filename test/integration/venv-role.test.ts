@@ -207,6 +207,18 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     expect(JSON.stringify(refused.events)).to.include('no-build mode with 5 hosts in this batch');
   });
 
+  it('a venv path that exists on a target and is not wheelwright\'s is refused, naming host and path; nothing there is touched', async () => {
+    const venv = '/openstack/venvs/foreign';
+    await sh(lab, 'lab2', `rm -rf ${venv} ${venv}.generations && mkdir -p ${venv} && echo rows > ${venv}/data.db`);
+    const r = await deploy(venv, [], ['ww-gamma'], ['ww-alpha==1.0'], '1', 'lab2');
+    expect(r.code, r.stdout.slice(-3000) + r.stderr).to.equal(2);
+    const fail = r.events.find((e) => e.type === 'host_result' && e.status === 'failed');
+    expect(fail?.host).to.equal('lab2');
+    expect(fail?.result.msg).to.include(`venv ${venv} on lab2`).and.include(`refusing to remove or replace ${venv} on host`).and.include('(data.db)');
+    expect(await sh(lab, 'lab2', `cat ${venv}/data.db; ls -A ${venv}; test -e ${venv}.generations && echo generations || echo none`)).to.equal('rows\ndata.db\nnone\n');
+    await sh(lab, 'lab2', `rm -rf ${venv}`);
+  });
+
   it('a broken package fails the build cleanly; the next run retries it', async () => {
     const venv = '/openstack/venvs/broken';
     const r = await deploy(venv, [], ['ww-alpha', 'ww-broken']);
