@@ -383,7 +383,13 @@ export class HostRun {
       st.ok++;
       if (status === 'changed') {
         st.changed++;
-        for (const topic of task.notify) this.state.notified.add(topic);
+        for (const topic of task.notify) {
+          // static notifies are checked at load; this catches tasks from include_tasks
+          if (!topic.includes('{{') && !this.pc.play.handlers.some((h) => handlerMatches(h, topic))) {
+            return this.account(task, name, handler, { ...result, changed: false, failed: true, msg: missingHandler(topic) }, t0, rescuable);
+          }
+          this.state.notified.add(topic);
+        }
       }
     }
     if (result.meta) this.applyMeta(result.meta);
@@ -438,13 +444,13 @@ export class HostRun {
     const pending = new Set(this.state.notified);
     this.state.notified.clear();
     for (const topic of pending) {
-      if (!handlers.some((h) => h.name === topic || h.listen.includes(topic))) {
+      if (!handlers.some((h) => handlerMatches(h, topic))) {
         this.pc.sink({ type: 'warning', host: this.host, msg: `a task notified '${topic}', but no handler has that name or listens to it` });
       }
     }
     for (const h of handlers) {
       if (this.stopped) break;
-      const topics = [h.name ?? '', ...h.listen].filter(Boolean);
+      const topics = [h.name ?? '', h.role && h.name ? `${h.role.name} : ${h.name}` : '', ...h.listen].filter(Boolean);
       for (const t of topics) {
         if (this.state.notified.delete(t)) pending.add(t);
       }
@@ -466,6 +472,16 @@ function statusOf(r: ModuleResult): HostStatus {
   if (r.failed) return 'failed';
   if (r.skipped) return 'skipped';
   return r.changed ? 'changed' : 'ok';
+}
+
+/** A handler answers to its name, `role_name : name` (for a role's handler), and its listen topics. */
+export function handlerMatches(h: Task, topic: string): boolean {
+  return h.name === topic || (h.role !== undefined && h.name !== undefined && `${h.role.name} : ${h.name}` === topic) || h.listen.includes(topic);
+}
+
+/** ansible-playbook's words for a notify without a handler. */
+export function missingHandler(topic: string): string {
+  return `The requested handler '${topic}' was not found in either the main handlers list nor in the listening handlers list`;
 }
 
 /** The path (`a.b[2]`) of the first string holding a NUL character, if any. */

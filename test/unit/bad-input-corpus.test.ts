@@ -188,6 +188,8 @@ const cliCases: Case[] = [
   { name: '-e broken inline YAML', files: { 'p.yml': GOOD_PLAY, 'inv.ini': INV }, args: ['p.yml', '-i', 'inv.ini', '-e', '{a: [1'], pos: /line \d+, column \d+/ },
   { name: '-e inline list', files: { 'p.yml': GOOD_PLAY, 'inv.ini': INV }, args: ['p.yml', '-i', 'inv.ini', '-e', '[1, 2]'], pos: /extra vars/ },
   { name: '-e unterminated quote', files: { 'p.yml': GOOD_PLAY, 'inv.ini': INV }, args: ['p.yml', '-i', 'inv.ini', '-e', 'a="b'], pos: /quote/ },
+  { name: '-e inline alias bomb', files: { 'p.yml': GOOD_PLAY, 'inv.ini': INV }, args: ['p.yml', '-i', 'inv.ini', '-e', `{${bomb().trim().split('\n').join(', ')}}`], pos: /aliases expand to more than \d+ nodes .*\(line \d+, column \d+\)/ },
+  { name: '-e inline nested 2,000 levels', files: { 'p.yml': GOOD_PLAY, 'inv.ini': INV }, args: ['p.yml', '-i', 'inv.ini', '-e', `{x: ${deepFlow(2000)}}`], pos: /nested more than \d+ levels.*\(line 1, column \d+\)/ },
   { name: '-e @missing file', files: { 'p.yml': GOOD_PLAY, 'inv.ini': INV }, args: ['p.yml', '-i', 'inv.ini', '-e', '@missing.yml'], pos: /missing\.yml/ },
   { name: '-e @file alias bomb', files: { 'p.yml': GOOD_PLAY, 'inv.ini': INV, 'ev.yml': bomb() }, args: ['p.yml', '-i', 'inv.ini', '-e', '@ev.yml'] },
   { name: '-e @file nested 2,000 levels', files: { 'p.yml': GOOD_PLAY, 'inv.ini': INV, 'ev.yml': `x: ${deepFlow(2000)}\n` }, args: ['p.yml', '-i', 'inv.ini', '-e', '@ev.yml'] },

@@ -127,4 +127,13 @@ describe('input limits', function () {
     expect(r.out).to.match(/nul\.yml:6:7: argument '_raw_params' of task 'command' holds a NUL character/);
     expect(r.out + r.err).not.to.match(/INTERNAL|internal error|^ {4}at /m);
   });
+
+  it('a notify of a missing handler in a dynamically included file fails the task at run time (as ansible-playbook does)', async () => {
+    writeFileSync(join(dir, 'inc.yml'), '- command: /bin/true\n  notify: nope\n');
+    writeFileSync(join(dir, 'dyn.yml'), '- hosts: localhost\n  gather_facts: false\n  vars: {f: inc.yml}\n  tasks:\n    - include_tasks: "{{ f }}"\n    - debug: msg=after\n');
+    const r = await cli(['dyn.yml', '-i', 'localhost,', '--retry-file', 'none'], dir);
+    expect(r.code, r.err + r.out).to.equal(2);
+    expect(r.out).to.include("The requested handler 'nope' was not found in either the main handlers list nor in the listening handlers list");
+    expect(r.out).not.to.include('after');
+  });
 });

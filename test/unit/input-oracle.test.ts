@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -83,6 +83,11 @@ describe('input and secrets vs ansible-playbook / ansible-inventory', function (
     f('bom-inv.ini', '\ufeff[g]\nb1 y=2\n');
     f('bom.yml', '\ufeff- hosts: localhost\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n');
     f('notify.yml', '- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: t1\n      command: /bin/true\n      notify: nope\n  handlers:\n    - name: real\n      debug: msg=x\n');
+    mkdirSync(join(dir, 'roles/r/handlers'), { recursive: true });
+    mkdirSync(join(dir, 'roles/r/tasks'), { recursive: true });
+    f('roles/r/handlers/main.yml', '- name: restart\n  debug: msg=handler-ran\n');
+    f('roles/r/tasks/main.yml', '- command: /bin/true\n  notify: "r : restart"\n');
+    f('role-notify.yml', '- hosts: localhost\n  gather_facts: false\n  roles: [r]\n');
     f('empty.yml', '');
     f('noplays.yml', '[]\n');
     f('range.ini', '[web]\nweb[05:01]\n[db]\ndb1\n');
@@ -95,6 +100,7 @@ describe('input and secrets vs ansible-playbook / ansible-inventory', function (
       an('bom-ini', 'ansible-inventory', ['-i', 'bom-inv.ini', '--list']),
       an('bom', 'ansible-playbook', ['-i', 'localhost,', '-c', 'local', 'bom.yml']),
       an('notify', 'ansible-playbook', ['-i', 'localhost,', '-c', 'local', 'notify.yml']),
+      an('role-notify', 'ansible-playbook', ['-i', 'localhost,', '-c', 'local', 'role-notify.yml']),
       an('empty', 'ansible-playbook', ['-i', 'localhost,', 'empty.yml']),
       an('noplays', 'ansible-playbook', ['-i', 'localhost,', 'noplays.yml']),
       an('range', 'ansible-inventory', ['-i', 'range.ini', '--list']),
@@ -107,6 +113,7 @@ describe('input and secrets vs ansible-playbook / ansible-inventory', function (
       ww('bom-ini', ['inventory', '-i', 'bom-inv.ini', '--list']),
       ww('bom', ['bom.yml', '-i', 'localhost,']),
       ww('notify', ['notify.yml', '-i', 'localhost,']),
+      ww('role-notify', ['role-notify.yml', '-i', 'localhost,']),
       ww('empty', ['empty.yml', '-i', 'localhost,']),
       ww('noplays', ['noplays.yml', '-i', 'localhost,']),
       ww('range', ['inventory', '-i', 'range.ini', '--list']),
@@ -163,6 +170,14 @@ describe('input and secrets vs ansible-playbook / ansible-inventory', function (
     expect(W.notify!.code).to.equal(5);
     expect(W.notify!.stderr).to.include(`notify.yml:4:7: ${msg}`);
     expect(W.notify!.stdout).not.to.include('TASK');
+  });
+
+  it("notify: 'role : handler' names a role's handler, as in Ansible", () => {
+    for (const out of [A['role-notify']!.out, W['role-notify']!.stdout]) {
+      expect(out).to.include('RUNNING HANDLER [r : restart]');
+      expect(out).to.include('handler-ran');
+    }
+    expect(W['role-notify']!.code).to.equal(0);
   });
 
   it("an empty playbook and one without plays are errors with Ansible's words (exit 5 here, 4 there)", () => {
