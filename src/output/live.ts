@@ -75,6 +75,17 @@ export function liveView(o: LiveOptions): LiveView {
   const inner = o.inner(write);
   const timer = setInterval(redraw, o.tickMs ?? 1000);
   timer.unref();
+  // events without output of their own (a host starts a task, a phase) redraw at most 10 times a
+  // second: a large fleet sends many, the terminal needs few
+  let pending: NodeJS.Timeout | undefined;
+  const soon = () => {
+    if (pending) return;
+    pending = setTimeout(() => {
+      pending = undefined;
+      redraw();
+    }, 100);
+    pending.unref();
+  };
 
   const sink = (e: RunEvent) => {
     switch (e.type) {
@@ -110,12 +121,13 @@ export function liveView(o: LiveOptions): LiveView {
         break;
     }
     inner(e); // writes (and redraws) when it prints something
-    redraw();
+    soon();
   };
   return {
     sink,
     stop() {
       clearInterval(timer);
+      if (pending) clearTimeout(pending);
       running.clear();
       if (shown) lu.clear();
       shown = false;

@@ -51,7 +51,7 @@ describe('CLI: one option parser, one help format', () => {
     });
   }
 
-  for (const words of [['inventory'], ['lab'], ['venv'], ['demo']]) {
+  for (const words of [['inventory'], ['lab'], ['venv'], ['demo'], ['doc']]) {
     it(`'wheelwright ${words.join(' ')} --help' has the same shape`, async () => {
       const r = await cli([...words, '--help']);
       expect(r.code).to.equal(0);
