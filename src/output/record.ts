@@ -58,8 +58,13 @@ export interface RunRecord {
 
 const STDERR_TAIL_LINES = 20;
 
+/** Terminal colour and cursor sequences (pip and compilers colour their errors) do not belong in files. */
+export function stripAnsi(s: string): string {
+  return s.replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]|\x1b\][^\x07]*\x07/g, '');
+}
+
 export function stderrTail(r: ModuleResult): string | undefined {
-  const s = typeof r.stderr === 'string' ? r.stderr.trimEnd() : '';
+  const s = typeof r.stderr === 'string' ? stripAnsi(r.stderr).trimEnd() : '';
   return s ? s.split('\n').slice(-STDERR_TAIL_LINES).join('\n') : undefined;
 }
 
@@ -154,7 +159,7 @@ function rank(s: HostStatus): number {
 function setOutcome(h: HostTaskRecord, status: HostStatus, ignored: boolean | undefined, r: ModuleResult): void {
   h.status = status;
   h.ignored = ignored === true;
-  h.msg = r.msg === undefined || r.msg === null ? undefined : String(r.msg);
+  h.msg = r.msg === undefined || r.msg === null ? undefined : stripAnsi(String(r.msg));
   h.stderrTail = stderrTail(r);
   h.rc = typeof r.rc === 'number' ? r.rc : undefined;
   h.skipReason = typeof r.skip_reason === 'string' ? r.skip_reason : status === 'skipped' ? (h.msg ?? 'skipped') : undefined;
