@@ -18,10 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { labHealth, labStatus, labUp } from '../src/lab/index.js';
 import { microBench, microTable } from './micro.js';
 import { runScaleBench, scaleTable } from './scale.js';
+import { runTemplatingBench, templatingTable } from './templating.js';
 import { median, prepare, runUpstream, runWheelwright, wipe, type RunFigures } from './deploy.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CASES = ['scale', 'micro', 'deploy', 'fleet'] as const;
+const CASES = ['scale', 'templating', 'micro', 'deploy', 'fleet'] as const;
 const { values } = parseArgs({
   options: {
     targets: { type: 'string', default: '8' },
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     fleet: { type: 'string', default: '32,64' },
     // the scale case (bench/scale.ts: a big playbook, a big inventory, a play over many local hosts)
     hosts: { type: 'string', default: '100000' },
+    // the templating case (bench/templating.ts): hosts x 200 templated variables, vs Ansible's Templar
+    'template-hosts': { type: 'string', default: '1000' },
     'playbook-mb': { type: 'string', default: '50' },
     'ansible-role': { type: 'string' },
   },
@@ -168,6 +171,7 @@ async function fleet(): Promise<void> {
 async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   if (only.has('scale')) report(scaleTable(runScaleBench({ hosts: Number(values.hosts), playbookMb: Number(values['playbook-mb']), log })));
+  if (only.has('templating')) report(templatingTable(runTemplatingBench(Number(values['template-hosts'])), Number(values['template-hosts'])));
   if (only.has('micro')) await micro();
   if (only.has('deploy')) await deploy();
   if (only.has('fleet')) await fleet();

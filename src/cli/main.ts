@@ -9,6 +9,7 @@ import { runPlaybook } from '../runner/run.js';
 import { outputsFromAnsibleEnv, runOutputs, terminalTakesColor } from '../output/index.js';
 import type { EventSink } from '../runner/events.js';
 import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from './options.js';
+import { checkVariableTemplates } from '../template/check-vars.js';
 
 export { PROJECT_ROOT };
 const VERSION = '0.1.0';
@@ -157,6 +158,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   const inventory = await loadInventory(values.inventory ?? [], { playbookDir: playbooks[0]!.baseDir });
   const extraVars: Record<string, unknown> = {};
   for (const e of values['extra-vars'] ?? []) Object.assign(extraVars, parseExtraVars(e, process.cwd()));
+  checkVariableTemplates(inventory, extraVars);
 
   if (values['syntax-check']) {
     for (const p of playbooks) out(`playbook: ${p.file}: ok\n`);

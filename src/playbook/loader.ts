@@ -23,7 +23,7 @@ import { parseFreeForm, parseKv } from './kv.js';
 import { serialEntryProblem } from './serial.js';
 import { displayPath, entries, readSource, type Entry, type SourceFile } from './source.js';
 import type { LoopControl, Play, Playbook, RoleInfo, Task } from './types.js';
-import { checkTemplates } from './template-check.js';
+import { checkTemplateFile, checkTemplates } from './template-check.js';
 
 export type ModuleLookup = (name: string) => ModuleDef<any> | undefined;
 
@@ -908,6 +908,7 @@ export class Loader {
     const task = makeTask('task', src.pos(node), kw, ctx.inherit, ctx.handler);
     task.module = def.name;
     task.args = args;
+    if (def.name === 'template') checkTemplateFile(args.src, ctx.inherit.role?.path, ctx.playbookDir, (m, p) => this.fail(`${m} (${what})`, { ...p, file: displayPath(p.file) }));
     return task;
   }
 

@@ -1,5 +1,5 @@
 /**
- * Value functions shared by template helpers (Handlebars) and expression filters (jexl).
+ * Value functions of the Handlebars helpers (`.hbs` template files, ./hbs.ts).
  * They work on plain data: callers unwrap template proxies first and check for Undefined.
  */
 import YAML from 'yaml';

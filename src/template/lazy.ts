@@ -6,6 +6,7 @@
 import { renderValue, hasTemplate } from './render.js';
 import { isPlainObject } from './helpers.js';
 import { TemplateError, type TemplateWhere } from './undefined.js';
+import { OPAQUE } from './jinja/py.js';
 import { limit, LIMIT_ENV } from '../limits.js';
 
 const scopes = new WeakSet<object>();
@@ -19,6 +20,7 @@ const plain = new WeakSet<object>();
  */
 export function markPlain<T extends object>(value: T): T {
   plain.add(value);
+  OPAQUE.add(value);
   return value;
 }
 
@@ -89,6 +91,8 @@ export function createVarScope(layers: Record<string, unknown>[], where?: Templa
     setPrototypeOf: () => false,
   });
   scopes.add(proxy);
+  // the engine's results are not walked into scopes (that would render every variable)
+  OPAQUE.add(proxy);
   return proxy;
 }
 
