@@ -31,6 +31,9 @@ export interface RemoteRunOptions {
 }
 
 /** Run `script` with `python` on `conn`; the parsed result object (ok or not). Throws RemoteError('transport') without one. */
+/** Phase lines a remote script writes on stderr for the live view (not part of error output). */
+export const PROGRESS_PREFIX = 'WW-PROGRESS ';
+
 export async function runRemoteScript(conn: Connection, python: string, script: string, opts: RemoteRunOptions): Promise<Record<string, unknown> & { ok: boolean }> {
   const r = await conn.exec(`${shQuote(python)} -`, { stdin: script, become: opts.become, timeoutMs: opts.timeoutMs, onStderr: opts.onStderr });
   const line = r.stdout
@@ -39,7 +42,7 @@ export async function runRemoteScript(conn: Connection, python: string, script: 
     .find((l) => l.startsWith(RESULT_PREFIX));
   if (!line) {
     const why = r.code === 127 || /not found/.test(r.stderr) ? ` (is ${python} installed on ${conn.host}?)` : '';
-    const out = (r.stderr || r.stdout).trimEnd();
+    const out = (r.stderr || r.stdout).split('\n').filter((l) => !l.startsWith(PROGRESS_PREFIX)).join('\n').trimEnd();
     throw new RemoteError(`${opts.what} gave no result on ${conn.host}: exit ${r.code ?? r.signal ?? 'unknown'}${why}`, 'transport', conn.host, out.split('\n').slice(-20).join('\n'), null);
   }
   try {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ModuleContext } from '../modules/types.js';
 import { UnreachableError } from '../connection/types.js';
+import { PROGRESS_PREFIX } from '../remote/run.js';
 import { buildKey, buildWheels, WheelBuildError, type WheelBuildResult } from '../wheels/build.js';
 import { invokeModule } from '../modules/invoke.js';
 import { UserError } from '../errors.js';
@@ -120,6 +121,16 @@ async function buildOn(ctx: ModuleContext, s: VenvSettings, host: string, key: s
   }
 }
 
+/** The build script's `WW-PROGRESS <phase>` lines on stderr, whole lines only (chunks split anywhere). */
+export function progressLines(report: (msg: string) => void): (chunk: Buffer) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (l.startsWith(PROGRESS_PREFIX)) report(l.slice(PROGRESS_PREFIX.length).trim());
+  };
+}
+
 async function buildOnce(
   ctx: ModuleContext,
   s: VenvSettings,
@@ -154,7 +165,7 @@ async function buildOnce(
         checkOnly,
         distroPackages: checkOnly ? [] : s.buildDistroPackages,
       },
-      { become: ctx.become },
+      { become: ctx.become, onStderr: progressLines((msg) => ctx.progress?.(`${msg} on ${host}`)) },
     );
   } catch (e) {
     if (e instanceof WheelBuildError) {

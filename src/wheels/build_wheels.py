@@ -221,14 +221,55 @@ def log_open(log_path):
     return f
 
 
-def run_logged(cmd, log_path, env=None, cwd=None, title=None):
-    """Run cmd with stdout+stderr appended to log_path; return (code, this run's output)."""
+PROGRESS_PREFIX = "WW-PROGRESS "
+
+
+def progress(msg):
+    """A phase line for the controller's live view (stderr; the result stays alone on stdout)."""
+    sys.stderr.write(PROGRESS_PREFIX + msg + "\n")
+    sys.stderr.flush()
+
+
+class PipWheelProgress(object):
+    """Reads pip wheel's output as it comes and reports `resolving: N requirements`, then
+    `building N/M wheels` (M: the packages pip builds from source; ready wheels are only saved)."""
+
+    def __init__(self, say=progress):
+        self.say = say
+        self.collected = 0
+        self.total = None
+        self.built = 0
+
+    def __call__(self, line):
+        line = line.strip()
+        if line.startswith("Collecting "):
+            self.collected += 1
+            self.say("resolving: %d requirements" % self.collected)
+        elif line.startswith("Building wheels for collected packages:"):
+            self.total = len([p for p in line.split(":", 1)[1].split(",") if p.strip()])
+            self.say("building 0/%d wheels" % self.total)
+        elif line.startswith("Created wheel for "):
+            self.built += 1
+            self.say("building %d/%s wheels" % (self.built, self.total if self.total is not None else "?"))
+
+
+def run_logged(cmd, log_path, env=None, cwd=None, title=None, on_line=None):
+    """Run cmd with stdout+stderr appended to log_path (and each line to on_line); return (code, this run's output)."""
     with log_open(log_path) as log:
         log.write(("\n===== %s %s\n$ %s\n" % (now_iso(), title or "", " ".join(cmd))).encode("utf-8"))
         log.flush()
         start = log.tell()
         try:
-            code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+            if on_line is None:
+                code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+            else:
+                p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+                for raw in iter(p.stdout.readline, b""):
+                    log.write(raw)
+                    on_line(raw.decode("utf-8", "replace"))
+                p.stdout.close()
+                code = p.wait()
+                log.flush()
         except OSError as e:
             log.write(("cannot run %s: %s\n" % (cmd[0], e)).encode("utf-8"))
             code = 127
@@ -239,14 +280,14 @@ def run_logged(cmd, log_path, env=None, cwd=None, title=None):
     return code, out
 
 
-def run_with_retries(cmd, log_path, retries, delay, env=None, title="", before_attempt=None):
+def run_with_retries(cmd, log_path, retries, delay, env=None, title="", before_attempt=None, on_line=None):
     """Retry only failures that look like the network's; a build/compile error fails at once."""
     attempts = 0
     while True:
         attempts += 1
         if before_attempt:
             before_attempt()
-        code, out = run_logged(cmd, log_path, env=env, title="%s (attempt %d)" % (title, attempts))
+        code, out = run_logged(cmd, log_path, env=env, title="%s (attempt %d)" % (title, attempts), on_line=on_line() if on_line else None)
         if code == 0:
             return attempts, out
         network = is_network_failure(out)
@@ -614,7 +655,9 @@ def main(spec):
             has_requirements = any(l.strip() and not l.strip().startswith("#") for l in spec["files"]["requirements"].split("\n"))
             try:
                 if has_requirements:
-                    attempts, _ = run_with_retries(cmd, log_path, spec["retries"], spec["retryDelaySec"], env=env, title="pip wheel", before_attempt=fresh_build_dir)
+                    attempts, _ = run_with_retries(
+                        cmd, log_path, spec["retries"], spec["retryDelaySec"], env=env, title="pip wheel", before_attempt=fresh_build_dir, on_line=PipWheelProgress
+                    )
                 else:  # nothing to build: an empty result, without asking pip
                     attempts = 0
                     fresh_build_dir()
