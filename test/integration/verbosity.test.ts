@@ -8,11 +8,11 @@ const SECRET = 's3cr3t-value-42';
 
 describe('verbosity: -v .. -vvvv each add something, secrets never shown', function () {
   this.timeout(120_000);
-  const runs: CliResult[] = [];
+  let runs: CliResult[] = [];
   before(async () => {
-    for (const v of [[], ['-v'], ['-vv'], ['-vvv'], ['-vvvv']]) {
-      runs.push(await runCli([join(FIX, 'site.yml'), '-i', join(FIX, 'hosts.ini'), '--retry-file', 'none', ...v], { cwd: FIX }));
-    }
+    runs = await Promise.all(
+      [[], ['-v'], ['-vv'], ['-vvv'], ['-vvvv']].map((v) => runCli([join(FIX, 'site.yml'), '-i', join(FIX, 'hosts.ini'), '--retry-file', 'none', ...v], { cwd: FIX })),
+    );
   });
 
   it('every level runs, and no level prints the secret (set_fact password, no_log task args, command and output)', () => {
