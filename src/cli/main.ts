@@ -1,7 +1,7 @@
 import { resolve, basename, join } from 'node:path';
 import { PROJECT_ROOT } from './project-root.js';
 import { EXIT, UserError, exitForSignal } from '../errors.js';
-import { interruptLocalCommands } from '../connection/local.js';
+import { killLocalCommands } from '../connection/local.js';
 import { loadInventory, selectHosts, listInventoryJson } from '../inventory/index.js';
 import { loadPlaybook } from '../playbook/index.js';
 import { parseExtraVars } from '../vars/precedence.js';
@@ -195,7 +195,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
       return;
     }
     err(`\n${signal} again: exiting now\n`);
-    interruptLocalCommands(`interrupted by ${signal}`);
+    killLocalCommands();
     process.exit(exitForSignal(signal));
   };
   process.on('SIGINT', onSignal);

@@ -13,8 +13,19 @@ export class LocalConnection implements Connection {
 
   async connect(): Promise<void> {}
 
+  /** process groups of this connection's running commands */
+  private readonly groups = new Set<number>();
+  private interruptedBy: string | undefined;
+
   exec(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    return driveProcess(async (cmd) => startLocal(cmd), command, opts);
+    return driveProcess(
+      async (cmd) => {
+        if (this.interruptedBy) throw new Error(this.interruptedBy);
+        return startLocal(cmd, this.groups);
+      },
+      command,
+      opts,
+    );
   }
 
   async put(content: string | Buffer, remotePath: string, opts: PutOptions = {}): Promise<void> {
@@ -40,8 +51,10 @@ export class LocalConnection implements Connection {
 
   async close(): Promise<void> {}
 
+  /** Refuse new commands on this connection and kill the running ones (each with its process group). */
   async interrupt(reason: string): Promise<void> {
-    interruptLocalCommands(reason);
+    this.interruptedBy ??= reason;
+    for (const pid of this.groups) killGroup(pid);
   }
 }
 
@@ -66,10 +79,10 @@ export async function writeAtomic(path: string, content: string | Buffer, mode?:
 /**
  * Live local commands, by process group: each command leads its own group, so a kill reaches
  * everything it started (a shell's children too), and a terminal's Ctrl-C reaches only us: the
- * runner decides what to stop (see interruptLocalCommands).
+ * runner decides what to stop (LocalConnection.interrupt, killLocalCommands).
  */
 const liveGroups = new Set<number>();
-let refuseNew: string | undefined;
+let refuseAll: string | undefined;
 
 function killGroup(pid: number): void {
   try {
@@ -80,12 +93,21 @@ function killGroup(pid: number): void {
 }
 
 /**
- * Kill every local command still running (each with everything it started), and refuse new ones
- * from now on with `reason`. Synchronous: safe to call from a signal handler right before exiting.
+ * Kill every local command of this process still running (each with everything it started).
+ * Synchronous: safe to call from a signal handler right before exiting. (Connection.interrupt()
+ * also refuses new commands on that connection.)
+ */
+export function killLocalCommands(): void {
+  for (const pid of liveGroups) killGroup(pid);
+}
+
+/**
+ * For a command-line tool about to exit: kill every local command (as killLocalCommands) and
+ * refuse any new one in this process with `reason`.
  */
 export function interruptLocalCommands(reason: string): void {
-  refuseNew ??= reason;
-  for (const pid of liveGroups) killGroup(pid);
+  refuseAll ??= reason;
+  killLocalCommands();
 }
 
 /** PIDs (process group leaders) of the local commands running now (for tests and diagnostics). */
@@ -93,11 +115,14 @@ export function liveLocalCommands(): number[] {
   return [...liveGroups];
 }
 
-function startLocal(command: string): RawProcess {
-  if (refuseNew) throw new Error(refuseNew);
+function startLocal(command: string, owner: Set<number>): RawProcess {
+  if (refuseAll) throw new Error(refuseAll);
   const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const pid = child.pid;
-  if (pid !== undefined) liveGroups.add(pid);
+  if (pid !== undefined) {
+    liveGroups.add(pid);
+    owner.add(pid);
+  }
   child.stdin.on('error', () => {}); // command may exit before reading stdin
   return {
     onStdout: (cb) => child.stdout.on('data', cb),
@@ -105,7 +130,10 @@ function startLocal(command: string): RawProcess {
     onExit: (cb) =>
       child.on('close', (code, signal) => {
         // a daemon the command started on purpose (nohup ... &) keeps running, as with Ansible
-        if (pid !== undefined) liveGroups.delete(pid);
+        if (pid !== undefined) {
+          liveGroups.delete(pid);
+          owner.delete(pid);
+        }
         cb(code, signal);
       }),
     write: (d) => child.stdin.write(d),

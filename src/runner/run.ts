@@ -12,7 +12,6 @@ import { getModule } from '../modules/registry.js';
 import { renderString } from '../template/render.js';
 import '../modules/index.js';
 import { EXIT, exitForSignal } from '../errors.js';
-import { interruptLocalCommands } from '../connection/local.js';
 import type { EventSink, HostStats } from './events.js';
 import { HostState } from './host-state.js';
 import { hostvarsOf, newOmit, type RunShared } from './context.js';
@@ -128,7 +127,8 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     sink({ type: 'interrupt', signal, running });
     interrupted();
     const reason = `interrupted by ${signal}`;
-    interruptLocalCommands(reason);
+    // every command runs on a connection of this run's pool (delegate_to localhost included;
+    // controller-only modules run none)
     stopping = pool.interruptAll(reason);
   };
 
