@@ -7,11 +7,13 @@
  * through LocalConnection) and the python_venv_build role on targets (through an SSH Connection).
  */
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BecomeOptions, Connection } from '../connection/types.js';
 import { assembleScript } from '../remote/assemble.js';
 import { RemoteError, runRemoteScript } from '../remote/run.js';
+import { buildWheels as buildWheelDir, fileWithHeader, UPSTREAM_HEADER, WheelBuildError } from '../wheels/build.js';
 
 export type VenvLayout = 'inplace' | 'generations';
 export type PackageState = 'present' | 'latest' | 'absent' | 'forcereinstall';
@@ -344,16 +346,60 @@ export interface WheelsResult {
   builder: string;
 }
 
-/** Build wheels for the requirements' closure into wheelDir (fresh temp dir, then moved in). */
+/**
+ * Build wheels for the requirements' closure into wheelDir, with THE wheel builder (the role's,
+ * src/wheels/build.ts: locked, incremental, a builder venv kept beside the cache dir). The pins go
+ * to spec.pinsFile on the same host.
+ */
 export async function buildWheels(conn: Connection, spec: WheelsSpec, opts: RunOptions = {}): Promise<WheelsResult> {
-  const payload = {
-    ...spec,
-    action: 'wheels',
-    builder: ensurePayload(spec.builder),
-    requirements: cleanLines(spec.requirements),
-    constraints: cleanLines(spec.constraints),
-    globalConstraints: cleanLines(spec.globalConstraints),
-    findLinks: cleanLines(spec.findLinks),
-  };
-  return runVenvScript<WheelsResult>(conn, spec.builder.python ?? 'python3', payload, opts);
+  const python = spec.builder.python ?? 'python3';
+  const cache = posix.dirname(spec.builder.path);
+  const id = createHash('sha256').update(spec.wheelDir).digest('hex').slice(0, 12);
+  const builderVenvPath = posix.join(cache, `wheel-builder-${posix.basename(python)}`);
+  let partial = '';
+  const onStderr = opts.onLog
+    ? (chunk: Buffer) => {
+        partial += chunk.toString('utf8');
+        const lines = partial.split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) opts.onLog!(l);
+      }
+    : undefined;
+  let r;
+  try {
+    r = await buildWheelDir(
+      conn,
+      {
+        venvPath: spec.wheelDir,
+        venvBasename: 'wheels',
+        key: `local-${id}`,
+        python,
+        requirements: spec.requirements,
+        globalConstraints: spec.globalConstraints,
+        sourceConstraints: spec.constraints,
+        buildRequirements: spec.builder.requirements,
+        defaultPipBuildArgs: spec.pipArgs ?? ['--no-build-isolation'],
+        buildEnv: spec.env,
+        requirementsDir: posix.join(cache, 'wheel-builds', id),
+        wheelDir: spec.wheelDir,
+        builderVenvPath,
+        findLinks: spec.findLinks,
+        bootstrapWheelDirs: spec.builder.findLinks,
+        indexUrl: spec.indexUrl,
+        defaultIndex: !spec.noIndex && !spec.indexUrl,
+        hostPipConfig: !spec.isolated,
+        lockTimeoutSec: spec.lockTimeoutSec,
+        retries: 0,
+      },
+      { become: opts.become, timeoutMs: opts.timeoutMs, onStderr },
+    );
+  } catch (e) {
+    if (e instanceof WheelBuildError) {
+      throw new VenvError(e.message, e.stage === 'lock' ? 'lock-timeout' : e.stage === 'transport' ? 'transport' : 'pip', e.log ?? undefined, e.tail, undefined, conn.host);
+    }
+    throw e;
+  }
+  if (partial && opts.onLog) opts.onLog(partial);
+  if (spec.pinsFile) await conn.put(fileWithHeader(UPSTREAM_HEADER, r.constraints), spec.pinsFile, { become: opts.become });
+  return { changed: r.changed, wheelDir: spec.wheelDir, wheels: r.wheels.map((w) => w.file), pins: r.constraints, log: r.log, builder: builderVenvPath };
 }

@@ -10,7 +10,7 @@ Stdlib only, Python >= 3.6. Prints exactly one result line `WW-RESULT <json>` on
 goes to stderr, pip's output to the log file. Exit status 0 on success, 1 on failure (the result
 line then has ok=false, kind, error, log, logTail).
 
-Actions: ensure (default), gc, rollback, wheels. See docs/local-venvs.md for the spec.
+Actions: ensure (default), gc, rollback, role_target. (Wheels are built by src/wheels/build_wheels.py.) See docs/local-venvs.md for the spec.
 """
 import base64
 import configparser
@@ -1091,58 +1091,6 @@ def do_gc(spec):
     return {"changed": bool(removed), "root": root, "removed": removed, "busy": busy, "kept": kept}
 
 
-# ---------------------------------------------------------------- wheels (build host)
-
-WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<ver>[^-]+)(-[0-9][^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
-
-
-def do_wheels(spec):
-    """Ensure the builder venv (spec.builder, an ensure spec), then `pip wheel` the requirements'
-    closure into a fresh temp dir and move the wheels into spec.wheelDir. Returns the pins."""
-    builder = do_ensure(spec["builder"])
-    wheel_dir = os.path.abspath(os.path.expanduser(spec["wheelDir"]))
-    if not os.path.isdir(wheel_dir):
-        os.makedirs(wheel_dir)
-    lock = Lock(wheel_dir.rstrip("/") + ".lock", float(spec.get("lockTimeoutSec") or 600), purpose="wheels").acquire()
-    tmp = os.path.join(wheel_dir, ".ww-build-%d" % os.getpid())
-    log = Log(spec.get("log") or wheel_dir.rstrip("/") + ".log")
-    log_header(log, "wheels", wheel_dir, spec.get("hash") or "-" * 12)
-    try:
-        rm_rf(tmp)
-        os.makedirs(tmp)
-        write_input_files(tmp, spec, "wheel build")
-        argv = [venv_python(builder["venvDir"]), "-m", "pip", "wheel", "--wheel-dir", tmp]
-        argv += pip_common(spec) + constraint_args(tmp) + list(spec.get("pipArgs") or [])
-        argv += ["-r", os.path.join(tmp, "requirements.txt")]
-        say("building wheels into %s" % wheel_dir)
-        rc = run_logged(argv, log, spec.get("env") or {})
-        if rc != 0:
-            raise pip_failure("pip wheel", log, "wheels %s" % wheel_dir, spec)
-        built, pins = [], []
-        for n in sorted(os.listdir(tmp)):
-            if not n.endswith(".whl"):
-                continue
-            os.replace(os.path.join(tmp, n), os.path.join(wheel_dir, n))
-            built.append(n)
-            m = WHEEL_NAME.match(n)
-            if m:
-                pins.append("%s==%s" % (m.group("name").replace("_", "-"), m.group("ver")))
-        pins = sorted(set(pins), key=lambda s: s.lower())
-        if spec.get("pinsFile"):
-            write_atomic(spec["pinsFile"], lines_file("wheelwright: pins of the built wheels", pins))
-        log.write("=== done: %s\n" % " ".join(built))
-        return {"changed": True, "wheelDir": wheel_dir, "wheels": built, "pins": pins, "log": log.path,
-                "builder": builder["venvDir"]}
-    except Failure as f:
-        if f.log is None:
-            f.log, f.log_start = log.path, log.start
-        raise
-    finally:
-        rm_rf(tmp)
-        log.close()
-        lock.release()
-
-
 # ---------------------------------------------------------------- role target (python_venv_build)
 # One command per target: pick the spec for this host's build key, report what the controller must
 # provide first (a build for the key, distro packages, pushed wheels), else ensure the venv and check
@@ -1365,8 +1313,6 @@ def main():
             res = do_rollback(spec)
         elif action == "gc":
             res = do_gc(spec)
-        elif action == "wheels":
-            res = do_wheels(spec)
         elif action == "role_target":
             ISOLATED[0] = bool((spec.get("spec") or {}).get("isolated") or any(c.get("isolated") for c in (spec.get("candidates") or {}).values()))
             res = do_role_target(spec)

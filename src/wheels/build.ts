@@ -54,6 +54,8 @@ export interface WheelBuildSpec {
   bootstrapWheelDirs?: readonly string[];
   /** A package index URL; without one the build runs with --no-index (find-links only). */
   indexUrl?: string;
+  /** Without indexUrl, let pip use its default (or configured) index instead of --no-index (`wheelwright wheels` without --find-links). */
+  defaultIndex?: boolean;
   /**
    * Let pip read the build host's own configuration (pip.conf, PIP_* variables of the login
    * session). Default false: builds use only the sources named here; put settings such as a proxy
@@ -199,6 +201,7 @@ export function scriptSpec(spec: WheelBuildSpec): Record<string, unknown> {
     findLinks: normaliseConstraints(spec.findLinks),
     bootstrapWheelDirs: normaliseConstraints(spec.bootstrapWheelDirs ?? ['/usr/share/python-wheels']),
     indexUrl: spec.indexUrl || null,
+    defaultIndex: !!spec.defaultIndex,
     rebuild: !!spec.rebuild,
     hostPipConfig: !!spec.hostPipConfig,
     recreateBuilder: !!spec.recreateBuilder,

@@ -312,7 +312,7 @@ def pip_source_args(spec, extra_dirs=()):
         args += ["--find-links", d]
     if spec.get("indexUrl"):
         args += ["--index-url", spec["indexUrl"]]
-    else:
+    elif not spec.get("defaultIndex"):
         args += ["--no-index"]
     return args
 
