@@ -89,24 +89,33 @@ async function deploy(): Promise<void> {
   const tools: Array<{ name: string; run: (alpha: string) => Promise<RunFigures> }> = [{ name: 'wheelwright', run: (a) => runWheelwright(ctx, a) }];
   if (roleDir) tools.push({ name: 'upstream role (ansible-core)', run: (a) => runUpstream(ctx, roleDir, a) });
   const results: Record<string, Record<Scenario, RunFigures[]>> = {};
+  const failures: Record<string, string> = {};
   for (let i = 0; i < runs; i++) {
     // the tools take turns within each run, so machine load hits both alike
     for (const tool of tools) {
+      if (failures[tool.name]) continue;
       const res = (results[tool.name] ??= { cold: [], 'no-op': [], change: [] });
       await wipe(ctx);
-      log(`run ${i + 1}/${runs}: ${tool.name}: cold`);
-      res.cold.push(await tool.run('1.0'));
-      log(`run ${i + 1}/${runs}: ${tool.name}: no-op`);
-      res['no-op'].push(await tool.run('1.0'));
-      log(`run ${i + 1}/${runs}: ${tool.name}: one-package change`);
-      res.change.push(await tool.run('2.0'));
+      try {
+        log(`run ${i + 1}/${runs}: ${tool.name}: cold`);
+        res.cold.push(await tool.run('1.0'));
+        log(`run ${i + 1}/${runs}: ${tool.name}: no-op`);
+        res['no-op'].push(await tool.run('1.0'));
+        log(`run ${i + 1}/${runs}: ${tool.name}: one-package change`);
+        res.change.push(await tool.run('2.0'));
+      } catch (e) {
+        if (tool.name === 'wheelwright') throw e;
+        // the comparison is lost, not wheelwright's own figures
+        failures[tool.name] = (e as Error).message;
+        log(`${tool.name} failed: ${(e as Error).message}`);
+      }
     }
   }
   await wipe(ctx);
-  json.deploy = { targets, runs, results };
+  json.deploy = { targets, runs, results, failures };
   const med = (tool: string, s: Scenario, k: keyof RunFigures) => median(results[tool]![s].map((r) => (r[k] as number) ?? 0));
   const rows: string[] = [];
-  for (const tool of tools) {
+  for (const tool of tools.filter((t) => !failures[t.name])) {
     for (const s of SCENARIOS) {
       const ww = tool.name === 'wheelwright';
       rows.push(
@@ -121,7 +130,8 @@ async function deploy(): Promise<void> {
     '|---|---|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ];
-  if (roleDir) {
+  for (const [name, msg] of Object.entries(failures)) lines.push('', `${name}: FAILED: ${msg.slice(0, 1500)}`);
+  if (roleDir && !failures[tools[1]!.name]) {
     const up = tools[1]!.name;
     lines.push('', '| scenario | upstream / wheelwright (wall) | controller CPU ratio |', '|---|---:|---:|');
     for (const s of SCENARIOS) {
