@@ -1,4 +1,5 @@
 import type { ModuleDef } from './types.js';
+import { truthy } from '../template/jinja/py.js';
 
 export interface AssertArgs {
   that: unknown[];
@@ -25,7 +26,8 @@ export const assertModule: ModuleDef<AssertArgs> = {
       if (typeof cond === 'boolean') ok = cond;
       else {
         try {
-          ok = ctx.evaluate(String(cond));
+          // Python truthiness, as Ansible's conditional: [] and {} are false
+          ok = truthy(ctx.evaluate(String(cond)));
         } catch (e) {
           return { changed: false, failed: true, assertion: cond, msg: `error evaluating ${JSON.stringify(cond)}: ${(e as Error).message}` };
         }

@@ -252,7 +252,11 @@ export class HostRun {
     const def = getModule(task.module!);
     if (!def) throw new UserError(`unknown module '${task.module}'`, task.pos);
     const rendered = renderValue(task.args, scope, where) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(rendered)) if (v === this.pc.shared.omit) delete rendered[k];
+    for (const [k, v] of Object.entries(rendered)) {
+      const w = withoutOmit(v, this.pc.shared.omit);
+      if (w === this.pc.shared.omit) delete rendered[k];
+      else rendered[k] = w;
+    }
     const nul = nulPath(rendered);
     if (nul) throw new UserError(`argument '${nul}' of task '${where.task}' holds a NUL character, which no command or file name can take`, task.pos);
     const delegate = task.delegateTo ? renderString(task.delegateTo, scope, where) : undefined;
@@ -518,4 +522,37 @@ function overlay(scope: Record<string, unknown>, top: Record<string, unknown>): 
     getOwnPropertyDescriptor: (t, k) =>
       own(k) ? { configurable: true, enumerable: true, value: top[k as string] } : Reflect.getOwnPropertyDescriptor(t, k),
   });
+}
+
+/** Module arguments without `omit` placeholders, in nested dicts and lists too (Ansible's remove_omit); copies only what changes. */
+function withoutOmit(value: unknown, omit: string): unknown {
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out: unknown[] = [];
+    for (const x of value) {
+      if (x === omit) {
+        changed = true;
+        continue;
+      }
+      const y = withoutOmit(x, omit);
+      if (y !== x) changed = true;
+      out.push(y);
+    }
+    return changed ? out : value;
+  }
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(value)) {
+      if (x === omit) {
+        changed = true;
+        continue;
+      }
+      const y = withoutOmit(x, omit);
+      if (y !== x) changed = true;
+      out[k] = y;
+    }
+    return changed ? out : value;
+  }
+  return value;
 }
