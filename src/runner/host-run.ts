@@ -524,16 +524,13 @@ function overlay(scope: Record<string, unknown>, top: Record<string, unknown>): 
   });
 }
 
-/** Module arguments without `omit` placeholders, in nested dicts and lists too (Ansible's remove_omit); copies only what changes. */
+/** Module arguments without `omit` placeholders, in nested dicts (also inside lists), as Ansible's remove_omit; copies only what changes. */
 function withoutOmit(value: unknown, omit: string): unknown {
   if (Array.isArray(value)) {
     let changed = false;
     const out: unknown[] = [];
+    // as Ansible: a list keeps its items (an omit string stays), dicts inside it are cleaned
     for (const x of value) {
-      if (x === omit) {
-        changed = true;
-        continue;
-      }
       const y = withoutOmit(x, omit);
       if (y !== x) changed = true;
       out.push(y);
