@@ -14,7 +14,8 @@ import { pySplit } from './filters.js';
 import { runTest } from './tests.js';
 
 export interface EvalOptions {
-  searchDirs?: string[];
+  /** Directories for lookups' relative paths (computed when a lookup first needs them). */
+  searchDirs?: () => string[];
   /** Render a template file (the `template` lookup). */
   renderFile?: (text: string, path: string, vars: Record<string, unknown>) => string;
 }
@@ -304,13 +305,16 @@ function rangeFn(args: unknown[]): number[] {
 /** A rendering: variables, local frames and the output. */
 export class Run implements FilterCtx, LookupCtx {
   private frames: Frame[] = [];
-  searchDirs: string[];
+  private dirs?: string[];
 
   constructor(
     private readonly root: Record<string, unknown>,
     private readonly opts: EvalOptions = {},
-  ) {
-    this.searchDirs = opts.searchDirs ?? [];
+  ) {}
+
+  get searchDirs(): string[] {
+    this.dirs ??= this.opts.searchDirs?.() ?? [];
+    return this.dirs;
   }
 
   // ---- variables

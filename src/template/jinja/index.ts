@@ -151,7 +151,7 @@ function countTrailingNewlines(s: string): number {
 
 function runOptions(vars: Record<string, unknown>, where?: TemplateWhere): EvalOptions {
   return {
-    searchDirs: searchDirs(vars, where),
+    searchDirs: () => searchDirs(vars, where),
     renderFile: (text, path, v) => renderFile(text, v, { file: path }),
   };
 }
