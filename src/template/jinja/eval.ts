@@ -325,6 +325,8 @@ export class Run implements FilterCtx, LookupCtx {
     if (v !== MISSING) return v;
     const g = this.global(name);
     if (g !== undefined) return g;
+    // Ansible's `vars`: every variable of the host (vars['name'], vars[computed])
+    if (name === 'vars') return this.root;
     return makeUndefined(name);
   }
 
