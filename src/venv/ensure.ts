@@ -12,7 +12,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BecomeOptions, Connection } from '../connection/types.js';
 import { assembleScript } from '../remote/assemble.js';
-import { RemoteError, runRemoteScript } from '../remote/run.js';
+import { PROGRESS_PREFIX, RemoteError, runRemoteScript } from '../remote/run.js';
 import { buildWheels as buildWheelDir, fileWithHeader, UPSTREAM_HEADER, WheelBuildError } from '../wheels/build.js';
 
 export type VenvLayout = 'inplace' | 'generations';
@@ -362,7 +362,8 @@ export async function buildWheels(conn: Connection, spec: WheelsSpec, opts: RunO
         partial += chunk.toString('utf8');
         const lines = partial.split('\n');
         partial = lines.pop() ?? '';
-        for (const l of lines) opts.onLog!(l);
+        // the build script's phase lines (`WW-PROGRESS building 3/40 wheels`) read as progress
+        for (const l of lines) opts.onLog!(l.startsWith(PROGRESS_PREFIX) ? `wheelwright: ${l.slice(PROGRESS_PREFIX.length)}` : l);
       }
     : undefined;
   let r;
