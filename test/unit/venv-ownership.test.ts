@@ -5,10 +5,11 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ensureScriptPath } from '../../src/venv/ensure.js';
+import { LocalConnection } from '../../src/connection/local.js';
+import { ensureScriptPath, gcVenvs, rollbackVenv, VenvError } from '../../src/venv/ensure.js';
 
 const HARNESS = String.raw`
 import importlib.util, json, os, sys
@@ -135,5 +136,28 @@ describe('venv ownership before deletion (check_replaceable)', () => {
     expect(byName['empty cwd']).to.include({ ok: false });
     expect(byName['above cwd'].error).to.contain('a directory above the current directory');
     expect(byName['cwd forced']).to.include({ ok: true });
+  });
+
+  it('rollback switches only a generations symlink of ours; gc removes only cache names of ours', async () => {
+    const conn = new LocalConnection();
+    let err: unknown;
+    try {
+      await rollbackVenv(conn, join(root, 'elsewhere'), { python: 'python3' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(VenvError);
+    expect((err as VenvError).message).to.contain('is not a wheelwright generations venv').and.contain('a symlink to /etc');
+    const cache = join(root, 'cache');
+    const foreign = join(cache, 'my-notes');
+    const ours = join(cache, '3.11-0123456789abcdef');
+    mkdirSync(foreign, { recursive: true });
+    writeFileSync(join(foreign, 'todo.txt'), 'x');
+    mkdirSync(ours);
+    const past = new Date(Date.now() - 90 * 86400e3);
+    for (const d of [foreign, ours]) utimesSync(d, past, past);
+    const r = await gcVenvs(conn, cache, 30, { python: 'python3' });
+    expect(r.removed).to.deep.equal(['3.11-0123456789abcdef']);
+    expect(existsSync(join(foreign, 'todo.txt')), 'a directory that is not a cache venv stays').to.equal(true);
   });
 });
