@@ -126,6 +126,17 @@ Common behaviour:
   (\`ansible_python_interpreter\` is honoured). The task's \`become\` and \`environment\` apply.
 - Files are written atomically: a temporary file in the destination directory, then a rename.
 - Arguments declared secret (\`no_log\`) are masked as \`********\` in results.
+
+Deliberate differences from Ansible (each module's section says more):
+
+- \`raw\` allocates no TTY: stderr is merged into stdout as over Ansible's \`ssh -tt\`, but lines end in \`\\n\`.
+- \`pause\` with a prompt (or without seconds/minutes) and no terminal on stdin is an error, not a silent wait.
+- \`uri\`: \`body_format: form-multipart\` is not supported; \`get_url\`/\`uri\` read no \`~/.netrc\`, send no
+  \`Accept-Encoding\` and send every header on redirects (\`unredirected_headers\` is accepted and ignored).
+- \`user\`/\`group\`: Linux shadow tools only (\`local: true\`, BSD, macOS, Solaris and SELinux options are not supported).
+- \`git\`: no submodules, \`archive\`, GPG verification or \`separate_git_dir\`.
+- \`mount\`: Linux only, no \`state: ephemeral\`. \`hostname\`: the systemd, debian, alpine, redhat, sles and generic strategies.
+- \`unarchive\`: a controller archive up to 8 MiB travels inside the module's one round trip.
 `;
 
 export function modulesMarkdown(defs: ModuleDef<any>[] = allModules()): string {

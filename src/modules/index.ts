@@ -8,6 +8,27 @@ import { failModule } from './fail.js';
 import { fileModule } from './file.js';
 import { iniFileModule } from './ini_file.js';
 import { lineinfileModule } from './lineinfile.js';
+import { pipModule } from './pip.js';
+import { mountModule } from './mount.js';
+import { hostnameModule } from './hostname.js';
+import { gitModule } from './git.js';
+import { serviceFactsModule } from './service_facts.js';
+import { packageFactsModule } from './package_facts.js';
+import { authorizedKeyModule } from './authorized_key.js';
+import { sysctlModule } from './sysctl.js';
+import { unarchiveModule } from './unarchive.js';
+import { uriModule } from './uri.js';
+import { getUrlModule } from './get_url.js';
+import { waitForConnectionModule, waitForModule } from './wait_for.js';
+import { fetchModule } from './fetch.js';
+import { findModule } from './find.js';
+import { blockinfileModule } from './blockinfile.js';
+import { replaceModule } from './replace.js';
+import { pauseModule } from './pause.js';
+import { rawModule } from './raw.js';
+import { pingModule } from './ping.js';
+import { userModule } from './user.js';
+import { groupModule } from './group.js';
 import { metaModule } from './meta.js';
 import { packageModule } from './package.js';
 import { serviceModule } from './service.js';
@@ -27,6 +48,28 @@ export const builtinModules = [
   fileModule,
   iniFileModule,
   lineinfileModule,
+  pipModule,
+  mountModule,
+  hostnameModule,
+  gitModule,
+  serviceFactsModule,
+  packageFactsModule,
+  authorizedKeyModule,
+  sysctlModule,
+  unarchiveModule,
+  uriModule,
+  getUrlModule,
+  waitForModule,
+  waitForConnectionModule,
+  fetchModule,
+  findModule,
+  blockinfileModule,
+  replaceModule,
+  pauseModule,
+  rawModule,
+  pingModule,
+  userModule,
+  groupModule,
   metaModule,
   packageModule,
   serviceModule,

@@ -101,3 +101,37 @@ describe('modules: remote Python programs', () => {
     expect(r.status, r.stderr).to.equal(0);
   });
 });
+
+describe('modules: the remote Python programs run (locally, against a scratch directory)', function () {
+  this.timeout(60_000);
+  it('each Python module answers with a result, none with a Python failure', async () => {
+    const { makeCtx } = await import('../fixtures/modules/ctx.js');
+    const { invokeModule } = await import('../../src/modules/invoke.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const d = mkdtempSync(join(tmpdir(), 'ww-pymods-'));
+    writeFileSync(join(d, 'f'), 'a=1\nb=2\n');
+    const ctx = makeCtx({ check: true, diff: true });
+    const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [
+      ['ping', {}, { ping: 'pong' }],
+      ['lineinfile', { path: join(d, 'f'), regexp: '^a=', line: 'a=2' }, { changed: true, msg: 'line replaced' }],
+      ['replace', { path: join(d, 'f'), regexp: '^b=(\\d)', replace: 'b=\\1\\1' }, { changed: true, msg: '1 replacements made' }],
+      ['blockinfile', { path: join(d, 'f'), block: 'x' }, { changed: true, msg: 'Block inserted' }],
+      ['find', { paths: d }, { matched: 1 }],
+      ['group', { name: 'ww-no-such-group', state: 'absent' }, { changed: false }],
+      ['user', { name: 'ww-no-such-user', state: 'absent' }, { changed: false }],
+      ['sysctl', { name: 'net.core.somaxconn', value: '1', sysctl_file: join(d, 'sysctl.conf') }, { changed: true }],
+      ['authorized_key', { user: 'root', path: join(d, 'keys'), key: 'ssh-ed25519 AAAAC3Nz k', manage_dir: false }, { changed: true }],
+      ['mount', { path: join(d, 'm'), src: 'tmpfs', fstype: 'tmpfs', state: 'present', fstab: join(d, 'fstab') }, { changed: true }],
+      ['hostname', { name: 'x', use: 'generic' }, { name: 'x' }],
+      ['git', { repo: join(d, 'nothere.git'), dest: join(d, 'co') }, { failed: true }],
+      ['get_url', { url: 'http://127.0.0.1:9/x', dest: join(d, 'dl') }, { failed: true }],
+      ['package_facts', {}, { changed: false }],
+    ];
+    for (const [name, args, want] of cases) {
+      const r = await invokeModule(name, args, ctx);
+      expect(String(r.msg ?? ''), `${name}: ${JSON.stringify(r)}`).to.not.match(/MODULE FAILURE|remote program failed/);
+      for (const [k, v] of Object.entries(want)) expect(r[k], `${name}.${k}: ${JSON.stringify(r)}`).to.deep.equal(v);
+    }
+  });
+});

@@ -261,6 +261,34 @@ def file_attrs(path, changed, msg, check):
         msg += 'ownership, perms or SE linux context changed'
     return msg, changed
 
+def add_path_info(res):
+    """What AnsibleModule adds to every result naming a path or dest that exists (it overwrites)."""
+    p = res.get('path', res.get('dest'))
+    if not isinstance(p, str) or not os.path.exists(p):
+        return res
+    st = os.stat(p)
+    lst = os.lstat(p)
+    res['uid'], res['gid'] = st.st_uid, st.st_gid
+    try:
+        res['owner'] = pwd.getpwuid(st.st_uid)[0]
+    except KeyError:
+        res['owner'] = str(st.st_uid)
+    try:
+        res['group'] = grp.getgrgid(st.st_gid)[0]
+    except KeyError:
+        res['group'] = str(st.st_gid)
+    res['mode'] = '0%03o' % stat.S_IMODE(lst.st_mode)
+    if os.path.islink(p):
+        res['state'] = 'link'
+    elif os.path.isdir(p):
+        res['state'] = 'directory'
+    elif st.st_nlink > 1:
+        res['state'] = 'hard'
+    else:
+        res['state'] = 'file'
+    res['size'] = lst.st_size
+    return res
+
 def _ww_finish(res):
     sys.stdout.write('\n${RESULT_MARK}' + json.dumps(res, default=str) + '\n')
     sys.stdout.flush()
@@ -279,6 +307,8 @@ except ModuleFail as _ww_e:
 except Exception as _ww_e:
     import traceback
     _ww_res = {'failed': True, 'changed': False, 'msg': 'MODULE FAILURE: %s: %s' % (type(_ww_e).__name__, _ww_e), 'exception': traceback.format_exc()}
+if not _ww_res.pop('_ww_no_path_info', False):
+    add_path_info(_ww_res)
 _ww_finish(_ww_res)
 `;
 
