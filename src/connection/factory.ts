@@ -25,14 +25,15 @@ export class ConnectionPool {
 
   constructor(private readonly opts: SshOptions = {}) {}
 
-  get(host: string, spec: ConnectionSpec): Promise<Connection> {
-    let p = this.conns.get(host);
+  /** The connection for `key` (the host name, or the host and the play keywords its spec came from). */
+  get(key: string, spec: ConnectionSpec): Promise<Connection> {
+    let p = this.conns.get(key);
     if (!p) {
       const conn = createConnection(spec, { ...this.opts, jumpProvider: (s) => this.jump(s) });
       this.opened.push(conn);
       p = conn.connect().then(() => conn);
       p.catch(() => undefined); // the caller sees the rejection; no unhandled rejection here
-      this.conns.set(host, p);
+      this.conns.set(key, p);
     }
     return p;
   }

@@ -17,6 +17,18 @@ export interface SpecOptions {
   connectTimeoutMs?: number;
   /** Default ~/.ssh/config. */
   sshConfigFile?: string;
+  /**
+   * Play keywords and CLI options (`connection`/-c, `remote_user`/-u, `port`, --private-key): defaults
+   * that the host's variables override, as in Ansible (variables beat keywords).
+   */
+  defaults?: ConnectionDefaults;
+}
+
+export interface ConnectionDefaults {
+  connection?: string;
+  user?: string;
+  port?: number;
+  privateKeyFile?: string;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -171,12 +183,18 @@ function firstExisting(files: string[]): string | undefined {
 export function connectionSpecFromVars(host: string, vars: Record<string, unknown>, opts: SpecOptions): ConnectionSpec {
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const base = { host, hostKeyChecking: opts.hostKeyChecking, knownHostsFile: opts.knownHostsFile, connectTimeoutMs };
+  const d = opts.defaults ?? {};
+  // Ansible's ssh plugin takes the LAST variable of each option's list that is set
+  // (host: ansible_host, ansible_ssh_host; port: ansible_port, ansible_ssh_port; ...): the legacy names win
   let connection = str(host, vars, ['ansible_connection']);
-  const ansibleHost = str(host, vars, ['ansible_host']);
-  const explicitPort = portFrom(host, 'ansible_port', vars.ansible_port);
+  const implicitLocal = connection === undefined && d.connection === undefined;
+  connection ??= d.connection;
+  const ansibleHost = str(host, vars, ['ansible_ssh_host', 'ansible_host']);
+  const portVar = vars.ansible_ssh_port ?? vars.ansible_port;
+  const explicitPort = portFrom(host, vars.ansible_ssh_port !== undefined && vars.ansible_ssh_port !== null ? 'ansible_ssh_port' : 'ansible_port', portVar);
   const becomePassword = str(host, vars, ['ansible_become_password', 'ansible_become_pass'], true);
 
-  if (connection === undefined && host === 'localhost' && ansibleHost === undefined && explicitPort === undefined) {
+  if (implicitLocal && host === 'localhost' && ansibleHost === undefined && explicitPort === undefined) {
     connection = 'local'; // Ansible's implicit localhost
   }
   if (connection === 'local') {
@@ -188,8 +206,8 @@ export function connectionSpecFromVars(host: string, vars: Record<string, unknow
 
   const lookupName = ansibleHost ?? host;
   const cfg = lookupSshConfig(lookupName, opts.sshConfigFile);
-  const user = str(host, vars, ['ansible_user', 'ansible_ssh_user']) ?? cfg.user ?? userInfo().username;
-  let privateKeyFile = str(host, vars, ['ansible_ssh_private_key_file', 'ansible_private_key_file']);
+  const user = str(host, vars, ['ansible_ssh_user', 'ansible_user']) ?? d.user ?? cfg.user ?? userInfo().username;
+  let privateKeyFile = str(host, vars, ['ansible_ssh_private_key_file', 'ansible_private_key_file']) ?? d.privateKeyFile;
   if (privateKeyFile !== undefined) privateKeyFile = expandPath(privateKeyFile);
   else privateKeyFile = firstExisting(cfg.identityFiles);
 
@@ -206,11 +224,11 @@ export function connectionSpecFromVars(host: string, vars: Record<string, unknow
     ...base,
     connection: 'ssh',
     address: cfg.hostName ?? lookupName,
-    port: explicitPort ?? cfg.port ?? 22,
+    port: explicitPort ?? d.port ?? cfg.port ?? 22,
     user,
     privateKeyFile,
     passphrase: str(host, vars, ['ansible_ssh_pass_phrase'], true),
-    password: str(host, vars, ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'], true),
+    password: str(host, vars, ['ansible_ssh_password', 'ansible_ssh_pass', 'ansible_password'], true),
     becomePassword,
     proxyJump,
     ...keepaliveFromArgs(host, vars),

@@ -307,7 +307,7 @@ export class Loader {
       serial: [],
       anyErrorsFatal: false,
       gatherFacts: true,
-      become: false,
+      become: undefined,
       environment: {},
       tags: [...outer.tags],
       baseDir: src.dir,
@@ -356,7 +356,7 @@ export class Loader {
           play.gatherFacts = this.bool(src, e, what) ?? true;
           break;
         case 'become':
-          play.become = this.bool(src, e, what) ?? false;
+          play.become = this.bool(src, e, what);
           break;
         case 'become_user':
           play.becomeUser = this.str(src, e, what);

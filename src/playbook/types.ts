@@ -78,7 +78,8 @@ export interface Play {
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;
   gatherFacts: boolean;
-  become: boolean;
+  /** undefined: not set in the play (the CLI's -b then applies) */
+  become?: boolean;
   becomeUser?: string;
   becomeMethod?: 'sudo' | 'su';
   environment: Record<string, unknown>;

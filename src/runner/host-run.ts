@@ -328,14 +328,7 @@ export class HostRun {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new UserError(`environment variable name '${k}' is not valid (letters, digits and _ only, not starting with a digit)`, task.pos);
       if (v.includes('\0')) throw new UserError(`environment variable '${k}' holds a NUL character, which no environment can take`, task.pos);
     }
-    const becomeOn = task.become ?? play.become;
-    const become: BecomeOptions | undefined = becomeOn
-      ? {
-          method: task.becomeMethod ?? play.becomeMethod ?? 'sudo',
-          user: renderString(task.becomeUser ?? play.becomeUser ?? 'root', scope, where),
-          password: this.pc.access.becomePassword(target),
-        }
-      : undefined;
+    const become = this.becomeFor(task, scope, target, where);
     const access = this.pc.access;
     const shared = this.pc.shared;
     const flags = this.pc.flags;
@@ -365,6 +358,29 @@ export class HostRun {
     };
   }
 
+  /**
+   * Privilege escalation for a task. As in Ansible, the variables ansible_become, ansible_become_user
+   * and ansible_become_method (inventory, play or task vars) override the keywords; the keywords
+   * (task < block < play) override the CLI's -b/--become-user/--become-method.
+   */
+  private becomeFor(task: Task, scope: Record<string, unknown>, target: string, where: Where): BecomeOptions | undefined {
+    const play = this.pc.play;
+    const cli = this.pc.flags.become ?? {};
+    const v = (name: string): unknown => {
+      const x = scope[name];
+      return x === undefined || x === null ? undefined : x;
+    };
+    const onVar = v('ansible_become');
+    const on = onVar !== undefined ? ansibleBool(onVar, 'ansible_become', task) : (task.become ?? play.become ?? cli.become ?? false);
+    if (!on) return undefined;
+    const userVar = v('ansible_become_user');
+    const methodVar = v('ansible_become_method');
+    const method = methodVar !== undefined ? String(methodVar) : (task.becomeMethod ?? play.becomeMethod ?? cli.method ?? 'sudo');
+    if (method !== 'sudo' && method !== 'su') throw new UserError(`become method '${method}' is not supported (use sudo or su)`, task.pos);
+    const user = userVar !== undefined ? String(userVar) : renderString(task.becomeUser ?? play.becomeUser ?? cli.user ?? 'root', scope, where);
+    return { method, user, password: this.pc.access.becomePassword(target) };
+  }
+
   /** Turn a finished task's result into an outcome: events, stats, register, notify, facts. */
   private account(task: Task, name: string, handler: boolean, result: ModuleResult, t0: number, rescuable: boolean): Outcome {
     const aggregate = task.loop !== undefined && !result.unreachable; // a loop's summary, after its items
@@ -376,8 +392,12 @@ export class HostRun {
     const st = this.state.stats;
     if (status === 'skipped') st.skipped++;
     else if (status === 'failed') {
-      if (ignored) st.ignored++;
-      else {
+      if (ignored) {
+        // as Ansible counts an ignored failure: ok (and changed), and ignored; no handler notified
+        st.ok++;
+        if (result.changed) st.changed++;
+        st.ignored++;
+      } else {
         if (!rescuable) st.failed++;
         this.state.failed = true;
         this.pc.hostFailed();
@@ -421,10 +441,12 @@ export class HostRun {
       if (!task.ignoreUnreachable) {
         this.state.unreachable = true;
         this.state.stats.unreachable++;
-        this.pc.hostFailed();
+        this.pc.hostFailed(true);
         return 'unreachable';
       }
-      this.state.stats.skipped++;
+      // as Ansible counts an ignored unreachable host: ok and ignored
+      this.state.stats.ok++;
+      this.state.stats.ignored++;
       return 'skipped';
     }
     const msg = e instanceof UserError ? e.message : `internal error: ${(e as Error)?.stack ?? String(e)}`;
@@ -469,6 +491,15 @@ export class HostRun {
 /** The role and file:line of a task, for the events (JUnit classnames, -vv task paths, profile by role). */
 function taskPlace(task: Task): { role?: string; path?: string } {
   return { role: task.role?.name, path: task.pos?.file ? `${task.pos.file}:${task.pos.line}` : undefined };
+}
+
+/** Ansible's boolean(): yes/no, on/off, true/false, y/n, t/f, 1/0 (any case) and booleans. */
+export function ansibleBool(v: unknown, name: string, task: Task): boolean {
+  if (typeof v === 'boolean') return v;
+  const s = String(v).trim().toLowerCase();
+  if (['y', 'yes', 'on', '1', 'true', 't', '1.0'].includes(s)) return true;
+  if (['n', 'no', 'off', '0', 'false', 'f', '0.0', ''].includes(s)) return false;
+  throw new UserError(`${name} must be a boolean, got ${JSON.stringify(v)}`, task.pos);
 }
 
 function statusOf(r: ModuleResult): HostStatus {

@@ -10,6 +10,8 @@ export interface RunFlags {
   tags: string[];
   skipTags: string[];
   verbosity: number;
+  /** -b, --become-user, --become-method: below play/task keywords and ansible_become* variables */
+  become?: { become?: boolean; user?: string; method?: 'sudo' | 'su' };
 }
 
 /** Connections and facts of any host, opened/gathered once per run. */
@@ -122,8 +124,9 @@ export class PlayContext {
     this.sink({ type: 'task_start', play: this.play.name, task: name, role: task.role?.name, handler, file: task.pos.file, line: task.pos.line });
   }
 
-  hostFailed(): void {
-    this.batchFailures++;
+  /** A host failed or became unreachable. As in Ansible, max_fail_percentage counts failed hosts only. */
+  hostFailed(unreachable = false): void {
+    if (!unreachable) this.batchFailures++;
     const pct = this.play.maxFailPercentage;
     if (this.play.anyErrorsFatal || (pct !== undefined && this.batch.length > 0 && (this.batchFailures / this.batch.length) * 100 > pct)) {
       this.aborted = true;

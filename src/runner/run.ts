@@ -7,7 +7,7 @@ import { serialBatches } from '../playbook/serial.js';
 import type { Connection } from '../connection/types.js';
 import type { ConnectionSpec } from '../connection/types.js';
 import { ConnectionPool } from '../connection/factory.js';
-import { connectionSpecFromVars } from '../connection/spec.js';
+import { connectionSpecFromVars, type ConnectionDefaults } from '../connection/spec.js';
 import { getModule } from '../modules/registry.js';
 import { renderString } from '../template/render.js';
 import '../modules/index.js';
@@ -37,6 +37,8 @@ export interface RunOptions extends RunFlags {
    * 130 / 143.
    */
   signal?: AbortSignal;
+  /** CLI -c, -u, --private-key: below play keywords and host variables */
+  connectionDefaults?: ConnectionDefaults;
 }
 
 export interface RunSummary {
@@ -67,16 +69,22 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   };
   const pool = new ConnectionPool();
   const specs = new Map<string, ConnectionSpec>();
+  // the running play's connection keywords over the CLI's; host variables override both
+  let defaults: ConnectionDefaults = { ...opts.connectionDefaults };
+  /** a host's connection for the running play (plays with other connection keywords get their own) */
+  const keyOf = (host: string) => `${host}\0${JSON.stringify(defaults)}`;
   const specOf = (host: string): ConnectionSpec => {
-    let spec = specs.get(host);
+    const key = keyOf(host);
+    let spec = specs.get(key);
     if (!spec) {
       const vars = opts.inventory.hosts.has(host) ? hostvarsOf(shared, host) : { ansible_connection: 'local' };
       spec = connectionSpecFromVars(host, vars, {
         hostKeyChecking: opts.hostKeyChecking,
         knownHostsFile: opts.knownHostsFile ?? (vars.wheelwright_known_hosts_file as string | undefined),
         connectTimeoutMs: opts.connectTimeoutMs,
+        defaults,
       });
-      specs.set(host, spec);
+      specs.set(key, spec);
     }
     return spec;
   };
@@ -91,13 +99,14 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   const described = new Set<string>();
   const access: HostAccess = {
     connection: async (host) => {
-      let c = counted.get(host);
+      const key = keyOf(host);
+      let c = counted.get(key);
       if (!c) {
-        if (opts.verbosity >= 3 && !described.has(host)) {
-          described.add(host);
+        if (opts.verbosity >= 3 && !described.has(key)) {
+          described.add(key);
           sink({ type: 'verbose', host, level: 3, msg: describeConnection(specOf(host)) });
         }
-        counted.set(host, (c = countingConnection(await pool.get(host, specOf(host)), remoteCommands)));
+        counted.set(key, (c = countingConnection(await pool.get(key, specOf(host)), remoteCommands)));
       }
       return c;
     },
@@ -140,6 +149,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   let runStopped = false;
   let nextPlay = 0; // the first play not started yet
   let playHosts: string[] = []; // the hosts of the play running (or last run)
+  let batchAllFailed = false;
   try {
     for (const play of opts.playbook.plays) {
       if (shared.interrupted) break;
@@ -155,6 +165,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       }
       hosts.forEach(stateOf);
       playHosts = hosts;
+      defaults = { ...opts.connectionDefaults, ...(play.connection ? { connection: play.connection } : {}) };
       const alive = hosts.filter((h) => shared.states.get(h)!.active || shared.states.get(h)!.ended);
       for (const h of alive) shared.states.get(h)!.ended = false;
       const pc = new PlayContext(play, shared, opts, sink, access, alive);
@@ -163,10 +174,17 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
         pc.newBatch(batch);
         if (play.serial.length) sink({ type: 'batch_start', play: play.name, hosts: batch });
         await Promise.all(batch.map((h) => limit(() => new HostRun(pc, h).run())));
+        // as Ansible: when every host of a batch failed or became unreachable, the run ends here
+        if (batch.every((h) => shared.states.get(h)!.failed || shared.states.get(h)!.unreachable)) batchAllFailed = true;
+        if (batchAllFailed) break;
       }
       if (shared.interrupted) break;
       playHosts = []; // all of them finished this play
       sink({ type: 'play_end', play: play.name });
+      if (batchAllFailed && !pc.fatal) {
+        sink({ type: 'warning', msg: `every host of a batch of play '${play.name}' failed: no further hosts or plays run` });
+        break;
+      }
       if (pc.fatal) {
         sink({ type: 'warning', msg: `play '${play.name}' stopped all hosts (${play.anyErrorsFatal ? 'any_errors_fatal' : `max_fail_percentage ${play.maxFailPercentage}`}): no further plays run` });
         runStopped = true;
@@ -212,9 +230,11 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   }
   const anyFailed = [...shared.states.values()].some((s) => s.failed);
   const anyUnreachable = [...shared.states.values()].some((s) => s.unreachable);
+  // Ansible's rule: a play broken by any_errors_fatal/max_fail_percentage gives 2; otherwise an
+  // unreachable host anywhere in the run gives 4, before failed hosts (2)
   const exitCode = interruption
     ? exitForSignal(interruption.signal)
-    : anyFailed || runStopped ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : EXIT.ok;
+    : runStopped ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : anyFailed ? EXIT.hostFailed : EXIT.ok;
   sink({ type: 'recap', stats, durationMs: Date.now() - started, retryFile, remoteCommands, ...(interruption ? { interrupted: interruption } : {}) });
   return { stats, exitCode, retryFile, remoteCommands };
 }

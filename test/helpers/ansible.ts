@@ -3,6 +3,7 @@
  * as wheelwright. Results come from the test callback test/fixtures/ansible-callback/wwjson.py.
  */
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -65,6 +66,48 @@ export function ansiblePlaybook(args: string[], opts: { cwd: string; env?: Recor
       },
     );
   });
+}
+
+/**
+ * Many `ansible-playbook ARGV` runs (same environment) in one Python process that imports
+ * ansible-core once and forks a child per run: much cheaper than one process each.
+ */
+export function ansiblePlaybooks(cases: Array<{ id: string; argv: string[]; cwd: string }>, env: Record<string, string> = {}): Promise<Record<string, AnsibleRun>> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      ansiblePython(),
+      [join(CALLBACKS, '..', 'ansible-oracle', 'playbooks.py')],
+      { env: { ...process.env, ...ANSIBLE_ENV, ...env }, maxBuffer: 256 << 20 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`ansible oracle failed: ${err.message}\n${stderr}`));
+        const raw = JSON.parse(stdout) as Record<string, { code: number; stdout: string }>;
+        const out: Record<string, AnsibleRun> = {};
+        for (const [id, r] of Object.entries(raw)) {
+          let json: AnsibleJson | undefined;
+          const start = r.stdout.indexOf('{');
+          try {
+            json = start >= 0 ? parsePythonJson(r.stdout.slice(start)) : undefined;
+          } catch {
+            json = undefined;
+          }
+          out[id] = { code: r.code, stdout: r.stdout, stderr: '', json };
+        }
+        resolve(out);
+      },
+    );
+    child.stdin!.end(JSON.stringify(cases));
+  });
+}
+
+/** The Python that runs ansible-core: the one in the `ansible-playbook` shebang. */
+function ansiblePython(): string {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const p = join(dir, 'ansible-playbook');
+    if (!existsSync(p)) continue;
+    const m = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(readFileSync(p, 'utf8').split('\n')[0]!);
+    if (m) return m[1]!.endsWith('/env') && m[2] ? m[2] : m[1]!;
+  }
+  return 'python3';
 }
 
 /** host → task name → result, over all plays (later plays' tasks with the same name win). */
