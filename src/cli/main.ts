@@ -6,6 +6,7 @@ import { loadInventory, selectHosts, listInventoryJson } from '../inventory/inde
 import { loadPlaybook } from '../playbook/index.js';
 import { parseExtraVars } from '../vars/precedence.js';
 import { runPlaybook } from '../runner/run.js';
+import { configuredStrategy } from '../config/strategy.js';
 import { outputsFromAnsibleEnv, runOutputs, terminalTakesColor } from '../output/index.js';
 import type { EventSink } from '../runner/events.js';
 import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from './options.js';
@@ -212,6 +213,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
           tags: splitList(values.tags), skipTags: splitList(values['skip-tags']),
           hostKeyChecking: hkc, knownHostsFile: values['known-hosts'], connectTimeoutMs: timeout * 1000, retryFile,
           signal: stop.signal,
+          strategy: configuredStrategy(),
         },
         sink,
       );

@@ -376,8 +376,15 @@ export class Loader {
         case 'tags':
           play.tags = uniq([...outer.tags, ...(this.tags(src, e, what) ?? [])]);
           break;
-        case 'strategy':
-          break; // accepted for compatibility: wheelwright always runs the linear strategy
+        case 'strategy': {
+          const v = src.js(e.value);
+          if (v === 'linear' || v === 'free') play.strategy = v;
+          else if (typeof v === 'string' && ['host_pinned', 'debug'].includes(v.replace(/^ansible\.builtin\./, ''))) {
+            this.fail(`strategy '${v}' is an Ansible strategy that wheelwright does not support: use linear or free`, src.pos(e.value ?? e.keyNode));
+          } else if (typeof v === 'string' && /^(ansible\.builtin\.)?(linear|free)$/.test(v)) play.strategy = v.replace(/^ansible\.builtin\./, '') as 'linear' | 'free';
+          else this.typeError(src, e, what, "'linear' or 'free'");
+          break;
+        }
         case 'ignore_errors':
         case 'ignore_unreachable':
         case 'check_mode':

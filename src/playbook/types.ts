@@ -84,6 +84,8 @@ export interface Play {
   becomeMethod?: 'sudo' | 'su';
   environment: Record<string, unknown>;
   connection?: 'local' | 'ssh';
+  /** `strategy:` of the play; unset: the configured one (ANSIBLE_STRATEGY), else linear */
+  strategy?: 'linear' | 'free';
   tags: string[];
   /** Directory of the playbook file, for relative lookups. */
   baseDir: string;

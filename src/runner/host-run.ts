@@ -19,6 +19,9 @@ import { maskModuleArgs, tracedConnection } from './trace.js';
 
 const controllerConn = new LocalConnection('localhost');
 
+/** The position of the handler flush that ends a section: after every task of it. */
+const SECTION_END = Number.MAX_SAFE_INTEGER;
+
 type Outcome = 'ok' | 'failed' | 'unreachable' | 'skipped' | 'interrupted';
 
 interface Where {
@@ -56,34 +59,35 @@ export class HostRun {
     const play = this.pc.play;
     try {
       if (play.gatherFacts && !this.stopped) await this.gatherFacts();
-      await this.runTop('pre', play.preTasks);
-      await this.flushHandlers();
-      await this.runTop('main', [...play.roleTasks, ...play.tasks]);
-      await this.flushHandlers();
-      await this.runTop('post', play.postTasks);
-      await this.flushHandlers();
+      await this.runTop(0, play.preTasks);
+      await this.flushHandlers([0, SECTION_END]);
+      await this.runTop(1, [...play.roleTasks, ...play.tasks]);
+      await this.flushHandlers([1, SECTION_END]);
+      await this.runTop(2, play.postTasks);
+      await this.flushHandlers([2, SECTION_END]);
     } finally {
       this.pc.depart(this.host);
     }
   }
 
-  /** The play's top-level tasks; in lockstep plays every host waits for the others at each one. */
-  private async runTop(section: string, tasks: Task[]): Promise<void> {
+  /** The play's top-level tasks of one section (pre_tasks 0, roles and tasks 1, post_tasks 2). */
+  private async runTop(section: number, tasks: Task[]): Promise<void> {
     for (let i = 0; i < tasks.length; i++) {
-      await this.pc.barrier(`${section}:${i}`, this.host);
       if (this.stopped) return;
-      if (!(await this.runOne(tasks[i]!, false))) return;
+      if (!(await this.runOne(tasks[i]!, false, undefined, [section, i]))) return;
     }
   }
 
   private async gatherFacts(): Promise<void> {
     const task = this.pc.gatherTask; // one task object per play, so it is announced once
     if (!shouldRunByTags(['always'], this.pc.flags.tags, this.pc.flags.skipTags)) return;
+    await this.pc.turn([-1]);
+    if (this.stopped) return;
     this.pc.announce(task, 'Gathering Facts', false);
     this.pc.sink({ type: 'host_task_start', play: this.pc.play.name, task: 'Gathering Facts', host: this.host, handler: false, module: task.module, ...taskPlace(task) });
     const t0 = Date.now();
     try {
-      await this.pc.access.facts(this.host);
+      await this.pc.limited(() => this.pc.access.facts(this.host));
       this.emit(task, 'Gathering Facts', 'ok', { changed: false }, t0, {});
       this.state.stats.ok++;
     } catch (e) {
@@ -92,48 +96,50 @@ export class HostRun {
     }
   }
 
-  /** Run tasks in order; returns false once the host has failed (or stopped). */
-  async runList(tasks: Task[], rescuable: boolean, includeVars?: Record<string, unknown>): Promise<boolean> {
-    for (const task of tasks) {
+  /** Run tasks in order (`at`: the list's position in the play); returns false once the host has failed (or stopped). */
+  async runList(tasks: Task[], rescuable: boolean, includeVars: Record<string, unknown> | undefined, at: readonly number[]): Promise<boolean> {
+    for (let i = 0; i < tasks.length; i++) {
       if (this.stopped) return false;
-      const ok = await this.runOne(task, rescuable, includeVars);
+      const ok = await this.runOne(tasks[i]!, rescuable, includeVars, [...at, i]);
       if (!ok) return false;
     }
     return !this.stopped;
   }
 
-  private async runOne(task: Task, rescuable: boolean, includeVars?: Record<string, unknown>): Promise<boolean> {
-    if (task.kind === 'block') return this.runBlock(task, rescuable, includeVars);
-    if (task.kind === 'include') return this.runInclude(task, rescuable, includeVars);
+  private async runOne(task: Task, rescuable: boolean, includeVars: Record<string, unknown> | undefined, at: readonly number[]): Promise<boolean> {
+    if (task.kind === 'block') return this.runBlock(task, rescuable, includeVars, at);
+    if (task.kind === 'include') return this.runInclude(task, rescuable, includeVars, at);
     if (!shouldRunByTags(task.tags, this.pc.flags.tags, this.pc.flags.skipTags)) return true;
-    const outcome = await this.runTask(task, false, rescuable, includeVars);
+    await this.pc.turn(at); // linear: every host finishes the task before this one first
+    if (this.stopped) return false;
+    const outcome = await this.pc.limited(() => this.runTask(task, false, rescuable, includeVars));
     if (this.pendingFlush) {
       this.pendingFlush = false;
-      await this.flushHandlers();
+      await this.flushHandlers([...at, 0]);
     }
     return outcome !== 'failed' && outcome !== 'unreachable' && outcome !== 'interrupted';
   }
 
-  private async runBlock(task: Task, rescuable: boolean, includeVars?: Record<string, unknown>): Promise<boolean> {
+  private async runBlock(task: Task, rescuable: boolean, includeVars: Record<string, unknown> | undefined, at: readonly number[]): Promise<boolean> {
     const hasRescue = (task.rescue?.length ?? 0) > 0;
-    let ok = await this.runList(task.block ?? [], rescuable || hasRescue, includeVars);
+    let ok = await this.runList(task.block ?? [], rescuable || hasRescue, includeVars, [...at, 0]);
     if (!ok && hasRescue && this.state.failed && !this.state.unreachable && !this.pc.aborted) {
       this.state.failed = false;
       this.state.stats.rescued++;
-      ok = await this.runList(task.rescue!, rescuable, includeVars);
+      ok = await this.runList(task.rescue!, rescuable, includeVars, [...at, 1]);
     }
     if (task.always?.length && !this.state.unreachable && !this.pc.aborted && !this.interrupted) {
       // always runs even after a failure: lift the failure for its duration, then restore it
       const failedBefore = this.state.failed;
       this.state.failed = false;
-      const alwaysOk = await this.runList(task.always, rescuable, includeVars);
+      const alwaysOk = await this.runList(task.always, rescuable, includeVars, [...at, 2]);
       this.state.failed = failedBefore || this.state.failed;
       ok = ok && alwaysOk;
     }
     return ok && !this.state.failed;
   }
 
-  private async runInclude(task: Task, rescuable: boolean, includeVars?: Record<string, unknown>): Promise<boolean> {
+  private async runInclude(task: Task, rescuable: boolean, includeVars: Record<string, unknown> | undefined, at: readonly number[]): Promise<boolean> {
     const scope = this.scope(task, includeVars);
     const where = this.where(task, 'include_tasks');
     const t0 = Date.now();
@@ -146,7 +152,7 @@ export class HostRun {
       this.handleError(task, `include_tasks`, e, t0, rescuable);
       return false;
     }
-    return this.runList(tasks, rescuable, { ...includeVars, ...task.vars });
+    return this.runList(tasks, rescuable, { ...includeVars, ...task.vars }, at);
   }
 
   private scope(task: Task | undefined, includeVars?: Record<string, unknown>, loopVars?: Record<string, unknown>) {
@@ -462,7 +468,8 @@ export class HostRun {
   }
 
   /** Run notified handlers once each, in definition order (also on meta: flush_handlers). */
-  async flushHandlers(): Promise<void> {
+  /** `at`: where in the play the flush happens (the end of a section, or after a meta task). */
+  async flushHandlers(at: readonly number[]): Promise<void> {
     if (this.state.notified.size === 0 || this.state.unreachable) return;
     const handlers = this.pc.play.handlers;
     // every handler listening to a notified topic runs (once), so take the topics as they are now;
@@ -482,7 +489,9 @@ export class HostRun {
       }
       if (!topics.some((t) => pending.has(t))) continue;
       if (h.tags.length && !shouldRunByTags(h.tags, this.pc.flags.tags, this.pc.flags.skipTags)) continue;
-      await this.runTask(h, true, false);
+      await this.pc.turn([...at, handlers.indexOf(h)]);
+      if (this.stopped) break;
+      await this.pc.limited(() => this.runTask(h, true, false));
     }
   }
 

@@ -10,6 +10,8 @@ export interface RunFlags {
   tags: string[];
   skipTags: string[];
   verbosity: number;
+  /** the strategy of plays that set none (configuration, ANSIBLE_STRATEGY); default linear */
+  strategy?: 'linear' | 'free';
   /** -b, --become-user, --become-method: below play/task keywords and ansible_become* variables */
   become?: { become?: boolean; user?: string; method?: 'sudo' | 'su' };
 }
@@ -56,57 +58,69 @@ export class PlayContext {
     this.batchFailures = 0;
     this.runOnce.clear();
     this.announced.clear();
-    this.barriers.clear();
+    this.waiting.clear();
+    this.waitingCount = 0;
     this.departed.clear();
   }
 
-  /** any_errors_fatal and max_fail_percentage act after each task: such plays move in lockstep. */
-  get lockstep(): boolean {
-    return this.play.anyErrorsFatal || this.play.maxFailPercentage !== undefined;
+  /**
+   * Hosts move task by task together (Ansible's `linear` strategy, the default): a task starts on
+   * the hosts once every host of the batch has finished the one before. `free` lets each host run
+   * ahead, except in plays with any_errors_fatal or max_fail_percentage, which act after each task.
+   */
+  get synced(): boolean {
+    return (this.play.strategy ?? this.flags.strategy ?? 'linear') !== 'free' || this.play.anyErrorsFatal || this.play.maxFailPercentage !== undefined;
   }
 
-  private barriers = new Map<string, { arrived: Set<string>; release: () => void; done: Promise<void> }>();
+  /** Hosts waiting for their turn, grouped by the position of the task they wait at. */
+  private waiting = new Map<string, { at: readonly number[]; release: Array<() => void> }>();
+  private waitingCount = 0;
   private departed = new Set<string>();
 
   /**
-   * Wait until every host of the batch still running has reached the same top-level task. Every
-   * host walks the same top-level list, so each barrier is reached or departed from by all.
+   * Wait until this host may run the task at position `at` (a path through sections, task lists,
+   * blocks, includes and handler flushes, ordered like the play). When every host of the batch
+   * still in the play is waiting, the hosts at the lowest position go, together: so hosts that took
+   * different paths (a rescue, an include) run their tasks in play order, as in Ansible.
    */
-  async barrier(key: string, host: string): Promise<void> {
-    if (!this.lockstep) return;
-    let b = this.barriers.get(key);
-    if (!b) {
-      let release!: () => void;
-      const done = new Promise<void>((r) => (release = r));
-      b = { arrived: new Set(), release, done };
-      this.barriers.set(key, b);
-    }
-    b.arrived.add(host);
-    this.checkBarriers();
-    await b.done;
+  async turn(at: readonly number[]): Promise<void> {
+    if (!this.synced) return;
+    const key = at.join('.');
+    let w = this.waiting.get(key);
+    if (!w) this.waiting.set(key, (w = { at, release: [] }));
+    const done = new Promise<void>((r) => w!.release.push(r));
+    this.waitingCount++;
+    this.releaseIfAllWaiting();
+    await done;
   }
 
   /** A host is done with the play (finished, failed, unreachable): nobody waits for it any more. */
   depart(host: string): void {
     if (!this.departed.has(host) && this.batchSet.has(host)) this.departedCount++;
     this.departed.add(host);
-    this.checkBarriers();
+    this.releaseIfAllWaiting();
   }
 
-  private checkBarriers(): void {
-    if (this.barriers.size === 0) return; // not a lockstep play: nobody waits (and no O(hosts) scan per host)
-    // a host waiting at a barrier cannot depart, so a barrier is complete when its arrivals and
-    // the departed hosts make up the batch (counting, not scanning the batch: O(1) per barrier)
-    for (const [key, b] of this.barriers) {
-      if (b.arrived.size + this.departedCount >= this.batch.length) {
-        b.release();
-        this.barriers.delete(key);
-      }
-    }
+  private releaseIfAllWaiting(): void {
+    if (this.waiting.size === 0 || this.waitingCount + this.departedCount < this.batch.length) return;
+    let lowest: { key: string; at: readonly number[] } | undefined;
+    for (const [key, w] of this.waiting) if (!lowest || comparePaths(w.at, lowest.at) < 0) lowest = { key, at: w.at };
+    const w = this.waiting.get(lowest!.key)!;
+    this.waiting.delete(lowest!.key);
+    this.waitingCount -= w.release.length;
+    for (const r of w.release) r();
   }
 
   /** how many hosts of the current batch departed */
   private departedCount = 0;
+
+  /** Task executions go through here: in synced plays this is where the forks limit applies. */
+  limited<T>(fn: () => Promise<T>): Promise<T> {
+    return this.synced && this.forks ? this.forks(fn) : fn();
+  }
+
+  /** set by the runner: the run's forks limiter, used per task in synced plays */
+  forks?: <T>(fn: () => Promise<T>) => Promise<T>;
 
   /** The first host to reach a run_once task runs it; the others share its result. */
   runOnceResult(task: Task, fn: () => Promise<ModuleResult>): { promise: Promise<ModuleResult>; first: boolean } {
@@ -133,6 +147,12 @@ export class PlayContext {
       this.fatal = true;
     }
   }
+}
+
+/** Play order of two task positions (a prefix comes first: a task before the handlers it flushes). */
+export function comparePaths(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
 
 /** A task the runner adds itself (fact gathering), tagged always like Ansible's. */

@@ -173,7 +173,13 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
         if (pc.aborted || shared.interrupted) break;
         pc.newBatch(batch);
         if (play.serial.length) sink({ type: 'batch_start', play: play.name, hosts: batch });
-        await Promise.all(batch.map((h) => limit(() => new HostRun(pc, h).run())));
+        if (pc.synced) {
+          // every host walks the play; the forks limit applies to each task's execution
+          pc.forks = limit;
+          await Promise.all(batch.map((h) => new HostRun(pc, h).run()));
+        } else {
+          await Promise.all(batch.map((h) => limit(() => new HostRun(pc, h).run())));
+        }
         // as Ansible: when every host of a batch failed or became unreachable, the run ends here
         if (batch.every((h) => shared.states.get(h)!.failed || shared.states.get(h)!.unreachable)) batchAllFailed = true;
         if (batchAllFailed) break;
