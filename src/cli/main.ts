@@ -46,6 +46,14 @@ export const PLAYBOOK = {
     'host-key-checking': { type: 'string', arg: 'MODE', help: 'strict (default), accept-new or off' },
     'known-hosts': { type: 'string', arg: 'FILE', help: 'known_hosts file (default ~/.ssh/known_hosts)' },
     timeout: { type: 'string', short: 'T', arg: 'SECONDS', help: 'SSH connect timeout (default 10)' },
+    user: { type: 'string', short: 'u', arg: 'USER', help: "connect as this user (below a play's remote_user and a host's ansible_user)" },
+    connection: { type: 'string', short: 'c', arg: 'TYPE', help: "ssh or local (below a play's connection and a host's ansible_connection)" },
+    'private-key': { type: 'string', arg: 'FILE', help: "SSH private key (below a host's ansible_ssh_private_key_file)" },
+    'ask-pass': { type: 'boolean', short: 'k', help: 'ask for the SSH password (needs a terminal)' },
+    become: { type: 'boolean', short: 'b', help: 'run tasks with become (below play/task keywords and ansible_become)' },
+    'become-user': { type: 'string', arg: 'USER', help: 'become this user (default root)' },
+    'become-method': { type: 'string', arg: 'METHOD', help: 'sudo (default) or su' },
+    'ask-become-pass': { type: 'boolean', short: 'K', help: 'ask for the become password (needs a terminal)' },
     'retry-file': { type: 'string', arg: 'FILE', help: "where to write failed hosts (default PLAYBOOK.retry next to it; 'none' to skip)" },
     'list-hosts': { type: 'boolean', help: 'list the hosts each play would run on, then exit' },
     'syntax-check': { type: 'boolean', help: 'load and validate the playbook, then exit' },
@@ -112,6 +120,25 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A password typed at the terminal (not echoed); without a terminal, a clear error instead of a hang. */
+async function askSecret(prompt: string, option: string): Promise<string> {
+  if (!process.stdin.isTTY) {
+    throw new UserError(`${option} needs a terminal to ask on; without one, set the password in the inventory (ansible_password / ansible_become_password, vault-encrypted)`);
+  }
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // echo nothing of what is typed
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+    if (s.startsWith(prompt)) process.stderr.write(prompt);
+  };
+  try {
+    return await new Promise<string>((res) => rl.question(prompt, res));
+  } finally {
+    rl.close();
+    process.stderr.write('\n');
+  }
+}
+
 function splitList(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
@@ -152,6 +179,15 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   if (hkc !== 'strict' && hkc !== 'accept-new' && hkc !== 'off') throw new UsageError(`--host-key-checking must be strict, accept-new or off, got '${hkc}'`, PLAYBOOK);
   const format = values.output ?? 'terminal';
   if (format !== 'terminal' && format !== 'jsonl') throw new UsageError(`--output must be terminal or jsonl, got '${format}'`, PLAYBOOK);
+
+  const connection = values.connection;
+  if (connection !== undefined && !['ssh', 'local', 'smart', 'paramiko'].includes(connection)) {
+    throw new UsageError(`--connection must be ssh or local, got '${connection}'`, PLAYBOOK);
+  }
+  const becomeMethod = values['become-method'];
+  if (becomeMethod !== undefined && becomeMethod !== 'sudo' && becomeMethod !== 'su') throw new UsageError(`--become-method must be sudo or su, got '${becomeMethod}'`, PLAYBOOK);
+  const password = values['ask-pass'] ? await askSecret('SSH password: ', '-k/--ask-pass') : undefined;
+  const becomePassword = values['ask-become-pass'] ? await askSecret('BECOME password: ', '-K/--ask-become-pass') : undefined;
 
   // Everything is loaded and validated before any host is contacted.
   const playbooks = [];
@@ -214,6 +250,14 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
           hostKeyChecking: hkc, knownHostsFile: values['known-hosts'], connectTimeoutMs: timeout * 1000, retryFile,
           signal: stop.signal,
           strategy: configuredStrategy(),
+          connectionDefaults: {
+            ...(connection !== undefined ? { connection } : {}),
+            ...(values.user !== undefined ? { user: values.user } : {}),
+            ...(values['private-key'] !== undefined ? { privateKeyFile: resolve(values['private-key']) } : {}),
+            ...(password !== undefined ? { password } : {}),
+            ...(becomePassword !== undefined ? { becomePassword } : {}),
+          },
+          become: { become: values.become || undefined, user: values['become-user'], method: becomeMethod as 'sudo' | 'su' | undefined },
         },
         sink,
       );

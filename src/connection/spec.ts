@@ -29,6 +29,9 @@ export interface ConnectionDefaults {
   user?: string;
   port?: number;
   privateKeyFile?: string;
+  /** -k / -K answers: below ansible_password / ansible_become_password */
+  password?: string;
+  becomePassword?: string;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -192,7 +195,7 @@ export function connectionSpecFromVars(host: string, vars: Record<string, unknow
   const ansibleHost = str(host, vars, ['ansible_ssh_host', 'ansible_host']);
   const portVar = vars.ansible_ssh_port ?? vars.ansible_port;
   const explicitPort = portFrom(host, vars.ansible_ssh_port !== undefined && vars.ansible_ssh_port !== null ? 'ansible_ssh_port' : 'ansible_port', portVar);
-  const becomePassword = str(host, vars, ['ansible_become_password', 'ansible_become_pass'], true);
+  const becomePassword = str(host, vars, ['ansible_become_password', 'ansible_become_pass'], true) ?? d.becomePassword;
 
   if (implicitLocal && host === 'localhost' && ansibleHost === undefined && explicitPort === undefined) {
     connection = 'local'; // Ansible's implicit localhost
@@ -228,7 +231,7 @@ export function connectionSpecFromVars(host: string, vars: Record<string, unknow
     user,
     privateKeyFile,
     passphrase: str(host, vars, ['ansible_ssh_pass_phrase'], true),
-    password: str(host, vars, ['ansible_ssh_password', 'ansible_ssh_pass', 'ansible_password'], true),
+    password: str(host, vars, ['ansible_ssh_password', 'ansible_ssh_pass', 'ansible_password'], true) ?? d.password,
     becomePassword,
     proxyJump,
     ...keepaliveFromArgs(host, vars),

@@ -19,6 +19,8 @@ export const PLAY_KEYWORDS = [
   'become_method',
   'environment',
   'connection',
+  'remote_user',
+  'port',
   'tags',
   'strategy',
   'ignore_errors',
@@ -105,8 +107,8 @@ export const IMPORT_PLAYBOOK_KEYWORDS = ['import_playbook', 'name', 'tags', 'var
 /** Ansible keywords wheelwright knows but does not support, with what to do instead. */
 export const UNSUPPORTED: Record<string, string> = {
   vars_prompt: "'vars_prompt' is not supported; pass variables with -e instead",
-  remote_user: "'remote_user' is not supported; set ansible_user in the inventory",
-  port: "'port' is not supported; set ansible_port in the inventory",
+  remote_user: "'remote_user' is supported on plays only; set ansible_user for a host",
+  port: "'port' is supported on plays only; set ansible_port for a host",
   local_action: "'local_action' is not supported; use delegate_to: localhost",
   action: "'action' is not supported; write the module name as the task's key",
   async: "'async' is not supported",

@@ -373,6 +373,16 @@ export class Loader {
           else this.typeError(src, e, what, "'local' or 'ssh'");
           break;
         }
+        case 'remote_user':
+          play.remoteUser = this.str(src, e, what);
+          break;
+        case 'port': {
+          const v = src.js(e.value);
+          const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : NaN;
+          if (Number.isInteger(n) && n >= 1 && n <= 65535) play.port = n;
+          else this.typeError(src, e, what, 'a port number (1 to 65535)');
+          break;
+        }
         case 'tags':
           play.tags = uniq([...outer.tags, ...(this.tags(src, e, what) ?? [])]);
           break;

@@ -84,6 +84,9 @@ export interface Play {
   becomeMethod?: 'sudo' | 'su';
   environment: Record<string, unknown>;
   connection?: 'local' | 'ssh';
+  /** `remote_user:` (or the old `user:`) and `port:` of the play: below the hosts' ansible_user/ansible_port */
+  remoteUser?: string;
+  port?: number;
   /** `strategy:` of the play; unset: the configured one (ANSIBLE_STRATEGY), else linear */
   strategy?: 'linear' | 'free';
   tags: string[];

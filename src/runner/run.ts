@@ -165,7 +165,12 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       }
       hosts.forEach(stateOf);
       playHosts = hosts;
-      defaults = { ...opts.connectionDefaults, ...(play.connection ? { connection: play.connection } : {}) };
+      defaults = {
+        ...opts.connectionDefaults,
+        ...(play.connection ? { connection: play.connection } : {}),
+        ...(play.remoteUser !== undefined ? { user: play.remoteUser } : {}),
+        ...(play.port !== undefined ? { port: play.port } : {}),
+      };
       const alive = hosts.filter((h) => shared.states.get(h)!.active || shared.states.get(h)!.ended);
       for (const h of alive) shared.states.get(h)!.ended = false;
       const pc = new PlayContext(play, shared, opts, sink, access, alive);

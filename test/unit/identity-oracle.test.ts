@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/index.js';
@@ -127,12 +128,64 @@ function fromEvents(events: RunEvent[]): Outcome {
   return out;
 }
 
+/** Run with -u nosuchuser -b --become-user daemon -c ssh --private-key KEY: who wins over whom. */
+const CLI_PLAYBOOK = `
+- name: cli defaults
+  hosts: s1,s2,l1,l2,l4,k1
+  gather_facts: false
+  tasks:
+    - name: who
+      command: whoami
+
+- name: remote_user keyword
+  hosts: s3,s4
+  gather_facts: false
+  remote_user: root
+  tasks:
+    - name: who
+      command: whoami
+
+- name: become keyword
+  hosts: l3
+  gather_facts: false
+  become: false
+  tasks:
+    - name: who
+      command: whoami
+
+- name: connection keyword
+  hosts: c1
+  gather_facts: false
+  connection: local
+  tasks:
+    - name: who
+      command: whoami
+`;
+
+function cliInventory(sshd: Sshd, badKey: string): string {
+  const at = `ansible_host=127.0.0.1 ansible_port=${sshd.port}`;
+  return [
+    `s1 ${at} ansible_user=root`, // the variable beats -u
+    `s2 ${at}`, // -u nosuchuser: unreachable
+    `s3 ${at}`, // remote_user: root beats -u
+    `s4 ${at} ansible_user=nosuchuser2`, // the variable beats remote_user
+    `k1 ${at} ansible_user=root ansible_ssh_private_key_file=${badKey}`, // the variable beats --private-key
+    'l1 ansible_connection=local', // -b --become-user daemon
+    'l2 ansible_connection=local ansible_become_user=nobody', // the variable beats --become-user
+    'l3 ansible_connection=local', // become: false beats -b
+    'l4 ansible_connection=local ansible_become=false', // the variable beats -b
+    'c1 ansible_host=127.0.0.1 ansible_port=1', // connection: local beats -c ssh
+  ].join('\n') + '\n';
+}
+
 describe('identity and connection: same as ansible-playbook', function () {
   this.timeout(120_000);
   let sshd: Sshd | undefined;
   let dir: string;
   let oracle: Outcome;
   let ours: Outcome;
+  let cliOurs: Outcome = {};
+  let cliOracle: Outcome = {};
 
   before(async function () {
     if (process.getuid?.() !== 0) return this.skip(); // become to other users without a password needs root
@@ -140,7 +193,23 @@ describe('identity and connection: same as ansible-playbook', function () {
     dir = mkdtempSync(join(tmpdir(), 'ww-identity-'));
     writeFileSync(join(dir, 'hosts'), inventory(sshd));
     writeFileSync(join(dir, 'site.yml'), PLAYBOOK);
-    const pending = ansiblePlaybooks([{ id: 'site', argv: ['-i', 'hosts', 'site.yml'], cwd: dir }]);
+    const cases = [{ id: 'site', argv: ['-i', 'hosts', 'site.yml'], cwd: dir }];
+    let cliOpts: Partial<RunOptions> | undefined;
+    if (sshd) {
+      const badKey = join(dir, 'unauthorized');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', badKey]);
+      writeFileSync(join(dir, 'cli-hosts'), cliInventory(sshd, badKey));
+      writeFileSync(join(dir, 'cli.yml'), CLI_PLAYBOOK);
+      const key = clientKeys().key;
+      cases.push({ id: 'cli', argv: ['-i', 'cli-hosts', 'cli.yml', '-u', 'nosuchuser', '-b', '--become-user', 'daemon', '-c', 'ssh', '--private-key', key], cwd: dir });
+      cliOpts = {
+        playbook: await loadPlaybook(join(dir, 'cli.yml')),
+        inventory: await loadInventory([join(dir, 'cli-hosts')], { playbookDir: dir }),
+        connectionDefaults: { connection: 'ssh', user: 'nosuchuser', privateKeyFile: key },
+        become: { become: true, user: 'daemon' },
+      };
+    }
+    const pending = ansiblePlaybooks(cases);
     const events: RunEvent[] = [];
     const opts: RunOptions = {
       playbook: await loadPlaybook(join(dir, 'site.yml')),
@@ -150,7 +219,14 @@ describe('identity and connection: same as ansible-playbook', function () {
     };
     await runPlaybook(opts, (e) => events.push(e));
     ours = fromEvents(events);
-    oracle = fromAnsible((await pending).site!);
+    if (cliOpts) {
+      const cliEvents: RunEvent[] = [];
+      await runPlaybook({ ...opts, ...cliOpts }, (e) => cliEvents.push(e));
+      cliOurs = fromEvents(cliEvents);
+    }
+    const answers = await pending;
+    oracle = fromAnsible(answers.site!);
+    if (answers.cli) cliOracle = fromAnsible(answers.cli);
   });
 
   after(async () => {
@@ -162,6 +238,14 @@ describe('identity and connection: same as ansible-playbook', function () {
       if (host === 'ssh1' && !sshd) this.skip();
       expect(oracle[host], `ansible-playbook ran nothing on ${host}`).to.not.equal(undefined);
       expect(ours[host]).to.deep.equal(oracle[host]);
+    });
+  }
+
+  for (const host of ['s1', 's2', 's3', 's4', 'k1', 'l1', 'l2', 'l3', 'l4', 'c1']) {
+    it(`CLI options below keywords and variables: host ${host}`, function () {
+      if (!sshd) this.skip();
+      expect(cliOracle[host], `ansible-playbook ran nothing on ${host}`).to.not.equal(undefined);
+      expect({ [host]: cliOurs[host] }).to.deep.equal({ [host]: cliOracle[host] });
     });
   }
 });
