@@ -1,138 +1,169 @@
-/** Keyword sets of plays, tasks, blocks, includes and role entries. */
+/**
+ * Every play, block, task and role keyword, declared once: the loader's keyword sets, the
+ * "not supported" messages, docs/keywords.md and the JSON Schema all come from KEYWORDS.
+ *
+ * `ansible` is where ansible-core accepts the keyword (its FieldAttributes; checked against
+ * ansible-core by test/unit/keywords.test.ts), `wheelwright` where wheelwright supports it.
+ */
 
-export const PLAY_KEYWORDS = [
-  'name',
-  'hosts',
-  'vars',
-  'vars_files',
-  'roles',
-  'pre_tasks',
-  'tasks',
-  'post_tasks',
-  'handlers',
-  'serial',
-  'max_fail_percentage',
-  'any_errors_fatal',
-  'gather_facts',
-  'become',
-  'become_user',
-  'become_method',
-  'environment',
-  'connection',
-  'remote_user',
-  'port',
-  'tags',
-  'strategy',
-  'ignore_errors',
-  'ignore_unreachable',
-  'check_mode',
-  'diff',
-  'no_log',
-] as const;
+/** Where a keyword may appear. `include`/`import`: on include_tasks / import_tasks entries. */
+export type Place = 'play' | 'block' | 'task' | 'handler' | 'role' | 'include' | 'import';
 
-/** Keywords of a task that calls a module. */
-export const TASK_KEYWORDS = [
-  'name',
-  'args',
-  'when',
-  'loop',
-  'with_items',
-  'loop_control',
-  'register',
-  'notify',
-  'delegate_to',
-  'run_once',
-  'tags',
-  'retries',
-  'delay',
-  'until',
-  'ignore_errors',
-  'ignore_unreachable',
-  'changed_when',
-  'failed_when',
-  'environment',
-  'become',
-  'become_user',
-  'become_method',
-  'vars',
-  'check_mode',
-  'diff',
-  'no_log',
-  'listen',
-] as const;
+export type KeywordType = 'string' | 'bool' | 'int' | 'percent' | 'list' | 'dict' | 'tasks' | 'pattern' | 'condition' | 'any';
+
+export interface KeywordDecl {
+  name: string;
+  type: KeywordType;
+  /** where Ansible accepts it */
+  ansible: readonly Place[];
+  /** where wheelwright supports it (empty: not supported at all) */
+  wheelwright: readonly Place[];
+  /** Ansible renders templates in its value (not a static or structural keyword) */
+  templatable: boolean;
+  /** wheelwright renders templates in its value today (per host, at run time) */
+  templated?: boolean;
+  /** Ansible's default, when it has one */
+  default?: unknown;
+  /** inherited down play → role → block → task (Ansible's FieldAttribute inheritance) */
+  inherited: boolean;
+  doc: string;
+  /** for an Ansible keyword wheelwright lacks (somewhere): what to do instead */
+  instead?: string;
+}
+
+const ALL: readonly Place[] = ['play', 'block', 'task', 'handler', 'role'];
+const PBTH: readonly Place[] = ['play', 'block', 'task', 'handler', 'include', 'import'];
+const TH: readonly Place[] = ['task', 'handler'];
+const BLOCKISH: readonly Place[] = ['block', 'task', 'handler', 'include', 'import'];
+const INHERITING: readonly Place[] = ['play', 'block', 'task', 'handler', 'role', 'include', 'import'];
+
+const kw = (name: string, type: KeywordType, ansible: readonly Place[], wheelwright: readonly Place[], o: Partial<KeywordDecl> & { doc: string }): KeywordDecl => ({
+  name, type, ansible, wheelwright, templatable: true, inherited: false, ...o,
+});
+
+export const KEYWORDS: readonly KeywordDecl[] = [
+  kw('name', 'string', ALL, INHERITING, { default: '', templated: true, doc: 'Name shown in the output; may use variables.' }),
+  kw('hosts', 'pattern', ['play'], ['play'], { templated: true, doc: 'Host pattern (a list is joined with `:`); templates see extra vars.' }),
+  kw('vars', 'dict', ALL, INHERITING, { templatable: false, templated: true, doc: 'Variables (their values are templated lazily, when used).' }),
+  kw('vars_files', 'list', ['play'], ['play'], { templatable: false, doc: 'Variable files, loaded before the play; a list entry means the first file that exists.' }),
+  kw('vars_prompt', 'list', ['play'], [], { templatable: false, doc: 'Questions asked before the play.', instead: 'pass the variables with -e' }),
+  kw('roles', 'list', ['play'], ['play'], { templatable: false, doc: 'Roles to run before tasks.' }),
+  kw('pre_tasks', 'tasks', ['play'], ['play'], { templatable: false, doc: 'Tasks before the roles.' }),
+  kw('tasks', 'tasks', ['play'], ['play'], { templatable: false, doc: 'The play\'s tasks, after the roles.' }),
+  kw('post_tasks', 'tasks', ['play'], ['play'], { templatable: false, doc: 'Tasks after `tasks`.' }),
+  kw('handlers', 'tasks', ['play'], ['play'], { templatable: false, doc: 'Handlers, run when notified.' }),
+  kw('block', 'tasks', ['block'], ['block'], { templatable: false, doc: 'Tasks of a block.' }),
+  kw('rescue', 'tasks', ['block'], ['block'], { templatable: false, doc: 'Tasks run when a task of the block failed.' }),
+  kw('always', 'tasks', ['block'], ['block'], { templatable: false, doc: 'Tasks run after the block, failed or not.' }),
+  kw('serial', 'list', ['play'], ['play'], { doc: 'Batch sizes: a number, a percentage or a list of them.' }),
+  kw('max_fail_percentage', 'percent', ['play'], ['play'], { doc: 'Stop the play when more than this percentage of a batch failed.' }),
+  kw('any_errors_fatal', 'bool', ALL, ['play'], { default: false, inherited: true, doc: 'A failed host stops the play for every host.', instead: 'set it on the play' }),
+  kw('gather_facts', 'bool', ['play'], ['play'], { doc: 'Gather facts first (default true, or the `gathering` setting).' }),
+  kw('gather_subset', 'list', ['play'], [], { doc: 'Which facts to gather.', instead: 'facts are gathered in one fixed set' }),
+  kw('gather_timeout', 'int', ['play'], [], { doc: 'Timeout of fact gathering.', instead: 'use -T for the connection timeout' }),
+  kw('fact_path', 'string', ['play'], [], { doc: 'Directory of local facts.', instead: 'set facts with set_fact' }),
+  kw('strategy', 'string', ['play'], ['play'], { default: 'linear', doc: '`linear` (default) or `free`.' }),
+  kw('order', 'string', ['play'], [], { doc: 'Order of the hosts.', instead: 'hosts run in inventory order' }),
+  kw('force_handlers', 'bool', ['play'], [], { doc: 'Run notified handlers even on failed hosts.' }),
+  kw('connection', 'string', ALL, ['play'], { inherited: true, doc: '`ssh` or `local`; a host\'s ansible_connection wins.', instead: 'use delegate_to: localhost for one task, or set it on the play' }),
+  kw('remote_user', 'string', ALL, ['play'], { inherited: true, doc: 'User to connect as; a host\'s ansible_user wins.', instead: 'set ansible_user for the host, or remote_user on the play' }),
+  kw('port', 'int', ALL, ['play'], { inherited: true, doc: 'SSH port; a host\'s ansible_port wins.', instead: 'set ansible_port for the host, or port on the play' }),
+  kw('become', 'bool', ALL, INHERITING, { inherited: true, doc: 'Privilege escalation; a host\'s ansible_become wins.' }),
+  kw('become_user', 'string', ALL, INHERITING, { inherited: true, templated: true, doc: 'User to become (default root); a host\'s ansible_become_user wins.' }),
+  kw('become_method', 'string', ALL, INHERITING, { inherited: true, doc: '`sudo` (default) or `su`; a host\'s ansible_become_method wins.' }),
+  kw('become_exe', 'string', ALL, [], { inherited: true, doc: 'Become executable.', instead: 'sudo and su are run from PATH' }),
+  kw('become_flags', 'string', ALL, [], { inherited: true, doc: 'Extra become flags.' }),
+  kw('environment', 'dict', ALL, INHERITING, { inherited: true, templated: true, doc: 'Environment variables of the tasks (inner ones win).' }),
+  kw('tags', 'list', ALL, INHERITING, { inherited: true, doc: 'Tags, for --tags/--skip-tags.' }),
+  kw('ignore_errors', 'bool', ALL, INHERITING, { inherited: true, doc: 'A failure does not stop the host.' }),
+  kw('ignore_unreachable', 'bool', ALL, INHERITING, { inherited: true, doc: 'An unreachable host continues with the next task.' }),
+  kw('check_mode', 'bool', ALL, INHERITING, { inherited: true, doc: 'Force check mode on (or off) for the tasks.' }),
+  kw('diff', 'bool', ALL, INHERITING, { inherited: true, doc: 'Force diff on (or off) for the tasks.' }),
+  kw('no_log', 'bool', ALL, INHERITING, { default: false, inherited: true, doc: 'Hide results from every output.' }),
+  kw('run_once', 'bool', ALL, BLOCKISH, { inherited: true, doc: 'Run on the first host only; the others share the result.', instead: 'set it on the tasks' }),
+  kw('throttle', 'int', ALL, [], { inherited: true, doc: 'Limit of hosts running the task at once.', instead: 'use -f/--forks' }),
+  kw('timeout', 'int', ALL, [], { inherited: true, doc: 'Task time limit.' }),
+  kw('debugger', 'string', ALL, [], { inherited: true, doc: 'Task debugger.' }),
+  kw('collections', 'list', ALL, [], { templatable: false, inherited: true, doc: 'Collections searched for module names.', instead: 'write module names (or ansible.builtin.* names) directly' }),
+  kw('module_defaults', 'dict', ALL, [], { inherited: true, doc: 'Default module arguments.' }),
+  kw('when', 'condition', ['block', 'task', 'handler', 'role'], ['block', 'task', 'handler', 'role', 'include', 'import'], { templated: true, inherited: true, doc: 'Run only when all these conditions hold.' }),
+  kw('delegate_to', 'string', BLOCKISH, BLOCKISH, { inherited: true, templated: true, doc: 'Run the task on another host.' }),
+  kw('delegate_facts', 'bool', BLOCKISH, [], { inherited: true, doc: 'Give gathered facts to the delegated host.' }),
+  kw('notify', 'list', ['block', 'task', 'handler'], TH, { doc: 'Handlers to notify when the task changed something.', instead: 'put notify on the tasks' }),
+  kw('args', 'dict', TH, TH, { templated: true, doc: 'Module arguments (besides those under the module name).' }),
+  kw('action', 'string', TH, [], { doc: 'The module and its arguments as one string.', instead: 'write the module name as the task\'s key' }),
+  kw('local_action', 'string', TH, [], { doc: 'A module run on the controller.', instead: 'use delegate_to: localhost' }),
+  kw('loop', 'any', TH, ['task', 'handler', 'include'], { templated: true, doc: 'Run the task once per item (`item`).' }),
+  kw('with_items', 'any', TH, ['task', 'handler', 'include'], { templated: true, doc: 'Old spelling of loop over a flattened list.' }),
+  kw('loop_control', 'dict', TH, ['task', 'handler', 'include'], { doc: '`label`, `loop_var`, `index_var`.' }),
+  kw('register', 'string', TH, TH, { templatable: false, doc: 'Keep the result under this variable name.' }),
+  kw('retries', 'int', TH, TH, { default: 3, doc: 'Attempts for `until` (and retries on failure).' }),
+  kw('delay', 'int', TH, TH, { default: 5, doc: 'Seconds between attempts.' }),
+  kw('until', 'condition', TH, TH, { templated: true, doc: 'Retry until this condition holds.' }),
+  kw('changed_when', 'condition', TH, TH, { templated: true, doc: 'When the task counts as changed.' }),
+  kw('failed_when', 'condition', TH, TH, { templated: true, doc: 'When the task counts as failed.' }),
+  kw('async', 'int', TH, [], { default: 0, doc: 'Run the task in the background.' }),
+  kw('poll', 'int', TH, [], { default: 15, doc: 'Seconds between checks of a background task.' }),
+  kw('listen', 'list', ['handler'], TH, { templatable: false, doc: 'Topics a handler also answers to.' }),
+  kw('role', 'string', ['role'], ['role'], { doc: 'Role name (in a `roles:` entry).' }),
+];
+
+const byName = new Map(KEYWORDS.map((k) => [k.name, k]));
+
+/** The declaration of a keyword, if it is one. */
+export function keyword(name: string): KeywordDecl | undefined {
+  return byName.get(name);
+}
+
+const supportedAt = (place: Place) => KEYWORDS.filter((k) => k.wheelwright.includes(place)).map((k) => k.name);
+
+/** Keywords of a play. */
+export const PLAY_KEYWORDS: readonly string[] = supportedAt('play');
+
+/** Keywords of a task that calls a module (handlers also `listen`). */
+export const TASK_KEYWORDS: readonly string[] = supportedAt('task').concat('listen');
 
 /** Keywords a block (and import_tasks) carries down to its tasks. */
-export const INHERITED_KEYWORDS = [
-  'name',
-  'when',
-  'tags',
-  'become',
-  'become_user',
-  'become_method',
-  'environment',
-  'vars',
-  'ignore_errors',
-  'ignore_unreachable',
-  'check_mode',
-  'diff',
-  'no_log',
-  'delegate_to',
-  'run_once',
-] as const;
+export const INHERITED_KEYWORDS: readonly string[] = supportedAt('block').filter((k) => !['block', 'rescue', 'always'].includes(k));
 
-export const BLOCK_KEYWORDS = [...INHERITED_KEYWORDS, 'block', 'rescue', 'always'] as const;
-export const IMPORT_KEYWORDS = [...INHERITED_KEYWORDS, 'import_tasks'] as const;
-export const INCLUDE_KEYWORDS = [...INHERITED_KEYWORDS, 'include_tasks', 'loop', 'with_items', 'loop_control'] as const;
+export const BLOCK_KEYWORDS: readonly string[] = [...INHERITED_KEYWORDS, 'block', 'rescue', 'always'];
+export const IMPORT_KEYWORDS: readonly string[] = [...supportedAt('import'), 'import_tasks'];
+export const INCLUDE_KEYWORDS: readonly string[] = [...supportedAt('include'), 'include_tasks'];
 
 /** Keywords of a `roles:` entry; every other key is a role parameter. */
-export const ROLE_ENTRY_KEYWORDS = [
-  'role',
-  'name',
-  'vars',
-  'tags',
-  'when',
-  'become',
-  'become_user',
-  'become_method',
-  'environment',
-  'ignore_errors',
-  'ignore_unreachable',
-  'check_mode',
-  'diff',
-  'no_log',
-] as const;
+export const ROLE_ENTRY_KEYWORDS: readonly string[] = supportedAt('role');
 
 export const IMPORT_PLAYBOOK_KEYWORDS = ['import_playbook', 'name', 'tags', 'vars', 'when'] as const;
 
-/** Ansible keywords wheelwright knows but does not support, with what to do instead. */
-export const UNSUPPORTED: Record<string, string> = {
-  vars_prompt: "'vars_prompt' is not supported; pass variables with -e instead",
-  remote_user: "'remote_user' is supported on plays only; set ansible_user for a host",
-  port: "'port' is supported on plays only; set ansible_port for a host",
-  local_action: "'local_action' is not supported; use delegate_to: localhost",
-  action: "'action' is not supported; write the module name as the task's key",
-  async: "'async' is not supported",
-  poll: "'poll' is not supported",
-  throttle: "'throttle' is not supported",
-  timeout: "'timeout' is not supported",
-  debugger: "'debugger' is not supported",
-  collections: "'collections' is not supported; write module names (or ansible.builtin.* names) directly",
-  module_defaults: "'module_defaults' is not supported",
-  order: "'order' is not supported",
-  force_handlers: "'force_handlers' is not supported",
-  gather_subset: "'gather_subset' is not supported",
-  gather_timeout: "'gather_timeout' is not supported",
-  fact_path: "'fact_path' is not supported",
-  become_flags: "'become_flags' is not supported",
-  become_exe: "'become_exe' is not supported",
-  include: "'include' is not supported; use import_tasks or include_tasks",
-  include_role: "'include_role' is not supported; list the role under the play's 'roles'",
-  import_role: "'import_role' is not supported; list the role under the play's 'roles'",
+/** Ansible actions that are keywords to wheelwright's loader, and that it does not support. */
+const UNSUPPORTED_ACTIONS: Record<string, string> = {
+  include: 'use import_tasks or include_tasks',
+  include_role: "list the role under the play's 'roles'",
+  import_role: "list the role under the play's 'roles'",
 };
+
+const notSupported = (name: string, instead?: string) => `'${name}' is an Ansible keyword that wheelwright does not support${instead ? `: ${instead}` : ''}`;
+
+/**
+ * Ansible keywords wheelwright does not support (anywhere, or where they were used), with what
+ * to do instead: the loader says so instead of "unknown keyword".
+ */
+export const UNSUPPORTED: Record<string, string> = Object.fromEntries([
+  ...KEYWORDS.filter((k) => k.ansible.some((p) => !k.wheelwright.includes(p))).map((k) => [
+    k.name,
+    k.wheelwright.length ? `${notSupported(k.name)} on ${describePlaces(k.ansible.filter((p) => !k.wheelwright.includes(p)))}${k.instead ? `: ${k.instead}` : ''}` : notSupported(k.name, k.instead),
+  ]),
+  ...Object.entries(UNSUPPORTED_ACTIONS).map(([k, v]) => [k, notSupported(k, v)]),
+]);
+
+function describePlaces(places: readonly Place[]): string {
+  const names = places.map((p) => (p === 'task' || p === 'handler' ? 'tasks' : `${p}s`));
+  return [...new Set(names)].join(' and ');
+}
 
 /** `with_*` lookups other than with_items. */
 export function unsupportedWith(key: string): string | undefined {
-  if (key.startsWith('with_') && key !== 'with_items') return `'${key}' is not supported; use loop`;
+  if (key.startsWith('with_') && key !== 'with_items') return notSupported(key, 'use loop (with a lookup)');
   return undefined;
 }
 
