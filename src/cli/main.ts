@@ -7,6 +7,7 @@ import { loadPlaybook } from '../playbook/index.js';
 import { parseExtraVars } from '../vars/precedence.js';
 import { runPlaybook } from '../runner/run.js';
 import { configuredStrategy } from '../config/strategy.js';
+import { VAULT_OPTIONS, vaultSecretsFrom } from './vault.js';
 import { outputsFromAnsibleEnv, runOutputs, terminalTakesColor } from '../output/index.js';
 import type { EventSink } from '../runner/events.js';
 import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from './options.js';
@@ -18,6 +19,7 @@ const VERSION = '0.1.0';
 const COMMANDS = `commands:
   wheelwright PLAYBOOK...            run playbooks (options below)
   wheelwright inventory ...          show an inventory as ansible-inventory does
+  wheelwright vault ACTION ...       encrypt, decrypt, view, encrypt_string as ansible-vault does
   wheelwright venv COMMAND ...       local venvs, no SSH (create, ensure, run, rollback, gc)
   wheelwright wheels ...             build the wheels of a requirements file locally
   wheelwright doc MODULE | doc -l    a module's arguments and return values, as ansible-doc shows them
@@ -54,6 +56,7 @@ export const PLAYBOOK = {
     'become-user': { type: 'string', arg: 'USER', help: 'become this user (default root)' },
     'become-method': { type: 'string', arg: 'METHOD', help: 'sudo (default) or su' },
     'ask-become-pass': { type: 'boolean', short: 'K', help: 'ask for the become password (needs a terminal)' },
+    ...VAULT_OPTIONS,
     'retry-file': { type: 'string', arg: 'FILE', help: "where to write failed hosts (default PLAYBOOK.retry next to it; 'none' to skip)" },
     'list-hosts': { type: 'boolean', help: 'list the hosts each play would run on, then exit' },
     'syntax-check': { type: 'boolean', help: 'load and validate the playbook, then exit' },
@@ -71,6 +74,7 @@ const INVENTORY = {
     list: { type: 'boolean', help: 'every group and host with their variables (the default)' },
     host: { type: 'string', arg: 'HOST', help: "one host's variables" },
     'playbook-dir': { type: 'string', arg: 'DIR', help: "also read this directory's group_vars/ and host_vars/" },
+    ...VAULT_OPTIONS,
   },
 } as const satisfies CommandDecl;
 
@@ -99,6 +103,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'inventory':
         return await inventoryCli(rest, out);
+      case 'vault': {
+        const { vaultCli } = await import('./vault.js');
+        return await vaultCli(rest, out, askSecret);
+      }
       case 'doc': {
         const { docCli } = await import('./doc.js');
         return await docCli(rest, out);
@@ -151,6 +159,7 @@ async function inventoryCli(argv: string[], out: (s: string) => void): Promise<n
   }
   if (positionals.length) throw new UsageError(`inventory takes no arguments, got '${positionals[0]}'`, INVENTORY);
   if (values.list && values.host !== undefined) throw new UsageError('--list and --host exclude each other', INVENTORY);
+  await vaultSecretsFrom(values, askSecret);
   const inv = await loadInventory(values.inventory ?? [], { playbookDir: values['playbook-dir'] });
   if (values.host) {
     const h = inv.hosts.get(values.host);
@@ -190,6 +199,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   const becomePassword = values['ask-become-pass'] ? await askSecret('BECOME password: ', '-K/--ask-become-pass') : undefined;
 
   // Everything is loaded and validated before any host is contacted.
+  await vaultSecretsFrom(values, askSecret);
   const playbooks = [];
   for (const p of positionals) playbooks.push(await loadPlaybook(resolve(p), { roleSearchPaths: [join(PROJECT_ROOT, 'roles')] }));
   const inventory = await loadInventory(values.inventory ?? [], { playbookDir: playbooks[0]!.baseDir });

@@ -3,6 +3,7 @@ import { isAlias, LineCounter, parseDocument, type Alias, type Document, type No
 import { readFileSync } from 'node:fs';
 import { UserError, type SourcePos } from '../errors.js';
 import { pyyamlTags } from '../yaml/pyyaml-tags.js';
+import { decryptIfVault, vaultYamlTag } from '../vault/index.js';
 import { decodeText, limit } from '../limits.js';
 import { depthMessage, guardYaml, isStackOverflow, toPlain, YamlGuardError } from '../yaml-guard.js';
 
@@ -27,13 +28,14 @@ export function resolveAlias(y: LoadedYaml, node: unknown): unknown {
 }
 
 export function parseYaml(file: string, text: string): LoadedYaml {
+  text = decryptIfVault(text, file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     version: '1.1',
     lineCounter,
     uniqueKeys: false,
     merge: true,
-    customTags: pyyamlTags([{ tag: '!unsafe', resolve: (s: string) => s }]),
+    customTags: pyyamlTags([{ tag: '!unsafe', resolve: (s: string) => s }, vaultYamlTag]),
   });
   const err = doc.errors[0];
   if (err) {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { Alias, Node as YNode, Pair, Scalar, YAMLMap } from 'yaml';
 import { pyyamlTags } from '../yaml/pyyaml-tags.js';
+import { decryptIfVault, vaultYamlTag } from '../vault/index.js';
 import { UserError, type SourcePos } from '../errors.js';
 import { decodeText, limit } from '../limits.js';
 import { depthMessage, guardYaml, isStackOverflow, toPlain, YamlGuardError } from '../yaml-guard.js';
@@ -98,12 +99,13 @@ export function displayPath(abs: string): string {
  * depth and alias expansion are checked in one linear pass (see yaml-guard.ts).
  */
 export function parseSource(abs: string, text: string): SourceFile {
+  text = decryptIfVault(text, displayPath(abs));
   const lines = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lines,
     version: '1.1',
     prettyErrors: false,
-    customTags: pyyamlTags(),
+    customTags: pyyamlTags([vaultYamlTag]),
     uniqueKeys: false, // checked in linear time by guardYaml below
   });
   const first = doc.errors[0];

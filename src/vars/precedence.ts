@@ -13,6 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import YAML from 'yaml';
 import { pyyamlTags } from '../yaml/pyyaml-tags.js';
+import { decryptIfVault, vaultYamlTag } from '../vault/index.js';
 import { UserError } from '../errors.js';
 import { decodeText, limit } from '../limits.js';
 import { depthMessage, guardYaml, isStackOverflow, YamlGuardError } from '../yaml-guard.js';
@@ -90,8 +91,9 @@ function asMapping(value: unknown, what: string): Vars {
 }
 
 function parseYamlText(text: string, file: string | undefined, what: string): Vars {
+  text = decryptIfVault(text, file ?? what);
   const lineCounter = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter, version: '1.1', customTags: pyyamlTags() });
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter, version: '1.1', customTags: pyyamlTags([vaultYamlTag]) });
   const fail = (msg: string, offset: number): never => {
     const lp = lineCounter.linePos(offset);
     if (file) throw new UserError(msg, { file, line: lp.line, col: lp.col });

@@ -1,0 +1,124 @@
+/**
+ * Vault: files and strings encrypted by wheelwright are read by ansible-vault / ansible-playbook,
+ * and the other way round; vaulted group_vars, vars_files, -e @file and inline !vault values load
+ * as ansible-playbook loads them; the password and the decrypted file never show in errors.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { loadInventory } from '../../src/inventory/index.js';
+import { loadPlaybook } from '../../src/playbook/index.js';
+import { runPlaybook } from '../../src/runner/run.js';
+import type { RunEvent } from '../../src/runner/events.js';
+import { parseExtraVars } from '../../src/vars/precedence.js';
+import { passwordFromFile, setVaultSecrets, vaultDecrypt, vaultEncrypt } from '../../src/vault/index.js';
+import { vaultSecretsFrom } from '../../src/cli/vault.js';
+import '../../src/modules/index.js';
+import { ANSIBLE_ENV, ansiblePlaybooks } from '../helpers/ansible.js';
+import { runCli } from '../helpers/cli.js';
+
+const run = promisify(execFile);
+const vault = (args: string[], cwd: string) => run('ansible-vault', args, { cwd, env: { ...process.env, ...ANSIBLE_ENV } });
+const PASSWORD = 'correct horse battery staple';
+const noAsk = async (): Promise<string> => {
+  throw new Error('no prompt in tests');
+};
+
+describe('vault: interoperable with ansible-vault', function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ww-vault-'));
+    writeFileSync(join(dir, 'pw'), `${PASSWORD}\n`);
+    writeFileSync(join(dir, 'pw2'), 'other-password\n');
+    // an executable password source: its output is the password
+    writeFileSync(join(dir, 'pw.sh'), `#!/bin/sh\necho '${PASSWORD}'\n`);
+    chmodSync(join(dir, 'pw.sh'), 0o755);
+  });
+
+  after(() => setVaultSecrets([]));
+
+  it('wheelwright encrypts, ansible-vault decrypts (1.1, and 1.2 with a label); and back', async () => {
+    writeFileSync(join(dir, 'plain.txt'), 'line one\nünïcode\n');
+    const r1 = await runCli(['vault', 'encrypt', 'plain.txt', '--output', 'ww.vault', '--vault-password-file', 'pw'], { cwd: dir });
+    expect(r1.code, r1.stderr).to.equal(0);
+    expect(readFileSync(join(dir, 'ww.vault'), 'utf8')).to.match(/^\$ANSIBLE_VAULT;1\.1;AES256\n([0-9a-f]{80}\n)+[0-9a-f]*\n?$/);
+    expect((await vault(['view', 'ww.vault', '--vault-password-file', 'pw'], dir)).stdout).to.equal('line one\nünïcode\n');
+    const r2 = await runCli(['vault', 'encrypt', 'plain.txt', '--output', 'ww12.vault', '--vault-id', 'prod@pw'], { cwd: dir });
+    expect(r2.code, r2.stderr).to.equal(0);
+    expect(readFileSync(join(dir, 'ww12.vault'), 'utf8').split('\n')[0]).to.equal('$ANSIBLE_VAULT;1.2;AES256;prod');
+    expect((await vault(['view', 'ww12.vault', '--vault-id', 'prod@pw'], dir)).stdout).to.equal('line one\nünïcode\n');
+
+    writeFileSync(join(dir, 'their.txt'), 'from ansible-vault\n');
+    await vault(['encrypt', 'their.txt', '--vault-id', 'dev@pw'], dir);
+    const view = await runCli(['vault', 'view', 'their.txt', '--vault-id', 'dev@pw.sh'], { cwd: dir });
+    expect(view.code, view.stderr).to.equal(0);
+    expect(view.stdout).to.equal('from ansible-vault\n');
+    const dec = await runCli(['vault', 'decrypt', 'their.txt', '--vault-password-file', 'pw'], { cwd: dir });
+    expect(dec.code, dec.stderr).to.equal(0);
+    expect(readFileSync(join(dir, 'their.txt'), 'utf8')).to.equal('from ansible-vault\n');
+  });
+
+  it('a wrong password fails clearly, exit 5, without the password or the plaintext', async () => {
+    const r = await runCli(['vault', 'view', 'ww.vault', '--vault-password-file', 'pw2'], { cwd: dir });
+    expect(r.code).to.equal(5);
+    expect(r.stderr).to.match(/ww\.vault: no vault secret given opens it/);
+    expect(r.stderr + r.stdout).to.not.include('other-password').and.not.include('line one');
+    expect(() => vaultDecrypt(vaultEncrypt('top secret', { label: 'default', password: Buffer.from('a') }), [{ label: 'default', password: Buffer.from('b') }], 'x')).to.throw(/no vault secret given opens it/).that.satisfies((e: Error) => !e.message.includes('top secret'));
+  });
+
+  it('vaulted group_vars, vars_files and -e @file, inline !vault from both tools: as ansible-playbook loads them', async () => {
+    const pw = { label: 'default', password: Buffer.from(PASSWORD) };
+    mkdirSync(join(dir, 'play/group_vars'), { recursive: true });
+    writeFileSync(join(dir, 'play/group_vars/all.yml'), vaultEncrypt('gv_secret: from-group-vars\n', pw));
+    writeFileSync(join(dir, 'play/vf.yml'), vaultEncrypt('vf_secret: from-vars-file\n', pw));
+    writeFileSync(join(dir, 'play/extra.yml'), vaultEncrypt('ev_secret: from-extra-vars\n', pw));
+    const ours = await runCli(['vault', 'encrypt_string', '--vault-password-file', 'pw', '--name', 'ww_inline', 'inline-by-wheelwright'], { cwd: dir });
+    const theirs = await vault(['encrypt_string', '--vault-password-file', 'pw', '--name', 'ans_inline', 'inline-by-ansible'], dir);
+    const indent = (t: string) => t.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
+    writeFileSync(
+      join(dir, 'play/site.yml'),
+      `- hosts: localhost\n  gather_facts: false\n  connection: local\n  vars_files: [vf.yml]\n  vars:\n${indent(ours.stdout)}\n${indent(theirs.stdout)}\n  tasks:\n` +
+        ['gv_secret', 'vf_secret', 'ev_secret', 'ww_inline', 'ans_inline'].map((v) => `    - name: ${v}\n      debug: {msg: "{{ ${v} }}"}\n`).join(''),
+    );
+    writeFileSync(join(dir, 'play/hosts'), 'localhost ansible_connection=local\n');
+    const oracle = ansiblePlaybooks([{ id: 'v', argv: ['-i', 'hosts', 'site.yml', '-e', '@extra.yml', '--vault-password-file', '../pw'], cwd: join(dir, 'play') }]);
+    await vaultSecretsFrom({ 'vault-password-file': [join(dir, 'pw')] }, noAsk);
+    const events: RunEvent[] = [];
+    const summary = await runPlaybook(
+      {
+        playbook: await loadPlaybook(join(dir, 'play/site.yml')),
+        inventory: await loadInventory([join(dir, 'play/hosts')], { playbookDir: join(dir, 'play') }),
+        extraVars: parseExtraVars('@extra.yml', join(dir, 'play')),
+        forks: 5, verbosity: 0, check: false, diff: false, tags: [], skipTags: [], hostKeyChecking: 'strict', connectTimeoutMs: 10_000, retryFile: false,
+      },
+      (e) => events.push(e),
+    );
+    setVaultSecrets([]);
+    const ansible = (await oracle).v!;
+    expect(ansible.code, ansible.stdout).to.equal(0);
+    expect(summary.exitCode).to.equal(0);
+    const msgs = (list: Array<[string, unknown]>) => Object.fromEntries(list);
+    const want = msgs(ansible.json!.plays[0]!.tasks.map((t) => [t.task.name, t.hosts.localhost!.msg]));
+    const got = msgs(events.filter((e) => e.type === 'host_result').map((e) => [(e as { task: string }).task, ((e as { result: { msg?: unknown } }).result).msg]));
+    expect(got).to.deep.equal(want);
+    expect(want.ans_inline).to.equal('inline-by-ansible');
+    // the password is in no event
+    expect(JSON.stringify(events)).to.not.include(PASSWORD);
+  });
+
+  it('without a secret a vaulted file is a clear error; an unused inline !vault value loads as Ansible shows it', async () => {
+    setVaultSecrets([]);
+    const r = await runCli(['inventory', '-i', 'play/hosts', '--playbook-dir', 'play'], { cwd: dir });
+    expect(r.code).to.equal(5);
+    expect(r.stderr).to.match(/group_vars\/all\.yml: is vault-encrypted and no vault secret was given/);
+    const env = await runCli(['inventory', '-i', 'play/hosts', '--playbook-dir', 'play'], { cwd: dir, env: { ANSIBLE_VAULT_PASSWORD_FILE: join(dir, 'pw') } });
+    expect(env.code, env.stderr).to.equal(0);
+    expect(JSON.parse(env.stdout)._meta.hostvars.localhost.gv_secret).to.equal('from-group-vars');
+    expect(passwordFromFile(join(dir, 'pw.sh')).password.toString()).to.equal(PASSWORD);
+  });
+});
