@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve, basename, join } from 'node:path';
 import { PROJECT_ROOT } from './project-root.js';
 import { EXIT, UserError, exitForSignal } from '../errors.js';
@@ -7,6 +8,7 @@ import { loadPlaybook } from '../playbook/index.js';
 import { parseExtraVars } from '../vars/precedence.js';
 import { runPlaybook } from '../runner/run.js';
 import { configuredStrategy } from '../config/strategy.js';
+import { dumpConfig, loadAnsibleConfig } from '../config/index.js';
 import { VAULT_OPTIONS, vaultSecretsFrom } from './vault.js';
 import { outputsFromAnsibleEnv, runOutputs, terminalTakesColor } from '../output/index.js';
 import type { EventSink } from '../runner/events.js';
@@ -19,6 +21,7 @@ const VERSION = '0.1.0';
 const COMMANDS = `commands:
   wheelwright PLAYBOOK...            run playbooks (options below)
   wheelwright inventory ...          show an inventory as ansible-inventory does
+  wheelwright config dump [--only-changed]   the ansible.cfg / ANSIBLE_* settings in effect
   wheelwright vault ACTION ...       encrypt, decrypt, view, encrypt_string as ansible-vault does
   wheelwright venv COMMAND ...       local venvs, no SSH (create, ensure, run, rollback, gc)
   wheelwright wheels ...             build the wheels of a requirements file locally
@@ -103,6 +106,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'inventory':
         return await inventoryCli(rest, out);
+      case 'config': {
+        const [action, ...more] = rest;
+        if (action !== 'dump' || more.some((a) => a !== '--only-changed')) {
+          throw new UserError('usage: wheelwright config dump [--only-changed]  (the settings in effect, as ansible-config dump shows them)');
+        }
+        out(dumpConfig(loadAnsibleConfig(), more.includes('--only-changed')));
+        return EXIT.ok;
+      }
       case 'vault': {
         const { vaultCli } = await import('./vault.js');
         return await vaultCli(rest, out, askSecret);
@@ -159,8 +170,10 @@ async function inventoryCli(argv: string[], out: (s: string) => void): Promise<n
   }
   if (positionals.length) throw new UsageError(`inventory takes no arguments, got '${positionals[0]}'`, INVENTORY);
   if (values.list && values.host !== undefined) throw new UsageError('--list and --host exclude each other', INVENTORY);
-  await vaultSecretsFrom(values, askSecret);
-  const inv = await loadInventory(values.inventory ?? [], { playbookDir: values['playbook-dir'] });
+  await vaultSecretsFrom(values, askSecret, loadAnsibleConfig().settings.DEFAULT_VAULT_PASSWORD_FILE!.value as string | undefined);
+  const configured = loadAnsibleConfig().settings.DEFAULT_HOST_LIST!;
+  const sources = values.inventory ?? (configured.origin === 'default' ? [] : (configured.value as string[]));
+  const inv = await loadInventory(sources, { playbookDir: values['playbook-dir'] });
   if (values.host) {
     const h = inv.hosts.get(values.host);
     if (!h) throw new UserError(`host '${values.host}' is not in the inventory`);
@@ -180,11 +193,14 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
     return EXIT.ok;
   }
   if (positionals.length === 0) throw new UsageError('no playbook given', PLAYBOOK);
-  const forks = values.forks === undefined ? 50 : Number(values.forks);
+  // ansible.cfg and ANSIBLE_* settings: below the command line options
+  const cfg = loadAnsibleConfig();
+  const set = <T>(name: string): T | undefined => (cfg.settings[name]!.origin === 'default' ? undefined : (cfg.settings[name]!.value as T));
+  const forks = values.forks === undefined ? (set<number>('DEFAULT_FORKS') ?? 50) : Number(values.forks);
   if (!Number.isInteger(forks) || forks < 1) throw new UsageError(`--forks must be a positive integer, got '${values.forks}'`, PLAYBOOK);
-  const timeout = values.timeout === undefined ? 10 : Number(values.timeout);
+  const timeout = values.timeout === undefined ? (set<number>('DEFAULT_TIMEOUT') ?? 10) : Number(values.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a positive number of seconds, got '${values.timeout}'`, PLAYBOOK);
-  const hkc = values['host-key-checking'] ?? 'strict';
+  const hkc = values['host-key-checking'] ?? (set<boolean>('HOST_KEY_CHECKING') === false ? 'off' : 'strict');
   if (hkc !== 'strict' && hkc !== 'accept-new' && hkc !== 'off') throw new UsageError(`--host-key-checking must be strict, accept-new or off, got '${hkc}'`, PLAYBOOK);
   const format = values.output ?? 'terminal';
   if (format !== 'terminal' && format !== 'jsonl') throw new UsageError(`--output must be terminal or jsonl, got '${format}'`, PLAYBOOK);
@@ -199,10 +215,12 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   const becomePassword = values['ask-become-pass'] ? await askSecret('BECOME password: ', '-K/--ask-become-pass') : undefined;
 
   // Everything is loaded and validated before any host is contacted.
-  await vaultSecretsFrom(values, askSecret);
+  await vaultSecretsFrom(values, askSecret, set<string>('DEFAULT_VAULT_PASSWORD_FILE'));
   const playbooks = [];
-  for (const p of positionals) playbooks.push(await loadPlaybook(resolve(p), { roleSearchPaths: [join(PROJECT_ROOT, 'roles')] }));
-  const inventory = await loadInventory(values.inventory ?? [], { playbookDir: playbooks[0]!.baseDir });
+  const rolesPath = (cfg.settings.DEFAULT_ROLES_PATH!.value as string[]).filter((d) => existsSync(d));
+  for (const p of positionals) playbooks.push(await loadPlaybook(resolve(p), { roleSearchPaths: [...rolesPath, join(PROJECT_ROOT, 'roles')] }));
+  // like Ansible, ANSIBLE_INVENTORY / the configured inventory when no -i is given
+  const inventory = await loadInventory(values.inventory ?? set<string[]>('DEFAULT_HOST_LIST') ?? [], { playbookDir: playbooks[0]!.baseDir });
   const extraVars: Record<string, unknown> = {};
   for (const e of values['extra-vars'] ?? []) Object.assign(extraVars, parseExtraVars(e, process.cwd()));
   checkVariableTemplates(inventory, extraVars);
@@ -250,8 +268,9 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   try {
     for (const playbook of playbooks) {
       if (stop.signal.aborted) break;
-      const retry = values['retry-file'];
-      const retryFile = retry === 'none' ? false : retry ? resolve(retry) : join(playbook.baseDir, `${basename(playbook.file).replace(/\.ya?ml$/, '')}.retry`);
+      const retryDir = set<string>('RETRY_FILES_SAVE_PATH') ?? playbook.baseDir;
+      const retry = values['retry-file'] ?? (set<boolean>('RETRY_FILES_ENABLED') === false ? 'none' : undefined);
+      const retryFile = retry === 'none' ? false : retry ? resolve(retry) : join(retryDir, `${basename(playbook.file).replace(/\.ya?ml$/, '')}.retry`);
       const summary = await runPlaybook(
         {
           playbook, inventory, extraVars, limit: values.limit, forks, verbosity,
@@ -259,15 +278,22 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
           tags: splitList(values.tags), skipTags: splitList(values['skip-tags']),
           hostKeyChecking: hkc, knownHostsFile: values['known-hosts'], connectTimeoutMs: timeout * 1000, retryFile,
           signal: stop.signal,
-          strategy: configuredStrategy(),
+          strategy: configuredStrategy(cfg.settings.DEFAULT_STRATEGY!.value as string),
           connectionDefaults: {
             ...(connection !== undefined ? { connection } : {}),
-            ...(values.user !== undefined ? { user: values.user } : {}),
-            ...(values['private-key'] !== undefined ? { privateKeyFile: resolve(values['private-key']) } : {}),
+            ...((values.user ?? set<string>('DEFAULT_REMOTE_USER')) !== undefined ? { user: values.user ?? set<string>('DEFAULT_REMOTE_USER') } : {}),
+            ...(set<number>('DEFAULT_REMOTE_PORT') !== undefined ? { port: set<number>('DEFAULT_REMOTE_PORT') } : {}),
+            ...((values['private-key'] ?? set<string>('DEFAULT_PRIVATE_KEY_FILE')) !== undefined
+              ? { privateKeyFile: values['private-key'] !== undefined ? resolve(values['private-key']) : set<string>('DEFAULT_PRIVATE_KEY_FILE') }
+              : {}),
             ...(password !== undefined ? { password } : {}),
             ...(becomePassword !== undefined ? { becomePassword } : {}),
           },
-          become: { become: values.become || undefined, user: values['become-user'], method: becomeMethod as 'sudo' | 'su' | undefined },
+          become: {
+            become: values.become || set<boolean>('DEFAULT_BECOME'),
+            user: values['become-user'] ?? set<string>('DEFAULT_BECOME_USER'),
+            method: (becomeMethod ?? set<string>('DEFAULT_BECOME_METHOD')) as 'sudo' | 'su' | undefined,
+          },
         },
         sink,
       );

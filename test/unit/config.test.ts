@@ -1,0 +1,96 @@
+/**
+ * Configuration: ansible.cfg found as Ansible finds it, ANSIBLE_* over it, unknown settings ignored;
+ * `wheelwright config dump --only-changed` shows what `ansible-config dump --only-changed` shows for
+ * the settings wheelwright reads (one ansible-config run per case, in parallel).
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { SETTINGS, dumpConfig, loadAnsibleConfig } from '../../src/config/index.js';
+
+const run = promisify(execFile);
+const KNOWN = new Set(['CONFIG_FILE', ...SETTINGS.map((s) => s.name)]);
+
+const CFG = `# a comment
+[defaults]
+forks = 7
+inventory = ./hosts.ini, /srv/other ; an inline comment
+remote_user = deploy
+host_key_checking = False
+roles_path = roles:/etc/ansible/roles
+strategy = free
+gathering = explicit
+retry_files_enabled = yes
+retry_files_save_path = ~/retries
+private_key_file = keys/id_deploy
+vault_password_file = .vault_pass
+any_errors_fatal = True
+force_valid_group_names = ignore
+no_such_setting = ignored as Ansible ignores it
+Timeout = 20
+
+[privilege_escalation]
+become = True
+become_user = app
+become_method = su
+
+[ssh_connection]
+pipelining = True
+`;
+
+interface Case {
+  id: string;
+  /** where ansible.cfg is written, relative to the case dir ('' = none) */
+  cfgAt: string;
+  env: Record<string, string>;
+}
+
+const CASES: Case[] = [
+  { id: './ansible.cfg', cfgAt: 'ansible.cfg', env: {} },
+  { id: 'ANSIBLE_CONFIG file + env over it', cfgAt: 'conf/my.cfg', env: { ANSIBLE_CONFIG: 'conf/my.cfg', ANSIBLE_FORKS: '3', ANSIBLE_ROLES_PATH: 'a:b', ANSIBLE_HOST_KEY_CHECKING: 'yes', ANSIBLE_INVENTORY: 'x,y' } },
+  { id: 'no file, env only', cfgAt: '', env: { ANSIBLE_STRATEGY: 'free', ANSIBLE_BECOME: '1', ANSIBLE_TIMEOUT: '33', ANSIBLE_RETRY_FILES_ENABLED: 'false' } },
+];
+
+function onlyKnown(text: string): string[] {
+  return text.split('\n').filter((l) => KNOWN.has(l.split('(')[0]!)).sort();
+}
+
+describe('configuration: ansible.cfg and ANSIBLE_* as Ansible reads them', function () {
+  this.timeout(60_000);
+  const home = mkdtempSync(join(tmpdir(), 'ww-cfg-home-')); // no ~/.ansible.cfg of the machine's
+  const dirs = new Map<string, string>();
+  const oracle = new Map<string, string>();
+
+  before(async () => {
+    await Promise.all(
+      CASES.map(async (c) => {
+        const dir = mkdtempSync(join(tmpdir(), 'ww-cfg-'));
+        dirs.set(c.id, dir);
+        if (c.cfgAt) {
+          mkdirSync(join(dir, c.cfgAt, '..'), { recursive: true });
+          writeFileSync(join(dir, c.cfgAt), CFG);
+        }
+        const env = { PATH: process.env.PATH!, HOME: home, ...c.env };
+        oracle.set(c.id, (await run('ansible-config', ['dump', '--only-changed'], { cwd: dir, env })).stdout);
+      }),
+    );
+  });
+
+  for (const c of CASES) {
+    it(c.id, () => {
+      const dir = dirs.get(c.id)!;
+      const env = { HOME: home, ...c.env };
+      const origHome = process.env.HOME;
+      process.env.HOME = home; // os.homedir() follows HOME
+      try {
+        const ours = dumpConfig(loadAnsibleConfig(env, dir), true);
+        expect(onlyKnown(ours)).to.deep.equal(onlyKnown(oracle.get(c.id)!));
+      } finally {
+        process.env.HOME = origHome;
+      }
+    });
+  }
+});
