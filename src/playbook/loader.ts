@@ -340,23 +340,18 @@ export class Loader {
           play.varsFiles = await this.varsFiles(src, e, what);
           break;
         case 'serial':
-          play.serial = this.serial(src, e, what) ?? [];
-          break;
-        case 'max_fail_percentage': {
-          const v = src.js(e.value);
-          const n = typeof v === 'string' ? Number(v.replace(/%$/, '')) : v;
-          if (typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 100) play.maxFailPercentage = n;
-          else this.typeError(src, e, what, 'a number from 0 to 100');
-          break;
-        }
+        case 'max_fail_percentage':
         case 'any_errors_fatal':
-          play.anyErrorsFatal = this.bool(src, e, what) ?? false;
-          break;
         case 'gather_facts':
-          play.gatherFacts = this.bool(src, e, what) ?? true;
-          break;
         case 'become':
-          play.become = this.bool(src, e, what);
+        case 'strategy':
+          if (this.templatedPlayKeyword(src, e, play)) break;
+          if (e.key === 'serial') play.serial = this.serial(src, e, what) ?? [];
+          else if (e.key === 'max_fail_percentage') this.maxFail(src, e, what, play);
+          else if (e.key === 'any_errors_fatal') play.anyErrorsFatal = this.bool(src, e, what) ?? false;
+          else if (e.key === 'gather_facts') play.gatherFacts = this.bool(src, e, what) ?? true;
+          else if (e.key === 'become') play.become = this.bool(src, e, what);
+          else this.strategy(src, e, what, play);
           break;
         case 'become_user':
           play.becomeUser = this.str(src, e, what);
@@ -386,15 +381,6 @@ export class Loader {
         case 'tags':
           play.tags = uniq([...outer.tags, ...(this.tags(src, e, what) ?? [])]);
           break;
-        case 'strategy': {
-          const v = src.js(e.value);
-          if (v === 'linear' || v === 'free') play.strategy = v;
-          else if (typeof v === 'string' && ['host_pinned', 'debug'].includes(v.replace(/^ansible\.builtin\./, ''))) {
-            this.fail(`strategy '${v}' is an Ansible strategy that wheelwright does not support: use linear or free`, src.pos(e.value ?? e.keyNode));
-          } else if (typeof v === 'string' && /^(ansible\.builtin\.)?(linear|free)$/.test(v)) play.strategy = v.replace(/^ansible\.builtin\./, '') as 'linear' | 'free';
-          else this.typeError(src, e, what, "'linear' or 'free'");
-          break;
-        }
         case 'ignore_errors':
         case 'ignore_unreachable':
         case 'check_mode':
@@ -988,6 +974,31 @@ export class Loader {
     const unsupported = UNSUPPORTED[e.key] ?? unsupportedWith(e.key);
     if (unsupported) this.fail(`${unsupported} (${what})`, src.pos(e.keyNode));
     else this.fail(`unknown keyword '${e.key}' in ${what}${didYouMean(e.key, allowed)}`, src.pos(e.keyNode));
+  }
+
+  /** A play keyword written as a template: kept for the runner to render when the play starts. */
+  private templatedPlayKeyword(src: SourceFile, e: Entry, play: Play): boolean {
+    const v = src.js(e.value);
+    if (typeof v !== 'string' || !v.includes('{{')) return false;
+    (play.templated ??= {})[e.key as keyof NonNullable<Play['templated']>] = v;
+    this.checkTemplates(src, e.value, 'value');
+    return true;
+  }
+
+  private maxFail(src: SourceFile, e: Entry, what: string, play: Play): void {
+    const v = src.js(e.value);
+    const n = typeof v === 'string' ? Number(v.replace(/%$/, '')) : v;
+    if (typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 100) play.maxFailPercentage = n;
+    else this.typeError(src, e, what, 'a number from 0 to 100');
+  }
+
+  private strategy(src: SourceFile, e: Entry, what: string, play: Play): void {
+    const v = src.js(e.value);
+    const name = typeof v === 'string' ? v.replace(/^ansible\.builtin\./, '') : v;
+    if (name === 'linear' || name === 'free') play.strategy = name;
+    else if (name === 'host_pinned' || name === 'debug') {
+      this.fail(`strategy '${v}' is an Ansible strategy that wheelwright does not support: use linear or free`, src.pos(e.value ?? e.keyNode));
+    } else this.typeError(src, e, what, "'linear' or 'free'");
   }
 
   private typeError(src: SourceFile, e: Entry, what: string, expected: string): undefined {

@@ -87,6 +87,11 @@ export interface Play {
   /** `remote_user:` (or the old `user:`) and `port:` of the play: below the hosts' ansible_user/ansible_port */
   remoteUser?: string;
   port?: number;
+  /**
+   * Play keywords written as templates (`serial: "{{ batch }}"`): rendered when the play starts,
+   * with the play's vars, vars_files and extra vars, as Ansible does.
+   */
+  templated?: Partial<Record<'serial' | 'max_fail_percentage' | 'any_errors_fatal' | 'gather_facts' | 'become' | 'strategy', string>>;
   /** `strategy:` of the play; unset: the configured one (ANSIBLE_STRATEGY), else linear */
   strategy?: 'linear' | 'free';
   tags: string[];

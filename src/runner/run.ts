@@ -17,6 +17,7 @@ import { HostState } from './host-state.js';
 import { hostvarsOf, newOmit, type RunShared } from './context.js';
 import { PlayContext, type HostAccess, type RunFlags } from './play-context.js';
 import { HostRun } from './host-run.js';
+import { resolvePlayKeywords } from './play-keywords.js';
 import { describeConnection } from './trace.js';
 
 export interface RunOptions extends RunFlags {
@@ -151,9 +152,10 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   let playHosts: string[] = []; // the hosts of the play running (or last run)
   let batchAllFailed = false;
   try {
-    for (const play of opts.playbook.plays) {
+    for (const rawPlay of opts.playbook.plays) {
       if (shared.interrupted) break;
       nextPlay++;
+      const play = resolvePlayKeywords(rawPlay, opts.extraVars);
       // like Ansible, `hosts:` may use extra vars (e.g. hosts: "{{ target }}")
       const pattern = play.hosts.includes('{{') ? renderString(play.hosts, opts.extraVars, { file: play.pos.file, line: play.pos.line, col: play.pos.col }) : play.hosts;
       let hosts = selectHosts(opts.inventory, pattern, { baseDir: opts.playbook.baseDir });

@@ -24,7 +24,8 @@ u1 ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh rc=0
 `;
 
 const task = (name: string, extra = '') => `    - name: ${name}\n      command: sh -c "exit {{ rc }}"\n${extra}`;
-const play = (hosts: string, body: string, keywords = '') => `- hosts: ${hosts}\n  gather_facts: false\n${keywords}  tasks:\n${body}`;
+const play = (hosts: string, body: string, keywords = '') =>
+  `- hosts: ${hosts}\n${keywords.includes('gather_facts') ? '' : '  gather_facts: false\n'}${keywords}  tasks:\n${body}`;
 
 /** name → playbook text */
 const SCENARIOS: Record<string, string> = {
@@ -47,6 +48,12 @@ const SCENARIOS: Record<string, string> = {
   'rescued': play('ok1,f1', `    - block:\n${task('t1').replace(/^ {4}/gm, '        ')}      rescue:\n        - debug: {msg: rescued}\n`),
   'serial batch all failed': play('f1,ok1,ok2', task('t1'), '  serial: 1\n') + play('ok3', task('t2')),
   'serial, later batch fails': play('ok1,f1,ok2', task('t1'), '  serial: 1\n') + play('ok3', task('t2')),
+  'templated play keywords (serial, any_errors_fatal, gather_facts, strategy)': play(
+    'ok1,ok2,f1,ok3',
+    task('t1') + task('t2'),
+    `  vars: {gf: "{{ 1 == 2 }}", batch: 2, fatal: true, aef: "{{ fatal }}", st: linear}\n  gather_facts: "{{ gf }}"\n  serial: "{{ batch }}"\n  any_errors_fatal: "{{ aef }}"\n  strategy: "{{ st }}"\n`,
+  ) + play('ok3', task('t3')),
+  'templated max_fail_percentage': play('ok1,ok2,f1', task('t1') + task('t2'), '  vars: {pct: 30}\n  max_fail_percentage: "{{ pct }}"\n') + play('ok3', task('t3')),
   'any_errors_fatal, failed and unreachable': play('ok1,f1,u1', task('t1') + task('t2'), '  any_errors_fatal: true\n'),
 };
 
