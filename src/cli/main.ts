@@ -4,7 +4,8 @@ import { PROJECT_ROOT } from './project-root.js';
 import { EXIT, UserError, exitForSignal } from '../errors.js';
 import { killLocalCommands } from '../connection/local.js';
 import { loadInventory, selectHosts, listInventoryJson } from '../inventory/index.js';
-import { loadPlaybook } from '../playbook/index.js';
+import { loadPlaybook, type Playbook, type Task } from '../playbook/index.js';
+import { shouldRunByTags } from '../runner/tags.js';
 import { parseExtraVars } from '../vars/precedence.js';
 import { runPlaybook } from '../runner/run.js';
 import { configuredStrategy } from '../config/strategy.js';
@@ -62,6 +63,9 @@ export const PLAYBOOK = {
     ...VAULT_OPTIONS,
     'retry-file': { type: 'string', arg: 'FILE', help: "where to write failed hosts (default PLAYBOOK.retry next to it; 'none' to skip)" },
     'list-hosts': { type: 'boolean', help: 'list the hosts each play would run on, then exit' },
+    'list-tasks': { type: 'boolean', help: 'list the tasks each play would run (after --tags/--skip-tags), then exit' },
+    'list-tags': { type: 'boolean', help: 'list the tags of each play, then exit' },
+    'flush-cache': { type: 'boolean', help: 'accepted for compatibility (wheelwright keeps no fact cache)' },
     'syntax-check': { type: 'boolean', help: 'load and validate the playbook, then exit' },
     version: { type: 'boolean', help: "show wheelwright's version and exit" },
   },
@@ -158,6 +162,37 @@ async function askSecret(prompt: string, option: string): Promise<string> {
   }
 }
 
+/** `ansible-playbook --list-tasks / --list-tags` output (block bodies only, as Ansible lists them). */
+function listTasks(playbooks: Playbook[], names: string[], what: { tasks: boolean; tags: boolean }, only: string[], skip: string[]): string {
+  let text = '';
+  playbooks.forEach((pb, n) => {
+    text += `\nplaybook: ${names[n] ?? pb.file}\n`;
+    pb.plays.forEach((play, i) => {
+      text += `\n  play #${i + 1} (${play.hosts}): ${play.name}\tTAGS: [${play.tags.join(',')}]\n`;
+      const all = new Set<string>();
+      let lines = what.tasks ? '    tasks:\n' : '';
+      const walk = (tasks: Task[]): void => {
+        for (const t of tasks) {
+          if (t.kind === 'block') {
+            walk(t.block ?? []);
+            continue;
+          }
+          if (!shouldRunByTags(t.tags, only, skip)) continue;
+          for (const tag of t.tags) all.add(tag);
+          if (!what.tasks) continue;
+          const tags = [...new Set([...play.tags, ...t.tags])].sort();
+          const name = t.name ? `${t.role ? `${t.role.name} : ` : ''}${t.name}` : t.kind === 'include' ? 'include_tasks' : (t.module ?? '');
+          lines += `      ${name}\tTAGS: [${tags.join(', ')}]\n`;
+        }
+      };
+      walk([...play.preTasks, ...play.roleTasks, ...play.tasks, ...play.postTasks]);
+      if (what.tags) lines += `      TASK TAGS: [${[...new Set([...play.tags, ...all])].sort().join(', ')}]\n`;
+      text += lines;
+    });
+  });
+  return text;
+}
+
 function splitList(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
@@ -227,6 +262,10 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
 
   if (values['syntax-check']) {
     for (const p of playbooks) out(`playbook: ${p.file}: ok\n`);
+    return EXIT.ok;
+  }
+  if (values['list-tasks'] || values['list-tags']) {
+    out(listTasks(playbooks, positionals, { tasks: values['list-tasks'] ?? false, tags: values['list-tags'] ?? false }, splitList(values.tags), splitList(values['skip-tags'])));
     return EXIT.ok;
   }
   if (values['list-hosts']) {
