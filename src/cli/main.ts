@@ -318,6 +318,8 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
           hostKeyChecking: hkc, knownHostsFile: values['known-hosts'], connectTimeoutMs: timeout * 1000, retryFile,
           signal: stop.signal,
           strategy: configuredStrategy(cfg.settings.DEFAULT_STRATEGY!.value as string),
+          gathering: set<string>('DEFAULT_GATHERING'),
+          anyErrorsFatal: set<boolean>('ANY_ERRORS_FATAL'),
           connectionDefaults: {
             ...(connection !== undefined ? { connection } : {}),
             ...((values.user ?? set<string>('DEFAULT_REMOTE_USER')) !== undefined ? { user: values.user ?? set<string>('DEFAULT_REMOTE_USER') } : {}),

@@ -311,6 +311,7 @@ export class Loader {
       environment: {},
       tags: [...outer.tags],
       baseDir: src.dir,
+      keywordsSet: es.map((e) => e.key),
     };
     const kw: Keywords = {};
     for (const e of es) {

@@ -97,6 +97,8 @@ export interface Play {
   tags: string[];
   /** Directory of the playbook file, for relative lookups. */
   baseDir: string;
+  /** the keywords written on the play (configuration defaults apply to the others) */
+  keywordsSet?: string[];
 }
 
 export interface Playbook {

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { writeFile } from 'node:fs/promises';
 import type { Inventory } from '../inventory/index.js';
 import { selectHosts } from '../inventory/index.js';
-import type { Playbook } from '../playbook/types.js';
+import type { Play, Playbook } from '../playbook/types.js';
 import { serialBatches } from '../playbook/serial.js';
 import type { Connection } from '../connection/types.js';
 import type { ConnectionSpec } from '../connection/types.js';
@@ -38,6 +38,9 @@ export interface RunOptions extends RunFlags {
    * 130 / 143.
    */
   signal?: AbortSignal;
+  /** configuration `gathering` (implicit, explicit, smart) and `any_errors_fatal`: for plays that set neither */
+  gathering?: string;
+  anyErrorsFatal?: boolean;
   /** CLI -c, -u, --private-key: below play keywords and host variables */
   connectionDefaults?: ConnectionDefaults;
 }
@@ -155,7 +158,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     for (const rawPlay of opts.playbook.plays) {
       if (shared.interrupted) break;
       nextPlay++;
-      const play = resolvePlayKeywords(rawPlay, opts.extraVars);
+      const play = withConfigDefaults(resolvePlayKeywords(rawPlay, opts.extraVars), opts);
       // like Ansible, `hosts:` may use extra vars (e.g. hosts: "{{ target }}")
       const pattern = play.hosts.includes('{{') ? renderString(play.hosts, opts.extraVars, { file: play.pos.file, line: play.pos.line, col: play.pos.col }) : play.hosts;
       let hosts = selectHosts(opts.inventory, pattern, { baseDir: opts.playbook.baseDir });
@@ -250,6 +253,15 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     : runStopped ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : anyFailed ? EXIT.hostFailed : EXIT.ok;
   sink({ type: 'recap', stats, durationMs: Date.now() - started, retryFile, remoteCommands, ...(interruption ? { interrupted: interruption } : {}) });
   return { stats, exitCode, retryFile, remoteCommands };
+}
+
+/** ansible.cfg's `gathering` and `any_errors_fatal` for plays that do not set them. */
+function withConfigDefaults(play: Play, opts: RunOptions): Play {
+  const set = new Set(play.keywordsSet ?? []);
+  let out = play;
+  if (!set.has('gather_facts') && opts.gathering === 'explicit') out = { ...out, gatherFacts: false };
+  if (!set.has('any_errors_fatal') && opts.anyErrorsFatal) out = { ...out, anyErrorsFatal: true };
+  return out;
 }
 
 /** Count every remote round trip per host (the recap reports it: a no-op target should cost one). */

@@ -94,3 +94,35 @@ describe('configuration: ansible.cfg and ANSIBLE_* as Ansible reads them', funct
     });
   }
 });
+
+describe('configuration: gathering and any_errors_fatal act on plays that do not set them', function () {
+  this.timeout(60_000);
+  it('ANSIBLE_GATHERING=explicit, ANSIBLE_ANY_ERRORS_FATAL=True: same recap and exit code as ansible-playbook', async () => {
+    const { ansiblePlaybooks } = await import('../helpers/ansible.js');
+    const { loadInventory } = await import('../../src/inventory/index.js');
+    const { loadPlaybook } = await import('../../src/playbook/index.js');
+    const { runPlaybook } = await import('../../src/runner/run.js');
+    await import('../../src/modules/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ww-cfg-run-'));
+    writeFileSync(join(dir, 'hosts'), 'ok1 ansible_connection=local rc=0\nf1 ansible_connection=local rc=1\nok2 ansible_connection=local rc=0\n');
+    const task = (n: string) => `    - name: ${n}\n      command: sh -c "exit {{ rc }}"\n`;
+    writeFileSync(join(dir, 'site.yml'), `- hosts: all\n  tasks:\n${task('t1')}${task('t2')}- hosts: all\n  gather_facts: false\n  any_errors_fatal: false\n  tasks:\n${task('t3')}`);
+    const env = { ANSIBLE_GATHERING: 'explicit', ANSIBLE_ANY_ERRORS_FATAL: 'True' };
+    const oracle = ansiblePlaybooks([{ id: 'c', argv: ['-i', 'hosts', 'site.yml'], cwd: dir }], env);
+    const cfg = loadAnsibleConfig({ ...env, HOME: mkdtempSync(join(tmpdir(), 'ww-cfg-h-')) }, dir);
+    const summary = await runPlaybook(
+      {
+        playbook: await loadPlaybook(join(dir, 'site.yml')),
+        inventory: await loadInventory([join(dir, 'hosts')], { playbookDir: dir }),
+        extraVars: {}, forks: 5, verbosity: 0, check: false, diff: false, tags: [], skipTags: [], hostKeyChecking: 'strict', connectTimeoutMs: 10_000, retryFile: false,
+        gathering: cfg.settings.DEFAULT_GATHERING!.value as string,
+        anyErrorsFatal: cfg.settings.ANY_ERRORS_FATAL!.value as boolean,
+      },
+      () => {},
+    );
+    const ansible = (await oracle).c!;
+    const counts = (s: Record<string, Record<string, number>>, failed: string) =>
+      Object.fromEntries(Object.entries(s).filter(([, v]) => Object.values(v).some((n) => n > 0)).sort().map(([h, v]) => [h, { ok: v.ok, failed: v[failed] }]));
+    expect({ code: summary.exitCode, recap: counts(summary.stats as never, 'failed') }).to.deep.equal({ code: ansible.code, recap: counts(ansible.json!.stats, 'failures') });
+  });
+});
