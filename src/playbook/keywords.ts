@@ -46,7 +46,7 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('hosts', 'pattern', ['play'], ['play'], { templated: true, doc: 'Host pattern (a list is joined with `:`); templates see extra vars.' }),
   kw('vars', 'dict', ALL, INHERITING, { templatable: false, templated: true, doc: 'Variables (their values are templated lazily, when used).' }),
   kw('vars_files', 'list', ['play'], ['play'], { templatable: false, doc: 'Variable files, loaded before the play; a list entry means the first file that exists.' }),
-  kw('vars_prompt', 'list', ['play'], [], { templatable: false, doc: 'Questions asked before the play.', instead: 'pass the variables with -e' }),
+  kw('vars_prompt', 'list', ['play'], ['play'], { templatable: false, doc: 'Variables asked for before the play: wheelwright never asks; it takes them from -e, else their `default`, else stops with an error naming them.' }),
   kw('roles', 'list', ['play'], ['play'], { templatable: false, doc: 'Roles to run before tasks.' }),
   kw('pre_tasks', 'tasks', ['play'], ['play'], { templatable: false, doc: 'Tasks before the roles.' }),
   kw('tasks', 'tasks', ['play'], ['play'], { templatable: false, doc: 'The play\'s tasks, after the roles.' }),

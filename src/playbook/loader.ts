@@ -331,6 +331,19 @@ export class Loader {
           else this.typeError(src, e, what, 'a host pattern string or a list of them');
           break;
         }
+        case 'vars_prompt': {
+          const v = src.js(e.value);
+          const list = Array.isArray(v) ? v : [];
+          if (!Array.isArray(v) || !list.every((x) => x && typeof x === 'object' && typeof (x as { name?: unknown }).name === 'string')) {
+            this.typeError(src, e, what, 'a list of mappings with a name');
+            break;
+          }
+          play.varsPrompt = list.map((x) => {
+            const o = x as { name: string; default?: unknown; prompt?: unknown };
+            return { name: o.name, ...('default' in o ? { default: o.default } : {}), ...(typeof o.prompt === 'string' ? { prompt: o.prompt } : {}) };
+          });
+          break;
+        }
         case 'vars': {
           const v = this.mapping(src, e, what);
           if (v) Object.assign(play.vars, v);

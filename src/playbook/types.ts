@@ -97,6 +97,8 @@ export interface Play {
   tags: string[];
   /** Directory of the playbook file, for relative lookups. */
   baseDir: string;
+  /** `vars_prompt:` entries: taken from extra vars, else their default (never asked) */
+  varsPrompt?: Array<{ name: string; default?: unknown; prompt?: string }>;
   /** the keywords written on the play (configuration defaults apply to the others) */
   keywordsSet?: string[];
 }

@@ -20,7 +20,27 @@ function bool(key: string, v: unknown, play: Play): boolean {
   throw new UserError(`'${key}' of play '${play.name}' must be a boolean, its template gave ${JSON.stringify(v)}`, play.pos);
 }
 
-export function resolvePlayKeywords(play: Play, extraVars: Record<string, unknown>): Play {
+/**
+ * `vars_prompt` without asking (wheelwright never prompts): a value from -e, else the entry's
+ * default (as a play var), else an error naming every missing one.
+ */
+export function promptedVars(play: Play, extraVars: Record<string, unknown>): Play {
+  if (!play.varsPrompt?.length) return play;
+  const vars = { ...play.vars };
+  const missing: string[] = [];
+  for (const p of play.varsPrompt) {
+    if (Object.prototype.hasOwnProperty.call(extraVars, p.name)) continue;
+    if (p.default !== undefined) vars[p.name] = p.default;
+    else missing.push(p.name);
+  }
+  if (missing.length) {
+    throw new UserError(`play '${play.name}' asks for ${missing.map((m) => `'${m}'`).join(', ')} (vars_prompt): wheelwright does not prompt; pass ${missing.map((m) => `-e ${m}=...`).join(' ')}`, play.pos);
+  }
+  return { ...play, vars };
+}
+
+export function resolvePlayKeywords(raw: Play, extraVars: Record<string, unknown>): Play {
+  const play = promptedVars(raw, extraVars);
   const t = play.templated;
   if (!t || Object.keys(t).length === 0) return play;
   const scope = buildHostScope({ playVars: play.vars, varsFiles: play.varsFiles, extraVars });

@@ -17,7 +17,7 @@ import { HostState } from './host-state.js';
 import { hostvarsOf, newOmit, type RunShared } from './context.js';
 import { PlayContext, type HostAccess, type RunFlags } from './play-context.js';
 import { HostRun } from './host-run.js';
-import { resolvePlayKeywords } from './play-keywords.js';
+import { promptedVars, resolvePlayKeywords } from './play-keywords.js';
 import { describeConnection } from './trace.js';
 
 export interface RunOptions extends RunFlags {
@@ -145,6 +145,8 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     stopping = pool.interruptAll(reason);
   };
 
+  // vars_prompt answers must be there before any host is contacted
+  for (const p of opts.playbook.plays) promptedVars(p, opts.extraVars);
   sink({ type: 'playbook_start', file: opts.playbook.file, check: opts.check });
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });

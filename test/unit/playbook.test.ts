@@ -297,7 +297,7 @@ describe('playbook loader', () => {
     it('unsupported and misspelt play keywords', async () => {
       const f = shown('errors/play-keywords.yml');
       expect(await errorLines('errors/play-keywords.yml')).to.deep.equal([
-        `${f}:2:3: 'vars_prompt' is an Ansible keyword that wheelwright does not support: pass the variables with -e (play 'all')`,
+        `${f}:2:3: 'gather_subset' is an Ansible keyword that wheelwright does not support: facts are gathered in one fixed set (play 'all')`,
         `${f}:4:3: unknown keyword 'taks' in play 'all'; did you mean 'tasks'?`,
       ]);
     });
