@@ -25,6 +25,10 @@ import { displayPath, entries, readSource, type Entry, type SourceFile } from '.
 import type { LoopControl, Play, Playbook, RoleInfo, Task } from './types.js';
 import { checkTemplateFile, checkTemplates } from './template-check.js';
 
+/** Key prefix of a templated `environment:` (rendered to a mapping per host by the runner). */
+export const ENV_TEMPLATE_KEY = '__wheelwright_environment_template__';
+let envTemplates = 0;
+
 export type ModuleLookup = (name: string) => ModuleDef<any> | undefined;
 
 export interface LoaderOptions {
@@ -1041,6 +1045,19 @@ export class Loader {
 
   /** `environment:` a mapping whose keys are valid environment variable names (checked here, before any host). */
   private environment(src: SourceFile, e: Entry, what: string): Record<string, unknown> | undefined {
+    // a template (`environment: "{{ proxy_env }}"`) or a list of mappings and templates, as Ansible
+    // allows: templates are kept under placeholder keys, rendered to mappings per host at run time
+    const raw = src.js(e.value);
+    const templ = (x: unknown) => typeof x === 'string' && x.includes('{{');
+    if (templ(raw) || (Array.isArray(raw) && raw.every((x) => templ(x) || (x && typeof x === 'object' && !Array.isArray(x))))) {
+      const out: Record<string, unknown> = {};
+      for (const x of Array.isArray(raw) ? raw : [raw]) {
+        if (typeof x === 'string') out[`${ENV_TEMPLATE_KEY}${envTemplates++}`] = x;
+        else Object.assign(out, x as Record<string, unknown>);
+      }
+      this.checkTemplates(src, e.value, 'value');
+      return out;
+    }
     const v = this.mapping(src, e, what);
     const node = src.resolve(e.value);
     if (v && isMap(node)) {

@@ -8,6 +8,7 @@ import { invokeModule } from '../modules/invoke.js';
 import { renderString, renderTemplateFile, renderValue } from '../template/render.js';
 import { evaluate, evaluateCondition } from '../template/expr.js';
 import { loadTaskFile } from '../playbook/index.js';
+import { ENV_TEMPLATE_KEY } from '../playbook/loader.js';
 import { UserError } from '../errors.js';
 import { shouldRunByTags } from './tags.js';
 import { taskScope, hostvarsOf } from './context.js';
@@ -327,7 +328,13 @@ export class HostRun {
     });
     const envRaw = { ...play.environment, ...task.environment };
     const env: Record<string, string> = {};
+    const rendered: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(renderValue(envRaw, scope, where) as Record<string, unknown>)) {
+      if (!k.startsWith(ENV_TEMPLATE_KEY)) rendered[k] = v;
+      else if (v && typeof v === 'object' && !Array.isArray(v)) Object.assign(rendered, v);
+      else if (v !== undefined && v !== null && v !== '') throw new UserError(`'environment' must render to a mapping, got ${JSON.stringify(v)}`, task.pos);
+    }
+    for (const [k, v] of Object.entries(rendered)) {
       if (v !== this.pc.shared.omit && v !== undefined && v !== null) env[k] = typeof v === 'string' ? v : JSON.stringify(v);
     }
     for (const [k, v] of Object.entries(env)) {
