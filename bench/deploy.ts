@@ -156,9 +156,10 @@ export function upstreamPlaybook(roleDir: string): string {
     venv_install_destination_path: "{{ venv_path }}"
     venv_pip_packages: "{{ pkgs }}"
     venv_build_global_constraints: "{{ global_pins }}"
-    # no package index is reachable here: upstream's pip calls need --no-index said explicitly
+    # no package index is reachable here: upstream's pip calls need --no-index said explicitly, and
+    # its targets' pip/setuptools/wheel upgrade (not part of its build) the distro's wheels
     venv_pip_build_args: "--no-index --find-links {{ sdists }} --find-links /usr/share/python-wheels"
-    venv_pip_install_args: "--no-index"
+    venv_pip_install_args: "--no-index --find-links /usr/share/python-wheels"
     venv_build_requirements: [setuptools, wheel]
     venv_build_distro_package_list: [liblz4-dev]
     venv_install_distro_package_list: [tree, python3-termcolor]
