@@ -81,7 +81,7 @@ export function emptyInherit(): Inherit {
 /** What a task hands down to the tasks inside it (block, import, include). */
 export function inheritFrom(t: Task, withWhen: boolean): Inherit {
   return {
-    tags: [...t.tags],
+    tags: [...new Set([...t.tags, ...(t.apply?.tags ?? [])])],
     when: withWhen ? [...t.when] : [],
     vars: { ...t.vars },
     environment: { ...t.environment },
@@ -838,6 +838,22 @@ export class Loader {
     const { src } = ctx;
     const inc = es.find((e) => shortKeyword(e.key) === 'include_tasks')!;
     const what = `include_tasks '${this.labelOf(src, es, String(src.js(inc.value) ?? ''))}'`;
+    // `args: {apply: {tags: ...}}`: keywords for the included tasks (Ansible's include_tasks apply)
+    let applyTags: string[] | undefined;
+    const argsEntry = es.find((e) => e.key === 'args');
+    if (argsEntry) {
+      es = es.filter((e) => e !== argsEntry);
+      const v = src.js(argsEntry.value) as Record<string, unknown> | null;
+      const apply = v && typeof v === 'object' && !Array.isArray(v) ? (v.apply as Record<string, unknown> | undefined) : undefined;
+      const others = v && typeof v === 'object' ? Object.keys(v).filter((k) => k !== 'apply') : ['?'];
+      const applyOthers = apply && typeof apply === 'object' ? Object.keys(apply).filter((k) => k !== 'tags') : [];
+      if (others.length || applyOthers.length) {
+        this.fail(`include_tasks 'args' supports only 'apply' with 'tags' in wheelwright, got ${[...others, ...applyOthers.map((k) => `apply.${k}`)].join(', ')} (${what})`, src.pos(argsEntry.keyNode));
+      } else if (apply) {
+        const t = apply.tags;
+        applyTags = (Array.isArray(t) ? t : typeof t === 'string' ? t.split(',') : []).map((x) => String(x).trim()).filter(Boolean);
+      }
+    }
     const extra: Entry[] = [];
     const kw = this.keywords(src, es, INCLUDE_KEYWORDS, what, (e) => e === inc, extra);
     for (const e of extra) {
@@ -848,6 +864,7 @@ export class Loader {
     if (!kw || extra.length || !arg) return [];
     const task = makeTask('include', src.pos(node), kw, ctx.inherit, ctx.handler);
     task.include = { file: arg.file, baseDir: src.dir };
+    if (applyTags?.length) task.apply = { tags: applyTags };
     includeInfo.set(task, { playbookDir: ctx.playbookDir, handler: ctx.handler, stack: ctx.stack });
     if (!TEMPLATE.test(arg.file)) {
       const found = await this.resolveTaskFile(arg.file, src.dir, ctx.inherit.role, ctx.playbookDir);

@@ -30,6 +30,8 @@ export interface Task {
   always?: Task[];
   /** kind 'include': include_tasks file (may be templated), resolved at run time. */
   include?: { file: string; baseDir: string };
+  /** include_tasks `args: {apply: ...}`: keywords given to the included tasks (tags for now) */
+  apply?: { tags: string[] };
   when: string[]; // all must hold (strings are expressions; booleans become 'true'/'false')
   loop?: unknown; // list or a template string rendering to one
   loopControl?: LoopControl;
