@@ -57,7 +57,7 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('always', 'tasks', ['block'], ['block'], { templatable: false, doc: 'Tasks run after the block, failed or not.' }),
   kw('serial', 'list', ['play'], ['play'], { templated: true, doc: 'Batch sizes: a number, a percentage or a list of them.' }),
   kw('max_fail_percentage', 'percent', ['play'], ['play'], { templated: true, doc: 'Stop the play when more than this percentage of a batch failed.' }),
-  kw('any_errors_fatal', 'bool', ALL, ['play'], { templated: true, default: false, inherited: true, doc: 'A failed host stops the play for every host.', instead: 'set it on the play' }),
+  kw('any_errors_fatal', 'bool', ALL, ['play', 'block', 'task', 'handler', 'include', 'import'], { templated: true, default: false, inherited: true, doc: 'A failed host stops the play for every host (on a task or block: when that task fails; templated on plays).', instead: 'set it on the play, block or task' }),
   kw('gather_facts', 'bool', ['play'], ['play'], { templated: true, doc: 'Gather facts first (default true, or the `gathering` setting).' }),
   kw('gather_subset', 'list', ['play'], [], { doc: 'Which facts to gather.', instead: 'facts are gathered in one fixed set' }),
   kw('gather_timeout', 'int', ['play'], [], { doc: 'Timeout of fact gathering.', instead: 'use -T for the connection timeout' }),

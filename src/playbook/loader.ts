@@ -66,6 +66,7 @@ export interface Inherit {
   becomeMethod?: 'sudo' | 'su';
   ignoreErrors?: boolean;
   ignoreUnreachable?: boolean;
+  anyErrorsFatal?: boolean;
   checkMode?: boolean;
   diff?: boolean;
   noLog?: boolean;
@@ -90,6 +91,7 @@ export function inheritFrom(t: Task, withWhen: boolean): Inherit {
     becomeMethod: t.becomeMethod,
     ignoreErrors: t.ignoreErrors || undefined,
     ignoreUnreachable: t.ignoreUnreachable || undefined,
+    anyErrorsFatal: t.anyErrorsFatal || undefined,
     checkMode: t.checkMode,
     diff: t.diff,
     noLog: t.noLog || undefined,
@@ -125,6 +127,7 @@ interface Keywords {
   until?: string;
   ignoreErrors?: boolean;
   ignoreUnreachable?: boolean;
+  anyErrorsFatal?: boolean;
   changedWhen?: string[];
   failedWhen?: string[];
   environment?: Record<string, unknown>;
@@ -1237,6 +1240,9 @@ export class Loader {
       case 'ignore_unreachable':
         kw.ignoreUnreachable = this.bool(src, e, what);
         break;
+      case 'any_errors_fatal':
+        kw.anyErrorsFatal = this.bool(src, e, what);
+        break;
       case 'environment':
         kw.environment = this.environment(src, e, what);
         break;
@@ -1296,6 +1302,7 @@ function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit
     tags: uniq([...inh.tags, ...(kw.tags ?? [])]),
     ignoreErrors: kw.ignoreErrors ?? inh.ignoreErrors ?? false,
     ignoreUnreachable: kw.ignoreUnreachable ?? inh.ignoreUnreachable ?? false,
+    anyErrorsFatal: kw.anyErrorsFatal ?? inh.anyErrorsFatal,
     environment: { ...inh.environment, ...(kw.environment ?? {}) },
     vars: { ...inh.vars, ...(kw.vars ?? {}) },
     listen: kw.listen ?? [],
@@ -1336,6 +1343,7 @@ function mergeInherit(parent: Inherit, kw: Keywords): Inherit {
     becomeMethod: kw.becomeMethod ?? parent.becomeMethod,
     ignoreErrors: kw.ignoreErrors ?? parent.ignoreErrors,
     ignoreUnreachable: kw.ignoreUnreachable ?? parent.ignoreUnreachable,
+    anyErrorsFatal: kw.anyErrorsFatal ?? parent.anyErrorsFatal,
     checkMode: kw.checkMode ?? parent.checkMode,
     diff: kw.diff ?? parent.diff,
     noLog: kw.noLog ?? parent.noLog,

@@ -45,6 +45,8 @@ export interface Task {
   until?: string;
   ignoreErrors: boolean;
   ignoreUnreachable: boolean;
+  /** task/block any_errors_fatal: this task failing stops the play for every host */
+  anyErrorsFatal?: boolean;
   changedWhen?: string[];
   failedWhen?: string[];
   environment: Record<string, unknown>; // merged play < block < task

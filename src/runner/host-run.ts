@@ -413,7 +413,7 @@ export class HostRun {
       } else {
         if (!rescuable) st.failed++;
         this.state.failed = true;
-        this.pc.hostFailed();
+        this.pc.hostFailed(false, task.anyErrorsFatal === true);
         return 'failed';
       }
     } else {
@@ -454,7 +454,7 @@ export class HostRun {
       if (!task.ignoreUnreachable) {
         this.state.unreachable = true;
         this.state.stats.unreachable++;
-        this.pc.hostFailed(true);
+        this.pc.hostFailed(true, task.anyErrorsFatal === true);
         return 'unreachable';
       }
       // as Ansible counts an ignored unreachable host: ok and ignored

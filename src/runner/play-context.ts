@@ -139,10 +139,10 @@ export class PlayContext {
   }
 
   /** A host failed or became unreachable. As in Ansible, max_fail_percentage counts failed hosts only. */
-  hostFailed(unreachable = false): void {
+  hostFailed(unreachable = false, taskFatal = false): void {
     if (!unreachable) this.batchFailures++;
     const pct = this.play.maxFailPercentage;
-    if (this.play.anyErrorsFatal || (pct !== undefined && this.batch.length > 0 && (this.batchFailures / this.batch.length) * 100 > pct)) {
+    if (this.play.anyErrorsFatal || taskFatal || (pct !== undefined && this.batch.length > 0 && (this.batchFailures / this.batch.length) * 100 > pct)) {
       this.aborted = true;
       this.fatal = true;
     }

@@ -204,7 +204,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
         break;
       }
       if (pc.fatal) {
-        sink({ type: 'warning', msg: `play '${play.name}' stopped all hosts (${play.anyErrorsFatal ? 'any_errors_fatal' : `max_fail_percentage ${play.maxFailPercentage}`}): no further plays run` });
+        sink({ type: 'warning', msg: `play '${play.name}' stopped all hosts (${play.anyErrorsFatal || play.maxFailPercentage === undefined ? 'any_errors_fatal' : `max_fail_percentage ${play.maxFailPercentage}`}): no further plays run` });
         runStopped = true;
         break;
       }

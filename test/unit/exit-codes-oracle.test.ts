@@ -53,6 +53,8 @@ const SCENARIOS: Record<string, string> = {
     task('t1') + task('t2'),
     `  vars: {gf: "{{ 1 == 2 }}", batch: 2, fatal: true, aef: "{{ fatal }}", st: linear}\n  gather_facts: "{{ gf }}"\n  serial: "{{ batch }}"\n  any_errors_fatal: "{{ aef }}"\n  strategy: "{{ st }}"\n`,
   ) + play('ok3', task('t3')),
+  'task any_errors_fatal': play('ok1,ok2,f1', task('t1', '      any_errors_fatal: true\n') + task('t2')) + play('ok3', task('t3')),
+  'block any_errors_fatal': play('ok1,f1', `    - block:\n${task('t1').replace(/^ {4}/gm, '        ')}      any_errors_fatal: true\n` + task('t2')) + play('ok3', task('t3')),
   'templated max_fail_percentage': play('ok1,ok2,f1', task('t1') + task('t2'), '  vars: {pct: 30}\n  max_fail_percentage: "{{ pct }}"\n') + play('ok3', task('t3')),
   'any_errors_fatal, failed and unreachable': play('ok1,f1,u1', task('t1') + task('t2'), '  any_errors_fatal: true\n'),
 };
