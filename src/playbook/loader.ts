@@ -1302,7 +1302,7 @@ function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit
     tags: uniq([...inh.tags, ...(kw.tags ?? [])]),
     ignoreErrors: kw.ignoreErrors ?? inh.ignoreErrors ?? false,
     ignoreUnreachable: kw.ignoreUnreachable ?? inh.ignoreUnreachable ?? false,
-    anyErrorsFatal: kw.anyErrorsFatal ?? inh.anyErrorsFatal,
+    ...((kw.anyErrorsFatal ?? inh.anyErrorsFatal) !== undefined ? { anyErrorsFatal: kw.anyErrorsFatal ?? inh.anyErrorsFatal } : {}),
     environment: { ...inh.environment, ...(kw.environment ?? {}) },
     vars: { ...inh.vars, ...(kw.vars ?? {}) },
     listen: kw.listen ?? [],
