@@ -120,6 +120,7 @@ export function compile(src: string, kind: Kind, where?: TemplateWhere): Compile
       const body = kind === 'expr' ? unwrapBraces(src) : src;
       throw syntaxError(body, e, kind, where, body === src ? 0 : src.indexOf(body));
     }
+    if (e instanceof RangeError) throw new TemplateSyntaxError(`template syntax error in '${short(src)}': nested too deeply`, 0, where);
     throw e;
   }
   if (cache.size >= CACHE_MAX) cache.clear();

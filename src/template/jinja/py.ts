@@ -227,8 +227,12 @@ function intPair(op: string, a: unknown, b: unknown): [number, number, boolean] 
   return [numOf(a), numOf(b), isFloat(a) || isFloat(b)];
 }
 
+/** Results of `*` repetition larger than this are refused (a template must not exhaust memory). */
+const MAX_REPEAT = 50_000_000;
+
 function repeat(seq: unknown, n: unknown): unknown {
   const k = Math.max(0, numOf(n));
+  if (k * (seq as string | unknown[]).length > MAX_REPEAT) throw new TemplateError(`repetition too large (${k} x ${(seq as string | unknown[]).length} items)`);
   if (typeof seq === 'string') return seq.repeat(k);
   const out: unknown[] = [];
   for (let i = 0; i < k; i++) out.push(...(seq as unknown[]));
