@@ -28,7 +28,7 @@ function templateUid(path: string): string {
 export const templateModule: ModuleDef<TemplateArgs> = {
   name: 'template',
   description: "Render a template on the controller and write it to the host (atomic).",
-  notes: "`src` (required; found in the role's `templates/` then the playbook dir) is rendered with the\ntask's variables (Handlebars, see playbooks.md) plus `template_path`, `template_fullpath`,\n`template_host`, `template_destpath`, `ansible_managed`; then written like `copy`. Arguments: `src`,\n`dest`, `mode`, `owner`, `group`, `backup`, `force`, `validate`. Same return values.",
+  notes: "`src` (required; found in the role's `templates/` then the playbook dir) is rendered with the\ntask's variables: a `.j2` (any name not ending in `.hbs`) with Jinja, `trim_blocks` on, as Ansible's\ntemplate module (see variables.md); a `.hbs` file with Handlebars. Variables added: `template_path`,\n`template_fullpath`, `template_host`, `template_destpath`, `template_uid`, `ansible_managed`; then written\nlike `copy`. Arguments: `src`, `dest`, `mode`, `owner`, `group`, `backup`, `force`, `validate`. Same return values.",
   argSpec: {
     src: { description: "template file (role templates/, then the playbook dir)", type: 'path', required: true },
     dest: { description: "destination path", type: 'path', required: true },

@@ -16,7 +16,7 @@ export interface LoopControl {
   indexVar?: string;
 }
 
-/** One validated task (or block). Values may still hold Handlebars templates, rendered per host. */
+/** One validated task (or block). Values may still hold Jinja templates (parsed at load), rendered per host. */
 export interface Task {
   kind: 'task' | 'block' | 'include';
   name?: string;
