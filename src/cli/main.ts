@@ -11,7 +11,7 @@ import { runPlaybook } from '../runner/run.js';
 import { configuredStrategy } from '../config/strategy.js';
 import { dumpConfig, loadAnsibleConfig } from '../config/index.js';
 import { VAULT_OPTIONS, vaultSecretsFrom } from './vault.js';
-import { outputsFromAnsibleEnv, runOutputs, terminalTakesColor } from '../output/index.js';
+import { outputsFromAnsibleConfig, runOutputs, terminalTakesColor } from '../output/index.js';
 import type { EventSink } from '../runner/events.js';
 import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from './options.js';
 import { checkVariableTemplates } from '../template/check-vars.js';
@@ -283,7 +283,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   }
 
   const verbosity = values.verbose?.length ?? 0;
-  const fromEnv = outputsFromAnsibleEnv(positionals[0]!);
+  const fromEnv = outputsFromAnsibleConfig(positionals[0]!);
   const outputs = runOutputs({
     format, verbosity, junit: values.junit ?? fromEnv.junit, report: values.report, profile: values.profile || fromEnv.profile,
     write: out, writeErr: err, color: terminalTakesColor(process.stdout), tty: terminalTakesColor(process.stdout) ? process.stdout : undefined,

@@ -5,6 +5,8 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { mkdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { findConfigFile, parseCfg } from '../config/index.js';
 import type { EventSink, RunEvent } from '../runner/events.js';
 import { jsonLinesSink } from './jsonl.js';
 import { terminalSink } from './terminal.js';
@@ -60,6 +62,21 @@ export function outputsFromAnsibleEnv(playbookFile: string, env: NodeJS.ProcessE
     junit: enabled.includes('junit') ? join(dir, `${name}-${(now / 1000).toFixed(6)}.xml`) : undefined,
     profile: enabled.includes('profile_tasks') || enabled.includes('profile_roles'),
   };
+}
+
+/**
+ * The same switch from ansible.cfg (the file Ansible would use): `[defaults] callbacks_enabled` (or
+ * `callback_whitelist`); the environment wins over the file, as in Ansible. The junit callback's
+ * output directory has no ansible.cfg key in Ansible (JUNIT_OUTPUT_DIR only), so neither here.
+ */
+export function outputsFromAnsibleConfig(playbookFile: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), now = Date.now()): { junit?: string; profile: boolean } {
+  const file = findConfigFile(env, cwd);
+  const ini = file ? parseCfg(readFileSync(file, 'utf8'), file) : {};
+  const merged: NodeJS.ProcessEnv = { ...env };
+  if (merged.ANSIBLE_CALLBACKS_ENABLED === undefined && merged.ANSIBLE_CALLBACK_WHITELIST === undefined) {
+    merged.ANSIBLE_CALLBACKS_ENABLED = ini.defaults?.callbacks_enabled ?? ini.defaults?.callback_whitelist;
+  }
+  return outputsFromAnsibleEnv(playbookFile, merged, now);
 }
 
 export function runOutputs(o: RunOutputOptions): RunOutputs {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -120,6 +120,19 @@ describe('outputs: JUnit, --profile and the HTML report (localhost)', function (
     expect(files).to.have.length(1);
     expect(files[0]).to.match(/^site-\d+\.\d+\.xml$/); // Ansible's <playbook>-<time>.xml
     expect(XMLValidator.validate(readFileSync(join(out, files[0]!), 'utf8'))).to.equal(true);
+  });
+
+  it('and from ansible.cfg: [defaults] callbacks_enabled (the directory from JUNIT_OUTPUT_DIR, as Ansible has no ini key for it)', async () => {
+    const cfgDir = join(dir, 'cfg');
+    mkdirSync(cfgDir);
+    writeFileSync(join(cfgDir, 'ansible.cfg'), '[defaults]\ncallbacks_enabled = ansible.builtin.junit\n');
+    const env: Record<string, string> = { ANSIBLE_CONFIG: join(cfgDir, 'ansible.cfg'), JUNIT_OUTPUT_DIR: join(cfgDir, 'reports') };
+    const r = await runCli([join(FIX, 'site.yml'), '-i', join(FIX, 'hosts.ini'), '--retry-file', 'none', '--limit', 'h1'], { cwd: FIX, env });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.not.include('TASKS RECAP');
+    const files = readdirSync(join(cfgDir, 'reports'));
+    expect(files).to.have.length(1);
+    expect(files[0]).to.match(/^site-\d+\.\d+\.xml$/);
   });
 
   it('the HTML report renders in headless Chromium with no console errors: recap, failures, slowest tasks, timeline', async () => {
