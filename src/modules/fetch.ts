@@ -73,7 +73,7 @@ export const fetchModule: ModuleDef<{ src: string; dest: string; flat: boolean; 
       const msg =
         r.state === 'dir' ? 'remote file is a directory, fetch cannot work on directories' : r.state === 'missing' ? 'the remote file does not exist, not transferring, ignored' : `file is not readable: ${srcPath}`;
       if (!args.fail_on_missing) return { changed: false, file: r.file, msg: r.state === 'dir' ? `${msg}, not transferring, ignored` : msg };
-      return { changed: false, failed: true, file: r.file, msg };
+      return { changed: false, failed: true, msg };
     }
     const remote = String(r.checksum);
     if (r.content === undefined) {

@@ -9,7 +9,7 @@ def git(args, cwd=None, check=False):
 def unfrack(path):
     if path is None:
         return None
-    return os.path.normpath(os.path.realpath(os.path.expanduser(path.split('://', 1)[-1]))) if '://' in path or os.path.exists(path) else path
+    return os.path.normpath(os.path.realpath(os.path.expanduser(os.path.expandvars(path))))
 
 def is_remote_branch(remote, version, cwd=None):
     rc, out, err = git(['ls-remote', remote, '-h', 'refs/heads/' + version], cwd=cwd, check=True)
@@ -81,6 +81,9 @@ def main():
     if a.get('umask') is not None:
         os.umask(int(str(a['umask']), 8))
     repo, dest, version, remote = a['repo'], a.get('dest'), a['version'], a['remote']
+    # as Ansible: a path is used as a file:// URL (depth needs it)
+    if os.path.expanduser(repo).startswith('/'):
+        repo = 'file://' + os.path.expanduser(repo)
     depth, bare, force, update = a.get('depth'), a['bare'], a['force'], a['update']
     res = {'changed': False, 'before': None}
     if not dest and a['clone']:

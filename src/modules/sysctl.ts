@@ -90,8 +90,8 @@ def main():
             changed = set_proc = True
     if not CHECK:
         if set_proc:
-            v = '"%s"' % value if len(value.split()) > 0 else value
-            args = [cmd] + (['-e'] if a['ignoreerrors'] else []) + ['-w', '%s=%s' % (name, v)]
+            # Ansible quotes the value inside a command string that is split again: sysctl sees it bare
+            args = [cmd] + (['-e'] if a['ignoreerrors'] else []) + ['-w', '%s=%s' % (name, value)]
             rc, out, err = run_cmd(args, env=C)
             if rc != 0 or stderr_failed(err):
                 fail('setting %s failed: %s' % (name, out + err))

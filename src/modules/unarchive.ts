@@ -170,7 +170,7 @@ def main():
     if os.path.getsize(src) == 0:
         fail("Invalid archive '%s', the file is 0 bytes" % src)
     if not os.path.isdir(dest):
-        fail("Destination '%s' is not a directory" % dest)
+        fail("dest '%s' must be an existing dir" % dest)
     handler = None
     try:
         for cls in (ZipArchive, TgzArchive, TarArchive):

@@ -58,6 +58,7 @@ export async function ansiblePass(lab: Lab, playbook: string, host: string, extr
     ANSIBLE_SSH_ARGS: `-F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=${lab.knownHostsFile} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${CONTROL_DIR}/%C`,
   };
   const r = await spawnCollect('ansible-playbook', ['-i', lab.inventoryFile, '-l', host, ...extra, playbook], env, tmp);
+  if (process.env.WW_ORACLE_DEBUG) writeFileSync(`${process.env.WW_ORACLE_DEBUG}/ansible-${host}${extra.join('')}.out`, `${r.stdout}\n${r.stderr}`);
   let doc: any;
   try {
     doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
@@ -78,6 +79,7 @@ export async function ansiblePass(lab: Lab, playbook: string, host: string, extr
 /** wheelwright with JSON lines output, against `host`. */
 export async function wheelwrightPass(lab: Lab, playbook: string, host: string, extra: string[] = []): Promise<PassResult> {
   const r = await runCli(['-i', lab.inventoryFile, '-l', host, '--output', 'jsonl', '--known-hosts', lab.knownHostsFile, '--retry-file', 'none', ...extra, playbook]);
+  if (process.env.WW_ORACLE_DEBUG) writeFileSync(`${process.env.WW_ORACLE_DEBUG}/ww-${host}${extra.join('')}-${Date.now()}.out`, `${r.stdout}\n${r.stderr}`);
   if (r.code === 5 || r.code === 1) throw new Error(`wheelwright failed to run (rc=${r.code}):\n${r.stderr.slice(-4000)}`);
   const out: PassResult = new Map();
   for (const e of r.events) {
@@ -101,13 +103,22 @@ export function writePlaybook(dir: string, name: string, yaml: string): string {
   return p;
 }
 
-/** Pick fields from a result (dotted paths allowed), for comparison. */
-export function pick(result: Record<string, any>, fields: readonly string[]): Record<string, unknown> {
+/**
+ * Pick fields from a result for comparison: dotted paths, `list[].field` maps over a list; the
+ * host's name (which differs between the two runs) reads as HOST.
+ */
+export function pick(result: Record<string, any>, fields: readonly string[], host?: string): Record<string, unknown> {
+  const get = (cur: any, path: string[]): unknown => {
+    if (!path.length) return cur;
+    const [head, ...rest] = path as [string, ...string[]];
+    if (head.endsWith('[]')) {
+      const list = cur == null ? undefined : cur[head.slice(0, -2)];
+      return Array.isArray(list) ? list.map((x) => get(x, rest)) : list;
+    }
+    return get(cur == null ? undefined : cur[head], rest);
+  };
   const o: Record<string, unknown> = {};
-  for (const f of fields) {
-    let cur: any = result;
-    for (const part of f.split('.')) cur = cur == null ? undefined : cur[part];
-    o[f] = cur;
-  }
-  return o;
+  for (const f of fields) o[f] = get(result, f.split('.'));
+  const text = JSON.stringify(o);
+  return JSON.parse(host ? text.split(host).join('HOST') : text);
 }
