@@ -33,6 +33,7 @@ import { metaModule } from './meta.js';
 import { packageModule } from './package.js';
 import { serviceModule } from './service.js';
 import { setFactModule } from './set_fact.js';
+import { includeVarsModule } from './include_vars.js';
 import { setupModule } from './setup.js';
 import { shellModule } from './shell.js';
 import { slurpModule } from './slurp.js';
@@ -74,6 +75,7 @@ export const builtinModules = [
   packageModule,
   serviceModule,
   setFactModule,
+  includeVarsModule,
   setupModule,
   shellModule,
   slurpModule,
