@@ -88,7 +88,7 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('module_defaults', 'dict', ALL, [], { inherited: true, doc: 'Default module arguments.' }),
   kw('when', 'condition', ['block', 'task', 'handler', 'role'], ['block', 'task', 'handler', 'role', 'include', 'import'], { templated: true, inherited: true, doc: 'Run only when all these conditions hold.' }),
   kw('delegate_to', 'string', BLOCKISH, BLOCKISH, { inherited: true, templated: true, doc: 'Run the task on another host.' }),
-  kw('delegate_facts', 'bool', BLOCKISH, [], { inherited: true, doc: 'Give gathered facts to the delegated host.' }),
+  kw('delegate_facts', 'bool', BLOCKISH, TH, { inherited: true, doc: 'Give the facts a delegated task returns to the delegated host.', instead: 'set it on the tasks' }),
   kw('notify', 'list', ['block', 'task', 'handler'], TH, { doc: 'Handlers to notify when the task changed something.', instead: 'put notify on the tasks' }),
   kw('args', 'dict', TH, TH, { templated: true, doc: 'Module arguments (besides those under the module name).' }),
   kw('action', 'string', TH, [], { doc: 'The module and its arguments as one string.', instead: 'write the module name as the task\'s key' }),

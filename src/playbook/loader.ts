@@ -128,6 +128,7 @@ interface Keywords {
   ignoreErrors?: boolean;
   ignoreUnreachable?: boolean;
   anyErrorsFatal?: boolean;
+  delegateFacts?: boolean;
   changedWhen?: string[];
   failedWhen?: string[];
   environment?: Record<string, unknown>;
@@ -1218,6 +1219,9 @@ export class Loader {
       case 'delegate_to':
         kw.delegateTo = this.str(src, e, what);
         break;
+      case 'delegate_facts':
+        kw.delegateFacts = this.bool(src, e, what);
+        break;
       case 'run_once':
         kw.runOnce = this.bool(src, e, what);
         break;
@@ -1303,6 +1307,7 @@ function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit
     ignoreErrors: kw.ignoreErrors ?? inh.ignoreErrors ?? false,
     ignoreUnreachable: kw.ignoreUnreachable ?? inh.ignoreUnreachable ?? false,
     ...((kw.anyErrorsFatal ?? inh.anyErrorsFatal) !== undefined ? { anyErrorsFatal: kw.anyErrorsFatal ?? inh.anyErrorsFatal } : {}),
+    ...(kw.delegateFacts !== undefined ? { delegateFacts: kw.delegateFacts } : {}),
     environment: { ...inh.environment, ...(kw.environment ?? {}) },
     vars: { ...inh.vars, ...(kw.vars ?? {}) },
     listen: kw.listen ?? [],

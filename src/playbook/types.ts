@@ -47,6 +47,8 @@ export interface Task {
   ignoreUnreachable: boolean;
   /** task/block any_errors_fatal: this task failing stops the play for every host */
   anyErrorsFatal?: boolean;
+  /** with delegate_to: facts the task returns go to the delegated host */
+  delegateFacts?: boolean;
   changedWhen?: string[];
   failedWhen?: string[];
   environment: Record<string, unknown>; // merged play < block < task

@@ -14,7 +14,7 @@ import { shouldRunByTags } from './tags.js';
 import { taskScope, hostvarsOf } from './context.js';
 import type { PlayContext } from './play-context.js';
 import type { HostStatus } from './events.js';
-import type { HostState } from './host-state.js';
+import { HostState as HostStateClass, type HostState } from './host-state.js';
 import { findFile } from './find-file.js';
 import { maskModuleArgs, tracedConnection } from './trace.js';
 
@@ -398,7 +398,8 @@ export class HostRun {
   private account(task: Task, name: string, handler: boolean, result: ModuleResult, t0: number, rescuable: boolean): Outcome {
     const aggregate = task.loop !== undefined && !result.unreachable; // a loop's summary, after its items
     if (task.register) this.state.registered[task.register] = result;
-    if (result.ansible_facts && !result.failed) this.mergeFacts(task, result.ansible_facts);
+    if (task.delegateFacts) this.delegateFacts(task, result);
+    else if (result.ansible_facts && !result.failed) this.mergeFacts(task, result.ansible_facts);
     const status = statusOf(result);
     const ignored = status === 'failed' && task.ignoreErrors;
     this.emit(task, name, status, result, t0, { ignored, aggregate, handler });
@@ -440,6 +441,19 @@ export class HostRun {
     else if (meta === 'end_play') this.pc.aborted = true;
     else if (meta === 'clear_host_errors') this.state.failed = false;
     else if (meta === 'flush_handlers') this.pendingFlush = true;
+  }
+
+  /** delegate_facts: each (item's) facts go to the host it was delegated to, as in Ansible. */
+  private delegateFacts(task: Task, result: ModuleResult): void {
+    const results = task.loop !== undefined && Array.isArray(result.results) ? (result.results as ModuleResult[]) : [result];
+    for (const r of results) {
+      const to = this.delegatedTo.get(r) ?? this.host;
+      if (!r.ansible_facts || r.failed) continue;
+      let st = this.pc.shared.states.get(to);
+      if (!st) this.pc.shared.states.set(to, (st = new HostStateClass(to)));
+      if (task.module && /(^|\.)setup$/.test(task.module)) Object.assign(st.facts, r.ansible_facts);
+      else Object.assign(st.registered, r.ansible_facts);
+    }
   }
 
   private mergeFacts(task: Task, facts: Record<string, unknown>): void {
