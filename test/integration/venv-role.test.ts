@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, recap, totalChanged, ROOT, type CliResult } from '../helpers/cli.js';
@@ -104,6 +104,75 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     // check (its distro packages checked by the same command)
     expect(cmds.lab1, 'remote commands on the repo server').to.be.at.most(6);
     for (const t of TARGETS) expect(await sh(lab, t, 'cat /var/tmp/demo-restarts')).to.equal('restart\n');
+  });
+
+  it('OSA-style group_vars/host_vars: the role\'s variables derived by Jinja from facts, groups, hostvars', async () => {
+    // Written the way OpenStack-Ansible writes inventory/group_vars: subscripts on facts, groups
+    // and hostvars, `| default`, `~`, `| ternary`, `| combine`; nothing of it is given on the command line.
+    const dir = join(work, 'osa');
+    mkdirSync(join(dir, 'group_vars'), { recursive: true });
+    mkdirSync(join(dir, 'host_vars'), { recursive: true });
+    const inv = join(dir, 'inventory.yml');
+    writeFileSync(inv, 'all:\n  children:\n    repo_all:\n      hosts:\n        lab1: {}\n    osa_targets:\n      hosts:\n        lab2: {}\n');
+    const ip = lab.hosts.find((h) => h.name === 'lab2')!.address;
+    // a plain address, as OSA's inventory gives it (Ansible 2.14 leaves a template inside a value
+    // read through hostvars[...] unrendered, so OSA does not nest them)
+    writeFileSync(join(dir, 'host_vars', 'lab2.yml'), `management_address: ${ip}\n`);
+    writeFileSync(
+      join(dir, 'group_vars', 'all.yml'),
+      [
+        `internal_lb_vip_address: "{{ hostvars[groups['repo_all'][0]]['ansible_host'] }}"`,
+        `repo_server_port: 8181`,
+        `openstack_repo_url: "http://{{ internal_lb_vip_address }}:{{ repo_server_port }}"`,
+        `osa_defaults: { tag: osa-0, extras: false }`,
+        `osa_overrides: { tag: osa-1, extras: true }`,
+        `osa_settings: "{{ osa_defaults | combine(osa_overrides) }}"`,
+        `osa_service_name: "{{ 'osa' ~ '-' ~ ansible_facts['os_family'] | lower }}"`,
+        `osa_distro_packages:`,
+        `  debian: [tree, python3-termcolor]`,
+        `  redhat: [tree, python3-termcolor]`,
+        `osa_symlink_packages:`,
+        `  debian: [python3-termcolor]`,
+        `  redhat: [python3-termcolor]`,
+        `venv_install_destination_path: "{{ osa_venv_base | default('/openstack/venvs') }}/{{ osa_service_name }}-{{ osa_settings['tag'] }}"`,
+        `venv_pip_packages: "{{ ['ww-gamma'] + (osa_settings['extras'] | bool | ternary(['ww-cext'], [])) }}"`,
+        `venv_build_global_constraints: "{{ osa_global_pins | default(['ww-alpha==1.0']) }}"`,
+        `venv_pip_build_args: "--find-links {{ osa_sdists }} --find-links /usr/share/python-wheels"`,
+        `osa_sdists: ${pk.sdists}`,
+        `osa_build_packages: { debian: [liblz4-dev], redhat: [lz4-devel] }`,
+        `venv_build_distro_package_list: "{{ osa_build_packages[ansible_facts['os_family'] | lower] }}"`,
+        `venv_install_distro_package_list: "{{ osa_distro_packages[ansible_facts['os_family'] | lower] }}"`,
+        `venv_packages_to_symlink: "{{ osa_symlink_packages[ansible_facts['os_family'] | lower] }}"`,
+        `venv_facts_dest: "{{ 'osa_' ~ (inventory_hostname in groups['osa_targets']) | ternary('jinja', 'other') }}"`,
+        `venv_facts_when_changed:`,
+        `  - section: "{{ osa_service_name }}"`,
+        `    option: venv_tag`,
+        `    value: "{{ osa_settings.tag }}"`,
+        `  - section: "{{ osa_service_name }}"`,
+        `    option: management_address`,
+        `    value: "{{ hostvars[inventory_hostname]['management_address'] | default('unset') }}"`,
+        '',
+      ].join('\n'),
+    );
+    const pb = join(dir, 'osa.yml');
+    writeFileSync(
+      pb,
+      '- hosts: repo_all\n  gather_facts: true\n  roles: [repo_server]\n' +
+        '- hosts: osa_targets\n  gather_facts: true\n  roles: [python_venv_build]\n' +
+        '  handlers:\n    - name: osa venv changed\n      debug: { msg: changed }\n      listen: venv changed\n',
+    );
+    const venv = '/openstack/venvs/osa-debian-osa-1'; // the lab hosts are Debian: os_family Debian
+    await sh(lab, 'lab2', `rm -rf ${venv} ${venv}.generations /etc/ansible/facts.d/osa_jinja.fact`);
+    const r = await runCli([pb, '-i', lab.inventoryFile, '-i', inv, '--output', 'jsonl', '--retry-file', 'none']);
+    expect(r.code, r.stdout.slice(-3000) + r.stderr).to.equal(0);
+    // nothing unrendered reached the host
+    expect(await sh(lab, 'lab2', 'ls /openstack/venvs/')).not.to.match(/[{}]|osa-0|Debian/);
+    expect(await sh(lab, 'lab2', `${venv}/bin/python -c "import ww_alpha, ww_gamma, ww_cext, termcolor; print(ww_alpha.VERSION)"`)).to.equal('1.0\n');
+    expect(await sh(lab, 'lab2', `cat ${venv}/requirements.txt`)).to.include('\nww-cext\n').and.include('\nww-gamma\n');
+    expect(await sh(lab, 'lab2', `cat ${venv}/global-constraints.txt`)).to.include('\nww-alpha==1.0\n');
+    expect(await sh(lab, 'lab2', 'cat /etc/ansible/facts.d/osa_jinja.fact')).to.match(
+      new RegExp(`\\[osa-debian\\]\\s*\\nvenv_tag = osa-1\\s*\\nmanagement_address = ${ip.replace(/\./g, '\\.')}\\s*(\\n|$)`),
+    );
   });
 
   it('facts are read back by real Ansible as ansible_local', async () => {
