@@ -4,8 +4,10 @@
  * instead of racing a timer.
  *
  *   Python: a hook in the host's sitecustomize.py (every Python on the host, venvs included, imports
- *     it). Armed with a substring of the command line (e.g. `-m pip install`), the first Python
- *     process whose command line contains it writes its PID to py-reached and blocks reading a fifo.
+ *     it at start). Armed with `cmd SUBSTRING`, the first Python process whose command line contains
+ *     it stops at start; armed with `open SUBSTRING`, the first one that opens a file for writing
+ *     whose path contains it stops right there (an audit hook: whether pip or an in-process
+ *     installer writes the file). It writes its PID to py-reached and blocks reading a fifo.
  *   cat:  a /usr/local/bin/cat wrapper (sshd's PATH puts it before /usr/bin). Armed with a substring
  *     of the path its stdout goes to, the first such `cat` writes its PID to cat-reached and blocks
  *     on a fifo; released with 'truncate', it passes on only the first 100 bytes of its input and
@@ -21,29 +23,51 @@ import { join } from 'node:path';
 export const HOOK_DIR = '/var/tmp/ww-hook';
 const MARK = '# --- wheelwright fault-test hook ---';
 
-const PY_HOOK = `
+export const PY_HOOK = `
 ${MARK}
 def _ww_fault_hook():
-    import os
+    import os, sys
     d = ${JSON.stringify(HOOK_DIR)}
     try:
         with open(d + "/py-arm") as f:
-            want = f.read().strip()
-        with open("/proc/self/cmdline", "rb") as f:
-            cmd = f.read().replace(b"\\0", b" ").decode("utf-8", "replace")
+            kind, _, want = f.read().strip().partition(" ")
     except Exception:
         return
-    if not want or want not in cmd:
+    if not want:
         return
-    try:
-        os.rename(d + "/py-arm", d + "/py-taken")  # the first matching process stops, no other
-    except OSError:
-        return
-    with open(d + "/py-reached.tmp", "w") as f:
-        f.write("%d\\n" % os.getpid())
-    os.rename(d + "/py-reached.tmp", d + "/py-reached")
-    with open(d + "/py-fifo") as f:
-        f.read()
+
+    def stop():
+        try:
+            os.rename(d + "/py-arm", d + "/py-taken")  # the first matching process stops, no other
+        except OSError:
+            return
+        with open(d + "/py-reached.tmp", "w") as f:
+            f.write("%d\\n" % os.getpid())
+        os.rename(d + "/py-reached.tmp", d + "/py-reached")
+        with open(d + "/py-fifo") as f:
+            f.read()
+
+    if kind == "cmd":
+        with open("/proc/self/cmdline", "rb") as f:
+            if want in f.read().replace(b"\\0", b" ").decode("utf-8", "replace"):
+                stop()
+    elif kind == "open":
+        # stop at the first file opened for writing whose path contains want (audit hook: the same
+        # for pip and for an in-process installer)
+        state = {"busy": False}
+
+        def hook(event, args):
+            if event != "open" or state["busy"] or not isinstance(args[0], str) or want not in args[0]:
+                return
+            if not (isinstance(args[2], int) and args[2] & (os.O_WRONLY | os.O_RDWR)):
+                return
+            state["busy"] = True
+            try:
+                stop()
+            finally:
+                state["busy"] = False
+
+        sys.addaudithook(hook)
 _ww_fault_hook()
 del _ww_fault_hook
 `;
@@ -117,7 +141,10 @@ export async function reached(lab: Lab, host: string, kind: 'py' | 'cat', what: 
   const file = join(root, HOOK_DIR, `${kind}-reached`);
   const t0 = Date.now();
   while (!existsSync(file)) {
-    if (Date.now() - t0 > limitMs) throw new Error(`${host}: never reached: ${what}`);
+    if (Date.now() - t0 > limitMs) {
+      await disarm(host, kind); // an armed hook must not stop a later, unrelated process
+      throw new Error(`${host}: never reached: ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
   return Number(readFileSync(file, 'utf8').trim());

@@ -24,7 +24,8 @@ const PKG_DIR = '/var/tmp/wheelwright-test-pypkgs';
 const VENV_ROOT = '/openstack/venvs';
 const VENV = `${VENV_ROOT}/fault`;
 const TARGETS = ['lab2', 'lab3', 'lab4', 'lab5', 'lab6'];
-const PIP_INSTALL = '-m pip install';
+/** the stop point mid-install: the first file of ww-alpha written into the new generation */
+const MID_INSTALL = 'open site-packages/ww_alpha/';
 /** keepalives of 1 s x 2: a dead link is declared lost after ~3 s (the default is 15 s x 4) */
 const KEEPALIVE = ['-e', JSON.stringify({ ansible_ssh_common_args: '-o ServerAliveInterval=1 -o ServerAliveCountMax=2' })];
 
@@ -123,10 +124,10 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
 
   it('SIGINT mid-install over SSH: remote steps killed (lock freed), old venv in service, recap + retry file, exit 130; the rerun repairs', async () => {
     const hosts = ['lab2', 'lab3'];
-    for (const h of hosts) await arm(h, 'py', PIP_INSTALL);
+    for (const h of hosts) await arm(h, 'py', MID_INSTALL);
     const retry = join(work, 'int.retry');
     const run = startCli(deployArgs('2.0', 'lab2:lab3', ['--retry-file', retry]));
-    const pips = await Promise.all(hosts.map((h) => reached(lab, h, 'py', 'pip install of the new generation')));
+    const pips = await Promise.all(hosts.map((h) => reached(lab, h, 'py', 'ww-alpha written into the new generation')));
     run.child.kill('SIGINT');
     const r = await run.done;
     expect(r.code, r.stdout.slice(-3000) + r.stderr).to.equal(130);
@@ -151,9 +152,9 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
   it('controller SIGKILLed mid-install: old venv stays in service; the rerun repairs once the orphaned step has released its lock', async () => {
     const h = 'lab4';
     const before = await generation(h);
-    await arm(h, 'py', PIP_INSTALL);
+    await arm(h, 'py', MID_INSTALL);
     const run = startCli(deployArgs('2.0', h, ['--retry-file', 'none']));
-    const pip = await reached(lab, h, 'py', 'pip install of the new generation');
+    const pip = await reached(lab, h, 'py', 'ww-alpha written into the new generation');
     run.child.kill('SIGKILL');
     await run.done;
     // the remote step outlives the controller (nothing can kill it now); it holds the lock, and the
@@ -173,9 +174,9 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
   it('target disk full mid-install (the venv root is a small tmpfs): clear failure, old venv in service; the rerun repairs once there is room', async () => {
     const h = 'lab5';
     const before = await generation(h);
-    await arm(h, 'py', PIP_INSTALL);
+    await arm(h, 'py', MID_INSTALL);
     const run = runCli(deployArgs('2.0', h, ['--retry-file', 'none']));
-    await reached(lab, h, 'py', 'pip install of the new generation');
+    await reached(lab, h, 'py', 'ww-alpha written into the new generation');
     // fill the file system, then let pip go on
     await labHostExec(h, `dd if=/dev/zero of=${VENV_ROOT}/filler bs=1M 2>/dev/null; sync`);
     expect(Number((await hx(h, `df --output=avail -B1 ${VENV_ROOT} | tail -1`)).trim())).to.be.lessThan(1 << 20);
@@ -195,9 +196,9 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
   it('connection cut mid-install (link down): the host is unreachable (exit 4), old venv in service; the rerun repairs', async () => {
     const h = 'lab6';
     const before = await generation(h);
-    await arm(h, 'py', PIP_INSTALL);
+    await arm(h, 'py', MID_INSTALL);
     const run = runCli(deployArgs('2.0', h, ['--retry-file', 'none', ...KEEPALIVE]));
-    await reached(lab, h, 'py', 'pip install of the new generation');
+    await reached(lab, h, 'py', 'ww-alpha written into the new generation');
     await labLinkDown(h);
     let r: CliResult;
     try {
@@ -251,7 +252,7 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
 
   it('build host killed mid-build: targets keep their venv, nothing half-built is published; the rerun builds and installs', async () => {
     const venv = '/openstack/venvs/fault-build';
-    await arm('lab1', 'py', '-m pip wheel');
+    await arm('lab1', 'py', 'cmd -m pip wheel');
     const run = runCli(deployArgs('2.0', 'lab3', ['--retry-file', 'none', '-e', 'venv_wheels_rebuild=true'], venv));
     await reached(lab, 'lab1', 'py', 'pip wheel on the build host');
     await labHostKill('lab1');
