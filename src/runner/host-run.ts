@@ -88,7 +88,8 @@ export class HostRun {
     this.pc.sink({ type: 'host_task_start', play: this.pc.play.name, task: 'Gathering Facts', host: this.host, handler: false, module: task.module, ...taskPlace(task) });
     const t0 = Date.now();
     try {
-      await this.pc.limited(() => this.pc.access.facts(this.host));
+      const gathered = await this.pc.limited(async () => (this.interrupted ? undefined : this.pc.access.facts(this.host)));
+      if (gathered === undefined) return; // interrupted before it started
       this.emit(task, 'Gathering Facts', 'ok', { changed: false }, t0, {});
       this.state.stats.ok++;
     } catch (e) {
@@ -113,7 +114,8 @@ export class HostRun {
     if (!shouldRunByTags(task.tags, this.pc.flags.tags, this.pc.flags.skipTags)) return true;
     await this.pc.turn(at); // linear: every host finishes the task before this one first
     if (this.stopped) return false;
-    const outcome = await this.pc.limited(() => this.runTask(task, false, rescuable, includeVars));
+    // a host still waiting for a fork when the run is interrupted does not start the task
+    const outcome = await this.pc.limited(async (): Promise<Outcome> => (this.interrupted ? 'interrupted' : this.runTask(task, false, rescuable, includeVars)));
     if (this.pendingFlush) {
       this.pendingFlush = false;
       await this.flushHandlers([...at, 0]);
@@ -512,7 +514,7 @@ export class HostRun {
       if (h.tags.length && !shouldRunByTags(h.tags, this.pc.flags.tags, this.pc.flags.skipTags)) continue;
       await this.pc.turn([...at, handlers.indexOf(h)]);
       if (this.stopped) break;
-      await this.pc.limited(() => this.runTask(h, true, false));
+      await this.pc.limited(async () => (this.interrupted ? 'interrupted' : this.runTask(h, true, false)));
     }
   }
 
