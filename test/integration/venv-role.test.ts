@@ -162,7 +162,8 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
         '  handlers:\n    - name: osa venv changed\n      debug: { msg: changed }\n      listen: venv changed\n',
     );
     const venv = '/openstack/venvs/osa-debian-osa-1'; // the lab hosts are Debian: os_family Debian
-    await sh(lab, 'lab2', `rm -rf ${venv} ${venv}.generations /etc/ansible/facts.d/osa_jinja.fact`);
+    // a fresh start: this case owns /openstack/venvs/osa-* on lab2 (and its facts file)
+    await sh(lab, 'lab2', 'rm -rf /openstack/venvs/osa-* /etc/ansible/facts.d/osa_jinja.fact');
     const r = await runCli([pb, '-i', lab.inventoryFile, '-i', inv, '--output', 'jsonl', '--retry-file', 'none']);
     expect(r.code, r.stdout.slice(-3000) + r.stderr).to.equal(0);
     // nothing unrendered reached the host
