@@ -124,22 +124,8 @@ const STR_METHODS: Record<string, (s: string, a: unknown[], kw: Record<string, u
   },
   startswith: (s, a) => (Array.isArray(a[0]) ? a[0] : [a[0]]).some((p) => s.startsWith(str(p), a[1] === undefined ? 0 : numOf(a[1]))),
   endswith: (s, a) => (Array.isArray(a[0]) ? a[0] : [a[0]]).some((p) => s.endsWith(str(p))),
-  replace: (s, a) => {
-    const from = str(a[0]);
-    const to = str(a[1]);
-    let n = a[2] === undefined ? -1 : numOf(a[2]);
-    if (from === '') return FILTERS.replace.fn(null as unknown as FilterCtx, s, [from, to, n < 0 ? null : n], {});
-    let out = '';
-    let rest = s;
-    for (;;) {
-      const i = rest.indexOf(from);
-      if (i < 0 || n === 0) break;
-      out += rest.slice(0, i) + to;
-      rest = rest.slice(i + from.length);
-      n--;
-    }
-    return out + rest;
-  },
+  // str.replace(old, new[, count]) is the replace filter's own loop (a missing or negative count: all)
+  replace: (s, a) => FILTERS.replace.fn(null as unknown as FilterCtx, s, [a[0], a[1], a[2] ?? null], {}),
   format: (s, a, kw) => strFormat(s, a, kw),
   lower: (s) => s.toLowerCase(),
   upper: (s) => s.toUpperCase(),
