@@ -1,5 +1,5 @@
 import type { ModuleDef } from './types.js';
-import { FILE_COMMON_ARGS } from './lib/common-args.js';
+import { FILE_COMMON_ARGS, URL_COMMON_ARGS } from './lib/common-args.js';
 import { runPython } from './lib/py.js';
 import { PY_HTTP } from './lib/py-http.js';
 
@@ -48,17 +48,7 @@ def download(url, dest, last_mod, force, method='GET'):
     r.close()
     return tmp, info
 
-class Done(Exception):
-    def __init__(self, res):
-        self.res = res
-
 def main():
-    try:
-        return run()
-    except Done as d:
-        return d.res
-
-def run():
     a = ARGS
     url, dest, force = a['url'], a['dest'], a['force']
     checksum = a['checksum']
@@ -179,16 +169,8 @@ export const getUrlModule: ModuleDef = {
     headers: { type: 'dict', description: 'extra request headers' },
     url_username: { type: 'str', aliases: ['username'], description: 'basic auth user' },
     url_password: { type: 'str', aliases: ['password'], no_log: true, description: 'basic auth password' },
-    force_basic_auth: { type: 'bool', default: false, description: 'send the credentials without waiting for a 401' },
-    validate_certs: { type: 'bool', default: true, description: 'check the server certificate' },
-    use_proxy: { type: 'bool', default: true, description: 'honour the proxy environment variables' },
-    http_agent: { type: 'str', default: 'ansible-httpget', description: 'the User-Agent header' },
-    client_cert: { type: 'path', description: 'client certificate (PEM)' },
-    client_key: { type: 'path', description: 'client key (PEM)' },
     tmp_dest: { type: 'path', description: 'directory for the download before it is moved (default: next to dest)' },
-    unredirected_headers: { type: 'list', elements: 'str', default: [], description: 'accepted; headers are sent on redirects too' },
-    decompress: { type: 'bool', default: true, description: 'accepted; no Accept-Encoding is sent, so nothing arrives compressed' },
-    use_netrc: { type: 'bool', default: true, description: 'accepted; ~/.netrc is not read' },
+    ...URL_COMMON_ARGS,
     ...FILE_COMMON_ARGS,
   },
   returns: {

@@ -88,17 +88,7 @@ def setup_venv(env, chdir):
         fail('Failed to create the virtualenv %s: %s' % (env, err), cmd=cmd + [env], stdout=out, stderr=err)
     return out, err
 
-class Done(Exception):
-    def __init__(self, res):
-        self.res = res
-
 def main():
-    try:
-        return run()
-    except Done as d:
-        return d.res
-
-def run():
     a = ARGS
     state, names, version, reqs, extra, chdir, env = a['state'], a.get('name'), a.get('version'), a.get('requirements'), a.get('extra_args'), a.get('chdir'), a.get('virtualenv')
     if env and chdir:

@@ -1,5 +1,5 @@
 import type { ModuleDef } from './types.js';
-import { FILE_COMMON_ARGS } from './lib/common-args.js';
+import { FILE_COMMON_ARGS, URL_COMMON_ARGS } from './lib/common-args.js';
 import { runPython } from './lib/py.js';
 import { PY_HTTP } from './lib/py-http.js';
 
@@ -138,18 +138,10 @@ export const uriModule: ModuleDef = {
     removes: { type: 'path', description: 'skip when this path does not exist' },
     url_username: { type: 'str', aliases: ['user'], description: 'basic auth user' },
     url_password: { type: 'str', aliases: ['password'], no_log: true, description: 'basic auth password' },
-    force_basic_auth: { type: 'bool', default: false, description: 'send the credentials without waiting for a 401' },
-    validate_certs: { type: 'bool', default: true, description: 'check the server certificate' },
-    use_proxy: { type: 'bool', default: true, description: 'honour the proxy environment variables' },
-    http_agent: { type: 'str', default: 'ansible-httpget', description: 'the User-Agent header' },
-    client_cert: { type: 'path', description: 'client certificate (PEM)' },
-    client_key: { type: 'path', description: 'client key (PEM)' },
     ca_path: { type: 'path', description: 'CA bundle to verify the server with' },
     force: { type: 'bool', default: false, description: 'send Cache-Control: no-cache' },
     remote_src: { type: 'bool', default: false, description: 'src is on the host (always the case here)' },
-    unredirected_headers: { type: 'list', elements: 'str', default: [], description: 'accepted; headers are sent on redirects too' },
-    decompress: { type: 'bool', default: true, description: 'accepted; nothing arrives compressed' },
-    use_netrc: { type: 'bool', default: true, description: 'accepted; ~/.netrc is not read' },
+    ...URL_COMMON_ARGS,
     ...FILE_COMMON_ARGS,
   },
   mutuallyExclusive: [['body', 'src']],

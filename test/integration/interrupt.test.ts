@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli, runCli, recap } from '../helpers/cli.js';
+import { alive } from '../helpers/proc.js';
 
 /** Wait (bounded) until every file exists: each one is a state written by the task under test. */
 export async function waitForFiles(files: string[], what: string, limitMs = 60_000): Promise<void> {
@@ -17,16 +18,6 @@ export async function waitForFiles(files: string[], what: string, limitMs = 60_0
   while (!files.every((f) => existsSync(f))) {
     if (Date.now() - t0 > limitMs) throw new Error(`never reached: ${what} (missing ${files.filter((f) => !existsSync(f)).join(', ')})`);
     await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-/** Is the process alive (a zombie counts as gone)? */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
   }
 }
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SYSTEM_PYTHON, makeWheels, testWheels } from '../helpers/pywheels.js';
+import { alive } from '../helpers/proc.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -37,20 +38,6 @@ function startCli(which: 'venv' | 'wheels', args: string[], env: Record<string, 
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   return { child, done: new Promise((res) => child.on('close', (c, s) => res({ code: c, signal: s, stdout, stderr }))) };
-}
-
-/** Alive and not a zombie (a zombie has exited; only its parent has not collected it yet). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 /** Every process whose process group is `pgid`. */

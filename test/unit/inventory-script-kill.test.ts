@@ -10,20 +10,7 @@ import { join } from 'node:path';
 import { UserError } from '../../src/errors.js';
 import { InventoryData } from '../../src/inventory/model.js';
 import { parseScript } from '../../src/inventory/script-source.js';
-
-/** Alive and not a zombie (a zombie has exited; only its parent has not collected it yet). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+import { alive } from '../helpers/proc.js';
 
 async function until(what: string, ok: () => boolean): Promise<void> {
   const deadline = Date.now() + 30_000; // a safety net only: the state normally comes within milliseconds

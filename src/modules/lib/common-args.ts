@@ -7,3 +7,16 @@ export const FILE_COMMON_ARGS: ArgSpec = {
   group: { type: 'str', description: 'group name or gid; unchanged when omitted' },
   unsafe_writes: { type: 'bool', default: false, description: 'accepted for compatibility: wheelwright always writes atomically' },
 };
+
+/** The HTTP client arguments get_url and uri share (Ansible's url_argument_spec, minus the per-module aliases of the credentials). */
+export const URL_COMMON_ARGS: ArgSpec = {
+  force_basic_auth: { type: 'bool', default: false, description: 'send the credentials without waiting for a 401' },
+  validate_certs: { type: 'bool', default: true, description: 'check the server certificate' },
+  use_proxy: { type: 'bool', default: true, description: 'honour the proxy environment variables' },
+  http_agent: { type: 'str', default: 'ansible-httpget', description: 'the User-Agent header' },
+  client_cert: { type: 'path', description: 'client certificate (PEM)' },
+  client_key: { type: 'path', description: 'client key (PEM)' },
+  unredirected_headers: { type: 'list', elements: 'str', default: [], description: 'accepted; headers are sent on redirects too' },
+  decompress: { type: 'bool', default: true, description: 'accepted; no Accept-Encoding is sent, so nothing arrives compressed' },
+  use_netrc: { type: 'bool', default: true, description: 'accepted; ~/.netrc is not read' },
+};

@@ -34,6 +34,12 @@ class ModuleFail(Exception):
 def fail(msg, **kw):
     raise ModuleFail(msg, **kw)
 
+class Done(Exception):
+    """Raised by a module body to end early with a (successful) result: raise Done(res)."""
+    def __init__(self, res):
+        Exception.__init__(self, 'done')
+        self.res = res
+
 def to_text(b):
     if isinstance(b, bytes):
         return b.decode('utf-8', 'surrogateescape')
@@ -296,7 +302,10 @@ def _ww_finish(res):
 
 const PY_MAIN = String.raw`
 try:
-    _ww_res = main()
+    try:
+        _ww_res = main()
+    except Done as _ww_d:
+        _ww_res = _ww_d.res
     if _ww_res is None:
         _ww_res = {'changed': False}
 except ModuleFail as _ww_e:
