@@ -110,7 +110,7 @@ describe('live terminal view (tmux) and plain output elsewhere', function () {
   it('on a pipe (CI): plain lines, no control codes, even without NO_COLOR', async () => {
     writeFileSync(join(dir, 'h1.gate'), '');
     writeFileSync(join(dir, 'h2.gate'), '');
-    const env = { ...process.env, TERM: 'xterm-256color' };
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
     delete env.NO_COLOR;
     const out = await new Promise<string>((res, rej) => {
       const c = spawn(process.execPath, [join(ROOT, 'bin/wheelwright.js'), join(FIX, 'site.yml'), '-i', join(FIX, 'hosts.ini'), '-e', `out=${dir}`, '--retry-file', 'none'], { env });

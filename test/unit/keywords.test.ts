@@ -43,7 +43,7 @@ print(json.dumps(out))`;
       ours[k.name] = k.ansible.filter((p) => p !== 'include' && p !== 'import');
     }
     for (const k of INTERNAL) delete ansible[k];
-    const sort = (o: Record<string, Place[]>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, [...v].sort()]).sort(([a], [b]) => a.localeCompare(b)));
+    const sort = (o: Record<string, Place[]>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, [...v].sort()] as const).sort(([a], [b]) => a.localeCompare(b)));
     expect(sort(ours)).to.deep.equal(sort(ansible));
   });
 

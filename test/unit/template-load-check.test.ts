@@ -30,7 +30,7 @@ describe('template and condition checks at load', () => {
     const p = path.join(dir, 'site.yml');
     writeFileSync(p, yaml);
     try {
-      await loadPlaybook(p, { lookupModule: getModule, moduleNames: moduleNames() });
+      await loadPlaybook(p, { lookupModule: getModule, moduleNames });
     } catch (e) {
       expect(e).to.be.instanceOf(PlaybookError);
       return (e as Error).message.split('\n').map((l) => l.replace(/^.*?site\.yml/, 'site.yml').replace(/^.*?(templates|roles)\//, '$1/'));
