@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { alive } from './proc.js';
 
 const SSHD = '/usr/sbin/sshd';
 
@@ -68,7 +69,7 @@ function freePort(): Promise<number> {
 
 export interface SshdOptions {
   maxSessions?: number;
-  /** Users allowed to log in with a password. Default ['wwtest']. */
+  /** Users allowed to log in with a password. Default [TEST_USER]. */
   passwordUsers?: string[];
   hostKeyType?: 'ed25519' | 'ecdsa' | 'rsa';
   /** Reuse the host key files of another test server (same identity, new port). */
@@ -91,7 +92,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const authorized = join(dir, 'authorized_keys');
   writeFileSync(authorized, readFileSync(`${k.key}.pub`, 'utf8') + readFileSync(`${k.encryptedKey}.pub`, 'utf8'), { mode: 0o644 });
   const hostKey = readFileSync(`${hostKeyFile}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
-  const passwordUsers = opts.passwordUsers ?? ['wwtest'];
+  const passwordUsers = opts.passwordUsers ?? [TEST_USER];
 
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
@@ -159,26 +160,40 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   throw new Error('sshd: no free port after 5 attempts');
 }
 
-/** A throwaway local user with a password and password-protected sudo (removed by removeTestUser). */
-export const TEST_USER = 'wwtest';
+/**
+ * A throwaway local user with a password and password-protected sudo (removed by removeTestUser).
+ * Named after this process, so suites run at the same time on one machine never share it.
+ */
+export const TEST_USER = `wwt${process.pid}`;
 export const TEST_USER_PASSWORD = 'Sekr1t-wwtest-pw';
 
+/** Users of test processes that are gone (killed before their clean-up). */
+function staleTestUsers(): string[] {
+  return [...readFileSync('/etc/passwd', 'utf8').matchAll(/^wwt(\d+):/gm)]
+    .filter(([, pid]) => Number(pid) !== process.pid && !alive(Number(pid)))
+    .map(([, pid]) => `wwt${pid}`);
+}
+
 export function createTestUser(): void {
-  removeTestUser();
+  for (const u of [...staleTestUsers(), TEST_USER]) removeUser(u);
   execFileSync('useradd', ['-m', '-s', '/bin/sh', TEST_USER]);
   execFileSync('chpasswd', [], { input: `${TEST_USER}:${TEST_USER_PASSWORD}\n` });
   writeFileSync(`/etc/sudoers.d/${TEST_USER}`, `${TEST_USER} ALL=(ALL:ALL) ALL\nDefaults:${TEST_USER} !lecture\n`, { mode: 0o440 });
 }
 
 export function removeTestUser(): void {
-  rmSync(`/etc/sudoers.d/${TEST_USER}`, { force: true });
+  removeUser(TEST_USER);
+}
+
+function removeUser(user: string): void {
+  rmSync(`/etc/sudoers.d/${user}`, { force: true });
   try {
-    execFileSync('id', [TEST_USER], { stdio: 'ignore' });
+    execFileSync('id', [user], { stdio: 'ignore' });
   } catch {
     return; // no such user
   }
   try {
-    execFileSync('userdel', ['-r', '-f', TEST_USER], { stdio: 'ignore' });
+    execFileSync('userdel', ['-r', '-f', user], { stdio: 'ignore' });
   } catch {
     /* userdel warns about a missing mail spool: the user is gone anyway */
   }
