@@ -8,7 +8,6 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, posix } from 'node:path';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, ParsedKey, SFTPWrapper } from 'ssh2';
 import { driveProcess, type RawProcess } from './exec-driver.js';
 import { checkHostKey, defaultKnownHostsFiles, knownHostName, knownKeyTypes } from './known-hosts.js';
@@ -17,8 +16,11 @@ import type { BecomeOptions, Connection, ConnectionSpec, ExecOptions, ExecResult
 import { UnreachableError } from './types.js';
 import { shQuote } from '../shell/quote.js';
 
-const { Client, utils } = ssh2;
-type SshClient = InstanceType<typeof Client>;
+type Ssh2 = typeof import('ssh2');
+type SshClient = import('ssh2').Client;
+let ssh2Loaded: Promise<Ssh2> | undefined;
+/** ssh2 is loaded on the first SSH connection: commands and runs that never open one start faster. */
+const ssh2 = (): Promise<Ssh2> => (ssh2Loaded ??= import('ssh2').then((m) => (m as unknown as { default: Ssh2 }).default ?? m));
 
 export interface SshOptions {
   /** Channels (execs/transfers) open at once on one connection. Default 8 (OpenSSH MaxSessions is 10). */
@@ -311,6 +313,7 @@ export class SshConnection implements Connection {
     const serverHostKey = [...preferred, ...HOST_KEY_ALGOS.filter((a) => !preferred.includes(a))];
 
     let tried = 0;
+    const { Client } = await ssh2();
     const client = new Client();
     this.client = client;
     const cfg: ConnectConfig = {
@@ -436,6 +439,7 @@ export class SshConnection implements Connection {
 
   /** Private key(s) → ssh-agent → password (+ keyboard-interactive answering the password). */
   private async authPlan(): Promise<AuthPlan> {
+    const { utils } = await ssh2();
     const username = this.user;
     const methods: AnyAuthMethod[] = [];
     const labels: string[] = [];

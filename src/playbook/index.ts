@@ -27,6 +27,9 @@ let builtinsLoaded: Promise<void> | undefined;
 /** Register the built-in modules (src/modules/index.ts) once, if that file exists. */
 function loadBuiltinModules(): Promise<void> {
   builtinsLoaded ??= (async () => {
+    // Already registered (the CLI's runner imports them): no second copy from another path (the
+    // bundled CLI would otherwise load dist/modules/ beside its own).
+    if (getModule('ansible.builtin.command') ?? getModule('command')) return;
     const spec = '../modules/index.js';
     try {
       await import(spec);

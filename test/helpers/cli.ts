@@ -17,7 +17,11 @@ export function ensureBuilt(): void {
   } catch {
     /* not built */
   }
-  if (newest(join(ROOT, 'src')) > distTime) execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (newest(join(ROOT, 'src')) > distTime) {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+    // the bundled CLI bin/wheelwright.js prefers (it falls back to dist/cli/ when the bundle is older)
+    execFileSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs')], { cwd: ROOT, stdio: 'inherit' });
+  }
   built = true;
 }
 

@@ -25,7 +25,7 @@ describe('package: npm pack, install, import by name, run', function () {
     const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir, '--loglevel=error'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
     const tarball = join(dir, packed[0].filename as string);
     const files = (packed[0].files as Array<{ path: string }>).map((f) => f.path);
-    expect(files).to.include.members(['dist/index.js', 'dist/index.d.ts', 'bin/wheelwright.js', 'roles/python_venv_build/tasks/main.yml', 'schema/playbook.schema.json', 'schema/tasks.schema.json', 'schema/inventory.schema.json']);
+    expect(files).to.include.members(['dist/index.js', 'dist/index.d.ts', 'bin/wheelwright.js', 'dist/bin/main.js', 'roles/python_venv_build/tasks/main.yml', 'schema/playbook.schema.json', 'schema/tasks.schema.json', 'schema/inventory.schema.json']);
     expect(files.filter((f) => f.startsWith('test/') || f.endsWith('.map'))).to.deep.equal([]);
 
     const proj = join(dir, 'consumer');
@@ -70,6 +70,16 @@ describe('package: npm pack, install, import by name, run', function () {
     });
     expect(readFileSync(join(work, 'localhost.txt'), 'utf8')).to.equal('made by the API\n');
     expect(existsSync(join(proj, 'node_modules/wheelwright/src/venv/ensure_venv.py'))).to.equal(true);
+
+    // the installed CLI (its bundle, dist/bin/) runs the same playbook
+    const cliWork = join(dir, 'cli-work');
+    execFileSync('mkdir', ['-p', cliWork]);
+    const cli = spawnSync(join(proj, 'node_modules/.bin/wheelwright'), ['-i', join(FIX, 'hosts.ini'), '-e', `out=${cliWork}`, join(FIX, 'site.yml')], {
+      cwd: proj, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' },
+    });
+    expect(cli.status, cli.stdout + cli.stderr).to.equal(0);
+    expect(cli.stdout).to.match(/localhost\s+: ok=2\s+changed=1/);
+    expect(readFileSync(join(cliWork, 'localhost.txt'), 'utf8')).to.equal('made by the API\n');
 
     // examples/api/rollout.ts: canary h1, then [h2, h3] fails on h3, so [h4, h5] is never touched
     writeFileSync(join(dir, 'fleet.ini'), `[fleet]\nh1\nh2\nh3\nh4\nh5\n\n[fleet:vars]\nansible_connection=local\nout=${work}\n`);
