@@ -39,6 +39,9 @@ import { shellModule } from './shell.js';
 import { slurpModule } from './slurp.js';
 import { statModule } from './stat.js';
 import { templateModule } from './template.js';
+import { aptRepositoryModule } from './apt_repository.js';
+import { aptKeyModule } from './apt_key.js';
+import { yumRepositoryModule } from './yum_repository.js';
 
 export const builtinModules = [
   assertModule,
@@ -81,6 +84,9 @@ export const builtinModules = [
   slurpModule,
   statModule,
   templateModule,
+  aptRepositoryModule,
+  aptKeyModule,
+  yumRepositoryModule,
 ] as const;
 
 for (const m of builtinModules) registerModule(m);

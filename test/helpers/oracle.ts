@@ -44,6 +44,11 @@ export async function closeAnsibleMasters(lab: Lab): Promise<void> {
 
 /** ansible-playbook with the json callback, against `host` of the lab inventory. */
 export async function ansiblePass(lab: Lab, playbook: string, host: string, extra: string[] = []): Promise<PassResult> {
+  return (await ansiblePassHosts(lab, playbook, [host], extra)).get(host)!;
+}
+
+/** One ansible-playbook run over several lab hosts: each host's task outcomes. */
+export async function ansiblePassHosts(lab: Lab, playbook: string, hosts: string[], extra: string[] = []): Promise<Map<string, PassResult>> {
   const tmp = mkdtempSync(join(tmpdir(), 'ww-oracle-'));
   const env = {
     ANSIBLE_STDOUT_CALLBACK: 'ww_oracle',
@@ -57,23 +62,25 @@ export async function ansiblePass(lab: Lab, playbook: string, host: string, extr
     ANSIBLE_DEPRECATION_WARNINGS: 'False',
     ANSIBLE_SSH_ARGS: `-F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=${lab.knownHostsFile} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${CONTROL_DIR}/%C`,
   };
-  const r = await spawnCollect('ansible-playbook', ['-i', lab.inventoryFile, '-l', host, ...extra, playbook], env, tmp);
-  if (process.env.WW_ORACLE_DEBUG) writeFileSync(`${process.env.WW_ORACLE_DEBUG}/ansible-${host}${extra.join('')}.out`, `${r.stdout}\n${r.stderr}`);
+  const r = await spawnCollect('ansible-playbook', ['-i', lab.inventoryFile, '-l', hosts.join(','), ...extra, playbook], env, tmp);
+  if (process.env.WW_ORACLE_DEBUG) writeFileSync(`${process.env.WW_ORACLE_DEBUG}/ansible-${hosts.join('+')}${extra.join('')}.out`, `${r.stdout}\n${r.stderr}`);
   let doc: any;
   try {
     doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
   } catch {
     throw new Error(`ansible-playbook output is not JSON (rc=${r.code}):\n${r.stdout.slice(0, 3000)}\n${r.stderr.slice(-3000)}`);
   }
-  const out: PassResult = new Map();
+  const all = new Map<string, PassResult>(hosts.map((h) => [h, new Map()]));
   for (const play of doc.plays ?? []) {
     for (const t of play.tasks ?? []) {
-      const res = t.hosts?.[host];
-      if (!res) continue;
-      out.set(t.task.name, { changed: !!res.changed, failed: !!res.failed, skipped: !!res.skipped, result: res });
+      for (const host of hosts) {
+        const res = t.hosts?.[host];
+        if (!res) continue;
+        all.get(host)!.set(t.task.name, { changed: !!res.changed, failed: !!res.failed, skipped: !!res.skipped, result: res });
+      }
     }
   }
-  return out;
+  return all;
 }
 
 /** wheelwright with JSON lines output, against `host`. */

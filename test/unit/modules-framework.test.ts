@@ -127,6 +127,11 @@ describe('modules: the remote Python programs run (locally, against a scratch di
       ['git', { repo: join(d, 'nothere.git'), dest: join(d, 'co') }, { failed: true }],
       ['get_url', { url: 'http://127.0.0.1:9/x', dest: join(d, 'dl') }, { failed: true }],
       ['package_facts', {}, { changed: false }],
+      // check mode: the controller's own /etc/apt is only read
+      ['apt_repository', { repo: 'deb http://deb.example.invalid/debian bookworm main', update_cache: false }, { changed: true, state: 'present' }],
+      ['apt_repository', { repo: 'not a source line' }, { failed: true, msg: 'Invalid repository string: not a source line' }],
+      ['apt_key', { id: 'zz' }, { failed: true, msg: 'Invalid key_id' }],
+      ['yum_repository', { name: 'ww', description: 'WW', baseurl: ['http://x/'], reposdir: d }, { changed: true, repo: 'ww' }],
     ];
     for (const [name, args, want] of cases) {
       const r = await invokeModule(name, args, ctx);
