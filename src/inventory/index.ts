@@ -8,6 +8,7 @@ import { LOCALHOST_NAMES } from './patterns.js';
 import { isHostList, parseSource } from './sources.js';
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from './types.js';
 import { VarsFileLoader } from './vars-files.js';
+import { registerDynamic } from './dynamic.js';
 
 export type { Inventory, InventoryGroup, InventoryHost } from './types.js';
 export { selectHosts, splitHostPattern } from './patterns.js';
@@ -65,6 +66,7 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
   }
 
   const hosts = new Map<string, InventoryHost>();
+  const ownVars = new Map<string, Vars>();
   const dirOf = new Map<string, string>(); // one stat per source, not per host
   const inventoryDir = (source: string): string => {
     let d = dirOf.get(source);
@@ -78,6 +80,7 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
       inventory_dir: h.source ? inventoryDir(h.source) : null,
       ...h.vars,
     };
+    ownVars.set(h.name, own);
     hosts.set(h.name, {
       name: h.name,
       vars: mergeHostVars(ctx, h.name, own, mine),
@@ -87,6 +90,7 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
 
   if (![...data.hosts.keys()].some((n) => LOCALHOST_NAMES.includes(n))) {
     // Ansible's implicit localhost: gets 'all' vars and host_vars/localhost, is in no group, is not matched by 'all'.
+    ownVars.set('localhost', { ansible_connection: 'local' });
     hosts.set('localhost', {
       name: 'localhost',
       vars: mergeHostVars(ctx, 'localhost', { ansible_connection: 'local' }, []),
@@ -95,7 +99,9 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
     });
   }
 
-  return { hosts, groups, sources: resolved, warnings: [...data.warnings] };
+  const inv: Inventory = { hosts, groups, sources: resolved, warnings: [...data.warnings] };
+  registerDynamic(inv, ctx, ownVars);
+  return inv;
 }
 
 /** The `groups` magic variable: every group with all its hosts (via descendants), inventory order. */

@@ -22,6 +22,8 @@ export interface InventoryGroup {
   directHosts?: string[];
   /** Direct parent groups. */
   parents?: string[];
+  /** Created during the run (add_host, group_by). */
+  dynamic?: boolean;
   /** Longest distance from 'all' (all = 0). */
   depth?: number;
   /** ansible_group_priority (default 1). */

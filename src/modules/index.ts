@@ -42,6 +42,8 @@ import { templateModule } from './template.js';
 import { aptRepositoryModule } from './apt_repository.js';
 import { aptKeyModule } from './apt_key.js';
 import { yumRepositoryModule } from './yum_repository.js';
+import { addHostModule } from './add_host.js';
+import { groupByModule } from './group_by.js';
 
 export const builtinModules = [
   assertModule,
@@ -87,6 +89,8 @@ export const builtinModules = [
   aptRepositoryModule,
   aptKeyModule,
   yumRepositoryModule,
+  addHostModule,
+  groupByModule,
 ] as const;
 
 for (const m of builtinModules) registerModule(m);

@@ -79,6 +79,11 @@ export interface ModuleContext {
   once<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** Project-level paths: the playbook's directory (for relative lookups). */
   playbookDir: string;
+  /** The run's in-memory inventory (add_host, group_by); absent outside a playbook run. */
+  inventory?: {
+    addHost(name: string, hostVars: Record<string, unknown>, groups: string[]): boolean;
+    addToGroup(host: string, group: string, parents: string[]): boolean;
+  };
 }
 
 export interface ModuleDef<A = Record<string, unknown>> {
@@ -113,5 +118,7 @@ export interface ModuleDef<A = Record<string, unknown>> {
   anyArgs?: boolean;
   /** Runs on the controller only (debug, set_fact, assert, fail, meta): no connection needed. */
   controllerOnly?: boolean;
+  /** Runs once per play batch whatever the hosts (Ansible's BYPASS_HOST_LOOP: add_host). */
+  bypassHostLoop?: boolean;
   run(args: A, ctx: ModuleContext): Promise<ModuleResult>;
 }

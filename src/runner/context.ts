@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Inventory } from '../inventory/index.js';
 import { groupsMap, groupNames } from '../inventory/index.js';
+import { onInventoryChange } from '../inventory/dynamic.js';
 import { buildHostScope } from '../vars/precedence.js';
 import { markPlain } from '../template/lazy.js';
 import type { Play, Task } from '../playbook/types.js';
@@ -52,11 +53,17 @@ function stripPrefix(facts: Record<string, unknown>): Record<string, unknown> {
 }
 
 const groupsCache = new WeakMap<Inventory, Record<string, string[]>>();
+const groupsWatched = new WeakSet<Inventory>();
 
 /** The `groups` magic variable, built once per inventory and shared (read-only) by every host. */
 export function sharedGroups(inv: Inventory): Record<string, string[]> {
   let g = groupsCache.get(inv);
   if (!g) {
+    if (!groupsWatched.has(inv)) {
+      // add_host / group_by change the inventory during the run
+      groupsWatched.add(inv);
+      onInventoryChange(inv, () => groupsCache.delete(inv));
+    }
     g = groupsMap(inv);
     for (const hosts of Object.values(g)) Object.freeze(markPlain(hosts));
     groupsCache.set(inv, (g = Object.freeze(markPlain(g))));

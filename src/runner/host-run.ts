@@ -16,6 +16,7 @@ import type { PlayContext } from './play-context.js';
 import type { HostStatus } from './events.js';
 import { HostState as HostStateClass, type HostState } from './host-state.js';
 import { findFile } from './find-file.js';
+import { addDynamicGroup, addDynamicHost } from '../inventory/dynamic.js';
 import { maskModuleArgs, tracedConnection } from './trace.js';
 
 const controllerConn = new LocalConnection('localhost');
@@ -178,13 +179,14 @@ export class HostRun {
     this.pc.sink({ type: 'host_task_start', play: this.pc.play.name, task: name, host: this.host, handler, module: task.module, ...taskPlace(task) });
     const t0 = Date.now();
     try {
-      if (task.runOnce) {
+      if (task.runOnce || (task.module !== undefined && getModule(task.module)?.bypassHostLoop)) {
         const { promise, first } = this.pc.runOnceResult(task, () => this.execute(task, name, handler, includeVars));
         const result = await promise;
         if (this.interrupted && (result.failed || result.unreachable)) return this.stoppedByInterrupt(name);
         if (!first) {
           // the other hosts share the result, as Ansible does: registered var and facts
-          if (task.register) this.state.registered[task.register] = result;
+          // (add_host, which bypasses the host loop, registers on the host that ran it only, as in Ansible)
+          if (task.register && task.runOnce) this.state.registered[task.register] = result;
           if (result.ansible_facts) this.mergeFacts(task, result.ansible_facts);
           return result.failed ? 'failed' : 'ok';
         }
@@ -370,6 +372,10 @@ export class HostRun {
       factsOf: (h) => access.facts(h),
       once: (key, fn) => access.once(key, fn),
       playbookDir: shared.playbookDir,
+      inventory: {
+        addHost: (name, vars, groups) => addDynamicHost(shared.inventory, name, vars, groups),
+        addToGroup: (h, group, parents) => addDynamicGroup(shared.inventory, h, group, parents),
+      },
     };
   }
 
