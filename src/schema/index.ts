@@ -1,7 +1,8 @@
 /**
  * JSON Schemas for playbooks, task files and YAML inventories, generated from the declarations the
- * loader itself uses: the keyword lists (src/playbook/keywords.ts) and every registered module's
- * argument spec (src/modules). Nothing here lists a keyword or an argument by hand; a new keyword
+ * loader itself uses: the KEYWORDS table (src/playbook/keywords.ts: where wheelwright takes each
+ * keyword, its type, whether Ansible templates it, its doc) and every registered module's argument
+ * spec (src/modules). Nothing here lists a keyword or an argument by hand; a new keyword
  * or module argument shows up in the schema with the next build.
  * Editors use them through the YAML language server (`# yaml-language-server: $schema=…`).
  */
@@ -74,39 +75,69 @@ function moduleNamesOf(def: ModuleDef<any>): string[] {
 
 const TASK_LIST = (ref: string): Schema => ({ anyOf: [{ type: 'array', items: { $ref: ref } }, { type: 'null' }] });
 
-/** The structure of keyword values the loader recurses into; every other keyword takes any value. */
-function keywordSchema(name: string): Schema {
-  switch (name) {
-    case 'pre_tasks':
+/** Ansible's boolean spellings (yes/no/on/off/true/false/1/0, any case). */
+const BOOL: Schema = typeSchema('bool');
+
+/** The schema of a keyword's value, from its declared type (and whether Ansible templates it). */
+export function keywordSchema(k: K.KeywordDecl): Schema {
+  const templ = (s: Schema): Schema => (k.templatable ? { anyOf: [s, TEMPLATED] } : s);
+  let s: Schema;
+  switch (k.type) {
     case 'tasks':
-    case 'post_tasks':
-    case 'handlers':
-    case 'block':
-    case 'rescue':
-    case 'always':
-      return TASK_LIST('#/definitions/task');
-    case 'roles':
-      return { type: 'array', items: { anyOf: [{ type: 'string' }, { $ref: '#/definitions/role' }] } };
-    case 'vars':
-      return { anyOf: [{ type: 'object' }, { type: 'null' }] };
-    case 'name':
-      return { type: 'string' };
+      s = TASK_LIST('#/definitions/task');
+      break;
+    case 'string':
+      s = { type: ['string', 'number', 'boolean'] };
+      break;
+    case 'bool':
+      s = BOOL;
+      break;
+    case 'int':
+      s = typeSchema('int');
+      break;
+    case 'percent':
+      s = templ({ anyOf: [{ type: 'number' }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?%?\\s*$' }] });
+      break;
+    case 'pattern':
+      s = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
+      break;
+    case 'condition':
+      s = { anyOf: [{ type: ['string', 'boolean', 'number'] }, { type: 'array', items: { type: ['string', 'boolean', 'number'] } }] };
+      break;
+    case 'list':
+      // a single value stands for a one-item list (tags: web, notify: restart), or a template
+      s = k.name === 'roles' ? { type: 'array', items: { anyOf: [{ type: 'string' }, { $ref: '#/definitions/role' }] } } : { anyOf: [{ type: 'array' }, { type: ['string', 'number'] }, { type: 'null' }] };
+      break;
+    case 'dict':
+      s = k.name === 'vars' ? { anyOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }, { type: 'null' }] } : templ({ anyOf: [{ type: 'object' }, { type: 'null' }] });
+      break;
     default:
-      return {};
+      s = {};
   }
+  return { ...s, description: k.doc };
 }
 
-function keywords(names: readonly string[]): Record<string, Schema> {
-  return Object.fromEntries(names.map((n) => [n, keywordSchema(n)]));
+/** The keywords KEYWORDS declares wheelwright supports at any of `places`, with their schemas. */
+function keywordsAt(places: readonly K.Place[]): Record<string, Schema> {
+  return Object.fromEntries(K.KEYWORDS.filter((k) => k.wheelwright.some((p) => places.includes(p))).map((k) => [k.name, keywordSchema(k)]));
+}
+
+/** Where a task-list entry's keywords come from: tasks, handlers, blocks and include/import entries. */
+export const TASK_PLACES: readonly K.Place[] = ['task', 'handler', 'block', 'include', 'import'];
+
+/**
+ * Actions the loader takes as keywords (import_tasks, include_tasks: modules in Ansible): the
+ * names its include/import keyword lists add to what KEYWORDS declares.
+ */
+export function actionKeywords(): string[] {
+  return [...new Set([...K.INCLUDE_KEYWORDS, ...K.IMPORT_KEYWORDS])].filter((n) => !K.keyword(n));
 }
 
 function definitions(): Record<string, Schema> {
-  const taskProps: Record<string, Schema> = {
-    ...keywords([...K.TASK_KEYWORDS, ...K.BLOCK_KEYWORDS, ...K.INCLUDE_KEYWORDS, ...K.IMPORT_KEYWORDS]),
-  };
-  // import_tasks / include_tasks are keywords here (modules in Ansible), under their FQCNs too
-  for (const k of ['import_tasks', 'include_tasks']) {
-    taskProps[k] = { type: 'string', description: 'a task file' };
+  const taskProps: Record<string, Schema> = keywordsAt(TASK_PLACES);
+  // actions the loader treats as keywords (modules in Ansible), under their FQCNs too
+  for (const k of actionKeywords()) {
+    taskProps[k] = { anyOf: [{ type: 'string' }, { type: 'object' }], description: 'a task file (or its arguments)' };
     taskProps[`ansible.builtin.${k}`] = taskProps[k]!;
   }
   const modules: Record<string, Schema> = {};
@@ -114,17 +145,17 @@ function definitions(): Record<string, Schema> {
     modules[`module:${def.name}`] = moduleSchema(def);
     for (const n of moduleNamesOf(def)) taskProps[n] ??= { $ref: `#/definitions/module:${def.name}` };
   }
-  const roleProps = keywords(K.ROLE_ENTRY_KEYWORDS);
-  roleProps.role = { type: 'string' };
+  const playbookEntry = Object.fromEntries(K.IMPORT_PLAYBOOK_KEYWORDS.map((n) => [n, K.keyword(n) ? keywordSchema(K.keyword(n)!) : { type: 'string' }]));
   return {
     ...modules,
+    // with_<lookup>: loops over a lookup's result
     task: { type: 'object', properties: taskProps, additionalProperties: false, patternProperties: { '^with_': {} } },
     // other keys of a role entry are the role's parameters
-    role: { type: 'object', properties: roleProps },
-    play: { type: 'object', properties: keywords(K.PLAY_KEYWORDS), required: ['hosts'], additionalProperties: false },
+    role: { type: 'object', properties: keywordsAt(['role']) },
+    play: { type: 'object', properties: keywordsAt(['play']), required: ['hosts'], additionalProperties: false },
     import_playbook: {
       type: 'object',
-      properties: { ...keywords(K.IMPORT_PLAYBOOK_KEYWORDS), 'ansible.builtin.import_playbook': { type: 'string' } },
+      properties: { ...playbookEntry, 'ansible.builtin.import_playbook': { type: 'string' } },
       additionalProperties: false,
     },
   };
