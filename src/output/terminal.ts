@@ -10,11 +10,20 @@ export interface TerminalOptions {
 
 const C = { green: 32, yellow: 33, red: 31, cyan: 36, magenta: 35, gray: 90 } as const;
 
-/** Ansible-like human output. Hosts progress independently, so each result line names its task. */
+/**
+ * Ansible-like human output. Under `linear` every result comes while its task's header is the last
+ * one shown; under `free` a host's result can come after another task's header: then, as Ansible's
+ * default callback does, the result's task header is shown again above it.
+ */
 export function terminalSink(o: TerminalOptions): EventSink {
   const paint = (c: keyof typeof C, s: string) => (o.color ? `\x1b[${C[c]}m${s}\x1b[0m` : s);
   const line = (s = '') => o.write(s + '\n');
+  /** the task whose header was shown last (its file:line, else its name) */
   let lastTask = '';
+  const header = (task: string, role: string | undefined, handler: boolean) => {
+    const label = `${handler ? 'RUNNING HANDLER' : 'TASK'} [${role ? `${role} : ` : ''}${task}]`;
+    line(`\n${label} ${'*'.repeat(Math.max(3, 70 - label.length))}`);
+  };
   return (e: RunEvent) => {
     switch (e.type) {
       case 'play_start':
@@ -24,17 +33,21 @@ export function terminalSink(o: TerminalOptions): EventSink {
         line(paint('gray', `batch: ${e.hosts.join(', ')}`));
         break;
       case 'task_start': {
-        const label = `${e.handler ? 'RUNNING HANDLER' : 'TASK'} [${e.role ? `${e.role} : ` : ''}${e.task}]`;
-        line(`\n${label} ${'*'.repeat(Math.max(3, 70 - label.length))}`);
+        header(e.task, e.role, e.handler);
         if (o.verbosity >= 2 && e.file) line(paint('gray', `task path: ${e.file}${e.line ? `:${e.line}` : ''}`));
-        lastTask = e.task;
+        lastTask = taskKey(e.file ? `${e.file}:${e.line}` : undefined, e.task, e.handler);
         break;
       }
       case 'host_result': {
         if (e.aggregate && e.status !== 'failed') break; // items were already shown
         const where = `[${e.host}${e.delegatedTo ? ` -> ${e.delegatedTo}` : ''}]`;
         const item = e.item !== undefined ? ` => (item=${e.label ?? short(e.item)})` : '';
-        const task = e.task !== lastTask ? ` ${paint('gray', `(${e.task})`)}` : '';
+        const key = taskKey(e.path, e.task, e.handler);
+        if (key !== lastTask) {
+          // strategy free: another task's header came in between
+          header(e.task, e.role, e.handler);
+          lastTask = key;
+        }
         const r = e.result;
         let text: string;
         switch (e.status) {
@@ -51,10 +64,11 @@ export function terminalSink(o: TerminalOptions): EventSink {
             text = paint('red', `fatal: ${where}: UNREACHABLE! ${r.msg ?? ''}`);
             break;
           case 'failed':
-            text = paint('red', `${e.ignored ? 'failed' : 'fatal'}: ${where}${item}: FAILED! ${failureText(r)}`) + (e.ignored ? paint('cyan', '\n...ignoring') : '');
+            // as Ansible's default callback: `failed:` for a loop item, `fatal:` for a task (ignored or not)
+            text = paint('red', `${e.item !== undefined ? 'failed' : 'fatal'}: ${where}${item}: FAILED! ${failureText(r)}`) + (e.ignored ? paint('cyan', '\n...ignoring') : '');
             break;
         }
-        line(text + task); // a line without a task name belongs to the TASK header above it
+        line(text);
         // values under secret-looking names are masked, as in -vv's module arguments
         if (o.verbosity > 0 && e.status !== 'failed') line(paint('gray', JSON.stringify(maskArgs(r), null, 2)));
         else if (isDebug(e.module) && e.status === 'ok') line(debugText(r));
@@ -94,6 +108,11 @@ export function terminalSink(o: TerminalOptions): EventSink {
         break;
     }
   };
+}
+
+/** A task's identity in the output: where it is written (a templated name differs per host), else its name. */
+function taskKey(path: string | undefined, name: string, handler: boolean): string {
+  return `${handler ? 'H' : 'T'}:${path ?? name}`;
 }
 
 function isDebug(module: string | undefined): boolean {

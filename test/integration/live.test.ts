@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from '../helpers/cli.js';
 import { terminalTakesColor } from '../../src/output/index.js';
+import { resultBlocks } from '../helpers/output-blocks.js';
 
 const FIX = join(ROOT, 'test/fixtures/live');
 
@@ -89,6 +90,11 @@ describe('live terminal view (tmux) and plain output elsewhere', function () {
     expect(after).to.not.match(/^ {2}h1 {2}wait at the gate/m);
     expect(after).to.match(/TASK \[wait at the gate\][^\n]*\n(.*\n)*?changed: \[h1\]/);
     expect(after).to.match(/^h1 +: ok=2 +changed=2/m);
+    // linear (the default): each task's header once, both hosts' results under it, in the live view too
+    expect(resultBlocks(after).map((b) => ({ header: b.header, results: [...b.results].sort() }))).to.deep.equal([
+      { header: 'TASK [first step]', results: ['changed h1', 'changed h2'] },
+      { header: 'TASK [wait at the gate]', results: ['changed h1', 'changed h2'] },
+    ]);
     expect(pane.raw()).to.include('\x1b['); // colours and in-place redraws on a terminal
   });
 
