@@ -65,6 +65,9 @@ export const PLAYBOOK = {
     'list-hosts': { type: 'boolean', help: 'list the hosts each play would run on, then exit' },
     'list-tasks': { type: 'boolean', help: 'list the tasks each play would run (after --tags/--skip-tags), then exit' },
     'list-tags': { type: 'boolean', help: 'list the tags of each play, then exit' },
+    'start-at-task': { type: 'string', arg: 'NAME', help: "start at the first task with this name (or 'role : name'; * ? [] patterns), as ansible-playbook" },
+    step: { type: 'boolean', help: 'ask before each task: (N)o/(y)es/(c)ontinue (needs a terminal)' },
+    'force-handlers': { type: 'boolean', help: 'run notified handlers on hosts that failed too' },
     'flush-cache': { type: 'boolean', help: 'accepted for compatibility (wheelwright keeps no fact cache)' },
     'syntax-check': { type: 'boolean', help: 'load and validate the playbook, then exit' },
     version: { type: 'boolean', help: "show wheelwright's version and exit" },
@@ -162,6 +165,32 @@ async function askSecret(prompt: string, option: string): Promise<string> {
   }
 }
 
+/**
+ * --step's question before each task, as Ansible's strategies ask it: `Perform task: TASK: name
+ * (N)o/(y)es/(c)ontinue: ` (`on HOST` under free); y/yes runs it, c/continue runs it and stops
+ * asking, anything else skips it; then the question is printed as a banner. One question at a time.
+ */
+function stepAsker(out: (s: string) => void): (label: string, host?: string) => Promise<boolean> {
+  let asking = true;
+  let queue: Promise<unknown> = Promise.resolve();
+  return (label, host) => {
+    const answer = queue.then(async () => {
+      if (!asking) return true;
+      const msg = `Perform task: ${label} ${host ? `on ${host} ` : ''}(N)o/(y)es/(c)ontinue: `;
+      const { createInterface } = await import('node:readline');
+      const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+      const resp = (await new Promise<string>((res) => rl.question(msg, res))).trim().toLowerCase();
+      rl.close();
+      const run = ['y', 'yes', 'c', 'continue'].includes(resp);
+      if (resp === 'c' || resp === 'continue') asking = false;
+      out(`\n${msg.trim()} ${'*'.repeat(Math.max(3, 79 - msg.trim().length))}\n`);
+      return run;
+    });
+    queue = answer.catch(() => undefined);
+    return answer;
+  };
+}
+
 /** `ansible-playbook --list-tasks / --list-tags` output (block bodies only, as Ansible lists them). */
 function listTasks(playbooks: Playbook[], names: string[], what: { tasks: boolean; tags: boolean }, only: string[], skip: string[]): string {
   let text = '';
@@ -246,6 +275,9 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   }
   const becomeMethod = values['become-method'];
   if (becomeMethod !== undefined && becomeMethod !== 'sudo' && becomeMethod !== 'su') throw new UsageError(`--become-method must be sudo or su, got '${becomeMethod}'`, PLAYBOOK);
+  if (values.step && !process.stdin.isTTY) {
+    throw new UsageError('--step asks before each task and needs a terminal to ask on (stdin is not one); run without --step, or narrow the run with --tags or --start-at-task', PLAYBOOK);
+  }
   const password = values['ask-pass'] ? await askSecret('SSH password: ', '-k/--ask-pass') : undefined;
   const becomePassword = values['ask-become-pass'] ? await askSecret('BECOME password: ', '-K/--ask-become-pass') : undefined;
 
@@ -286,7 +318,8 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   const fromEnv = outputsFromAnsibleConfig(positionals[0]!);
   const outputs = runOutputs({
     format, verbosity, junit: values.junit ?? fromEnv.junit, report: values.report, profile: values.profile || fromEnv.profile,
-    write: out, writeErr: err, color: terminalTakesColor(process.stdout), tty: terminalTakesColor(process.stdout) ? process.stdout : undefined,
+    // --step's questions go to the terminal between results: no live view redrawn over them
+    write: out, writeErr: err, color: terminalTakesColor(process.stdout), tty: terminalTakesColor(process.stdout) && !values.step ? process.stdout : undefined,
   });
   const sink: EventSink = outputs.sink;
   let exitCode: number = EXIT.ok;
@@ -304,6 +337,9 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const step = values.step ? stepAsker(out) : undefined;
+  // --start-at-task: the first play (of any playbook) with the task starts there; the rest run whole
+  let startAt = values['start-at-task'];
   try {
     for (const playbook of playbooks) {
       if (stop.signal.aborted) break;
@@ -317,6 +353,9 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
           tags: splitList(values.tags), skipTags: splitList(values['skip-tags']),
           hostKeyChecking: hkc, knownHostsFile: values['known-hosts'], connectTimeoutMs: timeout * 1000, retryFile,
           signal: stop.signal,
+          ...(startAt !== undefined ? { startAtTask: startAt } : {}),
+          step,
+          forceHandlers: values['force-handlers'] || set<boolean>('DEFAULT_FORCE_HANDLERS') || false,
           strategy: configuredStrategy(cfg.settings.DEFAULT_STRATEGY!.value as string),
           gathering: set<string>('DEFAULT_GATHERING'),
           anyErrorsFatal: set<boolean>('ANY_ERRORS_FATAL'),
@@ -338,11 +377,14 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
         },
         sink,
       );
+      if (summary.startAtTaskFound) startAt = undefined;
       if (summary.exitCode !== EXIT.ok) {
         exitCode = summary.exitCode;
         break;
       }
     }
+    // as ansible-playbook: an error after the run when no task matched; the exit code stays
+    if (startAt !== undefined) err(`ERROR! No matching task "${startAt}" found. Note: --start-at-task can only follow static includes.\n`);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -62,13 +62,28 @@ export class HostRun {
     try {
       if (play.gatherFacts && !this.stopped) await this.gatherFacts();
       await this.runTop(0, play.preTasks);
-      await this.flushHandlers([0, SECTION_END]);
+      await this.endSection([0, SECTION_END]);
       await this.runTop(1, [...play.roleTasks, ...play.tasks]);
-      await this.flushHandlers([1, SECTION_END]);
+      await this.endSection([1, SECTION_END]);
       await this.runTop(2, play.postTasks);
-      await this.flushHandlers([2, SECTION_END]);
+      await this.endSection([2, SECTION_END]);
     } finally {
       this.pc.depart(this.host);
+    }
+  }
+
+  /**
+   * The handler flush that ends a section. With force_handlers, as Ansible (which puts the flush in
+   * an `always` of each section), it also runs on a host that failed in the section: the handlers
+   * notified before the failure run, and the host stays failed.
+   */
+  private async endSection(at: readonly number[]): Promise<void> {
+    if (!this.state.failed || this.state.unreachable || !this.pc.flags.forceHandlers || this.interrupted) return this.flushHandlers(at);
+    this.state.failed = false;
+    try {
+      await this.flushHandlers(at);
+    } finally {
+      this.state.failed = true;
     }
   }
 
@@ -83,8 +98,10 @@ export class HostRun {
   private async gatherFacts(): Promise<void> {
     const task = this.pc.gatherTask; // one task object per play, so it is announced once
     if (!shouldRunByTags(['always'], this.pc.flags.tags, this.pc.flags.skipTags)) return;
+    if (this.pc.skipped === 'all') return; // --start-at-task found nothing in this play
     await this.pc.turn([-1]);
     if (this.stopped) return;
+    if (!(await this.pc.stepAllows(task, 'TASK: Gathering Facts', this.host)) || this.stopped) return;
     this.pc.announce(task, 'Gathering Facts', false);
     this.pc.sink({ type: 'host_task_start', play: this.pc.play.name, task: 'Gathering Facts', host: this.host, handler: false, module: task.module, ...taskPlace(task) });
     const t0 = Date.now();
@@ -113,7 +130,10 @@ export class HostRun {
     if (task.kind === 'block') return this.runBlock(task, rescuable, includeVars, at);
     if (task.kind === 'include') return this.runInclude(task, rescuable, includeVars, at);
     if (!shouldRunByTags(task.tags, this.pc.flags.tags, this.pc.flags.skipTags)) return true;
+    if (this.pc.startsLater(task)) return true; // before --start-at-task's task
     await this.pc.turn(at); // linear: every host finishes the task before this one first
+    if (this.stopped) return false;
+    if (!(await this.pc.stepAllows(task, `TASK: ${stepName(task)}`, this.host))) return true;
     if (this.stopped) return false;
     // a host still waiting for a fork when the run is interrupted does not start the task
     const outcome = await this.pc.limited(async (): Promise<Outcome> => (this.interrupted ? 'interrupted' : this.runTask(task, false, rescuable, includeVars)));
@@ -144,6 +164,8 @@ export class HostRun {
   }
 
   private async runInclude(task: Task, rescuable: boolean, includeVars: Record<string, unknown> | undefined, at: readonly number[]): Promise<boolean> {
+    if (this.pc.startsLater(task)) return true;
+    if (!(await this.pc.stepAllows(task, `TASK: ${stepName(task)}`, this.host))) return true;
     const scope = this.scope(task, includeVars);
     const where = this.where(task, 'include_tasks');
     const t0 = Date.now();
@@ -520,10 +542,18 @@ export class HostRun {
       if (h.tags.length && !shouldRunByTags(h.tags, this.pc.flags.tags, this.pc.flags.skipTags)) continue;
       await this.pc.turn([...at, handlers.indexOf(h)]);
       if (this.stopped) break;
+      if (!(await this.pc.stepAllows(h, `HANDLER: ${stepName(h)}`, this.host))) continue;
+      if (this.stopped) break;
       await this.pc.limited(async () => (this.interrupted ? 'interrupted' : this.runTask(h, true, false)));
     }
   }
 
+}
+
+/** Ansible's Task.get_name(): `role : name`, the name, or the action of an unnamed task. */
+export function stepName(task: Task): string {
+  const name = task.name ?? (task.kind === 'include' ? 'include_tasks' : (task.module ?? ''));
+  return task.role ? `${task.role.name} : ${name}` : name;
 }
 
 /** The role and file:line of a task, for the events (JUnit classnames, -vv task paths, profile by role). */

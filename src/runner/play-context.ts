@@ -14,6 +14,15 @@ export interface RunFlags {
   strategy?: 'linear' | 'free';
   /** -b, --become-user, --become-method: below play/task keywords and ansible_become* variables */
   become?: { become?: boolean; user?: string; method?: 'sudo' | 'su' };
+  /** --start-at-task: the run starts at the first task matching this name or fnmatch pattern */
+  startAtTask?: string;
+  /**
+   * --step: asked before each task (once per task under linear, per host under free) with
+   * Ansible's label (`TASK: name`, `HANDLER: name`); false skips the task.
+   */
+  step?: (label: string, host?: string) => Promise<boolean>;
+  /** --force-handlers (or the configuration's force_handlers): notified handlers run on failed hosts too */
+  forceHandlers?: boolean;
 }
 
 /** Connections and facts of any host, opened/gathered once per run. */
@@ -37,6 +46,9 @@ export class PlayContext {
   batchFailures = 0;
   /** the implicit fact-gathering task of this play */
   readonly gatherTask: Task;
+  /** --start-at-task: the tasks before the match (or 'all': no match in this play) do not run */
+  skipped: Set<Task> | 'all' | undefined;
+  private stepAnswers = new Map<Task, Map<string, Promise<boolean>>>();
 
   constructor(
     readonly play: Play,
@@ -49,6 +61,26 @@ export class PlayContext {
     this.gatherTask = syntheticTask('Gathering Facts', 'setup', play.pos);
   }
 
+  /** Whether --start-at-task leaves this task out. */
+  startsLater(task: Task): boolean {
+    return this.skipped === 'all' || (this.skipped?.has(task) ?? false);
+  }
+
+  /**
+   * --step: may this task run? Asked once per task and batch under linear (every host gets the
+   * answer), once per task and host under free, as Ansible's strategies ask.
+   */
+  stepAllows(task: Task, label: string, host: string): Promise<boolean> {
+    const ask = this.flags.step;
+    if (!ask) return Promise.resolve(true);
+    let answers = this.stepAnswers.get(task);
+    if (!answers) this.stepAnswers.set(task, (answers = new Map()));
+    const who = this.synced ? '' : host;
+    let answer = answers.get(who);
+    if (!answer) answers.set(who, (answer = ask(label, who || undefined)));
+    return answer;
+  }
+
   private batchSet = new Set<string>();
 
   newBatch(hosts: string[]): void {
@@ -58,6 +90,7 @@ export class PlayContext {
     this.batchFailures = 0;
     this.runOnce.clear();
     this.announced.clear();
+    this.stepAnswers.clear();
     this.waiting.clear();
     this.waitingCount = 0;
     this.departed.clear();

@@ -19,6 +19,7 @@ import { PlayContext, type HostAccess, type RunFlags } from './play-context.js';
 import { HostRun } from './host-run.js';
 import { promptedVars, resolvePlayKeywords } from './play-keywords.js';
 import { describeConnection } from './trace.js';
+import { startAtTask } from './start-at.js';
 
 export interface RunOptions extends RunFlags {
   playbook: Playbook;
@@ -50,6 +51,8 @@ export interface RunSummary {
   remoteCommands: Record<string, number>;
   exitCode: number;
   retryFile?: string;
+  /** with startAtTask: whether a play had the task (the run started there) */
+  startAtTaskFound?: boolean;
 }
 
 /** Run a playbook: plays in order, hosts of a batch in parallel (bounded by forks). */
@@ -156,6 +159,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   let nextPlay = 0; // the first play not started yet
   let playHosts: string[] = []; // the hosts of the play running (or last run)
   let batchAllFailed = false;
+  let startedAt = false; // --start-at-task found its task (later plays run whole)
   try {
     for (const rawPlay of opts.playbook.plays) {
       if (shared.interrupted) break;
@@ -181,6 +185,10 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       const alive = hosts.filter((h) => shared.states.get(h)!.active || shared.states.get(h)!.ended);
       for (const h of alive) shared.states.get(h)!.ended = false;
       const pc = new PlayContext(play, shared, opts, sink, access, alive);
+      if (opts.startAtTask !== undefined && !startedAt) {
+        pc.skipped = startAtTask(play, opts.startAtTask);
+        startedAt = pc.skipped !== 'all';
+      }
       for (const batch of serialBatches(alive, play.serial)) {
         if (pc.aborted || shared.interrupted) break;
         pc.newBatch(batch);
@@ -254,7 +262,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     ? exitForSignal(interruption.signal)
     : runStopped ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : anyFailed ? EXIT.hostFailed : EXIT.ok;
   sink({ type: 'recap', stats, durationMs: Date.now() - started, retryFile, remoteCommands, ...(interruption ? { interrupted: interruption } : {}) });
-  return { stats, exitCode, retryFile, remoteCommands };
+  return { stats, exitCode, retryFile, remoteCommands, ...(opts.startAtTask !== undefined ? { startAtTaskFound: startedAt } : {}) };
 }
 
 /** ansible.cfg's `gathering` and `any_errors_fatal` for plays that do not set them. */
