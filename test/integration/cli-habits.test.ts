@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, ensureBuilt } from '../helpers/cli.js';
@@ -29,6 +29,42 @@ const CASES: Record<string, string[]> = {
   'force_handlers from ANSIBLE_FORCE_HANDLERS': ['force.yml'],
 };
 const ENV: Record<string, Record<string, string>> = { 'force_handlers from ANSIBLE_FORCE_HANDLERS': { ANSIBLE_FORCE_HANDLERS: 'True' } };
+
+/**
+ * Run a command with --step in a tmux pane (a private tmux server) and answer its questions y, n, c
+ * as each one appears; returns the screen at the end.
+ */
+async function stepInTmux(argv: string[]): Promise<string> {
+  const socket = `ww-step-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'ww-step-'));
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+  try {
+    const env = 'env -u NO_COLOR NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=False ANSIBLE_STDOUT_CALLBACK=default TERM=xterm';
+    tmux('new-session', '-d', '-x', '160', '-y', '80', '-s', 'step', '-c', FIX, `${env} ${argv.map(q).join(' ')}; echo WW-EXIT=$?; sleep 600`);
+    const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'step');
+    const waitFor = async (re: RegExp) => {
+      const t0 = Date.now();
+      while (!re.test(screen())) {
+        if (Date.now() - t0 > 90_000) throw new Error(`gave up waiting for ${re} in:\n${screen()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    for (const [task, answer] of [['one', 'y'], ['two', 'n'], ['three', 'c']] as const) {
+      await waitFor(new RegExp(`Perform task: TASK: ${task} \\(N\\)o/\\(y\\)es/\\(c\\)ontinue: $`, 'm'));
+      tmux('send-keys', '-t', 'step', answer, 'Enter');
+    }
+    await waitFor(/WW-EXIT=\d+/);
+    return screen();
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      /* gone */
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('ansible-playbook habits: --start-at-task, --force-handlers, --step', function () {
   this.timeout(180_000);
@@ -67,6 +103,20 @@ describe('ansible-playbook habits: --start-at-task, --force-handlers, --step', f
     expect(blocks(ww['a failed host without --force-handlers']!.stdout)).to.include('RUNNING HANDLER [h one]: ok h1');
     expect(blocks(ww['a failed host with --force-handlers']!.stdout)).to.include('RUNNING HANDLER [h one]: ok h1, ok h2');
     expect(blocks(ww['a failed host with --force-handlers']!.stdout)).to.include('RUNNING HANDLER [h late]: ok h1');
+  });
+
+  it('--step in a terminal (tmux): y runs the task, n skips it, c runs it and stops asking; as ansible-playbook', async () => {
+    const [w, a] = await Promise.all([
+      stepInTmux([process.execPath, join(ROOT, 'bin/wheelwright.js'), '-i', 'hosts.ini', 'step.yml', '--step', '--retry-file', 'none']),
+      stepInTmux(['ansible-playbook', '-i', 'hosts.ini', 'step.yml', '--step']),
+    ]);
+    const asked = (s: string) => s.split('\n').filter((l) => l.startsWith('Perform task:') && l.endsWith('*')).map((l) => l.replace(/ \*+$/, ''));
+    expect(asked(w)).to.deep.equal(['Perform task: TASK: one (N)o/(y)es/(c)ontinue:', 'Perform task: TASK: two (N)o/(y)es/(c)ontinue:', 'Perform task: TASK: three (N)o/(y)es/(c)ontinue:']);
+    expect(asked(w)).to.deep.equal(asked(a));
+    expect(blocks(w)).to.deep.equal(['TASK [one]: changed h1, changed h2', 'TASK [three]: changed h1, changed h2', 'TASK [four]: changed h1, changed h2', 'RUNNING HANDLER [h]: changed h1, changed h2']);
+    expect(blocks(w)).to.deep.equal(blocks(a));
+    expect(w).to.include('WW-EXIT=0');
+    expect(a).to.include('WW-EXIT=0');
   });
 
   it('--step without a terminal is refused before anything runs (exit 5, a short usage)', async () => {
