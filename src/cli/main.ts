@@ -3,7 +3,7 @@ import { resolve, basename, join } from 'node:path';
 import { PROJECT_ROOT } from './project-root.js';
 import { EXIT, UserError, exitForSignal } from '../errors.js';
 import { killLocalCommands } from '../connection/local.js';
-import { loadInventory, selectHosts, listInventoryJson } from '../inventory/index.js';
+import { loadInventory, selectHosts } from '../inventory/index.js';
 import { loadPlaybook, type Playbook, type Task } from '../playbook/index.js';
 import { shouldRunByTags } from '../runner/tags.js';
 import { parseExtraVars } from '../vars/precedence.js';
@@ -75,19 +75,6 @@ export const PLAYBOOK = {
   footer: 'exit codes: 0 ok, 2 a host failed, 4 a host was unreachable, 5 bad input or options, 1 internal error',
 } as const satisfies CommandDecl;
 
-const INVENTORY = {
-  name: 'inventory',
-  usage: ['inventory -i INVENTORY [--list | --host HOST]'],
-  about: 'Shows the inventory as JSON, as ansible-inventory --list / --host does.',
-  options: {
-    inventory: { type: 'string', short: 'i', multiple: true, arg: 'SRC', help: 'inventory file, directory or script' },
-    list: { type: 'boolean', help: 'every group and host with their variables (the default)' },
-    host: { type: 'string', arg: 'HOST', help: "one host's variables" },
-    'playbook-dir': { type: 'string', arg: 'DIR', help: "also read this directory's group_vars/ and host_vars/" },
-    ...VAULT_OPTIONS,
-  },
-} as const satisfies CommandDecl;
-
 export async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
   const err = (s: string) => process.stderr.write(s);
@@ -111,8 +98,10 @@ export async function main(argv: string[]): Promise<number> {
         const args = await demoArgs(rest, out);
         return typeof args === 'number' ? args : await playbookCli(args, out, err);
       }
-      case 'inventory':
-        return await inventoryCli(rest, out);
+      case 'inventory': {
+        const { inventoryCli } = await import('./inventory.js');
+        return await inventoryCli(rest, out, askSecret);
+      }
       case 'config': {
         const [action, ...more] = rest;
         if (action !== 'dump' || more.some((a) => a !== '--only-changed')) {
@@ -224,26 +213,6 @@ function listTasks(playbooks: Playbook[], names: string[], what: { tasks: boolea
 
 function splitList(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
-}
-
-async function inventoryCli(argv: string[], out: (s: string) => void): Promise<number> {
-  const { values, positionals, help } = parseCommand(INVENTORY, argv);
-  if (help) {
-    out(helpText(INVENTORY));
-    return EXIT.ok;
-  }
-  if (positionals.length) throw new UsageError(`inventory takes no arguments, got '${positionals[0]}'`, INVENTORY);
-  if (values.list && values.host !== undefined) throw new UsageError('--list and --host exclude each other', INVENTORY);
-  await vaultSecretsFrom(values, askSecret, loadAnsibleConfig().settings.DEFAULT_VAULT_PASSWORD_FILE!.value as string | undefined);
-  const configured = loadAnsibleConfig().settings.DEFAULT_HOST_LIST!;
-  const sources = values.inventory ?? (configured.origin === 'default' ? [] : (configured.value as string[]));
-  const inv = await loadInventory(sources, { playbookDir: values['playbook-dir'] });
-  if (values.host) {
-    const h = inv.hosts.get(values.host);
-    if (!h) throw new UserError(`host '${values.host}' is not in the inventory`);
-    out(JSON.stringify(h.vars, null, 2) + '\n');
-  } else out(JSON.stringify(listInventoryJson(inv), null, 2) + '\n');
-  return EXIT.ok;
 }
 
 async function playbookCli(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {

@@ -99,7 +99,22 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
     });
   }
 
-  const inv: Inventory = { hosts, groups, sources: resolved, warnings: [...data.warnings] };
+  const filesFor = (subdir: 'group_vars' | 'host_vars', name: string): Vars => {
+    let out: Vars = {};
+    for (const dir of [...ctx.inventoryDirs, ...(ctx.playbookDir === undefined ? [] : [ctx.playbookDir])]) out = { ...out, ...loader.varsFor(dir, subdir, name) };
+    return out;
+  };
+  // what `ansible-inventory --export` shows (the sources' inventory, before any add_host/group_by)
+  const exportVars = {
+    host: (name: string): Vars => structuredClone({ ...(data.hosts.get(name)?.vars ?? {}), ...filesFor('host_vars', name) }),
+    group: (name: string): Vars => {
+      const g = data.groups.get(name);
+      const out: Vars = structuredClone({ ...(g?.vars ?? {}), ...filesFor('group_vars', name) });
+      if (g && g.priority !== 1) out.ansible_group_priority = g.priority;
+      return out;
+    },
+  };
+  const inv: Inventory = { hosts, groups, sources: resolved, warnings: [...data.warnings], exportVars };
   registerDynamic(inv, ctx, ownVars);
   return inv;
 }

@@ -34,6 +34,11 @@ export interface Inventory {
   hosts: Map<string, InventoryHost>;
   groups: Map<string, InventoryGroup>;
   sources: string[];
+  /**
+   * What `ansible-inventory --export` shows: a host's own variables and a group's, each with its
+   * host_vars/group_vars files (no merge down the groups), without Ansible's internal variables.
+   */
+  exportVars?: { host(name: string): Vars; group(name: string): Vars };
   /** Non-fatal problems Ansible would print as warnings (skipped YAML keys, host/group name clashes). */
   warnings?: string[];
 }

@@ -75,7 +75,7 @@ describe('JSON Schema generated from the keyword and module declarations', () =>
     for (const f of ['roles/python_venv_build/tasks/main.yml', 'roles/repo_server/tasks/main.yml', 'test/fixtures/outputs/roles/web/tasks/main.yml']) {
       expect(tasks(load(f)), `${f}: ${errs(tasks)}`).to.equal(true);
     }
-    expect(inventory(load('examples/osa/inventory.yml')), errs(inventory)).to.equal(true);
+    for (const f of ['inventories/osa/hosts.yml', 'inventories/lab/hosts.yml']) expect(inventory(load(f)), `${f}: ${errs(inventory)}`).to.equal(true);
   });
 
   it('catches what the loader would refuse: unknown keyword, unknown module, unknown argument, bad choice, missing hosts', () => {
