@@ -11,6 +11,8 @@ import { runPlaybook } from '../runner/run.js';
 import { configuredStrategy } from '../config/strategy.js';
 import { dumpConfig, loadAnsibleConfig } from '../config/index.js';
 import { VAULT_OPTIONS, vaultSecretsFrom } from './vault.js';
+// static: its UsageError must be the one main() catches (the loader it imports is loaded anyway)
+import { inventoryCli } from './inventory.js';
 import { outputsFromAnsibleConfig, runOutputs, terminalTakesColor } from '../output/index.js';
 import type { EventSink } from '../runner/events.js';
 import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from './options.js';
@@ -98,10 +100,8 @@ export async function main(argv: string[]): Promise<number> {
         const args = await demoArgs(rest, out);
         return typeof args === 'number' ? args : await playbookCli(args, out, err);
       }
-      case 'inventory': {
-        const { inventoryCli } = await import('./inventory.js');
+      case 'inventory':
         return await inventoryCli(rest, out, askSecret);
-      }
       case 'config': {
         const [action, ...more] = rest;
         if (action !== 'dump' || more.some((a) => a !== '--only-changed')) {
