@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import { labUp } from '../lab/index.js';
 import { PROJECT_ROOT } from './project-root.js';
 import { EXIT } from '../errors.js';
@@ -15,7 +14,7 @@ const DEMO = {
   options: {},
 } as const satisfies CommandDecl;
 
-/** Hosts in the demo fleet: one repo (build) server and the rest targets. */
+/** Hosts in the demo fleet (lab1-lab5, as inventories/lab names them): one repo (build) server and the rest targets. */
 const DEMO_HOSTS = 5;
 
 /**
@@ -30,15 +29,8 @@ export async function demoArgs(args: string[], out: (s: string) => void): Promis
   }
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const lab = await labUp(DEMO_HOSTS, { log });
-  const [repo, ...targets] = lab.hosts.map((h) => h.name);
-  const groups = join(lab.dir, 'demo-groups.yml');
-  await writeFile(
-    groups,
-    `# written by 'wheelwright demo': the example's groups over the lab's hosts\n` +
-      `all:\n  children:\n    repo_all:\n      hosts:\n        ${repo}: {}\n    venv_targets:\n      hosts:\n` +
-      targets.map((t) => `        ${t}: {}\n`).join('') +
-      `  vars:\n    openstack_repo_url: http://${lab.hosts[0]!.address}:8181\n`,
-  );
+  // the example's groups over the lab's hosts, and the repo URL derived from lab1's address
+  const groups = join(PROJECT_ROOT, 'inventories/lab');
   const playbook = join(PROJECT_ROOT, 'examples/lab-demo/site.yml');
   process.stderr.write(`demo: wheelwright ${playbook} -i ${lab.inventoryFile} -i ${groups}\n`);
   return [playbook, '-i', lab.inventoryFile, '-i', groups, ...args];
