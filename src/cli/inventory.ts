@@ -1,7 +1,7 @@
 /** `wheelwright inventory`: ansible-inventory's --list, --host and --graph, with --yaml, --vars and --export. */
 import { stringify } from 'yaml';
 import { EXIT, UserError } from '../errors.js';
-import { loadInventory } from '../inventory/index.js';
+import { groupCharsMode, loadInventory } from '../inventory/index.js';
 import { ansibleJson, hostVarsShown, inventoryGraph, listInventoryJson, listInventoryYamlShape } from '../inventory/list-json.js';
 import { loadAnsibleConfig } from '../config/index.js';
 import { VAULT_OPTIONS, vaultSecretsFrom } from './vault.js';
@@ -29,7 +29,12 @@ function ansibleYaml(v: unknown): string {
   return stringify(v, { sortMapEntries: true, indentSeq: false, singleQuote: true, lineWidth: 80, minContentWidth: 0, aliasDuplicateObjects: false });
 }
 
-export async function inventoryCli(argv: string[], out: (s: string) => void, askSecret: (prompt: string, option: string) => Promise<string>): Promise<number> {
+export async function inventoryCli(
+  argv: string[],
+  out: (s: string) => void,
+  askSecret: (prompt: string, option: string) => Promise<string>,
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
   const { values, positionals, help } = parseCommand(INVENTORY, argv);
   if (help) {
     out(helpText(INVENTORY));
@@ -42,7 +47,8 @@ export async function inventoryCli(argv: string[], out: (s: string) => void, ask
   await vaultSecretsFrom(values, askSecret, cfg.settings.DEFAULT_VAULT_PASSWORD_FILE!.value as string | undefined);
   const configured = cfg.settings.DEFAULT_HOST_LIST!;
   const sources = values.inventory ?? (configured.origin === 'default' ? [] : (configured.value as string[]));
-  const inv = await loadInventory(sources, { playbookDir: values['playbook-dir'] });
+  const inv = await loadInventory(sources, { playbookDir: values['playbook-dir'], transformInvalidGroupChars: groupCharsMode(cfg.settings.TRANSFORM_INVALID_GROUP_CHARS!.value) });
+  err(inventoryWarnings(inv.warnings));
   const dump = (v: unknown) => (values.yaml ? ansibleYaml(v) : ansibleJson(v) + '\n');
   const o = { export: values.export ?? false };
   if (values.host !== undefined) {
@@ -58,4 +64,9 @@ export async function inventoryCli(argv: string[], out: (s: string) => void, ask
     out(dump(values.yaml ? listInventoryYamlShape(inv, o) : listInventoryJson(inv, o)));
   }
   return EXIT.ok;
+}
+
+/** Inventory warnings as Ansible prints them, on stderr before the output. */
+export function inventoryWarnings(warnings: readonly string[] | undefined): string {
+  return (warnings ?? []).map((w) => `[WARNING]: ${w}\n`).join('');
 }

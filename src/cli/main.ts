@@ -3,7 +3,7 @@ import { resolve, basename, join } from 'node:path';
 import { PROJECT_ROOT } from './project-root.js';
 import { EXIT, UserError, exitForSignal } from '../errors.js';
 import { killLocalCommands } from '../connection/local.js';
-import { loadInventory, selectHosts } from '../inventory/index.js';
+import { groupCharsMode, loadInventory, selectHosts } from '../inventory/index.js';
 import { loadPlaybook, type Playbook, type Task } from '../playbook/index.js';
 import { shouldRunByTags } from '../runner/tags.js';
 import { parseExtraVars } from '../vars/precedence.js';
@@ -12,7 +12,7 @@ import { configuredStrategy } from '../config/strategy.js';
 import { dumpConfig, loadAnsibleConfig } from '../config/index.js';
 import { VAULT_OPTIONS, vaultSecretsFrom } from './vault.js';
 // static: its UsageError must be the one main() catches (the loader it imports is loaded anyway)
-import { inventoryCli } from './inventory.js';
+import { inventoryCli, inventoryWarnings } from './inventory.js';
 import { outputsFromAnsibleConfig, runOutputs, terminalTakesColor } from '../output/index.js';
 import type { EventSink } from '../runner/events.js';
 import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from './options.js';
@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
         return typeof args === 'number' ? args : await playbookCli(args, out, err);
       }
       case 'inventory':
-        return await inventoryCli(rest, out, askSecret);
+        return await inventoryCli(rest, out, askSecret, err);
       case 'config': {
         const [action, ...more] = rest;
         if (action !== 'dump' || more.some((a) => a !== '--only-changed')) {
@@ -256,7 +256,11 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   const rolesPath = (cfg.settings.DEFAULT_ROLES_PATH!.value as string[]).filter((d) => existsSync(d));
   for (const p of positionals) playbooks.push(await loadPlaybook(resolve(p), { roleSearchPaths: [...rolesPath, join(PROJECT_ROOT, 'roles')] }));
   // like Ansible, ANSIBLE_INVENTORY / the configured inventory when no -i is given
-  const inventory = await loadInventory(values.inventory ?? set<string[]>('DEFAULT_HOST_LIST') ?? [], { playbookDir: playbooks[0]!.baseDir });
+  const inventory = await loadInventory(values.inventory ?? set<string[]>('DEFAULT_HOST_LIST') ?? [], {
+    playbookDir: playbooks[0]!.baseDir,
+    transformInvalidGroupChars: groupCharsMode(cfg.settings.TRANSFORM_INVALID_GROUP_CHARS!.value),
+  });
+  err(inventoryWarnings(inventory.warnings));
   const extraVars: Record<string, unknown> = {};
   for (const e of values['extra-vars'] ?? []) Object.assign(extraVars, parseExtraVars(e, process.cwd()));
   checkVariableTemplates(inventory, extraVars);

@@ -8,6 +8,8 @@ import { LOCALHOST_NAMES } from './patterns.js';
 import { isHostList, parseSource } from './sources.js';
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from './types.js';
 import { VarsFileLoader } from './vars-files.js';
+import type { GroupCharsMode } from './warnings.js';
+export { groupCharsMode } from './warnings.js';
 import { registerDynamic } from './dynamic.js';
 
 export type { Inventory, InventoryGroup, InventoryHost } from './types.js';
@@ -17,6 +19,8 @@ export { listInventoryJson } from './list-json.js';
 export interface LoadInventoryOptions {
   /** Directory of the playbook: its group_vars/ and host_vars/ override the inventory's. */
   playbookDir?: string;
+  /** transform_invalid_group_chars (ansible.cfg force_valid_group_names): never (default), always, ignore, silently */
+  transformInvalidGroupChars?: GroupCharsMode;
 }
 
 function isDir(p: string): boolean {
@@ -29,6 +33,7 @@ function isDir(p: string): boolean {
 
 export async function loadInventory(sources: string[], opts: LoadInventoryOptions = {}): Promise<Inventory> {
   const data = new InventoryData();
+  data.groupChars = opts.transformInvalidGroupChars ?? 'never';
   const resolved = sources.map((s) => (isHostList(s) ? s : resolve(s)));
   try {
     for (const s of resolved) await parseSource(data, s);
@@ -114,6 +119,7 @@ export async function loadInventory(sources: string[], opts: LoadInventoryOption
       return out;
     },
   };
+  for (const w of loader.warnings) data.warn(w);
   const inv: Inventory = { hosts, groups, sources: resolved, warnings: [...data.warnings], exportVars };
   registerDynamic(inv, ctx, ownVars);
   return inv;

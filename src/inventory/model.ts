@@ -1,5 +1,6 @@
 /** Mutable inventory graph mirroring Ansible's InventoryData (groups, hosts, edges), filled by the source parsers. */
 import type { Vars } from './types.js';
+import { safeGroupName, type GroupCharsMode } from './warnings.js';
 
 export class ModelError extends Error {}
 
@@ -28,6 +29,15 @@ export class InventoryData {
   readonly hosts = new Map<string, HostNode>();
   readonly warnings: string[] = [];
   currentSource?: string;
+  /** transform_invalid_group_chars */
+  groupChars: GroupCharsMode = 'never';
+  /** group names as written → as kept (only those the transform changed) */
+  private readonly renamed = new Map<string, string>();
+
+  /** A group name as the inventory keeps it. */
+  private g(name: string): string {
+    return this.renamed.get(name) ?? name;
+  }
 
   constructor() {
     this.addGroup('all');
@@ -35,14 +45,22 @@ export class InventoryData {
     this.addChild('all', 'ungrouped');
   }
 
-  addGroup(name: string): string {
-    if (!name) throw new ModelError(`Invalid empty/false group name provided: ${name}`);
+  addGroup(written: string): string {
+    if (!written) throw new ModelError(`Invalid empty/false group name provided: ${written}`);
+    const name = this.groups.has(written) ? written : safeGroupName(written, this.groupChars, (w) => this.warn(w));
+    if (name !== written) this.renamed.set(written, name);
     if (!this.groups.has(name)) this.groups.set(name, { name, hosts: [], hostSet: new Set(), children: [], parents: [], vars: {}, priority: 1 });
     return name;
   }
 
+  /** A warning Ansible would print (each text once). */
+  warn(msg: string): void {
+    if (!this.warnings.includes(msg)) this.warnings.push(msg);
+  }
+
   addHost(name: string, group?: string, port?: number): string {
     if (!name) throw new ModelError('Invalid empty host name provided');
+    if (group) group = this.g(group);
     let g: GroupNode | undefined;
     if (group) {
       g = this.groups.get(group);
@@ -63,7 +81,7 @@ export class InventoryData {
   }
 
   setVariable(entity: string, key: string, value: unknown): void {
-    const g = this.groups.get(entity);
+    const g = this.groups.get(entity) ?? (this.hosts.has(entity) ? undefined : this.groups.get(this.g(entity)));
     if (g) {
       if (key === 'ansible_group_priority') {
         const n = typeof value === 'number' ? Math.trunc(value) : typeof value === 'string' && /^\s*[+-]?\d+\s*$/.test(value) ? parseInt(value, 10) : NaN;
@@ -91,6 +109,8 @@ export class InventoryData {
 
   /** Adds group `child` (or host `child`) under `group`. */
   addChild(group: string, child: string): void {
+    group = this.g(group);
+    if (!this.hosts.has(child)) child = this.g(child);
     const g = this.groups.get(group);
     if (!g) throw new ModelError(`${group} is not a known group`);
     const c = this.groups.get(child);
@@ -145,7 +165,7 @@ export class InventoryData {
     }
     this.removeHostsFromGroup('ungrouped', leaveUngrouped);
     for (const name of this.hosts.keys()) {
-      if (this.groups.has(name)) this.warnings.push(`Found both group and host with same name: ${name}`);
+      if (this.groups.has(name)) this.warn(`Found both group and host with same name: ${name}`);
     }
   }
 

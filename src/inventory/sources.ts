@@ -114,7 +114,15 @@ export async function parseSource(inv: InventoryData, source: string): Promise<v
   if (st.isDirectory()) {
     for (const entry of readdirSync(source).sort()) {
       if (isIgnoredInDir(entry)) continue;
-      await parseSource(inv, join(source, entry));
+      const path = join(source, entry);
+      try {
+        await parseSource(inv, path);
+      } catch (e) {
+        // as Ansible: a source inside a directory that no parser accepts is skipped with a warning
+        if (!(e instanceof UserError)) throw e;
+        inv.warn(` * Failed to parse ${path}: ${e.message}`);
+        inv.warn(`Unable to parse ${path} as an inventory source`);
+      }
     }
     return;
   }

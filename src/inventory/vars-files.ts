@@ -4,6 +4,7 @@ import { join, extname } from 'node:path';
 import { UserError } from '../errors.js';
 import { nodePos, nodeValue, parseYaml, readTextFile } from './yaml-load.js';
 import type { Vars } from './types.js';
+import { duplicateKeyWarnings } from './warnings.js';
 
 const EXTENSIONS = ['.yml', '.yaml', '.json'];
 
@@ -44,12 +45,15 @@ export function findVarsFiles(dir: string, name: string): string[] {
 
 export class VarsFileLoader {
   private readonly cache = new Map<string, Vars>();
+  /** warnings Ansible prints while reading these files (duplicate keys) */
+  readonly warnings: string[] = [];
 
   load(file: string): Vars {
     const hit = this.cache.get(file);
     if (hit) return hit;
     const text = readTextFile(file);
     const y = parseYaml(file, text);
+    this.warnings.push(...duplicateKeyWarnings(y));
     const contents = y.doc.contents;
     const value = contents === null ? null : nodeValue(y, contents);
     let vars: Vars = {};

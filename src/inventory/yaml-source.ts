@@ -4,11 +4,13 @@ import { UserError, type SourcePos } from '../errors.js';
 import { InventoryData, ModelError } from './model.js';
 import { expandHostPattern, RangeError_ } from './ranges.js';
 import { nodePos, nodeValue, parseYaml, resolveAlias, yamlTypeName, type LoadedYaml } from './yaml-load.js';
+import { duplicateKeyWarnings } from './warnings.js';
 
 const SECTIONS = ['vars', 'children', 'hosts'];
 
 export function parseYamlInventory(inv: InventoryData, file: string, text: string): void {
   const y = parseYaml(file, text);
+  for (const w of duplicateKeyWarnings(y)) inv.warn(w);
   new YamlInventoryParser(inv, y).run();
 }
 
@@ -76,10 +78,10 @@ class YamlInventoryParser {
   private parseGroup(group: string, pair: Pair): string {
     const data = this.resolve(pair.value);
     if (!isMap(data) && !this.isNull(data)) {
-      this.inv.warnings.push(`${this.y.file}: Skipping '${group}' as this is not a valid group definition`);
+      this.inv.warn(`Skipping '${group}' as this is not a valid group definition`);
       return group;
     }
-    this.guard(pair.key, () => this.inv.addGroup(group));
+    group = this.guard(pair.key, () => this.inv.addGroup(group)); // the name kept (transform_invalid_group_chars)
     if (!isMap(data)) return group;
     for (const item of data.items) {
       const key = isScalar(item.key) ? String(item.key.value) : String(nodeValue(this.y, item.key));
@@ -94,10 +96,10 @@ class YamlInventoryParser {
         }
       } else {
         if (!isMap(value) && !this.isNull(value)) {
-          this.inv.warnings.push(`${this.y.file}: Skipping key (${key}) in group (${group}) as it is not a mapping`);
+          this.inv.warn(`Skipping key (${key}) in group (${group}) as it is not a mapping`);
         } else if (isMap(value)) {
-          this.inv.warnings.push(
-            `${this.y.file}: Skipping unexpected key (${key}) in group (${group}), only "vars", "children" and "hosts" are valid`,
+          this.inv.warn(
+            `Skipping unexpected key (${key}) in group (${group}), only "vars", "children" and "hosts" are valid`,
           );
         }
         continue;

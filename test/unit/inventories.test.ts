@@ -26,15 +26,24 @@ const EXACT: string[][] = [['--list'], ['--list', '--export'], ['--graph'], ['--
 /** Same data (PyYAML folds long lines and quotes differently from the yaml library). */
 const YAML: string[][] = [['--list', '--yaml'], ['--list', '--yaml', '--export']];
 
-async function ww(argv: string[]): Promise<{ code: number; stdout: string; error?: string }> {
+async function ww(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; error?: string }> {
   let stdout = '';
+  let stderr = '';
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
   try {
-    const code = await inventoryCli(argv, (s) => (stdout += s), async () => '');
-    return { code, stdout };
+    const code = await inventoryCli(argv, (s) => (stdout += s), async () => '', (s) => (stderr += s));
+    return { code, stdout, stderr };
   } catch (e) {
-    return { code: 5, stdout, error: (e as Error).message };
+    return { code: 5, stdout, stderr, error: (e as Error).message };
+  } finally {
+    for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
   }
 }
+
+/** Ansible's warnings, unwrapped (its display wraps them, even inside a path): whitespace removed to compare. */
+const warnings = (stderr: string) => stderr.split('[WARNING]:').slice(1).map((w) => w.replace(/\s+/g, ''));
 
 describe('wheelwright inventory: the same as ansible-inventory (--list, --yaml, --export, --host, --graph, --vars)', function () {
   this.timeout(120_000);
@@ -56,8 +65,13 @@ describe('wheelwright inventory: the same as ansible-inventory (--list, --yaml, 
   add('dynamic --graph compute', ['-i', SOURCES['inventories/dynamic']![0]!, '--graph', 'compute']);
   add('dynamic --host compute03', ['-i', SOURCES['inventories/dynamic']![0]!, '--host', 'compute03']);
 
+  let always: OracleAnswers;
+  const WARN = join(ROOT, 'test/fixtures/inventory/warnings');
   before(async () => {
-    ansible = await askAnsible({ runs: cases });
+    [ansible, always] = await Promise.all([
+      askAnsible({ runs: [...cases, { id: 'warnings', argv: ['-i', WARN, '--list'] }] }),
+      askAnsible({ runs: [{ id: 'warnings', argv: ['-i', WARN, '--graph'] }] }, { ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS: 'always' }),
+    ]);
   });
 
   for (const { id } of cases) {
@@ -77,6 +91,25 @@ describe('wheelwright inventory: the same as ansible-inventory (--list, --yaml, 
     expect(ansible.runs['inventories/osa --graph --vars']!.stdout).to.include("{nova_api_bind_address = {{ container_address | default(ansible_host) }}}");
     expect(ansible.runs['inventories/dynamic --list']!.stdout).to.include('compute08');
     expect(ansible.runs['inventories/lab --list']!.stdout).to.include('venv_targets');
+  });
+
+  it('warns where ansible-inventory warns: duplicate keys (inventory and group_vars), unexpected keys, invalid group characters; skips unparsable files of a directory', async () => {
+    const a = ansible.runs.warnings!;
+    const w = await ww(['-i', WARN, '--list']);
+    expect(w.code, w.error).to.equal(0);
+    expect(w.stdout).to.equal(a.stdout);
+    const mine = warnings(w.stderr);
+    const theirs = warnings(a.stderr).filter((x) => !x.startsWith('*Failedtoparse'));
+    expect([...new Set(mine.filter((x) => !x.startsWith('*Failedtoparse')))].sort()).to.deep.equal([...new Set(theirs)].sort());
+    expect(theirs.some((x) => x.startsWith('Whileconstructingamapping') && x.includes('group_vars/db.yml'))).to.equal(true);
+    expect(theirs).to.include('Unableto parse'.replace(/\s/g, '') + `${WARN}/03-notesasaninventorysource`);
+    // the reason of each skipped file, with its file:line:col
+    expect(mine).to.include(`*Failedtoparse${WARN}/03-notes:${WARN}/03-notes:1:6:Expectedkey=valuehostvariableassignment,got:is`);
+    // transform_invalid_group_chars=always: the group is renamed, and the warning says so
+    const t = await ww(['-i', WARN, '--graph'], { ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS: 'always' });
+    expect(t.stdout).to.equal(always.runs.warnings!.stdout);
+    expect(t.stdout).to.include('@web_servers:');
+    expect(warnings(t.stderr)).to.include.members(warnings(always.runs.warnings!.stderr).filter((x) => !x.startsWith('*Failedtoparse')));
   });
 
   it('refuses what ansible-inventory refuses: two actions, --graph of a host or unknown group (exit 5)', async () => {
