@@ -1,6 +1,7 @@
 /**
- * The remote side is one small stdlib-only Python package, `wwremote` (src/remote/wwremote: files,
- * wheels, installer, fetch), shared by the scripts sent to hosts (ensure_venv.py, build_wheels.py).
+ * The remote side is one small stdlib-only Python package, `wwremote` (src/remote/wwremote: the one
+ * error type and the result protocol, files, locks, logged commands, ownership checks, wheels, distro
+ * packages, facts, symlinks, installer, fetch), shared by the scripts sent to hosts (ensure_venv.py, build_wheels.py).
  * A host needs nothing installed: assembleScript() puts the package's modules in front of the main
  * script, registered in sys.modules, so each call still sends ONE self-contained script.
  */
@@ -8,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Modules in dependency order. */
-const MODULES = ['__init__', 'fsutil', 'wheelfile', 'distro', 'installer', 'fetch'] as const;
+const MODULES = ['__init__', 'errors', 'fsutil', 'lock', 'proc', 'ownership', 'wheelfile', 'distro', 'facts', 'symlinks', 'installer', 'fetch'] as const;
 
 function packageDir(): string {
   const candidates = [new URL('./wwremote/', import.meta.url), new URL('../../src/remote/wwremote/', import.meta.url)];

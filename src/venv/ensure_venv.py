@@ -13,17 +13,12 @@ line then has ok=false, kind, error, log, logTail).
 Actions: ensure (default), gc, rollback, role_target. (Wheels are built by src/wheels/build_wheels.py.) See docs/local-venvs.md for the spec.
 """
 import base64
-import configparser
-import errno
-import fcntl
 import hashlib
 import json
 import os
 import platform
 import re
-import shutil
 import socket
-import subprocess
 import sys
 import time
 
@@ -34,29 +29,21 @@ except ImportError:  # run from a checkout: python3 src/venv/ensure_venv.py spec
 from wwremote import distro as ww_distro  # noqa: E402
 from wwremote import fetch as ww_fetch  # noqa: E402
 from wwremote import installer as ww_installer  # noqa: E402
-from wwremote.fsutil import sha256_file  # noqa: E402
+from wwremote import ownership, proc  # noqa: E402
+from wwremote.errors import RemoteError, run_main  # noqa: E402
+from wwremote.facts import facts_current, write_facts  # noqa: E402
+from wwremote.fsutil import read_json, rm_rf, sha256_file, write_atomic  # noqa: E402
+from wwremote.lock import Lock  # noqa: E402
+from wwremote.symlinks import link_into, symlink_sources  # noqa: E402
 from wwremote.wheelfile import find_pip_wheel as ww_find_pip_wheel, parse_wheel_name, pep503  # noqa: E402
 
 SPEC_B64 = None  # @@WW_SPEC@@ (replaced by the TypeScript side)
 
-RESULT_PREFIX = "WW-RESULT "
 MARKER = ".wheelwright-marker.json"
 ACTIVATED = ".wheelwright-activated"
 OWNED = ".wheelwright-owned"  # written into a venv dir before anything else: a leftover is provably ours
 MARKER_VERSION = 1
-LOG_ROTATE_BYTES = 2 * 1024 * 1024
 SYSTEM_WHEELS = "/usr/share/python-wheels"
-
-
-class Failure(Exception):
-    def __init__(self, kind, message, log=None, log_start=0, requirement=None, extra=None):
-        Exception.__init__(self, message)
-        self.kind = kind
-        self.message = message
-        self.log = log
-        self.log_start = log_start
-        self.requirement = requirement
-        self.extra = extra or {}
 
 
 def say(msg):
@@ -64,36 +51,7 @@ def say(msg):
     sys.stderr.flush()
 
 
-# ---------------------------------------------------------------- small file helpers
-
-def write_atomic(path, data, mode=None):
-    d = os.path.dirname(path) or "."
-    tmp = os.path.join(d, ".%s.ww-tmp-%d" % (os.path.basename(path), os.getpid()))
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    if mode is not None:
-        os.chmod(tmp, mode)
-    os.replace(tmp, path)
-
-
-def read_json(path):
-    try:
-        with open(path, "r") as f:
-            return json.load(f)
-    except (IOError, OSError, ValueError):
-        return None
-
-
-def rm_rf(path):
-    if os.path.islink(path) or os.path.isfile(path):
-        os.unlink(path)
-    elif os.path.isdir(path):
-        shutil.rmtree(path)
-
+# ---------------------------------------------------------------- small helpers
 
 def clean_lines(lines):
     """Trim, drop empty entries and duplicates (first occurrence wins), keep order."""
@@ -126,197 +84,14 @@ def touch(path):
 
 
 # ---------------------------------------------------------------- ownership before deletion
-# wheelwright removes or replaces only what it can prove it created: a directory with its marker or
-# ownership file, a generations symlink, a name of its own (generation/cache/temp names). Anything
-# else that exists at a target is refused unless the caller forces it, and nothing forces `/`, the
-# home directory, a mount point or a directory holding one.
-
-def mount_points():
-    """Mount points of this host (/proc/self/mountinfo: bind mounts too), else an empty set."""
-    out = set()
-    try:
-        with open("/proc/self/mountinfo") as f:
-            for line in f:
-                fields = line.split(" ")
-                if len(fields) > 4:
-                    out.add(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4]))
-    except (IOError, OSError):
-        pass
-    return out
-
-
-def home_dirs():
-    homes = set()
-    for h in (os.environ.get("HOME"), os.path.expanduser("~")):
-        if h and h.startswith("/"):
-            homes.add(os.path.realpath(h))
-    try:
-        import pwd
-        homes.add(os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir))
-    except (ImportError, KeyError):
-        pass
-    homes.discard("/")  # "/" is refused on its own; a home of "/" must not make everything an ancestor
-    return homes
-
+# (wwremote.ownership): a venv dir is ours when it holds MARKER or OWNED, or is a generations symlink.
 
 def is_wheelwright_owned(path):
-    """A venv dir with our marker or ownership file, or a generations symlink of ours."""
-    if os.path.islink(path):
-        link = os.readlink(path).rstrip("/")
-        return os.path.dirname(link) == os.path.basename(path.rstrip("/")) + ".generations"
-    return os.path.isdir(path) and (os.path.exists(os.path.join(path, MARKER)) or os.path.exists(os.path.join(path, OWNED)))
-
-
-def describe_existing(path):
-    """What is at `path`, in words, for a refusal message."""
-    if os.path.islink(path):
-        return "a symlink to %s" % os.readlink(path)
-    if os.path.isdir(path):
-        try:
-            names = sorted(os.listdir(path))
-        except OSError as e:
-            return "a directory that cannot be listed (%s)" % e.strerror
-        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-        kind = "a virtualenv not made by wheelwright" if "pyvenv.cfg" in names else "a directory"
-        return "%s with %d entr%s (%s) and no wheelwright marker" % (kind, len(names), "y" if len(names) == 1 else "ies", shown)
-    if os.path.isfile(path):
-        return "a regular file (%d bytes)" % os.path.getsize(path)
-    return "a special file (neither file nor directory)"
+    return ownership.is_wheelwright_owned(path, (MARKER, OWNED))
 
 
 def check_replaceable(path, force=False):
-    """Ownership before deletion: raise Failure("refused") unless wheelwright may remove or replace
-    what is at `path`. Nothing there, or ours: fine. An empty directory (not the current one): fine,
-    it is used as it is. Anything else needs `force`; `/`, a home directory, a directory above one,
-    a mount point or a directory holding one are refused even then."""
-    if not os.path.lexists(path):
-        return
-    where = "%s on host %s" % (path, socket.gethostname())
-    real = os.path.realpath(path) if not os.path.islink(path) else os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
-    never = None
-    if not os.path.islink(path):
-        mounts = mount_points()
-        homes = home_dirs()
-        if real == "/":
-            never = "the root directory"
-        elif real in homes:
-            never = "a home directory"
-        elif any(h.startswith(real + "/") for h in homes):
-            never = "a directory above a home directory"
-        elif real in mounts or os.path.ismount(real):
-            never = "a mount point"
-        else:
-            inner = sorted(m for m in mounts if m.startswith(real + "/"))
-            if inner:
-                never = "a directory holding the mount point %s" % inner[0]
-    if never:
-        raise Failure("refused", "refusing to remove or replace %s: it is %s; wheelwright never replaces that, even with --force"
-                      % (where, never))
-    if is_wheelwright_owned(path):
-        return
-    try:
-        cwd = os.path.realpath(os.getcwd())
-    except OSError:
-        cwd = None
-    at_cwd = ""
-    if cwd == real:
-        at_cwd = "the current directory, "
-    elif cwd and cwd.startswith(real + "/"):
-        at_cwd = "a directory above the current directory, "
-    if not at_cwd and os.path.isdir(path) and not os.path.islink(path) and not os.listdir(path):
-        return
-    if force:
-        say("%s: not created by wheelwright (%s%s): replacing it as forced" % (path, at_cwd, describe_existing(path)))
-        return
-    raise Failure("refused", "refusing to remove or replace %s: it is %s%s, not created by wheelwright; "
-                  "move it away or choose another path (`wheelwright venv create --force` replaces it)"
-                  % (where, at_cwd, describe_existing(path)))
-
-
-# ---------------------------------------------------------------- locking
-
-class Lock(object):
-    """Exclusive flock on `path`, polled until `timeout`. The file records the holder so a waiter
-    that times out can name it. A holder that dies releases the lock (the kernel closes its fd).
-    A lock file removed by gc while we waited is detected (inode changed) and re-opened."""
-
-    def __init__(self, path, timeout, shared=False, purpose="ensure"):
-        self.path = path
-        self.timeout = timeout
-        self.shared = shared
-        self.purpose = purpose
-        self.fd = None
-
-    def _try(self, blocking_deadline):
-        waited = False
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            op = (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
-            while True:
-                try:
-                    fcntl.flock(fd, op)
-                    break
-                except (IOError, OSError) as e:
-                    if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        os.close(fd)
-                        raise
-                    if blocking_deadline is None or time.time() >= blocking_deadline:
-                        os.close(fd)
-                        return False
-                    if not waited:
-                        say("waiting for lock %s (%s)" % (self.path, self.holder() or "holder unknown"))
-                        waited = True
-                    time.sleep(0.1)
-            try:
-                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
-            except OSError:
-                same = False
-            if same:
-                self.fd = fd
-                return True
-            os.close(fd)  # removed (by gc) while we waited: lock the new file instead
-
-    def acquire(self):
-        deadline = time.time() + max(0, self.timeout)
-        if not self._try(deadline):
-            raise Failure(
-                "lock-timeout",
-                "timed out after %ss waiting for lock %s held by %s" % (self.timeout, self.path, self.holder() or "an unknown process"),
-            )
-        if not self.shared:
-            info = "pid=%d host=%s since=%s purpose=%s\n" % (
-                os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z"), self.purpose)
-            try:
-                os.ftruncate(self.fd, 0)
-                os.lseek(self.fd, 0, 0)
-                os.write(self.fd, info.encode("utf-8"))
-            except OSError:
-                pass
-        return self
-
-    def try_acquire(self):
-        return self._try(None)
-
-    def holder(self):
-        try:
-            with open(self.path, "r") as f:
-                return f.read().strip()
-        except (IOError, OSError):
-            return ""
-
-    def release(self, unlink=False):
-        if self.fd is None:
-            return
-        if unlink:
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-        finally:
-            os.close(self.fd)
-            self.fd = None
+    ownership.check_replaceable(path, force, markers=(MARKER, OWNED), say=say)
 
 
 # ---------------------------------------------------------------- interpreter and hashing
@@ -429,7 +204,7 @@ def bootstrap_pip(venv, find_links, log):
     log.write("bootstrap: ensurepip\n")
     rc = run_logged([venv_python(venv), "-m", "ensurepip", "--default-pip"], log, {})
     if rc != 0:
-        raise Failure("venv", "could not bootstrap pip into %s (no local pip wheel and ensurepip failed)" % venv)
+        raise RemoteError("venv", "could not bootstrap pip into %s (no local pip wheel and ensurepip failed)" % venv)
     return "ensurepip"
 
 
@@ -447,79 +222,13 @@ def pip_version(venv):
 
 # ---------------------------------------------------------------- logging and subprocesses
 
-class Log(object):
-    """Append-only build log next to the venv; each build starts a section. The tail of the current
-    section goes into the error on failure."""
-
-    def __init__(self, path):
-        self.path = path
-        d = os.path.dirname(path)
-        if d and not os.path.isdir(d):
-            os.makedirs(d)
-        try:
-            if os.path.getsize(path) > LOG_ROTATE_BYTES:
-                os.replace(path, path + ".1")
-        except OSError:
-            pass
-        self.f = open(path, "a")
-        self.f.seek(0, 2)
-        self.start = self.f.tell()
-
-    def write(self, s):
-        self.f.write(s)
-        self.f.flush()
-
-    def close(self):
-        try:
-            self.f.close()
-        except Exception:
-            pass
-
-
 ISOLATED = [False]  # set from spec.isolated by main(): ignore the host's pip config and PIP_* variables
 
 
-def redact(s):
-    """Hide passwords in URLs (index URLs with credentials) before they reach the log."""
-    return re.sub(r"(://[^/:@\s]+:)[^@\s/]+@", r"\1****@", s)
-
-
 def run_logged(argv, log, env, cwd=None):
-    log.write("$ %s\n" % redact(" ".join(argv)))
-    full = dict(os.environ)
-    if ISOLATED[0]:
-        for k in list(full):
-            if k.startswith("PIP_"):
-                del full[k]
-        full["PIP_CONFIG_FILE"] = os.devnull
-    full.update(env or {})
-    full["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    full["PIP_NO_INPUT"] = "1"
-    full.pop("PYTHONHOME", None)
-    full.pop("PIP_REQUIRE_VIRTUALENV", None)
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log.f, stderr=subprocess.STDOUT, env=full, cwd=cwd)
-    rc = p.wait()
-    log.write("[exit %d]\n" % rc)
-    return rc
-
-
-def log_tail(path, start, lines=40):
-    try:
-        with open(path, "rb") as f:
-            f.seek(start)
-            text = f.read().decode("utf-8", "replace")
-    except (IOError, OSError):
-        return ""
-    return "\n".join(text.rstrip("\n").split("\n")[-lines:])
-
-
-def log_section(path, start):
-    try:
-        with open(path, "rb") as f:
-            f.seek(start)
-            return f.read().decode("utf-8", "replace")
-    except (IOError, OSError):
-        return ""
+    """A logged pip/venv command in the environment pip runs in here (isolated from the host's pip
+    configuration when the spec says so); the exit code."""
+    return proc.run_logged(argv, log, proc.pip_env(env, ISOLATED[0]), cwd=cwd)
 
 
 def missing_requirement(text):
@@ -531,14 +240,14 @@ def missing_requirement(text):
 
 
 def pip_failure(what, log, venv_desc, spec):
-    text = log_section(log.path, log.start)
+    text = log.section()
     req = missing_requirement(text)
     if req:
         where = ", ".join(spec.get("findLinks") or []) or "(no find-links)"
         idx = "no index" if spec.get("noIndex") else (spec.get("indexUrl") or "default index")
         msg = "%s: no distribution found for requirement '%s' (find-links: %s; %s)" % (venv_desc, req, where, idx)
-        return Failure("missing", msg, log.path, log.start, requirement=req)
-    return Failure("pip", "%s: %s failed" % (venv_desc, what), log.path, log.start)
+        return RemoteError("missing", msg, log.path, log.start, requirement=req)
+    return RemoteError("pip", "%s: %s failed" % (venv_desc, what), log.path, log.start)
 
 
 # ---------------------------------------------------------------- pip invocations
@@ -640,7 +349,7 @@ def create_venv(venv, spec, log, desc, bootstrap=True):
         os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z")))
     rc = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log, {})
     if rc != 0:
-        raise Failure("venv", "%s: `%s -m venv` failed (is the venv module installed? on Debian/Ubuntu: python3-venv)" % (desc, sys.executable), log.path, log.start)
+        raise RemoteError("venv", "%s: `%s -m venv` failed (is the venv module installed? on Debian/Ubuntu: python3-venv)" % (desc, sys.executable), log.path, log.start)
     if not bootstrap:
         return
     how = bootstrap_pip(venv, spec.get("findLinks") or [], log)
@@ -650,46 +359,7 @@ def create_venv(venv, spec, log, desc, bootstrap=True):
 def link_symlinks(venv, spec, log):
     """Hook for the role: link distro-packaged top-level modules/packages (absolute paths, already
     filtered to python3*/(site|dist)-packages and without __pycache__) into the venv."""
-    sp = site_packages(venv)
-    made = 0
-    for src in clean_lines(spec.get("symlinks")):
-        dest = os.path.join(sp, os.path.basename(src.rstrip("/")))
-        if os.path.islink(dest) and os.readlink(dest) == src:
-            continue
-        made += 1
-        tmp = dest + ".ww-tmp-%d" % os.getpid()
-        rm_rf(tmp)
-        os.symlink(src, tmp)
-        if os.path.isdir(dest) and not os.path.islink(dest):
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-        log.write("symlinked %s -> %s\n" % (dest, src))
-    return made
-
-
-def write_facts(facts):
-    """Hook for the role: INI facts file ({path, values: [{section, option, value}]}), other
-    sections preserved. Only called when the venv changed."""
-    if not facts or not facts.get("path") or not facts.get("values"):
-        return False
-    path = facts["path"]
-    cp = configparser.RawConfigParser()
-    cp.optionxform = str
-    if os.path.exists(path):
-        cp.read(path)
-    for v in facts["values"]:
-        sec = str(v["section"])
-        if not cp.has_section(sec):
-            cp.add_section(sec)
-        cp.set(sec, str(v["option"]), str(v["value"]))
-    d = os.path.dirname(path)
-    if d and not os.path.isdir(d):
-        os.makedirs(d)
-    from io import StringIO
-    buf = StringIO()
-    cp.write(buf)
-    write_atomic(path, buf.getvalue(), 0o644)
-    return True
+    return link_into(site_packages(venv), clean_lines(spec.get("symlinks")), log)
 
 
 def marker_ok_any(venv):
@@ -764,12 +434,14 @@ def install_pinned(venv, spec, log, desc, prev):
             res = ww_installer.install_wheels(venv, wheels, requested, prev_venv=prev if prev_dists else None,
                                               prev_dists=prev_dists, compile=spec.get("compile", True), log=log)
             dists = res["dists"]
-    except ww_installer.InstallError as e:
-        raise Failure("pip", "%s: installing the pinned wheels failed: %s" % (desc, e), log.path, log.start)
+    except RemoteError as e:
+        if e.kind != "install":
+            raise
+        raise RemoteError("pip", "%s: installing the pinned wheels failed: %s" % (desc, e), log.path, log.start)
     if not pip_whl and "pip" not in names:
         log.write("bootstrap: no pip wheel in %s or %s: ensurepip\n" % (wh, SYSTEM_WHEELS))
         if run_logged([venv_python(venv), "-m", "ensurepip", "--default-pip"], log, {}) != 0:
-            raise Failure("venv", "could not put pip into %s (no pip wheel and ensurepip failed)" % venv)
+            raise RemoteError("venv", "could not put pip into %s (no pip wheel and ensurepip failed)" % venv)
     return dists
 
 
@@ -805,7 +477,7 @@ def ensure_inplace(spec, path, hsh, py):
     m = None if spec.get("rebuild") else marker_ok(venv, hsh)
     if m:
         return {"changed": False, "venvDir": venv, "installed": dict(x.split("==", 1) for x in m.get("installed", []))}
-    log = Log(path + ".log")
+    log = proc.Log(path + ".log")
     log_header(log, "ensure-inplace", path, hsh)
     staging = None
     try:
@@ -831,12 +503,12 @@ def ensure_inplace(spec, path, hsh, py):
         log.write("=== done\n")
         return {"changed": True, "venvDir": venv, "installed": installed,
                 "packagesChanged": installed != before, "log": log.path}
-    except Failure as f:
+    except RemoteError as f:
         if f.log is None:
             f.log, f.log_start = log.path, log.start
         raise
     except Exception as e:
-        raise Failure("internal", "%s: %s: %s" % (desc, type(e).__name__, e), log.path, log.start)
+        raise RemoteError("internal", "%s: %s: %s" % (desc, type(e).__name__, e), log.path, log.start)
     finally:
         if staging:
             rm_rf(staging)
@@ -943,7 +615,7 @@ def ensure_generations(spec, path, hsh, py):
         n += 1
         gen = "%s-%d" % (h12, n)
     venv = os.path.join(gd, gen)
-    log = Log(path + ".log")
+    log = proc.Log(path + ".log")
     log_header(log, "ensure-generation", venv, hsh)
     before = installed_packages(os.path.join(gd, cur)) if cur else {}
     try:
@@ -957,12 +629,12 @@ def ensure_generations(spec, path, hsh, py):
         say("%s: now generation %s (previous: %s)" % (desc, gen, cur or "none"))
         return {"changed": True, "venvDir": venv, "generation": gen, "previous": cur, "pruned": removed,
                 "installed": installed, "packagesChanged": installed != before, "log": log.path}
-    except Failure as f:
+    except RemoteError as f:
         if f.log is None:
             f.log, f.log_start = log.path, log.start
         raise
     except Exception as e:
-        raise Failure("internal", "%s: %s: %s" % (desc, type(e).__name__, e), log.path, log.start)
+        raise RemoteError("internal", "%s: %s: %s" % (desc, type(e).__name__, e), log.path, log.start)
     finally:
         log.close()
 
@@ -970,15 +642,16 @@ def ensure_generations(spec, path, hsh, py):
 def do_ensure(spec):
     py = interpreter_info()
     if not spec.get("hash"):
-        raise Failure("spec", "spec has no hash")
+        raise RemoteError("spec", "spec has no hash")
     hsh = effective_hash(spec["hash"], py)
     path = expand_path(spec["path"], py, hsh)
     layout = spec.get("layout") or "inplace"
     check_replaceable(path, spec.get("force"))  # before the lock and log files appear next to it
+    ownership.check_side_files(path)  # and those, if there, are ours too
     parent = os.path.dirname(path)
     if not os.path.isdir(parent):
         os.makedirs(parent)
-    lock = Lock(path + ".lock", float(spec.get("lockTimeoutSec") or 600), purpose="ensure").acquire()
+    lock = Lock(path + ".lock", float(spec.get("lockTimeoutSec") or 600), say=say, what="ensure").acquire()
     try:
         check_replaceable(path, spec.get("force"))  # again under the lock: what we waited for may have changed it
         # Temp names left by a killed run (we hold the lock: nobody else is using them).
@@ -990,10 +663,10 @@ def do_ensure(spec):
             res = ensure_generations(spec, path, hsh, py)
         elif layout == "inplace":
             if os.path.islink(path):
-                raise Failure("spec", "%s is a symlink (generations layout?); refusing to build in place" % path)
+                raise RemoteError("spec", "%s is a symlink (generations layout?); refusing to build in place" % path)
             res = ensure_inplace(spec, path, hsh, py)
         else:
-            raise Failure("spec", "unknown layout %r" % layout)
+            raise RemoteError("spec", "unknown layout %r" % layout)
         factsChanged = False
         if res["changed"] and spec.get("facts"):
             factsChanged = write_facts(spec.get("facts"))
@@ -1011,10 +684,11 @@ def do_ensure(spec):
 def do_rollback(spec):
     path = os.path.abspath(os.path.expanduser(spec["path"]))
     if not os.path.islink(path) or not is_wheelwright_owned(path):
-        what = describe_existing(path) if os.path.lexists(path) else "nothing"
-        raise Failure("spec", "%s is not a wheelwright generations venv (a symlink into %s.generations): it is %s"
+        what = ownership.describe_existing(path) if os.path.lexists(path) else "nothing"
+        raise RemoteError("spec", "%s is not a wheelwright generations venv (a symlink into %s.generations): it is %s"
                       % (path, os.path.basename(path), what))
-    lock = Lock(path + ".lock", float(spec.get("lockTimeoutSec") or 600), purpose="rollback").acquire()
+    ownership.check_side_files(path)
+    lock = Lock(path + ".lock", float(spec.get("lockTimeoutSec") or 600), say=say, what="rollback").acquire()
     try:
         gd = gens_dir(path)
         cur = current_generation(path)
@@ -1023,10 +697,10 @@ def do_rollback(spec):
             good = [n for n in os.listdir(gd) if n != cur and os.path.exists(os.path.join(gd, n, MARKER))]
             good.sort(key=lambda n: activation_time(os.path.join(gd, n)), reverse=True)
             if not good:
-                raise Failure("rollback", "%s: no previous generation to roll back to" % path)
+                raise RemoteError("rollback", "%s: no previous generation to roll back to" % path)
             target = good[0]
         elif not os.path.exists(os.path.join(gd, target, MARKER)):
-            raise Failure("rollback", "%s: generation %s does not exist or is incomplete" % (path, target))
+            raise RemoteError("rollback", "%s: generation %s does not exist or is incomplete" % (path, target))
         switch_to(path, target)
         m = read_json(os.path.join(gd, target, MARKER)) or {}
         return {"changed": target != cur, "path": path, "venvDir": os.path.join(gd, target), "generation": target,
@@ -1070,11 +744,11 @@ def do_gc(spec):
         if last >= cutoff:
             kept.append(n)
             continue
-        build = Lock(d + ".lock", 0, purpose="gc")
+        build = Lock(d + ".lock", 0, say=say, what="gc")
         if not build.try_acquire():
             busy.append(n)
             continue
-        use = Lock(stamp, 0, purpose="gc")
+        use = Lock(stamp, 0, say=say, what="gc")
         if not use.try_acquire():  # a `venv run` holds it shared while its command runs
             build.release()
             busy.append(n)
@@ -1137,59 +811,9 @@ def distro_key():
     return "-".join(re.sub(r"\s+", "_", x.strip().lower()) for x in (distro, v, platform.machine()))
 
 
-_run_quiet = ww_distro.run_quiet
-
-
 def missing_distro_packages(pkgs):
     """Distro packages (apt `name`, `name=ver`, rpm `name`) that are not installed."""
-    try:
-        return ww_distro.missing_packages(pkgs)
-    except ww_distro.DistroError as e:
-        raise Failure("spec", str(e))
-
-
-SITE_RE = re.compile(r"^(.*/python3[^/]*/(?:site|dist)-packages)/([^/]+)")
-
-
-def symlink_sources(pkgs):
-    """Top-level modules/packages a distro package installs under python3*/(site|dist)-packages."""
-    out = []
-    for pkg in pkgs:
-        if shutil.which("dpkg-query"):
-            rc, listing = _run_quiet(["dpkg", "-L", pkg])
-        else:
-            rc, listing = _run_quiet(["rpm", "-ql", pkg])
-        if rc != 0:
-            raise Failure("spec", "venv_packages_to_symlink: package %s is not installed (listing its files failed)" % pkg)
-        found = 0
-        for line in listing.splitlines():
-            m = SITE_RE.match(line.strip())
-            if not m or m.group(2) == "__pycache__":
-                continue
-            top = os.path.join(m.group(1), m.group(2))
-            if top not in out:
-                out.append(top)
-                found += 1
-        if not found:
-            raise Failure("spec", "venv_packages_to_symlink: package %s has no Python modules under python3*/site-packages or dist-packages" % pkg)
-    return out
-
-
-def facts_current(facts):
-    if not facts or not facts.get("path") or not facts.get("values"):
-        return True
-    cp = configparser.RawConfigParser()
-    cp.optionxform = str
-    try:
-        cp.read(facts["path"])
-    except configparser.Error:
-        return False
-    for v in facts["values"]:
-        if not cp.has_section(str(v["section"])) or not cp.has_option(str(v["section"]), str(v["option"])):
-            return False
-        if cp.get(str(v["section"]), str(v["option"])) != str(v["value"]):
-            return False
-    return True
+    return ww_distro.missing_packages(pkgs)
 
 
 def venv_current(spec, path, hsh):
@@ -1202,11 +826,6 @@ def venv_current(spec, path, hsh):
     return bool(marker_ok(path, hsh))
 
 
-class _Quiet(object):
-    def write(self, _text):
-        pass
-
-
 def check_repositories(spec):
     """An unreachable http wheel repository makes pip report a misleading resolution conflict: say what it is."""
     import urllib.request
@@ -1216,7 +835,7 @@ def check_repositories(spec):
         try:
             urllib.request.urlopen(url, timeout=15).close()
         except Exception as e:  # URLError, HTTPError, socket errors
-            raise Failure("missing", "the wheel repository %s is not reachable from %s: %s (check openstack_repo_url and that the repo server serves it)"
+            raise RemoteError("missing", "the wheel repository %s is not reachable from %s: %s (check openstack_repo_url and that the repo server serves it)"
                           % (url, socket.gethostname(), getattr(e, "reason", e)))
 
 
@@ -1256,8 +875,10 @@ def do_role_target(p):
         if pinned.get("url"):
             try:
                 got = ww_fetch.fetch(pinned["url"], pinned["wheels"], wh)
-            except ww_fetch.FetchError as e:
-                raise Failure("missing", "the wheel repository %s is not reachable from %s, or does not serve the built wheels: %s "
+            except RemoteError as e:
+                if e.kind != "fetch":
+                    raise
+                raise RemoteError("missing", "the wheel repository %s is not reachable from %s, or does not serve the built wheels: %s "
                               "(check openstack_repo_url and that the repo server serves it)" % (pinned["url"], socket.gethostname(), e.message))
             if got:
                 say("fetched %d wheel(s) from %s" % (len(got), pinned["url"]))
@@ -1274,7 +895,7 @@ def do_role_target(p):
     res["repaired"] = []
     if not res["changed"]:
         # the same round trip checks what a no-op must still guarantee: links and facts in place
-        if link_symlinks(res["venvDir"], spec, _Quiet()):
+        if link_symlinks(res["venvDir"], spec, None):
             res["repaired"].append("symlinks")
         if not facts_current(spec.get("facts")):
             write_facts(spec.get("facts"))
@@ -1294,47 +915,26 @@ def load_spec():
     if len(sys.argv) > 1:
         with open(sys.argv[1]) as f:
             return json.load(f)
-    raise Failure("spec", "no spec given")
-
-
-def emit(obj):
-    sys.stdout.write(RESULT_PREFIX + json.dumps(obj, sort_keys=True) + "\n")
-    sys.stdout.flush()
+    raise RemoteError("spec", "no spec given")
 
 
 def main():
-    try:
+    def step():
         spec = load_spec()
         action = spec.get("action") or "ensure"
         ISOLATED[0] = bool(spec.get("isolated") or (spec.get("builder") or {}).get("isolated"))
         if action == "ensure":
-            res = do_ensure(spec)
-        elif action == "rollback":
-            res = do_rollback(spec)
-        elif action == "gc":
-            res = do_gc(spec)
-        elif action == "role_target":
+            return do_ensure(spec)
+        if action == "rollback":
+            return do_rollback(spec)
+        if action == "gc":
+            return do_gc(spec)
+        if action == "role_target":
             ISOLATED[0] = bool((spec.get("spec") or {}).get("isolated") or any(c.get("isolated") for c in (spec.get("candidates") or {}).values()))
-            res = do_role_target(spec)
-        else:
-            raise Failure("spec", "unknown action %r" % action)
-        res["ok"] = True
-        emit(res)
-        return 0
-    except Failure as f:
-        out = {"ok": False, "kind": f.kind, "error": f.message}
-        if f.log:
-            out["log"] = f.log
-            out["logTail"] = log_tail(f.log, f.log_start)
-        if f.requirement:
-            out["requirement"] = f.requirement
-        out.update(f.extra)
-        emit(out)
-        return 1
-    except Exception as e:  # never leave the caller without a result line
-        import traceback
-        emit({"ok": False, "kind": "internal", "error": "%s: %s" % (type(e).__name__, e), "traceback": traceback.format_exc()})
-        return 1
+            return do_role_target(spec)
+        raise RemoteError("spec", "unknown action %r" % action)
+
+    return run_main(step)
 
 
 if __name__ == "__main__":

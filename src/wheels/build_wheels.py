@@ -17,17 +17,13 @@ Steps (docs/wheel-build.md has the details):
 """
 import base64
 import errno
-import fcntl
 import hashlib
 import json
 import os
 import platform
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 
@@ -35,14 +31,18 @@ try:
     import wwremote  # noqa: F401  (defined in front of this script by src/remote/assemble.ts)
 except ImportError:  # run from a checkout
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "remote"))
-from wwremote.wheelfile import find_pip_wheel  # noqa: E402  (by version: pip-23 over pip-9)
-from wwremote.distro import DistroError, missing_packages  # noqa: E402
+from wwremote import ownership, proc  # noqa: E402
+from wwremote.distro import missing_packages  # noqa: E402
+from wwremote.errors import RemoteError, run_main, tail_of  # noqa: E402
+from wwremote.fsutil import read_text, remove_quietly, sha256_file, write_atomic  # noqa: E402
+from wwremote.lock import Lock, now_iso  # noqa: E402
+from wwremote.wheelfile import find_pip_wheel, pep503  # noqa: E402  (by version: pip-23 over pip-9)
 
 SPEC_B64 = "__WW_SPEC_B64__"
-RESULT_PREFIX = "WW-RESULT "
 UPSTREAM_HEADER = "# Managed with python_venv_build role"
 SCRIPT_VERSION = 1
-TAIL_LINES = 40
+BUILDER_STAMP = ".ww-builder.json"
+OWNED = ".wheelwright-owned"  # written into a builder venv dir before anything else: a leftover is provably ours
 
 # pip output that means "the network failed": worth retrying. Checked only when no build error is seen.
 NETWORK_RE = re.compile(
@@ -60,165 +60,20 @@ BUILD_ERROR_RE = re.compile(
     r"|metadata-generation-failed|ResolutionImpossible|conflicting dependencies|SyntaxError",
     re.I,
 )
-ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 WHEEL_RE = re.compile(
     r"^(?P<name>[^\s-]+?)-(?P<version>[^\s-]+?)(?:-(?P<build>\d[^\s-]*))?-(?P<py>[^\s-]+?)-(?P<abi>[^\s-]+?)-(?P<plat>[^\s-]+?)\.whl$"
 )
-
-
-class StepError(Exception):
-    def __init__(self, message, stage, tail="", attempts=0, network=False):
-        Exception.__init__(self, message)
-        self.message = message
-        self.stage = stage
-        self.tail = tail
-        self.attempts = attempts
-        self.network = network
-
-
-def emit(obj):
-    sys.stdout.write(RESULT_PREFIX + json.dumps(obj, sort_keys=True) + "\n")
-    sys.stdout.flush()
-
-
-def pep503(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def sha256_bytes(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def read_text(path):
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            return f.read()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
-def write_atomic(path, text, mode=0o644):
-    """Temp file in the same directory, fsync, rename: readers never see half a file."""
-    d = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".ww-tmp-", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8") if isinstance(text, str) else text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def remove_quietly(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def tail_of(text, n=TAIL_LINES):
-    lines = ANSI_RE.sub("", text).rstrip("\n").split("\n")
-    return "\n".join(lines[-n:])
-
-
 def is_network_failure(output):
     return NETWORK_RE.search(output) is not None and BUILD_ERROR_RE.search(output) is None
 
 
-def now_iso():
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-# ---------------------------------------------------------------------------------------------- lock
-
-
-class FileLock(object):
-    """An flock on a file that records who holds it (pid, host, start time, what for)."""
-
-    def __init__(self, path, timeout, what):
-        self.path = path
-        self.timeout = float(timeout)
-        self.what = what
-        self.fd = None
-
-    def __enter__(self):
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + self.timeout
-        delay = 0.05
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as e:
-                if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    os.close(fd)
-                    raise
-            if time.monotonic() >= deadline:
-                holder = describe_holder(os.pread(fd, 4096, 0))
-                os.close(fd)
-                raise StepError(
-                    "timed out after %gs waiting for the lock %s (%s); it is held by %s"
-                    % (self.timeout, self.path, self.what, holder),
-                    "lock",
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 1.0)
-        info = {"pid": os.getpid(), "host": socket.gethostname(), "started": now_iso(), "for": self.what}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
-        self.fd = fd
-        return self
-
-    def __exit__(self, *exc):
-        if self.fd is not None:
-            try:
-                os.ftruncate(self.fd, 0)
-            finally:
-                fcntl.flock(self.fd, fcntl.LOCK_UN)
-                os.close(self.fd)
-                self.fd = None
-        return False
-
-
-def describe_holder(raw):
-    try:
-        info = json.loads(raw.decode("utf-8") or "{}")
-    except ValueError:
-        info = {}
-    if not info:
-        return "an unknown process (the lock file records no holder)"
-    return "pid %s on host %s since %s (%s)" % (info.get("pid", "?"), info.get("host", "?"), info.get("started", "?"), info.get("for", "?"))
-
-
 # ------------------------------------------------------------------------------------------ commands
-
-
-_LOGS_STARTED = set()
-
-
-def log_open(log_path):
-    """The log keeps one run: the first write of this run truncates it; a no-op run never touches it."""
-    if log_path in _LOGS_STARTED:
-        return open(log_path, "ab")
-    _LOGS_STARTED.add(log_path)
-    f = open(log_path, "wb")
-    f.write(("wheelwright build-host log, pid %d on %s, started %s\n" % (os.getpid(), socket.gethostname(), now_iso())).encode("utf-8"))
-    return f
 
 
 PROGRESS_PREFIX = "WW-PROGRESS "
@@ -253,56 +108,36 @@ class PipWheelProgress(object):
             self.say("building %d/%s wheels" % (self.built, self.total if self.total is not None else "?"))
 
 
-def run_logged(cmd, log_path, env=None, cwd=None, title=None, on_line=None):
-    """Run cmd with stdout+stderr appended to log_path (and each line to on_line); return (code, this run's output)."""
-    with log_open(log_path) as log:
-        log.write(("\n===== %s %s\n$ %s\n" % (now_iso(), title or "", " ".join(cmd))).encode("utf-8"))
-        log.flush()
-        start = log.tell()
-        try:
-            if on_line is None:
-                code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
-            else:
-                p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
-                for raw in iter(p.stdout.readline, b""):
-                    log.write(raw)
-                    on_line(raw.decode("utf-8", "replace"))
-                p.stdout.close()
-                code = p.wait()
-                log.flush()
-        except OSError as e:
-            log.write(("cannot run %s: %s\n" % (cmd[0], e)).encode("utf-8"))
-            code = 127
-        log.write(("----- exit code %s\n" % code).encode("utf-8"))
-    with open(log_path, "rb") as log:
-        log.seek(start)
-        out = log.read().decode("utf-8", "replace")
-    return code, out
+def run_logged(cmd, log, env=None, title=None, on_line=None):
+    """Run cmd into the build log; (exit code, this command's output)."""
+    start = log.tell()
+    code = proc.run_logged(cmd, log, env=env, title=title, on_line=on_line)
+    return code, log.since(start)
 
 
-def run_with_retries(cmd, log_path, retries, delay, env=None, title="", before_attempt=None, on_line=None):
+def run_with_retries(cmd, log, retries, delay, env=None, title="", before_attempt=None, on_line=None):
     """Retry only failures that look like the network's; a build/compile error fails at once."""
     attempts = 0
     while True:
         attempts += 1
         if before_attempt:
             before_attempt()
-        code, out = run_logged(cmd, log_path, env=env, title="%s (attempt %d)" % (title, attempts), on_line=on_line() if on_line else None)
+        code, out = run_logged(cmd, log, env=env, title="%s (attempt %d)" % (title, attempts), on_line=on_line() if on_line else None)
         if code == 0:
             return attempts, out
         network = is_network_failure(out)
         if not network or attempts > retries:
             kind = "a network failure" if network else "a build error, not retried"
-            raise StepError(
-                "%s failed (exit code %s, %s) after %d attempt%s; log: %s"
-                % (title, code, kind, attempts, "" if attempts == 1 else "s", log_path),
+            raise RemoteError(
                 "build",
+                "%s failed (exit code %s, %s) after %d attempt%s; log: %s"
+                % (title, code, kind, attempts, "" if attempts == 1 else "s", log.path),
+                log=log.path,
                 tail=tail_of(out),
                 attempts=attempts,
                 network=network,
             )
-        with log_open(log_path) as log:
-            log.write(("network failure; retrying in %gs\n" % delay).encode("utf-8"))
+        log.write("network failure; retrying in %gs\n" % delay)
         time.sleep(delay)
 
 
@@ -321,19 +156,7 @@ def base_env(spec, venv):
     """The environment pip runs in. Unless hostPipConfig, the host's pip configuration (pip.conf
     files, inherited PIP_* variables) is ignored: the build uses only the sources the spec names.
     venv_pip_build_env (buildEnv) is applied on top by the caller."""
-    env = dict(os.environ)
-    if not spec.get("hostPipConfig"):
-        for k in list(env):
-            if k.startswith("PIP_"):
-                del env[k]
-        env["PIP_CONFIG_FILE"] = os.devnull
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    env["PIP_NO_INPUT"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
-    env["VIRTUAL_ENV"] = venv
-    env["PATH"] = os.path.join(venv, "bin") + os.pathsep + env.get("PATH", "/usr/bin:/bin")
-    env.pop("PYTHONHOME", None)
-    return env
+    return proc.pip_env(isolated=not spec.get("hostPipConfig"), venv=venv)
 
 
 # ------------------------------------------------------------------------------------- builder venv
@@ -349,11 +172,13 @@ def venv_python_version(venv):
     return m.group(1) if m else None
 
 
-def ensure_builder(spec, log_path):
-    """Create or refresh the builder venv; True when it changed. A stamp file records its spec."""
+def ensure_builder(spec, log):
+    """Create or refresh the builder venv; True when it changed. A stamp file records its spec.
+    Ownership first (issue 8): a builder path that exists and is not ours (no stamp, no ownership
+    file: a venv or directory someone else made) is refused, never wiped or installed into."""
     venv = spec["builderVenvPath"]
     vpy = os.path.join(venv, "bin", "python")
-    stamp_path = os.path.join(venv, ".ww-builder.json")
+    stamp_path = os.path.join(venv, BUILDER_STAMP)
     want = {
         "scriptVersion": SCRIPT_VERSION,
         "python": python_identity(),
@@ -363,7 +188,11 @@ def ensure_builder(spec, log_path):
     parent = os.path.dirname(venv.rstrip("/")) or "/"
     os.makedirs(parent, exist_ok=True)
     lock_path = os.path.join(parent, "." + os.path.basename(venv.rstrip("/")) + ".lock")
-    with FileLock(lock_path, spec["lockTimeoutSec"], "builder venv %s" % venv):
+    with Lock(lock_path, spec["lockTimeoutSec"], "builder venv %s" % venv, kind="lock"):
+        try:
+            ownership.check_replaceable(venv, markers=(BUILDER_STAMP, OWNED))
+        except RemoteError as e:
+            raise RemoteError("builder", e.message + " (the builder venv, venv_build_host_venv_path)")
         have = None
         raw = read_text(stamp_path)
         if raw:
@@ -376,40 +205,45 @@ def ensure_builder(spec, log_path):
             return False
         wipe = spec["recreateBuilder"] or not usable or (have is not None and have.get("python") != want["python"])
         if wipe and os.path.lexists(venv):
-            if os.path.isdir(venv) and not os.path.islink(venv) and os.listdir(venv) and not os.path.exists(os.path.join(venv, "pyvenv.cfg")):
-                raise StepError("refusing to replace %s: it exists and is not a venv" % venv, "builder")
+            # check_replaceable() allowed it: ours (stamp or ownership file), or an empty directory
             if os.path.isdir(venv) and not os.path.islink(venv):
                 shutil.rmtree(venv)
             else:
                 os.unlink(venv)
         remove_quietly(stamp_path)  # a venv without the stamp is a partial one: redone next run
+        if not os.path.isdir(venv):
+            os.makedirs(venv)
+        if not os.path.exists(os.path.join(venv, OWNED)):
+            write_atomic(os.path.join(venv, OWNED), "created by wheelwright as a builder venv\n")
         boot_dirs = [d for d in spec["bootstrapWheelDirs"] if os.path.isdir(d)]
         if not os.access(vpy, os.X_OK):
-            code, out = run_logged([sys.executable, "-m", "venv", venv], log_path, title="create builder venv")
+            code, out = run_logged([sys.executable, "-m", "venv", venv], log, title="create builder venv")
             if code != 0 or not os.access(os.path.join(venv, "bin", "pip"), os.X_OK):
                 # No ensurepip here (e.g. Debian without python3-venv's wheels): bootstrap pip from a wheel.
-                if os.path.isdir(venv):
-                    shutil.rmtree(venv)
-                code, out = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log_path, title="create builder venv without pip")
+                for n in os.listdir(venv):
+                    if n != OWNED:
+                        p = os.path.join(venv, n)
+                        shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+                code, out = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log, title="create builder venv without pip")
                 if code != 0:
-                    raise StepError("cannot create the builder venv %s" % venv, "builder", tail=tail_of(out), attempts=1)
+                    raise RemoteError("builder", "cannot create the builder venv %s" % venv, tail=tail_of(out), attempts=1)
                 pip_whl = find_pip_wheel(boot_dirs + [spec["wheelDir"]] + list(spec["findLinks"]))
                 if not pip_whl:
-                    raise StepError(
-                        "cannot bootstrap pip into %s: no pip wheel in %s" % (venv, ", ".join(boot_dirs + [spec["wheelDir"]])),
+                    raise RemoteError(
                         "builder",
+                        "cannot bootstrap pip into %s: no pip wheel in %s" % (venv, ", ".join(boot_dirs + [spec["wheelDir"]])),
                         tail=tail_of(out),
                     )
                 code, out = run_logged(
                     [vpy, os.path.join(pip_whl, "pip"), "install", "--disable-pip-version-check"] + pip_source_args(spec, boot_dirs) + ["pip"],
-                    log_path,
+                    log,
                     env=base_env(spec, venv),
                     title="bootstrap pip",
                 )
                 if code != 0:
-                    raise StepError("cannot bootstrap pip into %s" % venv, "builder", tail=tail_of(out), attempts=1)
+                    raise RemoteError("builder", "cannot bootstrap pip into %s" % venv, tail=tail_of(out), attempts=1)
         cmd = [vpy, "-m", "pip", "install", "--upgrade"] + pip_source_args(spec, boot_dirs) + spec["pipArgs"] + spec["buildRequirements"]
-        run_with_retries(cmd, log_path, spec["retries"], spec["retryDelaySec"], env=base_env(spec, venv), title="install build requirements into the builder venv")
+        run_with_retries(cmd, log, spec["retries"], spec["retryDelaySec"], env=base_env(spec, venv), title="install build requirements into the builder venv")
         write_atomic(stamp_path, json.dumps(want, sort_keys=True, indent=1) + "\n")
         return True
 
@@ -572,6 +406,7 @@ def main(spec):
     result_file = prefix + "-constraints.txt"
     manifest_file = prefix + "-wheels.json"
     log_path = prefix + "-wheel-build.log"
+    log = proc.Log(log_path, fresh=True, header=proc.host_header("build-host"))
     ident = hashlib.sha256(("%s\0%s\0%s" % (spec["venvPath"], spec["key"], req_dir)).encode("utf-8")).hexdigest()[:16]
     build_dir = os.path.join(os.path.dirname(wheel_dir.rstrip("/")) or "/", ".ww-build-" + ident)
     base = {
@@ -588,9 +423,9 @@ def main(spec):
         fingerprint, header = inputs_header(spec)
         current = current_result(spec, result_file, manifest_file, wheel_dir, header)
         if current is None:
-            raise StepError(
-                "wheels for %s (%s) are not built or out of date on this build host: run with --tags build" % (spec["venvPath"], spec["key"]),
+            raise RemoteError(
                 "result",
+                "wheels for %s (%s) are not built or out of date on this build host: run with --tags build" % (spec["venvPath"], spec["key"]),
             )
         pins, wheels, _manifest = current
         return unbuilt_result(base, pins, wheels, builder_changed=False, inputs_changed=False)
@@ -599,8 +434,8 @@ def main(spec):
     # no-op is this one command; the caller installs what is missing and asks again.
     try:
         missing = missing_packages(spec.get("distroPackages") or [])
-    except DistroError as e:
-        raise StepError(str(e), "builder")
+    except RemoteError as e:
+        raise RemoteError("builder", e.message)
     if missing:
         out = dict(base)
         out.update(ok=True, need="packages", packages=missing, changed=False)
@@ -610,9 +445,9 @@ def main(spec):
     os.makedirs(wheel_dir, exist_ok=True)
 
     lock_path = os.path.join(req_dir, ".%s.lock" % spec["key"])
-    with FileLock(lock_path, spec["lockTimeoutSec"], "wheel build of %s, key %s" % (spec["venvPath"], spec["key"])):
+    with Lock(lock_path, spec["lockTimeoutSec"], "wheel build of %s, key %s" % (spec["venvPath"], spec["key"]), kind="lock"):
         try:
-            builder_changed = ensure_builder(spec, log_path)
+            builder_changed = ensure_builder(spec, log)
 
             inputs_changed = False
             for k, path in files.items():
@@ -635,8 +470,7 @@ def main(spec):
             # Build. The result file goes first: if we die half-way, the next run must rebuild.
             remove_quietly(result_file)
             remove_quietly(manifest_file)
-            with log_open(log_path) as log:
-                log.write(("wheelwright wheel build of %s (venv %s) for %s, started %s\n" % (spec["venvBasename"], spec["venvPath"], spec["key"], now_iso())).encode("utf-8"))
+            log.write("wheelwright wheel build of %s (venv %s) for %s, started %s\n" % (spec["venvBasename"], spec["venvPath"], spec["key"], now_iso()))
             builder_py = os.path.join(spec["builderVenvPath"], "bin", "python")
             cmd = [builder_py, "-m", "pip", "wheel", "--progress-bar", "off", "--wheel-dir", build_dir]
             cmd += pip_source_args(spec)
@@ -656,7 +490,7 @@ def main(spec):
             try:
                 if has_requirements:
                     attempts, _ = run_with_retries(
-                        cmd, log_path, spec["retries"], spec["retryDelaySec"], env=env, title="pip wheel", before_attempt=fresh_build_dir, on_line=PipWheelProgress
+                        cmd, log, spec["retries"], spec["retryDelaySec"], env=env, title="pip wheel", before_attempt=fresh_build_dir, on_line=PipWheelProgress
                     )
                 else:  # nothing to build: an empty result, without asking pip
                     attempts = 0
@@ -668,7 +502,7 @@ def main(spec):
                     src = os.path.join(build_dir, n)
                     name, version = wheel_metadata(src)
                     if not name or not version:
-                        raise StepError("cannot read the name and version of the built wheel %s" % n, "result")
+                        raise RemoteError("result", "cannot read the name and version of the built wheel %s" % n)
                     dest = move_into(src, wheel_dir, spec["rebuild"])
                     st = os.stat(dest)
                     built.append({"file": n, "name": name, "version": version, "sha256": sha256_file(dest), "size": st.st_size, "mtime": int(st.st_mtime)})
@@ -679,7 +513,7 @@ def main(spec):
             for w in built:
                 prev = byname.get(pep503(w["name"]))
                 if prev and norm_version(prev["version"]) != norm_version(w["version"]):
-                    raise StepError("pip produced two versions of %s: %s and %s" % (w["name"], prev["file"], w["file"]), "result")
+                    raise RemoteError("result", "pip produced two versions of %s: %s and %s" % (w["name"], prev["file"], w["file"]))
                 byname[pep503(w["name"])] = w
             wheels = sorted(byname.values(), key=lambda w: (w["name"].lower(), w["name"]))
             pins = ["%s==%s" % (w["name"], w["version"]) for w in wheels]
@@ -704,9 +538,13 @@ def main(spec):
                     remove_quietly(path)
                 except OSError:
                     pass
-            if isinstance(exc, Exception):
+            if isinstance(exc, RemoteError):
+                exc.log = exc.log or log_path
+            elif isinstance(exc, Exception):
                 exc.ww_log = log_path
             raise
+        finally:
+            log.close()
 
 
 def load_spec():
@@ -726,12 +564,4 @@ def load_spec():
 
 
 if __name__ == "__main__":
-    try:
-        spec = load_spec()
-        emit(main(spec))
-    except StepError as e:
-        emit({"ok": False, "stage": e.stage, "error": e.message, "tail": e.tail, "attempts": e.attempts, "network": e.network, "log": getattr(e, "ww_log", None)})
-    except Exception as e:  # noqa: BLE001 - reported, not hidden
-        import traceback
-
-        emit({"ok": False, "stage": "internal", "error": "%s: %s" % (type(e).__name__, e), "tail": tail_of(traceback.format_exc()), "attempts": 0, "network": False, "log": getattr(e, "ww_log", None)})
+    sys.exit(run_main(lambda: main(load_spec())))

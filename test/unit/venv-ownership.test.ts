@@ -22,12 +22,12 @@ for case in json.loads(sys.argv[2]):
         os.chdir(case["cwd"])
     path = case["path"]
     if path == "@holder-of-a-mount":  # a directory that is not a mount point but holds one
-        mounts = m.mount_points()
+        mounts = m.ownership.mount_points()
         path = next((os.path.dirname(p) for p in sorted(mounts) if os.path.dirname(p) not in mounts and os.path.dirname(p) != "/"), None)
     try:
         m.check_replaceable(path, case.get("force", False))
         out.append({"path": path, "ok": True})
-    except m.Failure as f:
+    except m.RemoteError as f:
         out.append({"path": path, "ok": False, "kind": f.kind, "error": f.message})
 print(json.dumps(out))
 `;

@@ -13,6 +13,7 @@ import zipfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from wwremote import installer  # noqa: E402
+from wwremote.errors import RemoteError  # noqa: E402
 from wwremote.fsutil import record_hash, sha256_file  # noqa: E402
 from wwremote.wheelfile import find_pip_wheel  # noqa: E402
 
@@ -245,8 +246,9 @@ class Pieces(unittest.TestCase):
 
     def test_unsafe_paths_are_refused(self):
         for bad in ("../x", "/etc/passwd", "a/../../b"):
-            with self.assertRaises(installer.InstallError):
+            with self.assertRaises(RemoteError) as c:
                 installer._safe_join("/v", bad)
+            self.assertEqual(c.exception.kind, "install")
 
 
 if __name__ == "__main__":

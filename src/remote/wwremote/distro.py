@@ -4,9 +4,7 @@ import re
 import shutil
 import subprocess
 
-
-class DistroError(Exception):
-    pass
+from wwremote.errors import RemoteError
 
 
 def run_quiet(argv):
@@ -30,4 +28,4 @@ def missing_packages(pkgs):
         return [n for n in names if n not in ok]
     if shutil.which("rpm"):
         return [n for n in names if run_quiet(["rpm", "-q", n])[0] != 0]
-    raise DistroError("cannot check distro packages: neither dpkg-query nor rpm found")
+    raise RemoteError("spec", "cannot check distro packages: neither dpkg-query nor rpm found")

@@ -6,14 +6,13 @@ import ssl
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
+from wwremote.errors import RemoteError
 from wwremote.fsutil import sha256_file
 
 
-class FetchError(Exception):
-    def __init__(self, message, file=None):
-        Exception.__init__(self, message)
-        self.message = message
-        self.file = file
+def fetch_error(message, file=None):
+    """A wheel could not be fetched or is not the built one: RemoteError kind `fetch` (extra: file)."""
+    return RemoteError("fetch", message, extra={"file": file})
 
 
 def lacking(dest_dir, wheels):
@@ -58,7 +57,7 @@ def _get(url, w, dest_dir, timeout):
             finally:
                 resp.close()
         if h.hexdigest() != w["sha256"]:
-            raise FetchError("%s: sha256 %s, the build result says %s (the repository serves another file)"
+            raise fetch_error("%s: sha256 %s, the build result says %s (the repository serves another file)"
                              % (url, h.hexdigest(), w["sha256"]), w["file"])
         os.chmod(tmp, 0o644)
         os.replace(tmp, os.path.join(dest_dir, w["file"]))
@@ -86,10 +85,10 @@ def fetch(base_url, wheels, dest_dir, workers=8, timeout=60):
         url = base + quote(w["file"])
         try:
             return _get(url, w, dest_dir, timeout)
-        except FetchError:
+        except RemoteError:
             raise
         except Exception as e:  # URLError, HTTPError, socket errors
-            raise FetchError("%s: %s" % (url, getattr(e, "reason", None) or e), w["file"])
+            raise fetch_error("%s: %s" % (url, getattr(e, "reason", None) or e), w["file"])
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(todo)))) as ex:
         list(ex.map(one, todo))

@@ -1,6 +1,7 @@
 """Files: atomic writes, removal, hashing."""
 import base64
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -23,6 +24,31 @@ def write_atomic(path, data, mode=None):
         except OSError:
             pass
         raise
+
+
+def read_text(path):
+    """A file's text, or None when it does not exist."""
+    try:
+        with open(path, "r", encoding="utf-8") as f:
+            return f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def read_json(path):
+    """A JSON file's value, or None when it is missing or not JSON."""
+    try:
+        with open(path, "r") as f:
+            return json.load(f)
+    except (IOError, OSError, ValueError):
+        return None
+
+
+def remove_quietly(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def rm_rf(path):

@@ -23,6 +23,7 @@ import sysconfig
 import warnings
 import zipfile
 
+from wwremote.errors import RemoteError
 from wwremote.fsutil import record_hash
 from wwremote.wheelfile import pep503
 
@@ -39,8 +40,9 @@ if __name__ == '__main__':
 '''
 
 
-class InstallError(Exception):
-    pass
+def install_error(message):
+    """A wheel that cannot be installed: RemoteError kind `install`."""
+    return RemoteError("install", message)
 
 
 class Scheme(object):
@@ -65,7 +67,7 @@ class Scheme(object):
 def _safe_join(base, rel):
     parts = rel.split("/")
     if rel.startswith("/") or ".." in parts or any(p == "" for p in parts[:-1]):
-        raise InstallError("unsafe path in wheel: %r" % rel)
+        raise install_error("unsafe path in wheel: %r" % rel)
     return os.path.join(base, *parts)
 
 
@@ -84,7 +86,7 @@ def script_bytes(python, spec):
     """`module:attr[.attr]` (extras ignored) as pip's generated script."""
     target = re.sub(r"\[.*\]\s*$", "", spec).strip()
     if ":" not in target:
-        raise InstallError("invalid entry point %r" % spec)
+        raise install_error("invalid entry point %r" % spec)
     module, func = [x.strip() for x in target.split(":", 1)]
     body = SCRIPT_TEMPLATE % {"module": module, "import_name": func.split(".")[0], "func": func}
     return shebang(python) + body.encode("utf-8")
@@ -122,7 +124,7 @@ def _write(path, data, executable=False):
     if not os.path.isdir(d):
         os.makedirs(d)
     if os.path.lexists(path):
-        raise InstallError("two distributions install %s" % path)
+        raise install_error("two distributions install %s" % path)
     with open(path, "wb") as f:
         f.write(data)
     if executable:
@@ -150,7 +152,7 @@ def unpack_wheel(whl, sch):
         tops = set(zi.filename.split("/", 1)[0] for zi in infos)
         info_dirs = [t for t in tops if t.endswith(".dist-info") and (t + "/WHEEL") in z.namelist()]
         if len(info_dirs) != 1:
-            raise InstallError("%s: expected one .dist-info directory with a WHEEL file, found %d" % (whl, len(info_dirs)))
+            raise install_error("%s: expected one .dist-info directory with a WHEEL file, found %d" % (whl, len(info_dirs)))
         info = info_dirs[0]
         data_dir = info[: -len(".dist-info")] + ".data"
         wheel_meta = z.read(info + "/WHEEL").decode("utf-8", "replace")
@@ -167,14 +169,14 @@ def unpack_wheel(whl, sch):
             if n.startswith(data_dir + "/"):
                 parts = n.split("/", 2)
                 if len(parts) < 3:
-                    raise InstallError("%s: bad entry %s" % (whl, n))
+                    raise install_error("%s: bad entry %s" % (whl, n))
                 key, rest = parts[1], parts[2]
                 if key == "headers":
                     dest = _safe_join(sch.headers(name), rest)
                 elif key in ("purelib", "platlib", "scripts", "data"):
                     dest = _safe_join(getattr(sch, key), rest)
                 else:
-                    raise InstallError("%s: unknown .data directory %s" % (whl, key))
+                    raise install_error("%s: unknown .data directory %s" % (whl, key))
                 if key == "scripts":
                     executable = True
                     if data.startswith(b"#!python"):
