@@ -27,8 +27,6 @@ try:
 except ImportError:  # run from a checkout: python3 src/venv/ensure_venv.py spec.json
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "remote"))
 from wwremote import distro as ww_distro  # noqa: E402
-from wwremote import fetch as ww_fetch  # noqa: E402
-from wwremote import installer as ww_installer  # noqa: E402
 from wwremote import ownership, proc  # noqa: E402
 from wwremote.errors import RemoteError, run_main  # noqa: E402
 from wwremote.facts import facts_current, write_facts  # noqa: E402
@@ -195,6 +193,7 @@ def bootstrap_pip(venv, find_links, log):
     """Put pip into a fresh `--without-pip` venv without network: install the newest compatible
     local pip wheel with the wheel installer (RECORD and scripts as pip writes them, so `pip
     uninstall pip` works too). Falls back to ensurepip."""
+    from wwremote import installer as ww_installer  # loaded only when something is installed
     dirs = [d for d in find_links if d and "://" not in d and os.path.isdir(d)] + [SYSTEM_WHEELS]
     wheel = ww_find_pip_wheel(dirs)
     if wheel and os.path.isdir(site_packages(venv)):
@@ -408,6 +407,7 @@ def install_pinned(venv, spec, log, desc, prev):
     """Install the pinned closure (already in the local wheelhouse, verified) plus pip itself.
     Unchanged packages are hard-linked from the previous generation `prev`. Returns the marker's
     {wheel sha256: dist-info name}."""
+    from wwremote import installer as ww_installer  # loaded only when something is installed
     pinned = spec["pinned"]
     wh = pinned["wheelhouse"]
     wheels = [{"path": os.path.join(wh, w["file"]), "sha256": w["sha256"]} for w in pinned["wheels"]]
@@ -869,6 +869,7 @@ def do_role_target(p):
         return {"changed": not current or not facts_current(spec.get("facts")), "key": key, "check": True, "path": path}
     pinned = spec.get("pinned")
     if not current and pinned:
+        from wwremote import fetch as ww_fetch  # loaded only when something is installed
         # exactly the build's wheels, verified by sha256: http fetches what is missing itself (in
         # parallel); push asks the controller for the missing ones
         wh = pinned["wheelhouse"]

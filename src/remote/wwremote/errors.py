@@ -2,7 +2,6 @@
 import json
 import re
 import sys
-import traceback
 
 RESULT_PREFIX = "WW-RESULT "
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -87,6 +86,8 @@ def run_main(step, stream=None):
         emit(e.result(), stream)
         return 1
     except Exception as e:  # noqa: BLE001 - reported, not hidden
+        import traceback
+
         tb = traceback.format_exc()
         log = getattr(e, "ww_log", None)
         out = {"ok": False, "kind": "internal", "stage": "internal", "error": "%s: %s" % (type(e).__name__, e), "traceback": tb,

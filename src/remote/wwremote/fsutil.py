@@ -4,11 +4,12 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 
 
 def write_atomic(path, data, mode=None):
     """Temp file in the same directory, fsync, rename: readers never see half a file."""
+    import tempfile  # here: a no-op run writes nothing
+
     d = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".ww-tmp-", dir=d)
     try:
