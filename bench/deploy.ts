@@ -6,7 +6,7 @@
  * forks included) and peak memory (max RSS of the largest process).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '../src/lab/index.js';
@@ -113,6 +113,10 @@ export async function runWheelwright(ctx: DeployContext, alpha: string): Promise
   for (const i of ctx.inventory) args.push('-i', i);
   args.push('-e', `@${vars}`, '-f', '100', '--output', 'jsonl', '--retry-file', 'none');
   const r = await timed(process.execPath, args, process.env);
+  // the run's JSON lines (timestamped events), kept for a per-phase look: bench/results/ww-runs/
+  const keep = join(ctx.root, 'bench', 'results', 'ww-runs');
+  mkdirSync(keep, { recursive: true });
+  writeFileSync(join(keep, `${new Date().toISOString().replace(/[:.]/g, '-')}-alpha${alpha}.jsonl`), r.out);
   const events = r.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
   if (r.code !== 0) {
     const fails = events.filter((e) => e.type === 'host_result' && e.status !== 'ok' && e.status !== 'changed' && e.status !== 'skipped');
