@@ -72,7 +72,7 @@ def _get(url, w, dest_dir, timeout):
 
 def fetch(base_url, wheels, dest_dir, workers=8, timeout=60):
     """Download what dest_dir lacks of `wheels` from base_url (a directory URL). Returns the files
-    fetched. Raises FetchError naming the file and the reason."""
+    fetched. Raises RemoteError kind `fetch` naming the file and the reason."""
     if not os.path.isdir(dest_dir):
         os.makedirs(dest_dir)
     todo = lacking(dest_dir, wheels)
