@@ -3,6 +3,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import socket
 import sys
 import time
@@ -14,11 +15,22 @@ def now_iso():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+RECORD_RE = re.compile(r"^pid=(\d+) host=(\S+) since=(\S+) purpose=(.*)$")
+
+
+def holder_record(what):
+    """What a holder writes into its lock file: `pid=N host=H since=T purpose=WHAT`."""
+    return "pid=%d host=%s since=%s purpose=%s\n" % (os.getpid(), socket.gethostname(), now_iso(), what)
+
+
 def describe_holder(raw):
-    """The holder a lock file records (our JSON record; any other text as it is)."""
+    """The holder a lock file records, in words (our record, a JSON one, or any other text as it is)."""
     text = raw.decode("utf-8", "replace").strip() if isinstance(raw, bytes) else (raw or "").strip()
     if not text:
         return "an unknown process (the lock file records no holder)"
+    m = RECORD_RE.match(text)
+    if m:
+        return "pid %s on host %s since %s (%s)" % m.groups()
     try:
         info = json.loads(text)
     except ValueError:
@@ -30,7 +42,7 @@ def describe_holder(raw):
 
 class Lock(object):
     """Exclusive (or shared) flock on `path`, polled until `timeout` seconds. An exclusive holder
-    records itself (pid, host, start time, what for); a waiter that times out raises
+    records itself (holder_record: pid, host, start time, what for); a waiter that times out raises
     RemoteError(kind) naming it. A holder that dies releases the lock (the kernel closes its fd). A
     lock file removed while we waited (gc unlinks them) is detected by its inode and re-opened.
     Also a context manager."""
@@ -82,10 +94,9 @@ class Lock(object):
                 "timed out after %gs waiting for the lock %s (%s); it is held by %s" % (self.timeout, self.path, self.what, self.holder()),
             )
         if not self.shared:
-            info = {"pid": os.getpid(), "host": socket.gethostname(), "started": now_iso(), "for": self.what}
             try:
                 os.ftruncate(self.fd, 0)
-                os.pwrite(self.fd, (json.dumps(info, sort_keys=True) + "\n").encode("utf-8"), 0)
+                os.pwrite(self.fd, holder_record(self.what).encode("utf-8"), 0)
             except OSError:
                 pass
         return self

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import socket
+import stat
 
 from wwremote.errors import RemoteError
 
@@ -117,8 +118,8 @@ def check_replaceable(path, force=False, markers=(), say=None):
 
 
 def _ours_lock(data):
-    """A lock file's content as wheelwright writes it: nothing (released), a JSON holder record, or
-    the older `pid=N host=H ...` line."""
+    """A lock file's content as wheelwright writes it: nothing (released), its `pid=N host=H ...`
+    holder record, or a JSON one (build locks of an earlier version)."""
     text = data.decode("utf-8", "replace").strip()
     if not text or text.startswith("pid="):
         return True
@@ -136,13 +137,16 @@ def _ours_log(data):
 
 def check_side_files(path):
     """The lock and log files wheelwright keeps next to a venv (PATH.lock, PATH.log) are written only
-    when absent or wheelwright's own: a symlink, a directory or a file of other content there is
-    refused (RemoteError "refused"), never followed, truncated or appended to."""
+    when absent or wheelwright's own (or a named pipe): a symlink, a directory, a device or a file
+    of other content there is refused (RemoteError "refused"), never followed, truncated or
+    appended to."""
     for suffix, ours in ((".lock", _ours_lock), (".log", _ours_log)):
         side = path.rstrip("/") + suffix
         if not os.path.lexists(side):
             continue
         where = "%s on host %s" % (side, socket.gethostname())
+        if not os.path.islink(side) and stat.S_ISFIFO(os.stat(side).st_mode):
+            continue  # a pipe someone reads the log from: written to, nothing in it is destroyed
         if os.path.islink(side) or not os.path.isfile(side):
             what = describe_existing(side)
         else:
