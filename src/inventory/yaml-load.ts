@@ -1,8 +1,9 @@
 /** YAML loading as Ansible does it (YAML 1.1, duplicate keys allowed, `<<` merges, `!unsafe`), with file:line:col errors. */
-import { isAlias, LineCounter, parseDocument, type Alias, type Document, type Node } from 'yaml';
+import { isAlias, type Alias, type Document, type LineCounter, type Node } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { UserError, type SourcePos } from '../errors.js';
 import { pyyamlTags } from '../yaml/pyyaml-tags.js';
+import { parseYamlDocument } from '../yaml/fast-compose.js';
 import { decryptIfVault, vaultYamlTag } from '../vault/index.js';
 import { decodeText, limit } from '../limits.js';
 import { depthMessage, guardYaml, isStackOverflow, toPlain, YamlGuardError } from '../yaml-guard.js';
@@ -29,14 +30,15 @@ export function resolveAlias(y: LoadedYaml, node: unknown): unknown {
 
 export function parseYaml(file: string, text: string): LoadedYaml {
   text = decryptIfVault(text, file);
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    version: '1.1',
-    lineCounter,
-    uniqueKeys: false,
-    merge: true,
-    customTags: pyyamlTags([{ tag: '!unsafe', resolve: (s: string) => s }, vaultYamlTag]),
-  });
+  const { doc, lineCounter, aliases: checked } = parseYamlDocument(
+    text,
+    {
+      version: '1.1',
+      uniqueKeys: false,
+      merge: true,
+      customTags: pyyamlTags([{ tag: '!unsafe', resolve: (s: string) => s }, vaultYamlTag]),
+    },
+  );
   const err = doc.errors[0];
   if (err) {
     const lp = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
@@ -46,7 +48,7 @@ export function parseYaml(file: string, text: string): LoadedYaml {
   }
   let aliases: Map<Alias, Node>;
   try {
-    aliases = guardYaml(doc);
+    aliases = checked ?? guardYaml(doc); // the fast path made the same checks
   } catch (e) {
     if (!(e instanceof YamlGuardError)) throw e;
     const lp = lineCounter.linePos(e.offset);

@@ -354,7 +354,8 @@ export class Loader {
         }
         case 'vars': {
           const v = this.mapping(src, e, what);
-          if (v) Object.assign(play.vars, v);
+          // a fresh object: taken as is when nothing came before (Object.assign of a big mapping is slow)
+          if (v) play.vars = Object.keys(play.vars).length ? Object.assign(play.vars, v) : v;
           this.checkTemplates(src, e.value, 'value');
           break;
         }

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { Document, isAlias, isMap, isScalar, isSeq, LineCounter } from 'yaml';
 import type { Alias, Node as YNode, Pair, Scalar, YAMLMap } from 'yaml';
 import { pyyamlTags } from '../yaml/pyyaml-tags.js';
+import { parseYamlDocument } from '../yaml/fast-compose.js';
 import { decryptIfVault, vaultYamlTag } from '../vault/index.js';
 import { UserError, type SourcePos } from '../errors.js';
 import { decodeText, limit } from '../limits.js';
@@ -100,14 +101,16 @@ export function displayPath(abs: string): string {
  */
 export function parseSource(abs: string, text: string): SourceFile {
   text = decryptIfVault(text, displayPath(abs));
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: lines,
-    version: '1.1',
-    prettyErrors: false,
-    customTags: pyyamlTags([vaultYamlTag]),
-    uniqueKeys: false, // checked in linear time by guardYaml below
-  });
+  const { doc, lineCounter: lines, aliases: checked } = parseYamlDocument(
+    text,
+    {
+      version: '1.1',
+      prettyErrors: false,
+      customTags: pyyamlTags([vaultYamlTag]),
+      uniqueKeys: false, // checked in linear time by guardYaml below
+    },
+    { uniqueKeys: true },
+  );
   const first = doc.errors[0];
   if (first) {
     const pos = new SourceFile(abs, displayPath(abs), doc, lines, text).posAt(first.pos[0]);
@@ -117,7 +120,7 @@ export function parseSource(abs: string, text: string): SourceFile {
   }
   let aliases;
   try {
-    aliases = guardYaml(doc, { uniqueKeys: true });
+    aliases = checked ?? guardYaml(doc, { uniqueKeys: true }); // the fast path made the same checks
   } catch (e) {
     if (!(e instanceof YamlGuardError)) throw e;
     const pos = new SourceFile(abs, displayPath(abs), doc, lines, text).posAt(e.offset);
