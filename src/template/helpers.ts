@@ -3,6 +3,7 @@
  * They work on plain data: callers unwrap template proxies first and check for Undefined.
  */
 import YAML from 'yaml';
+import { loadYamlText, YamlTextError } from '../yaml/load-text.js';
 import { shQuote } from '../shell/quote.js';
 import { TemplateError, isUndefined } from './undefined.js';
 
@@ -239,9 +240,10 @@ export function fFromJson(v: unknown): unknown {
 
 export function fFromYaml(v: unknown): unknown {
   try {
-    return YAML.parse(toText(v));
+    return loadYamlText(toText(v)); // PyYAML's reading, through the alias and nesting guard
   } catch (e) {
-    fail(`from_yaml: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+    if (!(e instanceof YamlTextError)) throw e;
+    fail(`from_yaml: invalid YAML: ${e.message}`);
   }
 }
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { posix, resolve as pathResolve } from 'node:path';
-import YAML from 'yaml';
+import { loadYamlText, loadYamlTextAll, YamlTextError } from '../../yaml/load-text.js';
 import { TemplateError, UndefinedVariableError, isUndefined, makeUndefined, undefinedName } from '../undefined.js';
 import { pyJsonDumps, pyYamlDump } from './dump.js';
 import { PyFloat, cmp, eq, isDict, isFloat, isInt, isNumber, iterate, mkFloat, need, numOf, repr, str, strFormat, percentFormat, truthy, tuple, typeName, Namespace } from './py.js';
@@ -841,15 +841,24 @@ def('from_json', (_c, v) => {
 });
 def('to_yaml', (_c, v, _a, kw) => pyYamlDump(v, { indent: kw.indent === undefined ? 2 : numOf(kw.indent), flow: kw.default_flow_style === undefined ? null : (kw.default_flow_style as boolean | null), sortKeys: truthy(kw.sort_keys ?? true) }));
 def('to_nice_yaml', (_c, v, args, kw) => pyYamlDump(v, { indent: numOf(args[0] ?? kw.indent ?? 4), flow: false, sortKeys: truthy(kw.sort_keys ?? true) }));
+// PyYAML's reading (Ansible calls yaml.safe_load), through the input files' alias and nesting guard
 def('from_yaml', (_c, v) => {
   if (typeof v !== 'string') return v;
   try {
-    return YAML.parse(v, { version: '1.1' });
+    return loadYamlText(v);
   } catch (e) {
-    throw new TemplateError(`from_yaml: ${(e as Error).message.split('\n')[0]}`);
+    if (e instanceof YamlTextError) throw new TemplateError(`from_yaml: ${e.message}`);
+    throw e;
   }
 });
-def('from_yaml_all', (_c, v) => YAML.parseAllDocuments(str(v), { version: '1.1' }).map((d) => d.toJS()));
+def('from_yaml_all', (_c, v) => {
+  try {
+    return loadYamlTextAll(str(v));
+  } catch (e) {
+    if (e instanceof YamlTextError) throw new TemplateError(`from_yaml_all: ${e.message}`);
+    throw e;
+  }
+});
 def('pprint', (_c, v) => repr(v));
 
 function floatsFromJson(text: string): unknown {
