@@ -29,6 +29,12 @@ export interface KeywordDecl {
   doc: string;
   /** for an Ansible keyword wheelwright lacks (somewhere): what to do instead */
   instead?: string;
+  /**
+   * Simple task/block/role-entry keywords: the loader reads them from this declaration alone
+   * (its `type`: bool, int or string) into this property of the task model; a bool or int
+   * written as a template is kept and rendered per host (per loop item) at run time.
+   */
+  field?: string;
 }
 
 const ALL: readonly Place[] = ['play', 'block', 'task', 'handler', 'role'];
@@ -57,7 +63,7 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('always', 'tasks', ['block'], ['block'], { templatable: false, doc: 'Tasks run after the block, failed or not.' }),
   kw('serial', 'list', ['play'], ['play'], { templated: true, doc: 'Batch sizes: a number, a percentage or a list of them.' }),
   kw('max_fail_percentage', 'percent', ['play'], ['play'], { templated: true, doc: 'Stop the play when more than this percentage of a batch failed.' }),
-  kw('any_errors_fatal', 'bool', ALL, ['play', 'block', 'task', 'handler', 'include', 'import'], { templated: true, default: false, inherited: true, doc: 'A failed host stops the play for every host (on a task or block: when that task fails; templated on plays).', instead: 'set it on the play, block or task' }),
+  kw('any_errors_fatal', 'bool', ALL, ['play', 'block', 'task', 'handler', 'include', 'import'], { field: 'anyErrorsFatal', templated: true, default: false, inherited: true, doc: 'A failed host stops the play for every host (on a task or block: when that task fails).', instead: 'set it on the play, block or task' }),
   kw('gather_facts', 'bool', ['play'], ['play'], { templated: true, doc: 'Gather facts first (default true, or the `gathering` setting).' }),
   kw('gather_subset', 'list', ['play'], [], { doc: 'Which facts to gather.', instead: 'facts are gathered in one fixed set' }),
   kw('gather_timeout', 'int', ['play'], [], { doc: 'Timeout of fact gathering.', instead: 'use -T for the connection timeout' }),
@@ -68,27 +74,27 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('connection', 'string', ALL, ['play'], { inherited: true, doc: '`ssh` or `local`; a host\'s ansible_connection wins.', instead: 'use delegate_to: localhost for one task, or set it on the play' }),
   kw('remote_user', 'string', ALL, ['play'], { inherited: true, doc: 'User to connect as; a host\'s ansible_user wins.', instead: 'set ansible_user for the host, or remote_user on the play' }),
   kw('port', 'int', ALL, ['play'], { inherited: true, doc: 'SSH port; a host\'s ansible_port wins.', instead: 'set ansible_port for the host, or port on the play' }),
-  kw('become', 'bool', ALL, INHERITING, { inherited: true, templated: true, doc: 'Privilege escalation; a host\'s ansible_become wins (templated on plays).' }),
-  kw('become_user', 'string', ALL, INHERITING, { inherited: true, templated: true, doc: 'User to become (default root); a host\'s ansible_become_user wins.' }),
-  kw('become_method', 'string', ALL, INHERITING, { inherited: true, doc: '`sudo` (default) or `su`; a host\'s ansible_become_method wins.' }),
+  kw('become', 'bool', ALL, INHERITING, { field: 'become', inherited: true, templated: true, doc: 'Privilege escalation; a host\'s ansible_become wins.' }),
+  kw('become_user', 'string', ALL, INHERITING, { field: 'becomeUser', inherited: true, templated: true, doc: 'User to become (default root); a host\'s ansible_become_user wins.' }),
+  kw('become_method', 'string', ALL, INHERITING, { templated: true, inherited: true, doc: '`sudo` (default) or `su`; a host\'s ansible_become_method wins.' }),
   kw('become_exe', 'string', ALL, [], { inherited: true, doc: 'Become executable.', instead: 'sudo and su are run from PATH' }),
   kw('become_flags', 'string', ALL, [], { inherited: true, doc: 'Extra become flags.' }),
   kw('environment', 'dict', ALL, INHERITING, { inherited: true, templated: true, doc: 'Environment variables of the tasks (inner ones win).' }),
   kw('tags', 'list', ALL, INHERITING, { inherited: true, doc: 'Tags, for --tags/--skip-tags.' }),
-  kw('ignore_errors', 'bool', ALL, INHERITING, { inherited: true, doc: 'A failure does not stop the host.' }),
-  kw('ignore_unreachable', 'bool', ALL, INHERITING, { inherited: true, doc: 'An unreachable host continues with the next task.' }),
-  kw('check_mode', 'bool', ALL, INHERITING, { inherited: true, doc: 'Force check mode on (or off) for the tasks.' }),
-  kw('diff', 'bool', ALL, INHERITING, { inherited: true, doc: 'Force diff on (or off) for the tasks.' }),
-  kw('no_log', 'bool', ALL, INHERITING, { default: false, inherited: true, doc: 'Hide results from every output.' }),
-  kw('run_once', 'bool', ALL, BLOCKISH, { inherited: true, doc: 'Run on the first host only; the others share the result.', instead: 'set it on the tasks' }),
+  kw('ignore_errors', 'bool', ALL, INHERITING, { templated: true, field: 'ignoreErrors', inherited: true, doc: 'A failure does not stop the host.' }),
+  kw('ignore_unreachable', 'bool', ALL, INHERITING, { templated: true, field: 'ignoreUnreachable', inherited: true, doc: 'An unreachable host continues with the next task.' }),
+  kw('check_mode', 'bool', ALL, INHERITING, { templated: true, field: 'checkMode', inherited: true, doc: 'Force check mode on (or off) for the tasks.' }),
+  kw('diff', 'bool', ALL, INHERITING, { templated: true, field: 'diff', inherited: true, doc: 'Force diff on (or off) for the tasks.' }),
+  kw('no_log', 'bool', ALL, INHERITING, { templated: true, field: 'noLog', default: false, inherited: true, doc: 'Hide results from every output.' }),
+  kw('run_once', 'bool', ALL, BLOCKISH, { templated: true, field: 'runOnce', inherited: true, doc: 'Run on the first host only; the others share the result.', instead: 'set it on the tasks' }),
   kw('throttle', 'int', ALL, [], { inherited: true, doc: 'Limit of hosts running the task at once.', instead: 'use -f/--forks' }),
   kw('timeout', 'int', ALL, [], { inherited: true, doc: 'Task time limit.' }),
   kw('debugger', 'string', ALL, [], { inherited: true, doc: 'Task debugger.' }),
   kw('collections', 'list', ALL, [], { templatable: false, inherited: true, doc: 'Collections searched for module names.', instead: 'write module names (or ansible.builtin.* names) directly' }),
   kw('module_defaults', 'dict', ALL, [], { inherited: true, doc: 'Default module arguments.' }),
   kw('when', 'condition', ['block', 'task', 'handler', 'role'], ['block', 'task', 'handler', 'role', 'include', 'import'], { templated: true, inherited: true, doc: 'Run only when all these conditions hold.' }),
-  kw('delegate_to', 'string', BLOCKISH, BLOCKISH, { inherited: true, templated: true, doc: 'Run the task on another host.' }),
-  kw('delegate_facts', 'bool', BLOCKISH, TH, { inherited: true, doc: 'Give the facts a delegated task returns to the delegated host.', instead: 'set it on the tasks' }),
+  kw('delegate_to', 'string', BLOCKISH, BLOCKISH, { field: 'delegateTo', inherited: true, templated: true, doc: 'Run the task on another host.' }),
+  kw('delegate_facts', 'bool', BLOCKISH, TH, { templated: true, field: 'delegateFacts', inherited: true, doc: 'Give the facts a delegated task returns to the delegated host.', instead: 'set it on the tasks' }),
   kw('notify', 'list', ['block', 'task', 'handler'], TH, { doc: 'Handlers to notify when the task changed something.', instead: 'put notify on the tasks' }),
   kw('args', 'dict', TH, TH, { templated: true, doc: 'Module arguments (besides those under the module name).' }),
   kw('action', 'string', TH, [], { doc: 'The module and its arguments as one string.', instead: 'write the module name as the task\'s key' }),
@@ -97,8 +103,8 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('with_items', 'any', TH, ['task', 'handler', 'include'], { templated: true, doc: 'Old spelling of loop over a flattened list.' }),
   kw('loop_control', 'dict', TH, ['task', 'handler', 'include'], { doc: '`label`, `loop_var`, `index_var`.' }),
   kw('register', 'string', TH, TH, { templatable: false, doc: 'Keep the result under this variable name.' }),
-  kw('retries', 'int', TH, TH, { default: 3, doc: 'Attempts for `until` (and retries on failure).' }),
-  kw('delay', 'int', TH, TH, { default: 5, doc: 'Seconds between attempts.' }),
+  kw('retries', 'int', TH, TH, { templated: true, field: 'retries', default: 3, doc: 'Attempts for `until` (and retries on failure).' }),
+  kw('delay', 'int', TH, TH, { templated: true, default: 5, doc: 'Seconds between attempts.' }),
   kw('until', 'condition', TH, TH, { templated: true, doc: 'Retry until this condition holds.' }),
   kw('changed_when', 'condition', TH, TH, { templated: true, doc: 'When the task counts as changed.' }),
   kw('failed_when', 'condition', TH, TH, { templated: true, doc: 'When the task counts as failed.' }),

@@ -12,6 +12,7 @@ import {
   IMPORT_KEYWORDS,
   IMPORT_PLAYBOOK_KEYWORDS,
   INCLUDE_KEYWORDS,
+  keyword,
   PLAY_KEYWORDS,
   ROLE_ENTRY_KEYWORDS,
   shortKeyword,
@@ -73,6 +74,8 @@ export interface Inherit {
   delegateTo?: string;
   runOnce?: boolean;
   role?: RoleInfo;
+  /** templated keywords (by keyword name) handed down */
+  templated?: Record<string, string>;
 }
 
 export function emptyInherit(): Inherit {
@@ -98,6 +101,7 @@ export function inheritFrom(t: Task, withWhen: boolean): Inherit {
     delegateTo: t.delegateTo,
     runOnce: t.runOnce || undefined,
     role: t.role,
+    ...(t.templated ? { templated: { ...t.templated } } : {}),
   };
 }
 
@@ -124,7 +128,7 @@ interface Keywords {
   tags?: string[];
   retries?: number;
   delay?: number;
-  until?: string;
+  until?: string[];
   ignoreErrors?: boolean;
   ignoreUnreachable?: boolean;
   anyErrorsFatal?: boolean;
@@ -141,6 +145,8 @@ interface Keywords {
   noLog?: boolean;
   listen?: string[];
   args?: { value: Record<string, unknown>; keyPos: Record<string, SourcePos> };
+  /** bool/int keywords written as templates: rendered per host at run time */
+  templated?: Record<string, string>;
 }
 
 /** Include tasks the loader made: what the runner's later loadTaskFile needs to know. */
@@ -353,7 +359,7 @@ export class Loader {
           break;
         }
         case 'vars': {
-          const v = this.mapping(src, e, what);
+          const v = this.varsMapping(src, e, what);
           // a fresh object: taken as is when nothing came before (Object.assign of a big mapping is slow)
           if (v) play.vars = Object.keys(play.vars).length ? Object.assign(play.vars, v) : v;
           this.checkTemplates(src, e.value, 'value');
@@ -426,6 +432,7 @@ export class Loader {
       checkMode: kw.checkMode,
       diff: kw.diff,
       noLog: kw.noLog,
+      ...(kw.templated ? { templated: kw.templated } : {}),
     };
     const taskInherit: Inherit = { ...flags, tags: [...play.tags], when: [...outer.when] };
     const ctx = (): TaskCtx => ({ src, playbookDir: src.dir, inherit: taskInherit, handler: false, stack: [src.abs] });
@@ -584,7 +591,7 @@ export class Loader {
       for (const x of es) {
         if (x === roleKey) continue;
         if (x.key === 'vars') {
-          const vars = this.mapping(src, x, what);
+          const vars = this.varsMapping(src, x, what);
           if (vars) Object.assign(params, vars);
           this.checkTemplates(src, x.value, 'value');
         } else if ((ROLE_ENTRY_KEYWORDS as readonly string[]).includes(x.key) && x.key !== 'role' && x.key !== 'name') {
@@ -1092,6 +1099,16 @@ export class Loader {
     return v;
   }
 
+  /** `vars:` a mapping, or (as Ansible accepts) a list of mappings merged in order. */
+  private varsMapping(src: SourceFile, e: Entry, what: string): Record<string, unknown> | undefined {
+    const v = src.js(e.value);
+    if (Array.isArray(v)) {
+      if (v.every((x) => x && typeof x === 'object' && !Array.isArray(x))) return Object.assign({}, ...v);
+      return this.typeError(src, e, what, 'a mapping or a list of mappings');
+    }
+    return this.mapping(src, e, what);
+  }
+
   private mapping(src: SourceFile, e: Entry, what: string): Record<string, unknown> | undefined {
     const v = src.js(e.value);
     if (v === null) return {};
@@ -1174,6 +1191,16 @@ export class Loader {
   /** Read one task/block/role-entry keyword into `kw`; false when its value is wrong (reported). */
   readKeyword(src: SourceFile, e: Entry, what: string, kw: Keywords): boolean {
     const n = this.problems.length;
+    const decl = keyword(e.key);
+    if (decl?.field) {
+      // declared once in KEYWORDS: its type says how to read it
+      const v = src.js(e.value);
+      const field = decl.field as keyof Keywords;
+      if (decl.type !== 'string' && decl.templated && typeof v === 'string' && TEMPLATE.test(v)) (kw.templated ??= {})[e.key] = v;
+      else (kw as Record<string, unknown>)[field] = decl.type === 'bool' ? this.bool(src, e, what) : decl.type === 'int' ? this.int(src, e, what) : this.str(src, e, what);
+      if (this.problems.length === n) this.checkTemplates(src, e.value, 'value');
+      return this.problems.length === n;
+    }
     switch (e.key) {
       case 'name':
         kw.name = this.str(src, e, what);
@@ -1187,12 +1214,9 @@ export class Loader {
       case 'failed_when':
         kw.failedWhen = this.conditions(src, e, what);
         break;
-      case 'until': {
-        const c = this.conditions(src, e, what);
-        if (c && c.length !== 1) this.typeError(src, e, what, 'one condition');
-        else if (c) kw.until = c[0];
+      case 'until':
+        kw.until = this.conditions(src, e, what);
         break;
-      }
       case 'loop':
       case 'with_items': {
         const v = src.js(e.value);
@@ -1217,60 +1241,31 @@ export class Loader {
       case 'listen':
         kw.listen = this.stringList(src, e, what);
         break;
-      case 'delegate_to':
-        kw.delegateTo = this.str(src, e, what);
-        break;
-      case 'delegate_facts':
-        kw.delegateFacts = this.bool(src, e, what);
-        break;
-      case 'run_once':
-        kw.runOnce = this.bool(src, e, what);
-        break;
       case 'tags':
         kw.tags = this.tags(src, e, what);
         break;
-      case 'retries':
-        kw.retries = this.int(src, e, what);
-        break;
       case 'delay': {
         const v = src.js(e.value);
+        if (typeof v === 'string' && TEMPLATE.test(v)) {
+          (kw.templated ??= {}).delay = v;
+          break;
+        }
         const d = typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
         if (typeof d === 'number' && d >= 0) kw.delay = d;
         else this.typeError(src, e, what, 'a number of seconds');
         break;
       }
-      case 'ignore_errors':
-        kw.ignoreErrors = this.bool(src, e, what);
-        break;
-      case 'ignore_unreachable':
-        kw.ignoreUnreachable = this.bool(src, e, what);
-        break;
-      case 'any_errors_fatal':
-        kw.anyErrorsFatal = this.bool(src, e, what);
-        break;
       case 'environment':
         kw.environment = this.environment(src, e, what);
         break;
-      case 'become':
-        kw.become = this.bool(src, e, what);
+      case 'become_method': {
+        const v = src.js(e.value);
+        if (typeof v === 'string' && TEMPLATE.test(v)) (kw.templated ??= {}).become_method = v;
+        else kw.becomeMethod = this.becomeMethod(src, e, what);
         break;
-      case 'become_user':
-        kw.becomeUser = this.str(src, e, what);
-        break;
-      case 'become_method':
-        kw.becomeMethod = this.becomeMethod(src, e, what);
-        break;
+      }
       case 'vars':
-        kw.vars = this.mapping(src, e, what);
-        break;
-      case 'check_mode':
-        kw.checkMode = this.bool(src, e, what);
-        break;
-      case 'diff':
-        kw.diff = this.bool(src, e, what);
-        break;
-      case 'no_log':
-        kw.noLog = this.bool(src, e, what);
+        kw.vars = this.varsMapping(src, e, what);
         break;
       case 'args': {
         const v = src.resolve(e.value);
@@ -1333,6 +1328,7 @@ function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit
   set('checkMode', kw.checkMode ?? inh.checkMode);
   set('diff', kw.diff ?? inh.diff);
   set('role', inh.role);
+  set('templated', mergeTemplated(inh.templated, kw));
   return task;
 }
 
@@ -1353,7 +1349,22 @@ function mergeInherit(parent: Inherit, kw: Keywords): Inherit {
     checkMode: kw.checkMode ?? parent.checkMode,
     diff: kw.diff ?? parent.diff,
     noLog: kw.noLog ?? parent.noLog,
+    ...(parent.templated || kw.templated ? { templated: mergeTemplated(parent.templated, kw) } : {}),
   };
+}
+
+/**
+ * The templated keywords a task (or block) has: its own, and those handed down unless it sets
+ * the keyword itself (as a plain value), as Ansible's inheritance.
+ */
+function mergeTemplated(inh: Record<string, string> | undefined, kw: Keywords): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(inh ?? {})) {
+    const field = keyword(k)?.field ?? (k === 'delay' ? 'delay' : k === 'become_method' ? 'becomeMethod' : undefined);
+    if (field === undefined || (kw as Record<string, unknown>)[field] === undefined) out[k] = v;
+  }
+  Object.assign(out, kw.templated ?? {});
+  return Object.keys(out).length ? out : undefined;
 }
 
 function normalizeSerial(v: number | string): number | string {

@@ -42,7 +42,8 @@ export interface Task {
   tags: string[]; // own + inherited (role, block, play, import)
   retries?: number;
   delay?: number; // seconds
-  until?: string;
+  /** all must hold */
+  until?: string[];
   ignoreErrors: boolean;
   ignoreUnreachable: boolean;
   /** task/block any_errors_fatal: this task failing stops the play for every host */
@@ -63,6 +64,11 @@ export interface Task {
   checkMode?: boolean;
   diff?: boolean;
   noLog: boolean;
+  /**
+   * Keywords written as templates (`ignore_errors: "{{ x }}"`), by keyword name: rendered per
+   * host (and loop item) when the task runs, as Ansible does; they win over the typed fields.
+   */
+  templated?: Record<string, string>;
 }
 
 export interface Play {

@@ -18,6 +18,7 @@ import { HostState as HostStateClass, type HostState } from './host-state.js';
 import { findFile } from './find-file.js';
 import { addDynamicGroup, addDynamicHost } from '../inventory/dynamic.js';
 import { maskModuleArgs, tracedConnection } from './trace.js';
+import { resolveTaskKeywords } from './task-keywords.js';
 
 const controllerConn = new LocalConnection('localhost');
 
@@ -38,6 +39,8 @@ export class HostRun {
   private readonly state: HostState;
   /** which host a result's work ran on, when the task was delegated (for the events) */
   private readonly delegatedTo = new WeakMap<ModuleResult, string>();
+  /** a task with its templated keywords rendered for this host (the last loop item's) */
+  private readonly resolved = new WeakMap<Task, Task>();
 
   constructor(private readonly pc: PlayContext, private readonly host: string) {
     this.state = pc.shared.states.get(host)!;
@@ -200,15 +203,17 @@ export class HostRun {
     this.pc.announce(task, name, handler);
     this.pc.sink({ type: 'host_task_start', play: this.pc.play.name, task: name, host: this.host, handler, module: task.module, ...taskPlace(task) });
     const t0 = Date.now();
+    this.resolved.delete(task);
     try {
-      if (task.runOnce || (task.module !== undefined && getModule(task.module)?.bypassHostLoop)) {
+      const runOnce = task.templated?.run_once === undefined ? task.runOnce : resolveTaskKeywords(task, this.scope(task, includeVars), this.where(task, name), ['run_once']).runOnce;
+      if (runOnce || (task.module !== undefined && getModule(task.module)?.bypassHostLoop)) {
         const { promise, first } = this.pc.runOnceResult(task, () => this.execute(task, name, handler, includeVars));
         const result = await promise;
         if (this.interrupted && (result.failed || result.unreachable)) return this.stoppedByInterrupt(name);
         if (!first) {
           // the other hosts share the result, as Ansible does: registered var and facts
           // (add_host, which bypasses the host loop, registers on the host that ran it only, as in Ansible)
-          if (task.register && task.runOnce) this.state.registered[task.register] = result;
+          if (task.register && runOnce) this.state.registered[task.register] = result;
           if (result.ansible_facts) this.mergeFacts(task, result.ansible_facts);
           return result.failed ? 'failed' : 'ok';
         }
@@ -240,7 +245,7 @@ export class HostRun {
     const where = this.where(task, name);
     if (task.loop === undefined) {
       const scope = this.scope(task, includeVars);
-      return this.executeItem(task, scope, where);
+      return this.executeItem(this.resolve(task, scope, where), scope, where);
     }
     const baseScope = this.scope(task, includeVars);
     const items = renderValue(task.loop, baseScope, where);
@@ -256,17 +261,18 @@ export class HostRun {
       };
       if (task.loopControl?.indexVar) loopVars[task.loopControl.indexVar] = i;
       const scope = this.scope(task, includeVars, loopVars);
-      const r = await this.executeItem(task, scope, where);
+      const rt = this.resolve(task, scope, where);
+      const r = await this.executeItem(rt, scope, where);
       r[loopVar] = items[i];
       results.push(r);
       // no_log: the item is hidden too; Ansible shows it as (item=None)
-      const label = task.noLog ? 'None' : task.loopControl?.label !== undefined ? String(renderValue(task.loopControl.label, scope, where)) : undefined;
+      const label = rt.noLog ? 'None' : task.loopControl?.label !== undefined ? String(renderValue(task.loopControl.label, scope, where)) : undefined;
       this.pc.sink({
         type: 'host_result', play: this.pc.play.name, task: name, module: task.module, host: this.host, status: statusOf(r),
-        ignored: r.failed && task.ignoreErrors ? true : undefined, item: task.noLog ? null : items[i], label, delegatedTo: this.delegatedTo.get(r),
-        durationMs: Date.now() - t0, result: task.noLog ? censored(r) : r, handler, ...taskPlace(task),
+        ignored: r.failed && rt.ignoreErrors ? true : undefined, item: rt.noLog ? null : items[i], label, delegatedTo: this.delegatedTo.get(r),
+        durationMs: Date.now() - t0, result: rt.noLog ? censored(r) : r, handler, ...taskPlace(task),
       });
-      if (r.failed && !task.ignoreErrors) break;
+      if (r.failed && !rt.ignoreErrors) break;
     }
     const agg: ModuleResult = {
       changed: results.some((r) => r.changed),
@@ -276,6 +282,14 @@ export class HostRun {
       msg: results.some((r) => r.failed) ? 'One or more items failed' : 'All items completed',
     };
     return agg;
+  }
+
+  /** `task` with its templated keywords rendered for this host (remembered for the result's accounting). */
+  private resolve(task: Task, scope: Record<string, unknown>, where: Where): Task {
+    if (!task.templated) return task;
+    const rt = resolveTaskKeywords(task, scope, where);
+    this.resolved.set(task, rt);
+    return rt;
   }
 
   private async executeItem(task: Task, scope: Record<string, unknown>, where: Where): Promise<ModuleResult> {
@@ -319,6 +333,8 @@ export class HostRun {
         clearTimeout(timer);
       } else if (task.until) {
         result.failed = true;
+        // as Ansible reports a run out of attempts (task_executor: retries - 1)
+        result.attempts = attempts - 1;
         result.msg = result.msg ?? `until condition not met after ${attempts} attempts`;
       }
     }
@@ -343,7 +359,8 @@ export class HostRun {
   }
 
   private untilHolds(task: Task, result: ModuleResult, scope: Record<string, unknown>, where: Where): boolean {
-    return evaluateCondition(task.until!, this.withResult(task, scope, result), where);
+    const s = this.withResult(task, scope, result);
+    return task.until!.every((c) => evaluateCondition(c, s, where));
   }
 
   private async moduleContext(task: Task, def: ModuleDef, scope: Record<string, unknown>, where: Where, delegate?: string): Promise<ModuleContext> {
@@ -425,7 +442,8 @@ export class HostRun {
   }
 
   /** Turn a finished task's result into an outcome: events, stats, register, notify, facts. */
-  private account(task: Task, name: string, handler: boolean, result: ModuleResult, t0: number, rescuable: boolean): Outcome {
+  private account(original: Task, name: string, handler: boolean, result: ModuleResult, t0: number, rescuable: boolean): Outcome {
+    const task = this.resolved.get(original) ?? original;
     const aggregate = task.loop !== undefined && !result.unreachable; // a loop's summary, after its items
     if (task.register) this.state.registered[task.register] = result;
     if (task.delegateFacts) this.delegateFacts(task, result);
@@ -454,7 +472,7 @@ export class HostRun {
         for (const topic of task.notify) {
           // static notifies are checked at load; this catches tasks from include_tasks
           if (!topic.includes('{{') && !this.pc.play.handlers.some((h) => handlerMatches(h, topic))) {
-            return this.account(task, name, handler, { ...result, changed: false, failed: true, msg: missingHandler(topic) }, t0, rescuable);
+            return this.account(original, name, handler, { ...result, changed: false, failed: true, msg: missingHandler(topic) }, t0, rescuable);
           }
           this.state.notified.add(topic);
         }
@@ -491,7 +509,8 @@ export class HostRun {
     else Object.assign(this.state.registered, facts); // set_fact: registered-vars precedence
   }
 
-  private handleError(task: Task, name: string, e: unknown, t0: number, rescuable: boolean, handler = false): Outcome {
+  private handleError(original: Task, name: string, e: unknown, t0: number, rescuable: boolean, handler = false): Outcome {
+    const task = this.resolved.get(original) ?? original;
     if (e instanceof UnreachableError) {
       const result: ModuleResult = { changed: false, unreachable: true, msg: e.message };
       this.emit(task, name, 'unreachable', result, t0, { handler });
@@ -507,7 +526,7 @@ export class HostRun {
       return 'skipped';
     }
     const msg = e instanceof UserError ? e.message : `internal error: ${(e as Error)?.stack ?? String(e)}`;
-    return this.account(task, name, handler, { changed: false, failed: true, msg }, t0, rescuable);
+    return this.account(original, name, handler, { changed: false, failed: true, msg }, t0, rescuable);
   }
 
   private emit(task: Task, name: string, status: HostStatus, result: ModuleResult, t0: number, o: { ignored?: boolean; aggregate?: boolean; handler?: boolean }): void {

