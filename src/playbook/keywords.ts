@@ -5,6 +5,7 @@
  * `ansible` is where ansible-core accepts the keyword (its FieldAttributes; checked against
  * ansible-core by test/unit/keywords.test.ts), `wheelwright` where wheelwright supports it.
  */
+import { hasLookup } from '../template/jinja/lookups.js';
 
 /** Where a keyword may appear. `include`/`import`: on include_tasks / import_tasks entries. */
 export type Place = 'play' | 'block' | 'task' | 'handler' | 'role' | 'include' | 'import';
@@ -86,26 +87,26 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('check_mode', 'bool', ALL, INHERITING, { templated: true, field: 'checkMode', inherited: true, doc: 'Force check mode on (or off) for the tasks.' }),
   kw('diff', 'bool', ALL, INHERITING, { templated: true, field: 'diff', inherited: true, doc: 'Force diff on (or off) for the tasks.' }),
   kw('no_log', 'bool', ALL, INHERITING, { templated: true, field: 'noLog', default: false, inherited: true, doc: 'Hide results from every output.' }),
-  kw('run_once', 'bool', ALL, BLOCKISH, { templated: true, field: 'runOnce', inherited: true, doc: 'Run on the first host only; the others share the result.', instead: 'set it on the tasks' }),
-  kw('throttle', 'int', ALL, [], { inherited: true, doc: 'Limit of hosts running the task at once.', instead: 'use -f/--forks' }),
+  kw('run_once', 'bool', ALL, PBTH, { templated: true, field: 'runOnce', inherited: true, doc: 'Run on the first host (in inventory order) only; the others share the result.', instead: 'set it on the play or the tasks' }),
+  kw('throttle', 'int', ALL, PBTH, { field: 'throttle', templated: true, inherited: true, doc: 'Limit of hosts running the task at once (below the forks limit).', instead: 'set it on the play, block or task' }),
   kw('timeout', 'int', ALL, [], { inherited: true, doc: 'Task time limit.' }),
   kw('debugger', 'string', ALL, [], { inherited: true, doc: 'Task debugger.' }),
   kw('collections', 'list', ALL, [], { templatable: false, inherited: true, doc: 'Collections searched for module names.', instead: 'write module names (or ansible.builtin.* names) directly' }),
-  kw('module_defaults', 'dict', ALL, [], { inherited: true, doc: 'Default module arguments.' }),
+  kw('module_defaults', 'dict', ALL, PBTH, { templated: true, inherited: true, doc: 'Default arguments per module (short or FQCN name; a list of mappings merges, inner levels replace a module\'s entry); `group/...` keys are accepted and apply to no wheelwright module.', instead: 'set it on the play, block or task' }),
   kw('when', 'condition', ['block', 'task', 'handler', 'role'], ['block', 'task', 'handler', 'role', 'include', 'import'], { templated: true, inherited: true, doc: 'Run only when all these conditions hold.' }),
   kw('delegate_to', 'string', BLOCKISH, BLOCKISH, { field: 'delegateTo', inherited: true, templated: true, doc: 'Run the task on another host.' }),
   kw('delegate_facts', 'bool', BLOCKISH, TH, { templated: true, field: 'delegateFacts', inherited: true, doc: 'Give the facts a delegated task returns to the delegated host.', instead: 'set it on the tasks' }),
   kw('notify', 'list', ['block', 'task', 'handler'], TH, { doc: 'Handlers to notify when the task changed something.', instead: 'put notify on the tasks' }),
   kw('args', 'dict', TH, TH, { templated: true, doc: 'Module arguments (besides those under the module name).' }),
-  kw('action', 'string', TH, [], { doc: 'The module and its arguments as one string.', instead: 'write the module name as the task\'s key' }),
-  kw('local_action', 'string', TH, [], { doc: 'A module run on the controller.', instead: 'use delegate_to: localhost' }),
+  kw('action', 'string', TH, TH, { doc: 'The module and its arguments as one string (`copy src=a dest=b`), or a mapping with `module` and the arguments.' }),
+  kw('local_action', 'string', TH, TH, { doc: 'As `action`, run on the controller (delegate_to: localhost).' }),
   kw('loop', 'any', TH, ['task', 'handler', 'include'], { templated: true, doc: 'Run the task once per item (`item`).' }),
-  kw('with_items', 'any', TH, ['task', 'handler', 'include'], { templated: true, doc: 'Old spelling of loop over a flattened list.' }),
+  kw('with_items', 'any', TH, ['task', 'handler', 'include'], { templated: true, doc: 'Loop over a list flattened one level (the `items` lookup); every `with_<lookup>` (dict, list, nested, together, indexed_items, sequence, subelements, fileglob, first_found, ...) loops over what that lookup returns.' }),
   kw('loop_control', 'dict', TH, ['task', 'handler', 'include'], { doc: '`label`, `loop_var`, `index_var`.' }),
   kw('register', 'string', TH, TH, { templatable: false, doc: 'Keep the result under this variable name.' }),
   kw('retries', 'int', TH, TH, { templated: true, field: 'retries', default: 3, doc: 'Attempts for `until` (and retries on failure).' }),
   kw('delay', 'int', TH, TH, { templated: true, default: 5, doc: 'Seconds between attempts.' }),
-  kw('until', 'condition', TH, TH, { templated: true, doc: 'Retry until this condition holds.' }),
+  kw('until', 'condition', TH, TH, { templated: true, doc: 'Retry until this condition (or all of a list of them) holds.' }),
   kw('changed_when', 'condition', TH, TH, { templated: true, doc: 'When the task counts as changed.' }),
   kw('failed_when', 'condition', TH, TH, { templated: true, doc: 'When the task counts as failed.' }),
   kw('async', 'int', TH, [], { default: 0, doc: 'Run the task in the background.' }),
@@ -167,9 +168,15 @@ function describePlaces(places: readonly Place[]): string {
   return [...new Set(names)].join(' and ');
 }
 
-/** `with_*` lookups other than with_items. */
+/** `with_<lookup>`: a loop over what the lookup returns (Ansible's loop_with), for every lookup wheelwright has. */
+export function withLookup(key: string): string | undefined {
+  const m = /^with_(.+)$/.exec(key);
+  return m && hasLookup(m[1]!) ? m[1] : undefined;
+}
+
+/** `with_*` loops over lookups wheelwright does not have. */
 export function unsupportedWith(key: string): string | undefined {
-  if (key.startsWith('with_') && key !== 'with_items') return notSupported(key, 'use loop (with a lookup)');
+  if (key.startsWith('with_') && !withLookup(key)) return notSupported(key, `wheelwright has no '${key.slice(5)}' lookup; use loop`);
   return undefined;
 }
 

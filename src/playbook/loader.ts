@@ -19,6 +19,7 @@ import {
   TASK_KEYWORDS,
   UNSUPPORTED,
   unsupportedWith,
+  withLookup,
 } from './keywords.js';
 import { parseFreeForm, parseKv } from './kv.js';
 import { serialEntryProblem } from './serial.js';
@@ -73,9 +74,12 @@ export interface Inherit {
   noLog?: boolean;
   delegateTo?: string;
   runOnce?: boolean;
+  throttle?: number;
   role?: RoleInfo;
   /** templated keywords (by keyword name) handed down */
   templated?: Record<string, string>;
+  /** module_defaults of the enclosing play, roles, blocks: module → arguments (inner entries replace outer ones) */
+  moduleDefaults?: Record<string, Record<string, unknown>>;
 }
 
 export function emptyInherit(): Inherit {
@@ -100,8 +104,10 @@ export function inheritFrom(t: Task, withWhen: boolean): Inherit {
     noLog: t.noLog || undefined,
     delegateTo: t.delegateTo,
     runOnce: t.runOnce || undefined,
+    throttle: t.throttle,
     role: t.role,
     ...(t.templated ? { templated: { ...t.templated } } : {}),
+    ...(t.moduleDefaults ? { moduleDefaults: t.moduleDefaults } : {}),
   };
 }
 
@@ -120,11 +126,14 @@ interface Keywords {
   name?: string;
   when?: string[];
   loop?: unknown;
+  /** with_<lookup>: the lookup whose result `loop` (its terms) gives */
+  loopWith?: string;
   loopControl?: LoopControl;
   register?: string;
   notify?: string[];
   delegateTo?: string;
   runOnce?: boolean;
+  throttle?: number;
   tags?: string[];
   retries?: number;
   delay?: number;
@@ -147,6 +156,8 @@ interface Keywords {
   args?: { value: Record<string, unknown>; keyPos: Record<string, SourcePos> };
   /** bool/int keywords written as templates: rendered per host at run time */
   templated?: Record<string, string>;
+  /** module name (canonical, or `group/x`) → default arguments */
+  moduleDefaults?: Record<string, Record<string, unknown>>;
 }
 
 /** Include tasks the loader made: what the runner's later loadTaskFile needs to know. */
@@ -415,6 +426,9 @@ export class Loader {
         case 'check_mode':
         case 'diff':
         case 'no_log':
+        case 'run_once':
+        case 'throttle':
+        case 'module_defaults':
           this.readKeyword(src, e, what, kw);
           break;
         // roles and task lists are read below, in Ansible's order
@@ -429,10 +443,13 @@ export class Loader {
       environment: {},
       ignoreErrors: kw.ignoreErrors,
       ignoreUnreachable: kw.ignoreUnreachable,
+      runOnce: kw.runOnce,
+      throttle: kw.throttle,
       checkMode: kw.checkMode,
       diff: kw.diff,
       noLog: kw.noLog,
       ...(kw.templated ? { templated: kw.templated } : {}),
+      ...(kw.moduleDefaults ? { moduleDefaults: kw.moduleDefaults } : {}),
     };
     const taskInherit: Inherit = { ...flags, tags: [...play.tags], when: [...outer.when] };
     const ctx = (): TaskCtx => ({ src, playbookDir: src.dir, inherit: taskInherit, handler: false, stack: [src.abs] });
@@ -761,7 +778,7 @@ export class Loader {
     let ok = true;
     for (const e of es) {
       if (skip(e)) continue;
-      if (allowed.includes(e.key)) {
+      if (allowed.includes(e.key) || (withLookup(e.key) && allowed.includes('loop'))) {
         if (!this.readKeyword(src, e, what, kw)) ok = false;
       } else if (rest) rest.push(e);
       else {
@@ -891,12 +908,31 @@ export class Loader {
     const { src } = ctx;
     const lookup = this.opts.lookupModule;
     const allowed: readonly string[] = ctx.handler ? TASK_KEYWORDS : TASK_KEYWORDS.filter((k) => k !== 'listen');
-    const candidates = es.filter((e) => !allowed.includes(e.key));
+    // `action: copy src=a dest=b` / `local_action: ...`: the module and its arguments in one keyword
+    const acts = es.filter((e) => e.key === 'action' || e.key === 'local_action');
+    const candidates = es.filter((e) => !acts.includes(e) && !allowed.includes(e.key) && !withLookup(e.key));
     const modules = candidates.filter((e) => !UNSUPPORTED[e.key] && !unsupportedWith(e.key) && lookup(e.key));
-    const label = this.labelOf(src, es, modules[0]?.key ?? candidates[0]?.key ?? 'unnamed');
+    const act = acts.length ? this.actionKeyword(src, acts[0]!) : undefined;
+    const label = this.labelOf(src, es, modules[0]?.key ?? act?.module ?? candidates[0]?.key ?? 'unnamed');
     const what = `task '${label}'`;
     const before = this.problems.length;
-    const kw = this.keywords(src, es, allowed, what, (e) => candidates.includes(e)) ?? {};
+    const kw = this.keywords(src, es, allowed, what, (e) => candidates.includes(e) || acts.includes(e)) ?? {};
+    if (acts.length > 1 || (acts.length && modules.length)) {
+      const names = [...acts.map((a) => a.key), ...modules.map((m) => m.key)];
+      this.fail(`conflicting action statements: ${names.join(', ')} (${what})`, src.pos((acts[1] ?? modules[0] ?? acts[0])!.keyNode));
+    }
+    if (acts[0]?.key === 'local_action' && kw.delegateTo !== undefined) {
+      this.fail(`'local_action' and 'delegate_to' can't be used together (${what})`, src.pos(acts[0].keyNode));
+    }
+    if (act && this.problems.length === before) {
+      const def = lookup(act.module);
+      if (!def) return this.fail(unknownModuleMessage(act.module, this.opts.moduleNames?.() ?? [], what), act.pos);
+      const inline = act.text !== undefined ? this.argsFromString(src, act.text, act.node, def, what) : act.args;
+      if (!inline) return undefined;
+      if (acts[0]!.key === 'local_action') kw.delegateTo = 'localhost';
+      return this.finishModuleTask(ctx, node, kw, def, inline, src.pos(acts[0]!.keyNode), what, before);
+    }
+    if (act === undefined && acts.length) return undefined;
 
     let moduleTypo = false;
     for (const e of candidates) {
@@ -931,7 +967,54 @@ export class Loader {
     const def = lookup(modEntry.key)!;
     const inline = this.moduleArgs(src, modEntry, def, what);
     if (!inline) return undefined;
-    const args = { ...(kw.args?.value ?? {}), ...inline.args };
+    return this.finishModuleTask(ctx, node, kw, def, inline, src.pos(modEntry.keyNode), what, before);
+  }
+
+  /**
+   * `action:` / `local_action:` as Ansible's ModArgsParser reads them: a string `module args...`,
+   * or a mapping with `module:` and the arguments.
+   */
+  private actionKeyword(src: SourceFile, e: Entry): { module: string; text?: string; node: Scalar; args: { args: Record<string, unknown>; keyPos: Record<string, SourcePos> }; pos: SourcePos } | undefined {
+    const v = src.resolve(e.value);
+    const pos = src.pos(e.value ?? e.keyNode);
+    if (v && isScalar(v) && typeof (v as Scalar).value === 'string') {
+      const text = ((v as Scalar).value as string).trim();
+      const m = /^(\S+)(?:\s+([\s\S]*))?$/.exec(text);
+      if (!m) return this.fail(`'${e.key}' needs a module name`, pos);
+      return { module: m[1]!, text: m[2] ?? '', node: v as Scalar, args: { args: {}, keyPos: {} }, pos };
+    }
+    if (v && isMap(v)) {
+      const args: Record<string, unknown> = {};
+      const keyPos: Record<string, SourcePos> = {};
+      let module: string | undefined;
+      for (const x of entries(src, v)) {
+        if (x.key === 'module') module = this.str(src, x, e.key);
+        else {
+          args[x.key] = src.js(x.value);
+          keyPos[x.key] = src.pos(x.keyNode);
+        }
+      }
+      this.checkTemplates(src, e.value, 'value');
+      if (!module) return this.fail(`'${e.key}' as a mapping needs 'module' (the module's name)`, pos);
+      return { module, node: v as unknown as Scalar, args: { args, keyPos }, pos };
+    }
+    return this.fail(`'${e.key}' must be a string ('module arg=value ...') or a mapping with 'module', got ${describeNode(src, v)}`, pos);
+  }
+
+  private finishModuleTask(
+    ctx: TaskCtx,
+    node: YAMLMap,
+    kw: Keywords,
+    def: ModuleDef<any>,
+    inline: { args: Record<string, unknown>; keyPos: Record<string, SourcePos> },
+    modPos: SourcePos,
+    what: string,
+    before: number,
+  ): Task | undefined {
+    const { src } = ctx;
+    // module_defaults (Ansible's get_action_args_with_defaults): the task's own arguments win
+    const defaults = { ...ctx.inherit.moduleDefaults, ...kw.moduleDefaults }[def.name] ?? {};
+    const args = { ...defaults, ...(kw.args?.value ?? {}), ...inline.args };
     const keyPos = { ...(kw.args?.keyPos ?? {}), ...inline.keyPos };
     // set_fact-like modules (`anyArgs: true`) take any key: only their declared args are checked
     let toCheck = args;
@@ -940,7 +1023,7 @@ export class Loader {
       for (const [k, a] of Object.entries(def.argSpec)) [k, ...(a.aliases ?? [])].forEach((n) => known.add(n));
       toCheck = Object.fromEntries(Object.entries(args).filter(([k]) => known.has(k)));
       for (const k of Object.keys(args)) {
-        if (!known.has(k) && !IDENT.test(k)) this.fail(`'${k}' is not a valid variable name for module '${def.name}' (${what})`, keyPos[k] ?? src.pos(modEntry.keyNode));
+        if (!known.has(k) && !IDENT.test(k)) this.fail(`'${k}' is not a valid variable name for module '${def.name}' (${what})`, keyPos[k] ?? modPos);
       }
     }
     const checked = checkArgs(def.name, def.argSpec, toCheck, {
@@ -951,7 +1034,6 @@ export class Loader {
       requiredTogether: def.requiredTogether,
       requiredIf: def.requiredIf,
     });
-    const modPos = src.pos(modEntry.keyNode);
     for (const p of checked.problems) this.fail(`${p.message} (${what})`, (p.arg && keyPos[p.arg]) || modPos);
     if (this.problems.length > before) return undefined;
 
@@ -977,8 +1059,16 @@ export class Loader {
       return { args, keyPos };
     }
     if (isScalar(v) && ['string', 'number', 'boolean'].includes(typeof (v as Scalar).value)) {
-      const s = String((v as Scalar).value);
-      const offsetPos = this.offsetMapper(src, v as Scalar, s);
+      return this.argsFromString(src, String((v as Scalar).value), v as Scalar, def, what);
+    }
+    return this.fail(`arguments of module '${e.key}' must be a mapping or a key=value string, got ${describeNode(src, v)} (${what})`, src.pos(v));
+  }
+
+  /** A module's arguments written as one string (free form or key=value), with each argument's position. */
+  private argsFromString(src: SourceFile, s: string, v: Scalar, def: ModuleDef<any>, what: string): { args: Record<string, unknown>; keyPos: Record<string, SourcePos> } | undefined {
+    const keyPos: Record<string, SourcePos> = {};
+    {
+      const offsetPos = this.offsetMapper(src, v, s);
       if (def.freeForm) {
         const known = new Set<string>();
         for (const [k, a] of Object.entries(def.argSpec)) [k, ...(a.aliases ?? [])].forEach((n) => known.add(n));
@@ -996,7 +1086,6 @@ export class Loader {
       for (const [k, off] of Object.entries(parsed.keyOffsets)) keyPos[k] = offsetPos(off);
       return { args: parsed.args, keyPos };
     }
-    return this.fail(`arguments of module '${e.key}' must be a mapping or a key=value string, got ${describeNode(src, v)} (${what})`, src.pos(v));
   }
 
   /** Parse every template string (or condition) of `node` now: errors at file:line:col, before any host is contacted. */
@@ -1097,6 +1186,29 @@ export class Loader {
       }
     }
     return v;
+  }
+
+  /**
+   * `module_defaults:` a mapping (or a list of them, later ones winning) of module name (short or
+   * FQCN, or `group/name`) to default arguments, as Ansible's; keys are the modules' canonical names.
+   */
+  private moduleDefaults(src: SourceFile, e: Entry, what: string): Record<string, Record<string, unknown>> | undefined {
+    const v = src.js(e.value);
+    const list = v === null ? [] : Array.isArray(v) ? v : [v];
+    if (!list.every((x) => x && typeof x === 'object' && !Array.isArray(x))) return this.typeError(src, e, what, 'a mapping of module names to arguments (or a list of them)');
+    const out: Record<string, Record<string, unknown>> = {};
+    for (const m of list as Record<string, unknown>[]) {
+      for (const [k, args] of Object.entries(m)) {
+        if (args !== null && (typeof args !== 'object' || Array.isArray(args))) {
+          this.fail(`module_defaults for '${k}' in ${what} must be a mapping of arguments, got ${describe(args)}`, src.pos(e.value ?? e.keyNode));
+          continue;
+        }
+        // an unknown module (one wheelwright lacks) has no task to apply to: kept under its name
+        const name = k.startsWith('group/') ? k : (this.opts.lookupModule(k)?.name ?? k);
+        out[name] = { ...((args as Record<string, unknown> | null) ?? {}) };
+      }
+    }
+    return out;
   }
 
   /** `vars:` a mapping, or (as Ansible accepts) a list of mappings merged in order. */
@@ -1201,6 +1313,18 @@ export class Loader {
       if (this.problems.length === n) this.checkTemplates(src, e.value, 'value');
       return this.problems.length === n;
     }
+    const lookup = withLookup(e.key);
+    if (lookup) {
+      // with_<lookup>: the terms are templated and given to the lookup per host when the task runs
+      if (kw.loop !== undefined) this.fail(`only one of 'loop' and with_* may be used (${what})`, src.pos(e.keyNode));
+      else {
+        const v = src.js(e.value);
+        kw.loop = v === null ? [] : v;
+        kw.loopWith = lookup === 'ansible.builtin.items' ? 'items' : lookup;
+        this.checkTemplates(src, e.value, 'value');
+      }
+      return this.problems.length === n;
+    }
     switch (e.key) {
       case 'name':
         kw.name = this.str(src, e, what);
@@ -1217,11 +1341,10 @@ export class Loader {
       case 'until':
         kw.until = this.conditions(src, e, what);
         break;
-      case 'loop':
-      case 'with_items': {
+      case 'loop': {
         const v = src.js(e.value);
-        if (kw.loop !== undefined) this.fail(`'loop' and 'with_items' can't be used together (${what})`, src.pos(e.keyNode));
-        else if (Array.isArray(v)) kw.loop = e.key === 'with_items' ? v.flatMap((x) => (Array.isArray(x) ? x : [x])) : v;
+        if (kw.loop !== undefined) this.fail(`'loop' and '${kw.loopWith ? `with_${kw.loopWith}` : 'loop'}' can't be used together (${what})`, src.pos(e.keyNode));
+        else if (Array.isArray(v)) kw.loop = v;
         else if (typeof v === 'string' && TEMPLATE.test(v)) kw.loop = v;
         else this.typeError(src, e, what, 'a list or a template (a string holding {{ }})');
         break;
@@ -1266,6 +1389,9 @@ export class Loader {
       }
       case 'vars':
         kw.vars = this.varsMapping(src, e, what);
+        break;
+      case 'module_defaults':
+        kw.moduleDefaults = this.moduleDefaults(src, e, what);
         break;
       case 'args': {
         const v = src.resolve(e.value);
@@ -1314,10 +1440,12 @@ function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit
   };
   set('name', kw.name);
   set('loop', kw.loop);
+  set('loopWith', kw.loopWith);
   set('loopControl', kw.loopControl);
   set('register', kw.register);
   set('delegateTo', kw.delegateTo ?? inh.delegateTo);
   set('retries', kw.retries);
+  set('throttle', kw.throttle ?? inh.throttle);
   set('delay', kw.delay);
   set('until', kw.until);
   set('changedWhen', kw.changedWhen);
@@ -1329,6 +1457,7 @@ function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit
   set('diff', kw.diff ?? inh.diff);
   set('role', inh.role);
   set('templated', mergeTemplated(inh.templated, kw));
+  if (inh.moduleDefaults || kw.moduleDefaults) task.moduleDefaults = { ...inh.moduleDefaults, ...kw.moduleDefaults };
   return task;
 }
 
@@ -1349,7 +1478,9 @@ function mergeInherit(parent: Inherit, kw: Keywords): Inherit {
     checkMode: kw.checkMode ?? parent.checkMode,
     diff: kw.diff ?? parent.diff,
     noLog: kw.noLog ?? parent.noLog,
+    throttle: kw.throttle ?? parent.throttle,
     ...(parent.templated || kw.templated ? { templated: mergeTemplated(parent.templated, kw) } : {}),
+    ...(parent.moduleDefaults || kw.moduleDefaults ? { moduleDefaults: { ...parent.moduleDefaults, ...kw.moduleDefaults } } : {}),
   };
 }
 

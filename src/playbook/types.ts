@@ -33,12 +33,16 @@ export interface Task {
   /** include_tasks `args: {apply: ...}`: keywords given to the included tasks (tags for now) */
   apply?: { tags: string[] };
   when: string[]; // all must hold (strings are expressions; booleans become 'true'/'false')
-  loop?: unknown; // list or a template string rendering to one
+  loop?: unknown; // list or a template string rendering to one (with loopWith: the lookup's terms)
+  /** `with_<lookup>:` the lookup run on the (templated) terms in `loop`, giving the items */
+  loopWith?: string;
   loopControl?: LoopControl;
   register?: string;
   notify: string[];
   delegateTo?: string;
   runOnce: boolean;
+  /** at most this many hosts run the task at once */
+  throttle?: number;
   tags: string[]; // own + inherited (role, block, play, import)
   retries?: number;
   delay?: number; // seconds
@@ -69,6 +73,8 @@ export interface Task {
    * host (and loop item) when the task runs, as Ansible does; they win over the typed fields.
    */
   templated?: Record<string, string>;
+  /** module_defaults in effect (blocks hand them down; module tasks have them merged into args at load) */
+  moduleDefaults?: Record<string, Record<string, unknown>>;
 }
 
 export interface Play {

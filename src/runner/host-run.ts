@@ -7,6 +7,7 @@ import { getModule } from '../modules/registry.js';
 import { invokeModule } from '../modules/invoke.js';
 import { renderString, renderTemplateFile, renderValue } from '../template/render.js';
 import { evaluate, evaluateCondition } from '../template/expr.js';
+import { lookupItems } from '../template/jinja/index.js';
 import { loadTaskFile } from '../playbook/index.js';
 import { ENV_TEMPLATE_KEY } from '../playbook/loader.js';
 import { UserError } from '../errors.js';
@@ -102,7 +103,7 @@ export class HostRun {
     const task = this.pc.gatherTask; // one task object per play, so it is announced once
     if (!shouldRunByTags(['always'], this.pc.flags.tags, this.pc.flags.skipTags)) return;
     if (this.pc.skipped === 'all') return; // --start-at-task found nothing in this play
-    await this.pc.turn([-1]);
+    await this.pc.turn([-1], this.host);
     if (this.stopped) return;
     if (!(await this.pc.stepAllows(task, 'TASK: Gathering Facts', this.host)) || this.stopped) return;
     this.pc.announce(task, 'Gathering Facts', false);
@@ -134,17 +135,30 @@ export class HostRun {
     if (task.kind === 'include') return this.runInclude(task, rescuable, includeVars, at);
     if (!shouldRunByTags(task.tags, this.pc.flags.tags, this.pc.flags.skipTags)) return true;
     if (this.pc.startsLater(task)) return true; // before --start-at-task's task
-    await this.pc.turn(at); // linear: every host finishes the task before this one first
+    await this.pc.turn(at, this.host); // linear: every host finishes the task before this one first
     if (this.stopped) return false;
     if (!(await this.pc.stepAllows(task, `TASK: ${stepName(task)}`, this.host))) return true;
     if (this.stopped) return false;
     // a host still waiting for a fork when the run is interrupted does not start the task
-    const outcome = await this.pc.limited(async (): Promise<Outcome> => (this.interrupted ? 'interrupted' : this.runTask(task, false, rescuable, includeVars)));
+    const outcome = await this.throttled(task, includeVars, () => this.pc.limited(async (): Promise<Outcome> => (this.interrupted ? 'interrupted' : this.runTask(task, false, rescuable, includeVars))));
     if (this.pendingFlush) {
       this.pendingFlush = false;
       await this.flushHandlers([...at, 0]);
     }
     return outcome !== 'failed' && outcome !== 'unreachable' && outcome !== 'interrupted';
+  }
+
+  /** The task's `throttle` (templated: rendered with this host's variables; a bad template fails the task when it runs). */
+  private throttled<T>(task: Task, includeVars: Record<string, unknown> | undefined, fn: () => Promise<T>): Promise<T> {
+    let n = task.throttle;
+    if (task.templated?.throttle !== undefined) {
+      try {
+        n = resolveTaskKeywords(task, this.scope(task, includeVars), this.where(task, task.name ?? task.module ?? 'task'), ['throttle']).throttle;
+      } catch {
+        n = undefined;
+      }
+    }
+    return this.pc.throttled(task, n, fn);
   }
 
   private async runBlock(task: Task, rescuable: boolean, includeVars: Record<string, unknown> | undefined, at: readonly number[]): Promise<boolean> {
@@ -248,7 +262,12 @@ export class HostRun {
       return this.executeItem(this.resolve(task, scope, where), scope, where);
     }
     const baseScope = this.scope(task, includeVars);
-    const items = renderValue(task.loop, baseScope, where);
+    let items: unknown;
+    if (task.loopWith) {
+      // with_<lookup>, as Ansible's listify_lookup_plugin_terms: the terms are templated, a non-list is one term
+      const raw = renderValue(typeof task.loop === 'string' ? task.loop.trim() : task.loop, baseScope, where);
+      items = lookupItems(task.loopWith, Array.isArray(raw) ? raw : [raw], baseScope, where);
+    } else items = renderValue(task.loop, baseScope, where);
     if (!Array.isArray(items)) throw new UserError(`'loop' must be a list in task '${name}', got ${typeof items}`, task.pos);
     const loopVar = task.loopControl?.loopVar ?? 'item';
     const results: ModuleResult[] = [];
@@ -559,11 +578,11 @@ export class HostRun {
       }
       if (!topics.some((t) => pending.has(t))) continue;
       if (h.tags.length && !shouldRunByTags(h.tags, this.pc.flags.tags, this.pc.flags.skipTags)) continue;
-      await this.pc.turn([...at, handlers.indexOf(h)]);
+      await this.pc.turn([...at, handlers.indexOf(h)], this.host);
       if (this.stopped) break;
       if (!(await this.pc.stepAllows(h, `HANDLER: ${stepName(h)}`, this.host))) continue;
       if (this.stopped) break;
-      await this.pc.limited(async () => (this.interrupted ? 'interrupted' : this.runTask(h, true, false)));
+      await this.throttled(h, undefined, () => this.pc.limited(async () => (this.interrupted ? 'interrupted' : this.runTask(h, true, false))));
     }
   }
 

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { Connection } from '../connection/types.js';
 import type { Play, Task } from '../playbook/types.js';
 import type { EventSink } from './events.js';
@@ -82,10 +83,12 @@ export class PlayContext {
   }
 
   private batchSet = new Set<string>();
+  private batchIndex = new Map<string, number>();
 
   newBatch(hosts: string[]): void {
     this.batch = hosts;
     this.batchSet = new Set(hosts);
+    this.batchIndex = new Map(hosts.map((h, i) => [h, i]));
     this.departedCount = 0;
     this.batchFailures = 0;
     this.runOnce.clear();
@@ -106,7 +109,7 @@ export class PlayContext {
   }
 
   /** Hosts waiting for their turn, grouped by the position of the task they wait at. */
-  private waiting = new Map<string, { at: readonly number[]; release: Array<() => void> }>();
+  private waiting = new Map<string, { at: readonly number[]; release: Array<{ host?: string; go: () => void }> }>();
   private waitingCount = 0;
   private departed = new Set<string>();
 
@@ -116,12 +119,12 @@ export class PlayContext {
    * still in the play is waiting, the hosts at the lowest position go, together: so hosts that took
    * different paths (a rescue, an include) run their tasks in play order, as in Ansible.
    */
-  async turn(at: readonly number[]): Promise<void> {
+  async turn(at: readonly number[], host?: string): Promise<void> {
     if (!this.synced) return;
     const key = at.join('.');
     let w = this.waiting.get(key);
     if (!w) this.waiting.set(key, (w = { at, release: [] }));
-    const done = new Promise<void>((r) => w!.release.push(r));
+    const done = new Promise<void>((r) => w!.release.push({ host, go: r }));
     this.waitingCount++;
     this.releaseIfAllWaiting();
     await done;
@@ -141,7 +144,9 @@ export class PlayContext {
     const w = this.waiting.get(lowest!.key)!;
     this.waiting.delete(lowest!.key);
     this.waitingCount -= w.release.length;
-    for (const r of w.release) r();
+    // hosts go in batch (inventory) order, as Ansible's: the first of them runs a run_once task
+    const order = (h?: string) => (h === undefined ? Number.MAX_SAFE_INTEGER : (this.batchIndex.get(h) ?? Number.MAX_SAFE_INTEGER));
+    for (const r of [...w.release].sort((a, b) => order(a.host) - order(b.host))) r.go();
   }
 
   /** how many hosts of the current batch departed */
@@ -150,6 +155,16 @@ export class PlayContext {
   /** Task executions go through here: in synced plays this is where the forks limit applies. */
   limited<T>(fn: () => Promise<T>): Promise<T> {
     return this.synced && this.forks ? this.forks(fn) : fn();
+  }
+
+  private throttles = new Map<Task, { n: number; limit: ReturnType<typeof pLimit> }>();
+
+  /** `throttle: n`: at most n hosts run the task at once (the first host's value sets it). */
+  throttled<T>(task: Task, n: number | undefined, fn: () => Promise<T>): Promise<T> {
+    if (!n || n <= 0) return fn();
+    let t = this.throttles.get(task);
+    if (!t) this.throttles.set(task, (t = { n, limit: pLimit(n) }));
+    return t.limit(fn);
   }
 
   /** set by the runner: the run's forks limiter, used per task in synced plays */

@@ -138,8 +138,9 @@ describe('playbook loader', () => {
       expect(copy!.args).to.deep.equal({ src: 'a.txt', dest: '/tmp/a b.txt', mode: '0644' });
       expect(shell!.name).to.equal(undefined);
       expect(shell!.args).to.deep.equal({ _raw_params: 'echo one\necho two\n' });
-      // with_items flattens one level, as Ansible does
-      expect(shell!.loop).to.deep.equal(['a', 'b', 'c']);
+      // with_items: the items lookup (which flattens one level, as Ansible's) runs on the terms per host
+      expect(shell!.loopWith).to.equal('items');
+      expect(shell!.loop).to.deep.equal([['a', 'b'], 'c']);
     });
 
     it('hands block keywords down to block, rescue and always tasks', () => {

@@ -13,7 +13,7 @@ import { TemplateError, UndefinedVariableError, isUndefined, undefinedName, type
 import { Run, type EvalOptions } from './eval.js';
 import { hasFilter } from './filters.js';
 import { hbsHint } from './hbs-hint.js';
-import { hasLookup } from './lookups.js';
+import { hasLookup, runLookup } from './lookups.js';
 import { JinjaSyntaxError, looksLikeTemplate, parseExpression, parseTemplate, position, type Expr, type Known, type Stmt } from './parse.js';
 import { toPlain, truthy } from './py.js';
 import { hasTest } from './tests.js';
@@ -246,3 +246,12 @@ export function checkSource(src: string, kind: Kind): TemplateSyntaxError | unde
 }
 
 export { looksLikeTemplate, isUndefined };
+
+/** `with_<name>: terms` as Ansible runs it: the lookup on the (already rendered) terms, wantlist. */
+export function lookupItems(name: string, terms: unknown[], vars: Record<string, unknown>, where?: TemplateWhere): unknown[] {
+  try {
+    return toPlain(runLookup(new Run(vars, runOptions(vars, where)), name, terms, {}, true)) as unknown[];
+  } catch (e) {
+    throw e instanceof TemplateError ? e.withWhere(where) : e;
+  }
+}

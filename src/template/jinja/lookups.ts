@@ -144,8 +144,13 @@ const L: Record<string, LookupFn> = {
     const out: unknown[] = [];
     for (const el of isDict(items) ? Object.values(items) : iterate(items)) {
       if (isDict(el) && truthy(el.skipped ?? false)) continue;
-      let cur: unknown = el;
-      for (const part of str(key).split('.')) {
+      // as Ansible's plugin: the sublist is popped from (a copy of) the item it came from
+      const item0 = isDict(el) ? structuredClone(el) : el;
+      let holder: unknown = item0;
+      let cur: unknown = item0;
+      const parts = str(key).split('.');
+      for (const part of parts) {
+        holder = cur;
         cur = isDict(cur) && Object.hasOwn(cur, part) ? cur[part] : undefined;
         if (cur === undefined) break;
       }
@@ -154,7 +159,8 @@ const L: Record<string, LookupFn> = {
         throw new TemplateError(`could not find '${str(key)}' key in iterated item`);
       }
       if (!Array.isArray(cur)) throw new TemplateError(`the key ${str(key)} should point to a list`);
-      for (const s of cur) out.push([el, s]);
+      delete (holder as Record<string, unknown>)[parts[parts.length - 1]!];
+      for (const s of cur) out.push([item0, s]);
     }
     return out;
   },
