@@ -4,6 +4,7 @@ import { assertModule } from './assert.js';
 import { commandModule } from './command.js';
 import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
+import { asyncStatusModule } from './async_status.js';
 import { failModule } from './fail.js';
 import { fileModule } from './file.js';
 import { iniFileModule } from './ini_file.js';
@@ -50,6 +51,7 @@ export const builtinModules = [
   commandModule,
   copyModule,
   debugModule,
+  asyncStatusModule,
   failModule,
   fileModule,
   iniFileModule,

@@ -109,8 +109,8 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('until', 'condition', TH, TH, { templated: true, doc: 'Retry until this condition (or all of a list of them) holds.' }),
   kw('changed_when', 'condition', TH, TH, { templated: true, doc: 'When the task counts as changed.' }),
   kw('failed_when', 'condition', TH, TH, { templated: true, doc: 'When the task counts as failed.' }),
-  kw('async', 'int', TH, [], { default: 0, doc: 'Run the task in the background.' }),
-  kw('poll', 'int', TH, [], { default: 15, doc: 'Seconds between checks of a background task.' }),
+  kw('async', 'int', TH, TH, { field: 'async', templated: true, default: 0, doc: 'Run the task as a job of at most this many seconds (then it fails, killed: `Timeout exceeded`).' }),
+  kw('poll', 'int', TH, TH, { field: 'poll', templated: true, default: 15, doc: 'With `async`: 0 starts the job in the background (register it; check it with `async_status: jid=...`); otherwise the task waits for the job (wheelwright needs no polling: the job reports when it ends).' }),
   kw('listen', 'list', ['handler'], TH, { templatable: false, doc: 'Topics a handler also answers to.' }),
   kw('role', 'string', ['role'], ['role'], { doc: 'Role name (in a `roles:` entry).' }),
 ];

@@ -138,6 +138,8 @@ interface Keywords {
   retries?: number;
   delay?: number;
   until?: string[];
+  async?: number;
+  poll?: number;
   ignoreErrors?: boolean;
   ignoreUnreachable?: boolean;
   anyErrorsFatal?: boolean;
@@ -1447,6 +1449,8 @@ function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit
   set('retries', kw.retries);
   set('throttle', kw.throttle ?? inh.throttle);
   set('delay', kw.delay);
+  set('async', kw.async);
+  set('poll', kw.poll);
   set('until', kw.until);
   set('changedWhen', kw.changedWhen);
   set('failedWhen', kw.failedWhen);

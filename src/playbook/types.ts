@@ -48,6 +48,9 @@ export interface Task {
   delay?: number; // seconds
   /** all must hold */
   until?: string[];
+  /** `async:` seconds the job may run; with `poll: 0` it runs in the background */
+  async?: number;
+  poll?: number;
   ignoreErrors: boolean;
   ignoreUnreachable: boolean;
   /** task/block any_errors_fatal: this task failing stops the play for every host */

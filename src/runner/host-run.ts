@@ -1,6 +1,7 @@
 import type { Task } from '../playbook/types.js';
 import type { ModuleContext, ModuleDef, ModuleResult } from '../modules/types.js';
-import type { BecomeOptions, Connection } from '../connection/types.js';
+import type { BecomeOptions, Connection, ExecOptions } from '../connection/types.js';
+import { startJob } from '../modules/async-jobs.js';
 import { UnreachableError } from '../connection/types.js';
 import { LocalConnection } from '../connection/local.js';
 import { getModule } from '../modules/registry.js';
@@ -303,6 +304,43 @@ export class HostRun {
     return agg;
   }
 
+  /**
+   * `async: N`: the module runs as a job of at most N seconds (each command it runs is killed at
+   * the deadline). `poll: 0` starts it in the background and returns its id for async_status;
+   * otherwise the task waits for it (no polling: the job's own end is the status).
+   */
+  private async runAsync(task: Task, def: ModuleDef, args: Record<string, unknown>, ctx: ModuleContext): Promise<ModuleResult> {
+    const deadline = Date.now() + task.async! * 1000;
+    const conn = ctx.conn;
+    const bounded: Connection = {
+      host: conn.host,
+      transport: conn.transport,
+      connect: () => conn.connect(),
+      close: () => conn.close(),
+      exec: (command: string, opts?: ExecOptions) => {
+        const left = deadline - Date.now();
+        if (left <= 0) return Promise.reject(new AsyncTimeout());
+        return conn.exec(command, { ...opts, timeoutMs: Math.min(opts?.timeoutMs ?? Infinity, left) });
+      },
+      put: (content, remotePath, opts) => (Date.now() >= deadline ? Promise.reject(new AsyncTimeout()) : conn.put(content, remotePath, opts)),
+      get: (remotePath, opts) => (Date.now() >= deadline ? Promise.reject(new AsyncTimeout()) : conn.get(remotePath, opts)),
+      ...(conn.interrupt ? { interrupt: (reason: string) => conn.interrupt!(reason) } : {}),
+    };
+    const job = invokeModule(def, args, { ...ctx, conn: bounded }).then(
+      (r) => (Date.now() >= deadline ? timedOut() : r),
+      (e) => {
+        if (e instanceof AsyncTimeout || Date.now() >= deadline) return timedOut();
+        throw e;
+      },
+    );
+    if (task.poll === 0) {
+      const jid = startJob(this.host, job);
+      return { changed: true, ansible_job_id: jid, started: 1, finished: 0 };
+    }
+    const jid = `j${Date.now()}.${process.pid}`;
+    return { ...(await job), ansible_job_id: jid, started: 1, finished: 1 };
+  }
+
   /** `task` with its templated keywords rendered for this host (remembered for the result's accounting). */
   private resolve(task: Task, scope: Record<string, unknown>, where: Where): Task {
     if (!task.templated) return task;
@@ -340,7 +378,7 @@ export class HostRun {
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1 && this.interrupted) break;
-      result = await invokeModule(def, rendered, ctx);
+      result = task.async ? await this.runAsync(task, def, rendered, ctx) : await invokeModule(def, rendered, ctx);
       this.applyConditions(task, result, scope, where);
       if (attempts > 1) result.attempts = attempt;
       const done = task.until ? this.untilHolds(task, result, scope, where) : !result.failed;
@@ -592,6 +630,13 @@ export class HostRun {
 export function stepName(task: Task): string {
   const name = task.name ?? (task.kind === 'include' ? 'include_tasks' : (task.module ?? ''));
   return task.role ? `${task.role.name} : ${name}` : name;
+}
+
+class AsyncTimeout extends Error {}
+
+/** Ansible's result for an async job past its time (its async_wrapper's words). */
+function timedOut(): ModuleResult {
+  return { changed: false, failed: true, msg: 'Timeout exceeded' };
 }
 
 /** The role and file:line of a task, for the events (JUnit classnames, -vv task paths, profile by role). */

@@ -146,7 +146,9 @@ export class PlayContext {
     this.waitingCount -= w.release.length;
     // hosts go in batch (inventory) order, as Ansible's: the first of them runs a run_once task
     const order = (h?: string) => (h === undefined ? Number.MAX_SAFE_INTEGER : (this.batchIndex.get(h) ?? Number.MAX_SAFE_INTEGER));
-    for (const r of [...w.release].sort((a, b) => order(a.host) - order(b.host))) r.go();
+    // (deferred a tick, so the host whose arrival released them resumes in its place, not last)
+    const sorted = [...w.release].sort((a, b) => order(a.host) - order(b.host));
+    queueMicrotask(() => sorted.forEach((r) => r.go()));
   }
 
   /** how many hosts of the current batch departed */
