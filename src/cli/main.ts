@@ -199,7 +199,7 @@ function listTasks(playbooks: Playbook[], names: string[], what: { tasks: boolea
           for (const tag of t.tags) all.add(tag);
           if (!what.tasks) continue;
           const tags = [...new Set([...play.tags, ...t.tags])].sort();
-          const name = t.name ? `${t.role ? `${t.role.name} : ` : ''}${t.name}` : t.kind === 'include' ? 'include_tasks' : (t.module ?? '');
+          const name = t.name ? `${t.role ? `${t.role.name} : ` : ''}${t.name}` : t.includeRole ? 'include_role' : t.kind === 'include' ? 'include_tasks' : (t.module ?? '');
           lines += `      ${name}\tTAGS: [${tags.join(', ')}]\n`;
         }
       };

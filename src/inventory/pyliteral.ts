@@ -11,7 +11,8 @@ const SIMPLE_ESCAPES: Record<string, string> = {
 
 class LiteralParser {
   private i = 0;
-  constructor(private readonly s: string) {}
+  /** `json`: also `true`, `false`, `null` (Ansible's Json2Python before literal_eval) */
+  constructor(private readonly s: string, private readonly json = false) {}
 
   parseAll(): unknown {
     const v = this.value();
@@ -55,6 +56,9 @@ class LiteralParser {
       if (word === 'True') return true;
       if (word === 'False') return false;
       if (word === 'None') return null;
+      if (this.json && word === 'true') return true;
+      if (this.json && word === 'false') return false;
+      if (this.json && word === 'null') return null;
       throw new NotLiteral();
     }
     if (c === "'" || c === '"') return this.strings();
@@ -224,6 +228,21 @@ export function parsePythonValue(v: string): unknown {
     return new LiteralParser(v.replace(/^[ \t]+/, '')).parseAll();
   } catch (e) {
     if (e instanceof NotLiteral) return v;
+    throw e;
+  }
+}
+
+/**
+ * Ansible's ansible_eval_concat on a template's text output: when it looks like a dict, a list or
+ * a boolean (`{`, `[`, `True`, `False`), `ast.literal_eval` (JSON's true/false/null allowed); the
+ * text itself when that fails.
+ */
+export function literalEvalOutput(text: string): unknown {
+  if (!(text.startsWith('{') || text.startsWith('[') || text === 'True' || text === 'False')) return text;
+  try {
+    return new LiteralParser(text, true).parseAll();
+  } catch (e) {
+    if (e instanceof NotLiteral) return text;
     throw e;
   }
 }

@@ -5,9 +5,9 @@
 import * as path from 'node:path';
 import { UserError } from '../errors.js';
 import { getModule, moduleNames } from '../modules/registry.js';
-import { emptyInherit, includeInfo, inheritFrom, Loader, type ModuleLookup } from './loader.js';
+import { emptyInherit, includeInfo, inheritFrom, Loader, newPlayState, type Inherit, type ModuleLookup, type RoleFrom } from './loader.js';
 import { displayPath } from './source.js';
-import type { Playbook, Task } from './types.js';
+import type { Playbook, RoleInfo, Task } from './types.js';
 
 export { PlaybookError, type ModuleLookup } from './loader.js';
 export { serialBatches } from './serial.js';
@@ -70,6 +70,20 @@ export interface TaskFileContext {
   handler?: boolean;
   lookupModule?: ModuleLookup;
   moduleNames?: () => string[];
+  /** What import_role inside the file adds to the play: roles run (identities), public roles, handlers. */
+  play?: RuntimePlay;
+}
+
+/** The play as roles loaded at run time see it, for one host. */
+export interface RuntimePlay {
+  /** identities of the roles that ran on the host (a dependency that ran is not run again) */
+  seenRoles: Set<string>;
+  /** receives the public roles (import_role, include_role with public: true) */
+  roles: RoleInfo[];
+  /** receives the handlers of the roles loaded */
+  handlers: Task[];
+  /** role and handlers file already loaded (their handlers are added once) */
+  handlersLoaded: Set<string>;
 }
 
 /**
@@ -80,8 +94,8 @@ export interface TaskFileContext {
  */
 export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<Task[]> {
   const resolved = await resolveOptions(ctx);
-  const loader = new Loader(resolved);
   const info = ctx.parent ? includeInfo.get(ctx.parent) : undefined;
+  const loader = new Loader({ ...resolved, roleSearchPaths: info?.roleSearchPaths });
   const playbookDir = ctx.playbookDir ?? info?.playbookDir ?? ctx.baseDir;
   const role = ctx.parent?.role;
   const found = await loader.resolveTaskFile(file, ctx.baseDir, role, playbookDir);
@@ -89,11 +103,61 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
     throw new UserError(`tasks file not found: ${file} (looked in ${[...new Set(found.tried.map((t) => displayPath(path.dirname(t))))].join(', ')})`, ctx.parent?.pos);
   }
   const inherit = ctx.parent ? inheritFrom(ctx.parent, false) : emptyInherit();
+  const state = ctx.play ? runtimeState(playbookDir, ctx.play, emptyInherit()) : undefined;
   const tasks = await loader.loadTaskFileAbs(
     found.abs,
-    { playbookDir, inherit, handler: ctx.handler ?? info?.handler ?? false, stack: info?.stack ?? [] },
+    { playbookDir, inherit, handler: ctx.handler ?? info?.handler ?? false, stack: info?.stack ?? [], ...(state ? { play: state } : {}) },
     ctx.parent?.pos,
   );
   loader.throwIfFailed();
+  if (state && ctx.play) finishRuntime(state, ctx.play);
   return tasks;
+}
+
+function runtimeState(playbookDir: string, play: RuntimePlay, handlerInherit: Inherit) {
+  const state = newPlayState(playbookDir, play.seenRoles, emptyInherit(), handlerInherit);
+  state.handlersLoaded = play.handlersLoaded;
+  return state;
+}
+
+function finishRuntime(state: ReturnType<typeof runtimeState>, play: RuntimePlay): void {
+  play.roles.push(...state.roles);
+  play.handlers.push(...state.roleHandlers);
+}
+
+/** include_role's role, rendered: name and *_from files. */
+export interface IncludedRole {
+  name: string;
+  from: RoleFrom;
+  public: boolean;
+  allowDuplicates: boolean;
+}
+
+/**
+ * Load an include_role's role at run time (its name and *_from files rendered by the runner): its
+ * dependencies (those not run yet on the host) and tasks, which inherit the include's keywords
+ * except `when` (evaluated once, for the include) and `tags` (which select the include itself),
+ * plus its `apply` keywords. Its handlers go to `play.handlers`; a public role to `play.roles`.
+ */
+export async function loadIncludedRole(
+  parent: Task,
+  role: IncludedRole,
+  play: RuntimePlay,
+  opts: { lookupModule?: ModuleLookup; moduleNames?: () => string[] } = {},
+): Promise<{ tasks: Task[]; role: RoleInfo }> {
+  const resolved = await resolveOptions(opts);
+  const info = includeInfo.get(parent);
+  const playbookDir = info?.playbookDir ?? path.dirname(parent.pos.file);
+  const loader = new Loader({ ...resolved, roleSearchPaths: info?.roleSearchPaths });
+  const base = { ...inheritFrom(parent, false), tags: [] as string[] };
+  const state = runtimeState(playbookDir, play, emptyInherit());
+  const used = await loader.useRole(state, {
+    at: parent.pos, name: role.name, params: {}, entryVars: { ...parent.vars }, kw: {}, from: role.from,
+    allowDuplicates: role.allowDuplicates, fromInclude: true, parent: info?.apply ? loader.applied(base, info.apply) : base,
+    extraDirs: [], chain: [], stack: [],
+  });
+  loader.throwIfFailed();
+  if (role.public) state.roles.push(used!.role);
+  finishRuntime(state, play);
+  return used!;
 }

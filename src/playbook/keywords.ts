@@ -137,6 +137,10 @@ export const BLOCK_KEYWORDS: readonly string[] = [...INHERITED_KEYWORDS, 'block'
 export const IMPORT_KEYWORDS: readonly string[] = [...supportedAt('import'), 'import_tasks'];
 export const INCLUDE_KEYWORDS: readonly string[] = [...supportedAt('include'), 'include_tasks'];
 
+/** Keywords of an import_role / include_role task (besides the action itself). */
+export const ROLE_IMPORT_KEYWORDS: readonly string[] = supportedAt('import');
+export const ROLE_INCLUDE_KEYWORDS: readonly string[] = supportedAt('include');
+
 /** Keywords of a `roles:` entry; every other key is a role parameter. */
 export const ROLE_ENTRY_KEYWORDS: readonly string[] = supportedAt('role');
 
@@ -145,8 +149,6 @@ export const IMPORT_PLAYBOOK_KEYWORDS = ['import_playbook', 'name', 'tags', 'var
 /** Ansible actions that are keywords to wheelwright's loader, and that it does not support. */
 const UNSUPPORTED_ACTIONS: Record<string, string> = {
   include: 'use import_tasks or include_tasks',
-  include_role: "list the role under the play's 'roles'",
-  import_role: "list the role under the play's 'roles'",
 };
 
 const notSupported = (name: string, instead?: string) => `'${name}' is an Ansible keyword that wheelwright does not support${instead ? `: ${instead}` : ''}`;
@@ -185,5 +187,5 @@ const FQ = /^ansible\.(builtin|legacy)\./;
 /** `ansible.builtin.import_tasks` → `import_tasks` (for the few keywords that are modules in Ansible). */
 export function shortKeyword(key: string): string {
   const s = key.replace(FQ, '');
-  return s === 'import_tasks' || s === 'include_tasks' || s === 'import_playbook' ? s : key;
+  return s === 'import_tasks' || s === 'include_tasks' || s === 'import_playbook' || s === 'import_role' || s === 'include_role' ? s : key;
 }

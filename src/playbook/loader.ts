@@ -13,6 +13,9 @@ import {
   IMPORT_PLAYBOOK_KEYWORDS,
   INCLUDE_KEYWORDS,
   keyword,
+  INHERITED_KEYWORDS,
+  ROLE_IMPORT_KEYWORDS,
+  ROLE_INCLUDE_KEYWORDS,
   PLAY_KEYWORDS,
   ROLE_ENTRY_KEYWORDS,
   shortKeyword,
@@ -24,7 +27,7 @@ import {
 import { parseFreeForm, parseKv } from './kv.js';
 import { serialEntryProblem } from './serial.js';
 import { displayPath, entries, readSource, type Entry, type SourceFile } from './source.js';
-import type { LoopControl, Play, Playbook, RoleInfo, Task } from './types.js';
+import type { IncludeRoleSpec, LoopControl, Play, Playbook, RoleInfo, Task } from './types.js';
 import { checkTemplateFile, checkTemplates } from './template-check.js';
 
 /** Key prefix of a templated `environment:` (rendered to a mapping per host by the runner). */
@@ -119,6 +122,8 @@ export interface TaskCtx {
   handler: boolean;
   /** Files being loaded (import/include cycles). */
   stack: string[];
+  /** The play being loaded (import_role adds its role and handlers there). */
+  play?: PlayState;
 }
 
 /** Keyword values of a task, block or include as written (before inheritance). */
@@ -163,19 +168,29 @@ interface Keywords {
 }
 
 /** Include tasks the loader made: what the runner's later loadTaskFile needs to know. */
-export const includeInfo = new WeakMap<Task, { playbookDir: string; handler: boolean; stack: string[] }>();
+export const includeInfo = new WeakMap<
+  Task,
+  { playbookDir: string; handler: boolean; stack: string[]; roleSearchPaths?: string[]; apply?: Keywords; parentChain?: RoleOwn[] }
+>();
 
-interface PlayState {
+export interface PlayState {
   playbookDir: string;
+  /** public roles (roles:, import_role): their defaults and vars are the play's */
   roles: RoleInfo[];
   roleTasks: Task[];
   roleHandlers: Task[];
+  /** identities of roles already in the play (a duplicate runs once unless allowed) */
   seenRoles: Set<string>;
   handlersLoaded: Set<string>;
   /** Inherited by every task of the play (tags, ignore_errors, ...). */
   taskInherit: Inherit;
   /** Inherited by handlers (play-level flags, no tags). */
   handlerInherit: Inherit;
+}
+
+/** A new play state (also for include_role at run time, with the host's roles already run). */
+export function newPlayState(playbookDir: string, seenRoles: Set<string>, taskInherit: Inherit, handlerInherit: Inherit): PlayState {
+  return { playbookDir, roles: [], roleTasks: [], roleHandlers: [], seenRoles, handlersLoaded: new Set(), taskInherit, handlerInherit };
 }
 
 interface RoleFiles {
@@ -185,6 +200,45 @@ interface RoleFiles {
   deps: { src: SourceFile; node: YNode }[];
   allowDuplicates: boolean;
 }
+
+/** A role use's own variables (Ansible's Role: _default_vars, _role_vars, vars, params), for its dependencies' chain. */
+interface RoleOwn {
+  defaults: Record<string, unknown>;
+  vars: Record<string, unknown>;
+  entryVars: Record<string, unknown>;
+  params: Record<string, unknown>;
+}
+
+/** `tasks_from`, `vars_from`, `defaults_from`, `handlers_from` (file names in the role's directories). */
+export interface RoleFrom {
+  tasks?: string;
+  vars?: string;
+  defaults?: string;
+  handlers?: string;
+}
+
+/** One use of a role, however it was asked for. */
+export interface RoleRequest {
+  at: SourcePos;
+  name: string;
+  params: Record<string, unknown>;
+  /** `vars:` of the roles: entry, import_role or include_role */
+  entryVars: Record<string, unknown>;
+  /** keywords written on the entry (when, tags, become, ...), for its tasks and its identity */
+  kw: Keywords;
+  from: RoleFrom;
+  /** import_role/include_role: run even if it ran before (their allow_duplicates, default true) */
+  allowDuplicates?: boolean;
+  fromInclude: boolean;
+  parent: Inherit;
+  extraDirs: string[];
+  /** the roles this one is a dependency of, outermost first */
+  chain: RoleOwn[];
+  stack: string[];
+}
+
+/** Arguments of import_role/include_role (Ansible's IncludeRole.VALID_ARGS). */
+const ROLE_INCLUDE_ARGS = ['name', 'role', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'apply', 'public', 'allow_duplicates', 'rolespec_validate'];
 
 /** Keywords whose strings are conditions (bare expressions), not templates. */
 const CONDITION_KEYWORDS = new Set(['when', 'changed_when', 'failed_when', 'until']);
@@ -454,29 +508,23 @@ export class Loader {
       ...(kw.moduleDefaults ? { moduleDefaults: kw.moduleDefaults } : {}),
     };
     const taskInherit: Inherit = { ...flags, tags: [...play.tags], when: [...outer.when] };
-    const ctx = (): TaskCtx => ({ src, playbookDir: src.dir, inherit: taskInherit, handler: false, stack: [src.abs] });
+    const state = newPlayState(src.dir, new Set(), taskInherit, flags);
+    const ctx = (): TaskCtx => ({ src, playbookDir: src.dir, inherit: taskInherit, handler: false, stack: [src.abs], play: state });
     const list = async (key: string, c: TaskCtx) => {
       const e = byKey.get(key);
       return e ? this.loadTaskList(c, e, what) : [];
     };
     play.preTasks = await list('pre_tasks', ctx());
-    const state: PlayState = {
-      playbookDir: src.dir,
-      roles: [],
-      roleTasks: [],
-      roleHandlers: [],
-      seenRoles: new Set(),
-      handlersLoaded: new Set(),
-      taskInherit,
-      handlerInherit: flags,
-    };
     const rolesEntry = byKey.get('roles');
-    if (rolesEntry) await this.loadRoles(state, src, rolesEntry, what);
-    play.roles = state.roles;
-    play.roleTasks = state.roleTasks;
+    const roleTasks: Task[] = [];
+    if (rolesEntry) roleTasks.push(...(await this.loadRoles(state, src, rolesEntry, what)));
+    play.roleTasks = roleTasks;
     play.tasks = await list('tasks', ctx());
     play.postTasks = await list('post_tasks', ctx());
     const playHandlers = await list('handlers', { src, playbookDir: src.dir, inherit: flags, handler: true, stack: [src.abs] });
+    play.roles = state.roles;
+    play.roleKeys = [...state.seenRoles];
+    play.roleHandlerKeys = [...state.handlersLoaded];
     play.handlers = [...state.roleHandlers, ...playHandlers];
     this.checkNotify(play);
     return this.problems.length > before ? undefined : play;
@@ -490,6 +538,18 @@ export class Loader {
    */
   private checkNotify(play: Play): void {
     const known = new Set<string>();
+    // include_role brings its role's handlers at run time: its notifies are checked then
+    let dynamicHandlers = false;
+    const scan = (tasks: Task[] | undefined): void => {
+      for (const t of tasks ?? []) {
+        if (t.includeRole) dynamicHandlers = true;
+        scan(t.block);
+        scan(t.rescue);
+        scan(t.always);
+      }
+    };
+    for (const l of [play.preTasks, play.roleTasks, play.tasks, play.postTasks]) scan(l);
+    if (dynamicHandlers) return;
     for (const h of play.handlers) {
       if (h.name !== undefined) {
         if (TEMPLATE.test(h.name)) return;
@@ -580,22 +640,40 @@ export class Loader {
 
   // ---------------------------------------------------------------- roles
 
-  private async loadRoles(state: PlayState, src: SourceFile, e: Entry, what: string): Promise<void> {
+  /** The play's `roles:` list: the tasks of each role (dependencies first), in order. */
+  private async loadRoles(state: PlayState, src: SourceFile, e: Entry, what: string): Promise<Task[]> {
     const v = src.resolve(e.value);
-    if (v === null || (isScalar(v) && (v as Scalar).value === null)) return;
+    if (v === null || (isScalar(v) && (v as Scalar).value === null)) return [];
     if (!isSeq(v)) {
       this.typeError(src, e, what, 'a list of roles');
-      return;
+      return [];
     }
-    for (const item of v.items) await this.loadRoleEntry(state, src, item as YNode, state.taskInherit, [], []);
+    const out: Task[] = [];
+    for (const item of v.items) {
+      const used = await this.loadRoleEntry(state, src, item as YNode, state.taskInherit, [], [], []);
+      if (!used) continue;
+      out.push(...used.tasks);
+      state.roles.push(used.role);
+    }
+    return out;
   }
 
-  private async loadRoleEntry(state: PlayState, src: SourceFile, item: YNode, parent: Inherit, extraDirs: string[], stack: string[]): Promise<void> {
+  /** A `roles:` entry or a meta dependency: a name, or a mapping with `role:`/`name:`, keywords, `vars:` and parameters. */
+  private async loadRoleEntry(
+    state: PlayState,
+    src: SourceFile,
+    item: YNode,
+    parent: Inherit,
+    extraDirs: string[],
+    chain: RoleOwn[],
+    stack: string[],
+  ): Promise<{ tasks: Task[]; role: RoleInfo } | undefined> {
     const node = src.resolve(item);
     let name: string | undefined;
     let nameNode: YNode | null = node;
     const kw: Keywords = {};
     const params: Record<string, unknown> = {};
+    let entryVars: Record<string, unknown> = {};
     if (node && isScalar(node) && typeof (node as Scalar).value === 'string') name = (node as Scalar).value as string;
     else if (node && isMap(node)) {
       const es = entries(src, node);
@@ -610,8 +688,7 @@ export class Loader {
       for (const x of es) {
         if (x === roleKey) continue;
         if (x.key === 'vars') {
-          const vars = this.varsMapping(src, x, what);
-          if (vars) Object.assign(params, vars);
+          entryVars = this.varsMapping(src, x, what) ?? {};
           this.checkTemplates(src, x.value, 'value');
         } else if ((ROLE_ENTRY_KEYWORDS as readonly string[]).includes(x.key) && x.key !== 'role' && x.key !== 'name') {
           this.readKeyword(src, x, what, kw);
@@ -630,63 +707,99 @@ export class Loader {
       this.fail(`role names can't be templated: '${name}'`, at);
       return;
     }
-    const dir = await this.findRole(name, state.playbookDir, extraDirs, at);
+    return this.useRole(state, { at, name, params, entryVars, kw, from: {}, fromInclude: false, parent, extraDirs, chain, stack });
+  }
+
+  /**
+   * One use of a role: its dependencies (each once per play unless duplicates are allowed), then
+   * its own tasks (unless the same role with the same parameters already ran and the role does not
+   * allow duplicates), its handlers once per role and handlers file. Returns undefined when the
+   * role could not be loaded (reported).
+   */
+  async useRole(state: PlayState, req: RoleRequest): Promise<{ tasks: Task[]; role: RoleInfo } | undefined> {
+    const dir = await this.findRole(req.name, state.playbookDir, req.extraDirs, req.at);
     if (!dir) return;
-    if (stack.includes(dir)) {
-      this.fail(`role dependency cycle: ${[...stack, dir].map((d) => path.basename(d)).join(' -> ')}`, at);
+    if (req.stack.includes(dir)) {
+      this.fail(`role dependency cycle: ${[...req.stack, dir].map((d) => path.basename(d)).join(' -> ')}`, req.at);
       return;
     }
-    const files = await this.roleFiles(dir);
+    const files = await this.roleFiles(dir, req.from, req.at);
     if (!files) return;
-    const key = `${dir}\0${stableJson(params)}`;
-    if (state.seenRoles.has(key) && !files.allowDuplicates) return;
+    // Ansible's identity of a role use (Role.load's cache key)
+    const key = `${dir}\0${stableJson({ params: req.params, when: req.kw.when, tags: req.kw.tags, from: req.from, vars: req.entryVars, inc: req.fromInclude })}`;
+    const duplicate = state.seenRoles.has(key) && !(req.allowDuplicates ?? files.allowDuplicates);
     state.seenRoles.add(key);
 
-    const inherit = mergeInherit(parent, kw);
-    for (const dep of files.deps) await this.loadRoleEntry(state, dep.src, dep.node, inherit, [path.dirname(dir)], [...stack, dir]);
-
-    const role: RoleInfo = { name: path.basename(dir), path: dir, defaults: files.defaults, vars: files.vars, params };
-    state.roles.push(role);
-    const tasksMain = await findMain(path.join(dir, 'tasks'));
-    for (const f of tasksMain) {
-      const t = await this.loadTaskFileAbs(f, { playbookDir: state.playbookDir, inherit: { ...inherit, role }, handler: false, stack: [] }, at);
-      state.roleTasks.push(...t);
+    const own: RoleOwn = { defaults: files.defaults, vars: files.vars, entryVars: req.entryVars, params: req.params };
+    const inherit = mergeInherit(req.parent, req.kw);
+    const tasks: Task[] = [];
+    const deps: RoleInfo[] = [];
+    for (const dep of files.deps) {
+      const used = await this.loadRoleEntry(state, dep.src, dep.node, inherit, [path.dirname(dir)], [...req.chain, own], [...req.stack, dir]);
+      if (!used) continue;
+      tasks.push(...used.tasks);
+      deps.push(used.role);
     }
-    if (!state.handlersLoaded.has(dir)) {
-      state.handlersLoaded.add(dir);
-      for (const f of await findMain(path.join(dir, 'handlers'))) {
-        const t = await this.loadTaskFileAbs(f, { playbookDir: state.playbookDir, inherit: { ...state.handlerInherit, role }, handler: true, stack: [] }, at);
+    const role = roleInfo(path.basename(dir), dir, own, deps, req.chain);
+    if (duplicate) return { tasks, role };
+    for (const f of await this.roleFile(dir, 'tasks', req.from.tasks, req.at)) {
+      tasks.push(...(await this.loadTaskFileAbs(f, { playbookDir: state.playbookDir, inherit: { ...inherit, role }, handler: false, stack: [], play: state }, req.at)));
+    }
+    const handlersKey = `${dir}\0${req.from.handlers ?? ''}`;
+    if (!state.handlersLoaded.has(handlersKey)) {
+      state.handlersLoaded.add(handlersKey);
+      for (const f of await this.roleFile(dir, 'handlers', req.from.handlers, req.at)) {
+        const t = await this.loadTaskFileAbs(f, { playbookDir: state.playbookDir, inherit: { ...state.handlerInherit, role }, handler: true, stack: [] }, req.at);
         state.roleHandlers.push(...t);
       }
     }
+    return { tasks, role };
   }
 
+  /**
+   * Where a role is, as Ansible looks: `roles/` next to the playbook, the roles path (roles_path,
+   * ANSIBLE_ROLES_PATH, by default ~/.ansible/roles, /usr/share/ansible/roles, /etc/ansible/roles),
+   * the directory of the role that depends on it, the playbook's directory; then the name as a path.
+   */
   private async findRole(name: string, playbookDir: string, extraDirs: string[], at: SourcePos): Promise<string | undefined> {
-    const candidates: string[] = [];
-    if (name.includes('/') || name.startsWith('.')) candidates.push(path.resolve(playbookDir, name));
-    else {
-      const dirs = [path.join(playbookDir, 'roles'), ...(this.opts.roleSearchPaths ?? []).map((d) => path.resolve(d)), ...extraDirs, playbookDir];
-      for (const d of uniq(dirs)) candidates.push(path.join(d, name));
-    }
+    const dirs = uniq([path.join(playbookDir, 'roles'), ...(this.opts.roleSearchPaths ?? []).map((d) => path.resolve(d)), ...extraDirs, playbookDir]);
+    const candidates = dirs.map((d) => path.resolve(d, name));
+    candidates.push(path.resolve(name));
     for (const c of candidates) if (await isDir(c)) return c;
-    const searched = candidates.map((c) => displayPath(path.dirname(c)));
-    return this.fail(`role '${name}' not found (searched: ${uniq(searched).join(', ')})`, at);
+    return this.fail(`role '${name}' not found (searched: ${dirs.map(displayPath).join(', ')})`, at);
   }
 
-  private roleFiles(dir: string): Promise<RoleFiles | undefined> {
-    let p = this.roleCache.get(dir);
+  private roleFiles(dir: string, from: RoleFrom, at: SourcePos): Promise<RoleFiles | undefined> {
+    const key = `${dir}\0${from.defaults ?? ''}\0${from.vars ?? ''}`;
+    let p = this.roleCache.get(key);
     if (!p) {
-      p = this.readRoleFiles(dir);
-      this.roleCache.set(dir, p);
+      p = this.readRoleFiles(dir, from, at);
+      this.roleCache.set(key, p);
     }
     return p;
   }
 
-  private async readRoleFiles(dir: string): Promise<RoleFiles | undefined> {
+  /**
+   * The files of `<role>/<sub>/` Ansible reads: `main` (main.yml, main.yaml, main.json, main, or
+   * every file of a main/ directory), or the `*_from` file (as written, or with .yml, .yaml, .json).
+   * A `*_from` file that is not there is an error, as in Ansible.
+   */
+  private async roleFile(dir: string, sub: string, from: string | undefined, at: SourcePos): Promise<string[]> {
+    if (from === undefined) return findMain(path.join(dir, sub));
+    const base = path.basename(from);
+    for (const ext of ['', '.yml', '.yaml', '.json']) {
+      const f = path.join(dir, sub, base + ext);
+      if (await isFile(f)) return [f];
+    }
+    this.fail(`Could not find specified file in role: ${sub}/${base} (role ${displayPath(dir)})`, at);
+    return [];
+  }
+
+  private async readRoleFiles(dir: string, from: RoleFrom, at: SourcePos): Promise<RoleFiles | undefined> {
     const before = this.problems.length;
-    const vars = async (sub: string): Promise<Record<string, unknown>> => {
+    const vars = async (sub: string, fromFile: string | undefined): Promise<Record<string, unknown>> => {
       const out: Record<string, unknown> = {};
-      for (const f of await findMain(path.join(dir, sub))) {
+      for (const f of await this.roleFile(dir, sub, fromFile, at)) {
         const file = await this.read(f, undefined, 'file');
         if (!file) continue;
         const data = file.js(file.doc.contents);
@@ -697,8 +810,8 @@ export class Loader {
       }
       return out;
     };
-    const defaults = await vars('defaults');
-    const roleVars = await vars('vars');
+    const defaults = await vars('defaults', from.defaults);
+    const roleVars = await vars('vars', from.vars);
     const deps: { src: SourceFile; node: YNode }[] = [];
     let allowDuplicates = false;
     for (const f of await findMain(path.join(dir, 'meta'))) {
@@ -722,6 +835,145 @@ export class Loader {
     }
     if (this.problems.length > before) return undefined;
     return { path: dir, defaults, vars: roleVars, deps, allowDuplicates };
+  }
+
+  /**
+   * import_role / include_role arguments (a mapping or `k=v` text): the role's name, the `*_from`
+   * files, `public`, `allow_duplicates`, `apply` (include_role only, as Ansible).
+   */
+  private roleIncludeArgs(
+    ctx: TaskCtx,
+    e: Entry,
+    action: 'import_role' | 'include_role',
+  ): { spec: IncludeRoleSpec; apply?: Keywords; nameNode: YNode | null } | undefined {
+    const { src } = ctx;
+    const v = src.resolve(e.value);
+    let args: Record<string, unknown>;
+    const keyPos: Record<string, SourcePos> = {};
+    let applyEntry: Entry | undefined;
+    if (v && isMap(v)) {
+      args = {};
+      for (const x of entries(src, v)) {
+        args[x.key] = src.js(x.value);
+        keyPos[x.key] = src.pos(x.keyNode);
+        if (x.key === 'apply') applyEntry = x;
+      }
+    } else {
+      const text = src.js(v);
+      if (typeof text !== 'string') return this.fail(`${action} needs the role's name ('name: ...')`, src.pos(v ?? e.keyNode));
+      const kv = parseKv(text);
+      args = kv.args;
+      if (kv.rest.length) return this.fail(`${action} takes key=value arguments ('name=ROLE'), got '${kv.rest.map((t) => t.text).join(' ')}'`, src.pos(v ?? e.keyNode));
+    }
+    const at = src.pos(v ?? e.keyNode);
+    const bad = Object.keys(args).filter((k) => !ROLE_INCLUDE_ARGS.includes(k) || (action === 'import_role' && (k === 'public' || k === 'apply')));
+    if (bad.length) return this.fail(`Invalid options for ${action}: ${bad.join(',')}`, keyPos[bad[0]!] ?? at);
+    const name = args.name ?? args.role;
+    if (typeof name !== 'string' || name.trim() === '') return this.fail(`'name' is a required field for ${action}.`, at);
+    const from: Record<string, string> = {};
+    for (const k of ['tasks_from', 'vars_from', 'defaults_from', 'handlers_from']) {
+      if (args[k] === undefined) continue;
+      if (typeof args[k] !== 'string') return this.fail(`Expected a string for ${k} but got ${describe(args[k])} instead`, keyPos[k] ?? at);
+      from[k] = args[k] as string;
+    }
+    const flag = (k: string, dflt: boolean): boolean | undefined => {
+      const x = args[k];
+      if (x === undefined) return dflt;
+      if (typeof x === 'boolean') return x;
+      const l = String(x).trim().toLowerCase();
+      if (['yes', 'true', 'on', '1', 'y'].includes(l)) return true;
+      if (['no', 'false', 'off', '0', 'n'].includes(l)) return false;
+      return this.fail(`argument '${k}' of ${action} must be a boolean, got ${describe(x)}`, keyPos[k] ?? at);
+    };
+    const pub = flag('public', false);
+    const dup = flag('allow_duplicates', true);
+    if (pub === undefined || dup === undefined) return;
+    let apply: Keywords | undefined;
+    if (applyEntry) {
+      const av = src.resolve(applyEntry.value);
+      if (!av || !isMap(av)) return this.fail(`Expected a dict for apply but got ${describeNode(src, av)} instead`, src.pos(applyEntry.value ?? applyEntry.keyNode));
+      apply = this.keywords(src, entries(src, av), INHERITED_KEYWORDS, `apply of ${action}`, () => false);
+      if (!apply) return;
+    } else if (args.apply !== undefined && args.apply !== null) return this.fail(`Expected a dict for apply but got ${describe(args.apply)} instead`, at);
+    return {
+      spec: {
+        name: name.trim(),
+        ...(from.tasks_from !== undefined ? { tasksFrom: from.tasks_from } : {}),
+        ...(from.vars_from !== undefined ? { varsFrom: from.vars_from } : {}),
+        ...(from.defaults_from !== undefined ? { defaultsFrom: from.defaults_from } : {}),
+        ...(from.handlers_from !== undefined ? { handlersFrom: from.handlers_from } : {}),
+        public: pub,
+        allowDuplicates: dup,
+      },
+      apply,
+      nameNode: v && isMap(v) ? (entries(src, v).find((x) => x.key === 'name' || x.key === 'role')?.value ?? v) : v,
+    };
+  }
+
+  /** import_role: the role's tasks in place, loaded now; its handlers, defaults and vars are the play's. */
+  private async loadImportRole(ctx: TaskCtx, node: YAMLMap, es: Entry[], imp: Entry): Promise<Task[]> {
+    const { src } = ctx;
+    const what = `import_role '${this.labelOf(src, es, String(src.js(imp.value) ?? ''))}'`;
+    if (ctx.handler) return this.fail(`Using 'import_role' as a handler is not supported.`, src.pos(imp.keyNode)) ?? [];
+    const extra: Entry[] = [];
+    const kw = this.keywords(src, es, ROLE_IMPORT_KEYWORDS, what, (e) => e === imp, extra);
+    for (const e of extra) {
+      if (e.key === 'loop' || e.key.startsWith('with_')) this.fail(`You cannot use loops on 'import_role' statements. You should use 'include_role' instead.`, src.pos(e.keyNode));
+      else if ((TASK_KEYWORDS as readonly string[]).includes(e.key)) this.fail(`keyword '${e.key}' is not allowed on import_role (${what})`, src.pos(e.keyNode));
+      else this.unknownKeyword(src, e, what, ROLE_IMPORT_KEYWORDS);
+    }
+    const parsed = this.roleIncludeArgs(ctx, imp, 'import_role');
+    if (!kw || extra.length || !parsed) return [];
+    const { spec } = parsed;
+    const at = src.pos(parsed.nameNode ?? imp.keyNode);
+    if (TEMPLATE.test(spec.name) || [spec.tasksFrom, spec.varsFrom, spec.defaultsFrom, spec.handlersFrom].some((f) => f !== undefined && TEMPLATE.test(f))) {
+      return this.fail(`import_role is resolved when the playbook loads: its name and *_from files can't be templated ('${spec.name}'); use include_role`, at) ?? [];
+    }
+    const holder = makeTask('block', src.pos(node), kw, ctx.inherit, ctx.handler);
+    const inherit = inheritFrom(holder, true);
+    const state = ctx.play ?? newPlayState(ctx.playbookDir, new Set(), emptyInherit(), emptyInherit());
+    const used = await this.useRole(state, {
+      at, name: spec.name, params: {}, entryVars: kw.vars ?? {}, kw: {}, from: fromOf(spec), allowDuplicates: spec.allowDuplicates,
+      fromInclude: true, parent: inherit, extraDirs: [], chain: [], stack: [],
+    });
+    if (!used) return [];
+    state.roles.push(used.role);
+    return used.tasks;
+  }
+
+  /** include_role: checked now when its name is static; loaded and run per host at run time. */
+  private async loadIncludeRole(ctx: TaskCtx, node: YAMLMap, es: Entry[], inc: Entry): Promise<Task[]> {
+    const { src } = ctx;
+    const what = `include_role '${this.labelOf(src, es, String(src.js(inc.value) ?? ''))}'`;
+    if (ctx.handler) return this.fail(`Using 'include_role' as a handler is not supported.`, src.pos(inc.keyNode)) ?? [];
+    const extra: Entry[] = [];
+    const kw = this.keywords(src, es, ROLE_INCLUDE_KEYWORDS, what, (e) => e === inc, extra);
+    for (const e of extra) {
+      if ((TASK_KEYWORDS as readonly string[]).includes(e.key)) this.fail(`keyword '${e.key}' is not allowed on include_role (${what})`, src.pos(e.keyNode));
+      else this.unknownKeyword(src, e, what, ROLE_INCLUDE_KEYWORDS);
+    }
+    const parsed = this.roleIncludeArgs(ctx, inc, 'include_role');
+    if (!kw || extra.length || !parsed) return [];
+    const { spec } = parsed;
+    const task = makeTask('include', src.pos(node), kw, ctx.inherit, ctx.handler);
+    task.includeRole = spec;
+    includeInfo.set(task, { playbookDir: ctx.playbookDir, handler: false, stack: ctx.stack, roleSearchPaths: this.opts.roleSearchPaths, apply: parsed.apply });
+    if (![spec.name, spec.tasksFrom, spec.varsFrom, spec.defaultsFrom, spec.handlersFrom].some((f) => f !== undefined && TEMPLATE.test(f))) {
+      // static name: find and check the role now (in a scratch play: nothing is added to this one)
+      const scratch = newPlayState(ctx.playbookDir, new Set(), emptyInherit(), emptyInherit());
+      await this.useRole(scratch, {
+        at: src.pos(parsed.nameNode ?? inc.keyNode), name: spec.name, params: {}, entryVars: {}, kw: {}, from: fromOf(spec),
+        allowDuplicates: true, fromInclude: true, parent: emptyInherit(), extraDirs: [], chain: [], stack: [],
+      });
+    }
+    return [task];
+  }
+
+  /** `apply:` keywords of include_role on what the include hands down. */
+  applied(base: Inherit, apply: Keywords): Inherit {
+    const m = mergeInherit(base, apply);
+    m.vars = { ...base.vars, ...(apply.vars ?? {}) };
+    return m;
   }
 
   // ---------------------------------------------------------------- task files
@@ -768,6 +1020,10 @@ export class Loader {
     const es = entries(src, node);
     const keys = es.map((e) => shortKeyword(e.key));
     if (keys.some((k) => k === 'block' || k === 'rescue' || k === 'always')) return this.loadBlock(ctx, node, es);
+    const roleAction = es.find((e) => shortKeyword(e.key) === 'import_role' || shortKeyword(e.key) === 'include_role');
+    if (roleAction) {
+      return shortKeyword(roleAction.key) === 'import_role' ? this.loadImportRole(ctx, node, es, roleAction) : this.loadIncludeRole(ctx, node, es, roleAction);
+    }
     if (keys.includes('import_tasks')) return this.loadImport(ctx, node, es);
     if (keys.includes('include_tasks')) return this.loadInclude(ctx, node, es);
     const task = this.loadModuleTask(ctx, node, es);
@@ -1500,6 +1756,34 @@ function mergeTemplated(inh: Record<string, string> | undefined, kw: Keywords): 
   }
   Object.assign(out, kw.templated ?? {});
   return Object.keys(out).length ? out : undefined;
+}
+
+/** The *_from files of an import/include_role. */
+function fromOf(spec: IncludeRoleSpec): RoleFrom {
+  const f: RoleFrom = {};
+  if (spec.tasksFrom !== undefined) f.tasks = spec.tasksFrom;
+  if (spec.varsFrom !== undefined) f.vars = spec.varsFrom;
+  if (spec.defaultsFrom !== undefined) f.defaults = spec.defaultsFrom;
+  if (spec.handlersFrom !== undefined) f.handlers = spec.handlersFrom;
+  return f;
+}
+
+/**
+ * A role use's variables as Ansible's Role computes them (get_default_vars, get_vars,
+ * get_role_params with the dependency chain): what its tasks see, and what it gives the play.
+ */
+function roleInfo(name: string, dir: string, own: RoleOwn, deps: RoleInfo[], chain: RoleOwn[]): RoleInfo {
+  const depDefaults = Object.assign({}, ...deps.map((d) => d.exportDefaults ?? {}));
+  const depVars = Object.assign({}, ...deps.map((d) => d.exportVars ?? {}));
+  return {
+    name,
+    path: dir,
+    defaults: Object.assign({}, depDefaults, ...chain.map((p) => p.defaults), own.defaults),
+    vars: Object.assign({}, ...chain.flatMap((p) => [p.entryVars, p.vars]), depVars, own.entryVars, own.vars),
+    params: Object.assign({}, ...chain.map((p) => p.params), own.params),
+    exportDefaults: { ...depDefaults, ...own.defaults },
+    exportVars: { ...depVars, ...own.entryVars, ...own.vars },
+  };
 }
 
 function normalizeSerial(v: number | string): number | string {

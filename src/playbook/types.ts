@@ -1,13 +1,37 @@
 import type { SourcePos } from '../errors.js';
 
-/** Where a role's files live, for templates/files lookups and role variables. */
+/**
+ * One use of a role (a `roles:` entry, a meta dependency, import_role or include_role): where its
+ * files live, for templates/files lookups, and its variables as Ansible layers them.
+ */
 export interface RoleInfo {
   name: string;
   path: string;
+  /** What the role's own tasks see: dependencies' defaults < parents' defaults < its defaults (or defaults_from). */
   defaults: Record<string, unknown>;
+  /** What the role's own tasks see: parents' vars < dependencies' vars < `vars:` of the entry < its vars (or vars_from). */
   vars: Record<string, unknown>;
-  /** Vars given where the role is listed (`roles: [{role: x, vars...}]`), same level as role vars. */
+  /** Role parameters (`roles: [{role: x, p: 1}]`), the parents' first: above the role's vars. */
   params: Record<string, unknown>;
+  /**
+   * What the role gives the whole play when it is public (`roles:`, import_role, include_role
+   * with `public: true`): its defaults and vars with its dependencies', without parameters.
+   */
+  exportDefaults?: Record<string, unknown>;
+  exportVars?: Record<string, unknown>;
+}
+
+/** include_role at run time: what to load (name and *_from may be templates). */
+export interface IncludeRoleSpec {
+  name: string;
+  tasksFrom?: string;
+  varsFrom?: string;
+  defaultsFrom?: string;
+  handlersFrom?: string;
+  /** the role's vars and defaults stay visible to the play after the include (default false) */
+  public: boolean;
+  /** run the role again even if it ran with the same parameters (default true, as Ansible) */
+  allowDuplicates: boolean;
 }
 
 export interface LoopControl {
@@ -30,6 +54,8 @@ export interface Task {
   always?: Task[];
   /** kind 'include': include_tasks file (may be templated), resolved at run time. */
   include?: { file: string; baseDir: string };
+  /** kind 'include': include_role, loaded at run time (when/loop evaluated once for the include). */
+  includeRole?: IncludeRoleSpec;
   /** include_tasks `args: {apply: ...}`: keywords given to the included tasks (tags for now) */
   apply?: { tags: string[] };
   when: string[]; // all must hold (strings are expressions; booleans become 'true'/'false')
@@ -95,6 +121,14 @@ export interface Play {
   postTasks: Task[];
   /** play handlers + role handlers */
   handlers: Task[];
+  /**
+   * Identities of the roles that run statically in the play (roles:, meta dependencies,
+   * import_role): a dependency of an include_role that already ran with the same parameters is
+   * not run again (unless the role allows duplicates), as in Ansible.
+   */
+  roleKeys?: string[];
+  /** roles (and handlers files) whose handlers are in `handlers` */
+  roleHandlerKeys?: string[];
   serial: Array<number | string>; // e.g. [1, '50%']; empty = all at once
   maxFailPercentage?: number;
   anyErrorsFatal: boolean;

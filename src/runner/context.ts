@@ -99,19 +99,26 @@ export function taskScope(
   play: Play,
   host: string,
   task: Task | undefined,
-  extra: { playHosts: string[]; batch: string[]; loopVars?: Record<string, unknown>; includeVars?: Record<string, unknown> },
+  extra: {
+    playHosts: string[];
+    batch: string[];
+    loopVars?: Record<string, unknown>;
+    includeVars?: Record<string, unknown>;
+    /** the public roles' defaults and vars (every task of the play sees them, below its own role's) */
+    playRoles?: { defaults: Record<string, unknown>; vars: Record<string, unknown> };
+  },
 ): Record<string, unknown> {
   const inv = shared.inventory.hosts.get(host);
   const state = shared.states.get(host)!;
   const role = task?.role;
   const hostvars = sharedHostvars(shared);
   return buildHostScope({
-    roleDefaults: role?.defaults ?? {},
+    roleDefaults: layered(extra.playRoles?.defaults, role?.defaults),
     inventory: inv?.vars ?? {},
     facts: factLayer(state.facts),
     playVars: play.vars,
     varsFiles: play.varsFiles,
-    roleVars: role ? { ...role.vars, ...role.params } : {},
+    roleVars: layered(extra.playRoles?.vars, role ? layered(role.vars, role.params) : undefined),
     hostState: state.registered,
     taskVars: { ...(task?.vars ?? {}), ...(extra.includeVars ?? {}), ...(extra.loopVars ?? {}) },
     extraVars: shared.extraVars,
@@ -132,4 +139,14 @@ export function taskScope(
       omit: shared.omit,
     },
   });
+}
+
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** `top` over `base`, copying only when both have something. */
+function layered(base: Record<string, unknown> | undefined, top: Record<string, unknown> | undefined): Record<string, unknown> {
+  const b = base && Object.keys(base).length ? base : undefined;
+  const t = top && Object.keys(top).length ? top : undefined;
+  if (b && t) return { ...b, ...t };
+  return t ?? b ?? EMPTY;
 }

@@ -9,7 +9,7 @@ import { invokeModule } from '../modules/invoke.js';
 import { renderString, renderTemplateFile, renderValue } from '../template/render.js';
 import { evaluate, evaluateCondition } from '../template/expr.js';
 import { lookupItems } from '../template/jinja/index.js';
-import { loadTaskFile } from '../playbook/index.js';
+import { loadIncludedRole, loadTaskFile, type RuntimePlay } from '../playbook/index.js';
 import { ENV_TEMPLATE_KEY } from '../playbook/loader.js';
 import { UserError } from '../errors.js';
 import { shouldRunByTags } from './tags.js';
@@ -44,8 +44,12 @@ export class HostRun {
   /** a task with its templated keywords rendered for this host (the last loop item's) */
   private readonly resolved = new WeakMap<Task, Task>();
 
+  /** the play as include_role sees it on this host (roles already run here; shared handlers and public roles) */
+  private readonly runtimePlay: RuntimePlay;
+
   constructor(private readonly pc: PlayContext, private readonly host: string) {
     this.state = pc.shared.states.get(host)!;
+    this.runtimePlay = { seenRoles: new Set(pc.play.roleKeys ?? []), roles: pc.publicRoles, handlers: pc.handlers, handlersLoaded: pc.handlersLoaded };
   }
 
   private get stopped(): boolean {
@@ -181,9 +185,60 @@ export class HostRun {
     return ok && !this.state.failed;
   }
 
+  /**
+   * include_role: the include's own tags select it (its tasks don't inherit them); `when` is
+   * evaluated once per include (per loop item), the role loaded with its name and *_from files
+   * rendered, and its tasks run with the include's vars (and loop variable) as include params.
+   */
+  private async runIncludeRole(task: Task, rescuable: boolean, includeVars: Record<string, unknown> | undefined, at: readonly number[]): Promise<boolean> {
+    if (!shouldRunByTags(task.tags, this.pc.flags.tags, this.pc.flags.skipTags)) return true;
+    const spec = task.includeRole!;
+    const where = this.where(task, `include_role : ${spec.name}`);
+    const t0 = Date.now();
+    let passes: Array<Record<string, unknown> | undefined> = [undefined];
+    try {
+      if (task.loop !== undefined) {
+        const items = renderValue(task.loop, this.scope(task, includeVars), where);
+        if (!Array.isArray(items)) throw new UserError(`'loop' must be a list in include_role '${spec.name}', got ${typeof items}`, task.pos);
+        const loopVar = task.loopControl?.loopVar ?? 'item';
+        passes = items.map((item, i) => ({
+          [loopVar]: item,
+          ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length },
+          ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: i } : {}),
+        }));
+      }
+    } catch (e) {
+      this.handleError(task, where.task, e, t0, rescuable);
+      return false;
+    }
+    for (const [i, loopVars] of passes.entries()) {
+      if (this.stopped) return false;
+      const vars = { ...includeVars, ...task.vars, ...loopVars };
+      let tasks: Task[];
+      try {
+        const scope = this.scope(task, includeVars, loopVars);
+        if (!task.when.every((c) => evaluateCondition(c, scope, where))) continue;
+        const r = (x: string | undefined) => (x === undefined ? undefined : renderString(x, scope, where));
+        const from = { tasks: r(spec.tasksFrom), vars: r(spec.varsFrom), defaults: r(spec.defaultsFrom), handlers: r(spec.handlersFrom) };
+        const loaded = await loadIncludedRole(
+          task,
+          { name: renderString(spec.name, scope, where), from: Object.fromEntries(Object.entries(from).filter(([, v]) => v !== undefined)), public: spec.public, allowDuplicates: spec.allowDuplicates },
+          this.runtimePlay,
+        );
+        tasks = loaded.tasks;
+      } catch (e) {
+        this.handleError(task, where.task, e, t0, rescuable);
+        return false;
+      }
+      if (!(await this.runList(tasks, rescuable, vars, [...at, i]))) return false;
+    }
+    return true;
+  }
+
   private async runInclude(task: Task, rescuable: boolean, includeVars: Record<string, unknown> | undefined, at: readonly number[]): Promise<boolean> {
     if (this.pc.startsLater(task)) return true;
     if (!(await this.pc.stepAllows(task, `TASK: ${stepName(task)}`, this.host))) return true;
+    if (task.includeRole) return this.runIncludeRole(task, rescuable, includeVars, at);
     const scope = this.scope(task, includeVars);
     const where = this.where(task, 'include_tasks');
     const t0 = Date.now();
@@ -205,6 +260,7 @@ export class HostRun {
       batch: this.pc.batch,
       includeVars,
       loopVars,
+      playRoles: this.pc.roleLayers(),
     });
   }
 
@@ -528,7 +584,7 @@ export class HostRun {
         st.changed++;
         for (const topic of task.notify) {
           // static notifies are checked at load; this catches tasks from include_tasks
-          if (!topic.includes('{{') && !this.pc.play.handlers.some((h) => handlerMatches(h, topic))) {
+          if (!topic.includes('{{') && !this.pc.handlers.some((h) => handlerMatches(h, topic))) {
             return this.account(original, name, handler, { ...result, changed: false, failed: true, msg: missingHandler(topic) }, t0, rescuable);
           }
           this.state.notified.add(topic);
@@ -598,7 +654,7 @@ export class HostRun {
   /** `at`: where in the play the flush happens (the end of a section, or after a meta task). */
   async flushHandlers(at: readonly number[]): Promise<void> {
     if (this.state.notified.size === 0 || this.state.unreachable) return;
-    const handlers = this.pc.play.handlers;
+    const handlers = this.pc.handlers;
     // every handler listening to a notified topic runs (once), so take the topics as they are now;
     // handlers notified by handlers during this flush join in when they come later in the list
     const pending = new Set(this.state.notified);

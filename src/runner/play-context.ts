@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { Connection } from '../connection/types.js';
-import type { Play, Task } from '../playbook/types.js';
+import type { Play, RoleInfo, Task } from '../playbook/types.js';
 import type { EventSink } from './events.js';
 import type { RunShared } from './context.js';
 import type { ModuleResult } from '../modules/types.js';
@@ -50,6 +50,13 @@ export class PlayContext {
   /** --start-at-task: the tasks before the match (or 'all': no match in this play) do not run */
   skipped: Set<Task> | 'all' | undefined;
   private stepAnswers = new Map<Task, Map<string, Promise<boolean>>>();
+  /** the play's handlers, with those of roles included at run time */
+  readonly handlers: Task[];
+  /** roles and handlers files whose handlers are in `handlers` */
+  readonly handlersLoaded: Set<string>;
+  /** public roles: `roles:`, import_role, and include_role with `public: true` once it ran */
+  readonly publicRoles: RoleInfo[];
+  private roleLayerCache?: { n: number; defaults: Record<string, unknown>; vars: Record<string, unknown> };
 
   constructor(
     readonly play: Play,
@@ -60,6 +67,24 @@ export class PlayContext {
     readonly playHosts: string[],
   ) {
     this.gatherTask = syntheticTask('Gathering Facts', 'setup', play.pos);
+    this.handlers = [...play.handlers];
+    this.handlersLoaded = new Set(play.roleHandlerKeys ?? []);
+    this.publicRoles = [...play.roles];
+  }
+
+  /** The public roles' defaults and vars, as every task of the play sees them (later roles win). */
+  roleLayers(): { defaults: Record<string, unknown>; vars: Record<string, unknown> } {
+    const n = this.publicRoles.length;
+    if (this.roleLayerCache?.n !== n) {
+      const defaults: Record<string, unknown> = {};
+      const vars: Record<string, unknown> = {};
+      for (const r of this.publicRoles) {
+        Object.assign(defaults, r.exportDefaults ?? r.defaults);
+        Object.assign(vars, r.exportVars ?? r.vars);
+      }
+      this.roleLayerCache = { n, defaults, vars };
+    }
+    return this.roleLayerCache;
   }
 
   /** Whether --start-at-task leaves this task out. */

@@ -16,6 +16,7 @@ import { hbsHint } from './hbs-hint.js';
 import { hasLookup, runLookup } from './lookups.js';
 import { JinjaSyntaxError, looksLikeTemplate, parseExpression, parseTemplate, position, type Expr, type Known, type Stmt } from './parse.js';
 import { toPlain, truthy } from './py.js';
+import { literalEvalOutput } from '../../inventory/pyliteral.js';
 import { hasTest } from './tests.js';
 
 export type Kind = 'value' | 'file' | 'expr';
@@ -183,7 +184,8 @@ export function renderText(src: string, vars: Record<string, unknown>, where?: T
 /** Render a YAML value: a single `{{ expr }}` keeps its native type, anything else is text. */
 export function renderNative(src: string, vars: Record<string, unknown>, where?: TemplateWhere): unknown {
   const c = compile(src, 'value', where);
-  if (!c.expr) return renderText(src, vars, where);
+  // text that looks like a dict, list or boolean becomes one, as Ansible's ansible_eval_concat does
+  if (!c.expr) return literalEvalOutput(renderText(src, vars, where));
   let v: unknown;
   try {
     v = new Run(vars, runOptions(vars, where)).eval(c.expr);
