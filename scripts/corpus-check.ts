@@ -14,7 +14,7 @@
  * lists of plays) and role task files spread evenly over the sorted file list.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,7 @@ function walk(dir: string, out: string[] = []): string[] {
     const p = join(dir, name);
     let st;
     try {
-      st = statSync(p);
+      st = lstatSync(p); // symlinked directories (kubespray's extra_playbooks/roles) would list files twice
     } catch {
       continue;
     }
@@ -105,8 +105,8 @@ function firstError(out: string): string {
 
 /** The area a wheelwright problem line points at. */
 function areaOf(line: string): string {
-  if (/is an Ansible keyword that wheelwright does not support/.test(line)) return 'task keyword (issue 13, taskkw)';
-  if (/unknown module|module '[^']+' .*is not supported|wheelwright has these modules/i.test(line)) return 'module (issue 11)';
+  if (/is an Ansible keyword that wheelwright does not support|keyword '[^']+' in .* must be .*, got string "\{\{/.test(line)) return 'task keyword (issue 13, taskkw)';
+  if (/unknown module|module '[^']+' .*is not supported|wheelwright has these modules|unsupported argument|argument '[^']+' of module/i.test(line)) return 'module (issue 11)';
   if (/filter|lookup|test '|template|jinja/i.test(line)) return 'templating';
   return 'engine';
 }

@@ -526,7 +526,8 @@ export class Loader {
     play.roleKeys = [...state.seenRoles];
     play.roleHandlerKeys = [...state.handlersLoaded];
     play.handlers = [...state.roleHandlers, ...playHandlers];
-    this.checkNotify(play);
+    // a handler that failed to load would make every notify of it a second, misleading problem
+    if (this.problems.length === before) this.checkNotify(play);
     return this.problems.length > before ? undefined : play;
   }
 

@@ -70,7 +70,7 @@ print(json.dumps(out))`;
       }
     }
     expect(checked.length).to.be.greaterThan(15);
-    expect(UNSUPPORTED.include_role).to.match(/^'include_role' is an Ansible keyword that wheelwright does not support: /);
+    expect(UNSUPPORTED.include).to.match(/^'include' is an Ansible keyword that wheelwright does not support: /);
   });
 
   it('docs/keywords.md is generated from the declarations', () => {

@@ -203,16 +203,23 @@ describe('playbook loader', () => {
 
     it('loads roles with meta dependencies first, once, from roles/ and the search paths', () => {
       const p = pb.plays[1]!;
+      // the play's roles (as Ansible's play.get_roles()): dependencies come with the role that needs them
       expect(p.roles.map((r) => [r.name, r.path])).to.deep.equal([
-        ['base', path.join(FIX, 'full/roles/base')],
         ['web', path.join(FIX, 'full/roles/web')],
         ['app', path.join(FIX, 'shared-roles/app')],
       ]);
-      const [base, web, app] = p.roles;
-      expect(base!.defaults).to.deep.equal({ base: true });
-      expect(web!.defaults).to.deep.equal({ web_port: 80 });
+      const base = p.roleTasks.find((t) => t.role?.name === 'base')!.role!;
+      expect(base.path).to.equal(path.join(FIX, 'full/roles/base'));
+      expect(p.roleTasks.findIndex((t) => t.role?.name === 'base')).to.be.lessThan(p.roleTasks.findIndex((t) => t.role?.name === 'web'));
+      const [web, app] = p.roles;
+      // a dependency's tasks also see the defaults of the role that depends on it (Ansible's dep_chain)
+      expect(base.defaults).to.deep.equal({ base: true, web_port: 80 });
+      expect(base.exportDefaults).to.deep.equal({ base: true });
+      expect(web!.defaults).to.deep.equal({ base: true, web_port: 80 });
       expect(web!.vars).to.deep.equal({ web_user: 'www' });
-      expect(app!.params).to.deep.equal({ port: 8080, flavour: 'blue' });
+      // `vars:` of the entry are the role's vars (below its vars/main); other keys are parameters
+      expect(app!.vars).to.include({ port: 8080 });
+      expect(app!.params).to.deep.equal({ flavour: 'blue' });
     });
 
     it('gives role tasks their role and the role entry tags and conditions', () => {
