@@ -147,9 +147,7 @@ export const ROLE_ENTRY_KEYWORDS: readonly string[] = supportedAt('role');
 export const IMPORT_PLAYBOOK_KEYWORDS = ['import_playbook', 'name', 'tags', 'vars', 'when'] as const;
 
 /** Ansible actions that are keywords to wheelwright's loader, and that it does not support. */
-const UNSUPPORTED_ACTIONS: Record<string, string> = {
-  include: 'use import_tasks or include_tasks',
-};
+const UNSUPPORTED_ACTIONS: Record<string, string> = {};
 
 const notSupported = (name: string, instead?: string) => `'${name}' is an Ansible keyword that wheelwright does not support${instead ? `: ${instead}` : ''}`;
 

@@ -1025,6 +1025,15 @@ export class Loader {
     if (roleAction) {
       return shortKeyword(roleAction.key) === 'import_role' ? this.loadImportRole(ctx, node, es, roleAction) : this.loadIncludeRole(ctx, node, es, roleAction);
     }
+    // the old `include:` (deprecated in Ansible 2.14): static (import_tasks) unless its file is
+    // templated or it loops, as Ansible's load_list_of_tasks decides
+    const legacy = es.find((e) => e.key === 'include' || e.key === 'ansible.builtin.include');
+    if (legacy) {
+      const file = src.js(legacy.value);
+      const dynamic = typeof file !== 'string' || TEMPLATE.test(file) || keys.includes('loop') || keys.includes('with_items');
+      const renamed = es.map((e) => (e === legacy ? { ...e, key: dynamic ? 'include_tasks' : 'import_tasks' } : e));
+      return dynamic ? this.loadInclude(ctx, node, renamed) : this.loadImport(ctx, node, renamed);
+    }
     if (keys.includes('import_tasks')) return this.loadImport(ctx, node, es);
     if (keys.includes('include_tasks')) return this.loadInclude(ctx, node, es);
     const task = this.loadModuleTask(ctx, node, es);

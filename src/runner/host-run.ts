@@ -195,18 +195,9 @@ export class HostRun {
     const spec = task.includeRole!;
     const where = this.where(task, `include_role : ${spec.name}`);
     const t0 = Date.now();
-    let passes: Array<Record<string, unknown> | undefined> = [undefined];
+    let passes: Array<Record<string, unknown> | undefined>;
     try {
-      if (task.loop !== undefined) {
-        const items = renderValue(task.loop, this.scope(task, includeVars), where);
-        if (!Array.isArray(items)) throw new UserError(`'loop' must be a list in include_role '${spec.name}', got ${typeof items}`, task.pos);
-        const loopVar = task.loopControl?.loopVar ?? 'item';
-        passes = items.map((item, i) => ({
-          [loopVar]: item,
-          ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length },
-          ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: i } : {}),
-        }));
-      }
+      passes = this.includePasses(task, includeVars, where);
     } catch (e) {
       this.handleError(task, where.task, e, t0, rescuable);
       return false;
@@ -239,20 +230,46 @@ export class HostRun {
     if (this.pc.startsLater(task)) return true;
     if (!(await this.pc.stepAllows(task, `TASK: ${stepName(task)}`, this.host))) return true;
     if (task.includeRole) return this.runIncludeRole(task, rescuable, includeVars, at);
-    const scope = this.scope(task, includeVars);
     const where = this.where(task, 'include_tasks');
     const t0 = Date.now();
-    let tasks: Task[];
+    let passes: Array<Record<string, unknown> | undefined>;
     try {
-      if (!task.when.every((c) => evaluateCondition(c, scope, where))) return true;
-      const file = renderString(task.include!.file, scope, where);
-      tasks = await loadTaskFile(file, { baseDir: task.include!.baseDir, parent: task });
+      passes = this.includePasses(task, includeVars, where);
     } catch (e) {
       this.handleError(task, `include_tasks`, e, t0, rescuable);
       return false;
     }
-    return this.runList(tasks, rescuable, { ...includeVars, ...task.vars }, at);
+    // a loop includes the file once per item, the loop variable visible to its tasks
+    for (const [i, loopVars] of passes.entries()) {
+      if (this.stopped) return false;
+      let tasks: Task[];
+      try {
+        const scope = this.scope(task, includeVars, loopVars);
+        if (!task.when.every((c) => evaluateCondition(c, scope, where))) continue;
+        const file = renderString(task.include!.file, scope, where);
+        tasks = await loadTaskFile(file, { baseDir: task.include!.baseDir, parent: task, play: this.runtimePlay });
+      } catch (e) {
+        this.handleError(task, `include_tasks`, e, t0, rescuable);
+        return false;
+      }
+      if (!(await this.runList(tasks, rescuable, { ...includeVars, ...task.vars, ...loopVars }, loopVars ? [...at, i] : at))) return false;
+    }
+    return true;
   }
+
+  /** An include's passes: one, or one per loop item (its loop variables). */
+  private includePasses(task: Task, includeVars: Record<string, unknown> | undefined, where: Where): Array<Record<string, unknown> | undefined> {
+    if (task.loop === undefined) return [undefined];
+    const items = renderValue(task.loop, this.scope(task, includeVars), where);
+    if (!Array.isArray(items)) throw new UserError(`'loop' must be a list in '${where.task}', got ${typeof items}`, task.pos);
+    const loopVar = task.loopControl?.loopVar ?? 'item';
+    return items.map((item, i) => ({
+      [loopVar]: item,
+      ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length },
+      ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: i } : {}),
+    }));
+  }
+
 
   private scope(task: Task | undefined, includeVars?: Record<string, unknown>, loopVars?: Record<string, unknown>) {
     return taskScope(this.pc.shared, this.pc.play, this.host, task, {
