@@ -266,10 +266,12 @@ function build(
     let value: string;
     if (e.valueStart === -1) {
       // an empty value: the yaml package places it after the indicator (`:`, `-`) and its spaces
-      if (e.anchorStart !== -1 || e.tagStart !== -1 || !stack.length) throw new GiveUp();
+      if (e.anchorStart !== -1 || e.tagStart !== -1 || !stack.length || key) throw new GiveUp(); // empty keys: rare
       let p = skipBlank(lastEnd);
-      const c = text.charCodeAt(p);
-      if (c !== 58 /* : */ && c !== 45 /* - */ && c !== 63 /* ? */) throw new GiveUp();
+      // a mapping's value follows its `:`, a block sequence's item its `-` (an explicit `? key`
+      // without `:` has no value node in the yaml package: left to it)
+      const top = stack[stack.length - 1]!;
+      if (text.charCodeAt(p) !== (top.isMap ? 58 /* : */ : 45) /* - */ || (!top.isMap && top.node.flow)) throw new GiveUp();
       p = skipSpaces(p + 1);
       start = end = p;
       type = Scalar.PLAIN;
@@ -299,6 +301,9 @@ function build(
           c = text.charCodeAt(p);
           const literal = e.style === SCALAR_STYLE.LITERAL_BLOCK;
           if (c !== (literal ? 124 : 62) || p >= e.valueStart) throw new GiveUp();
+          // an indentation indicator (`|2`): js-yaml counts it from another base than PyYAML and the
+          // yaml package at the top level; rare, so left to the yaml package everywhere
+          for (let q = p + 1; q < p + 3; q++) if (text.charCodeAt(q) >= 48 && text.charCodeAt(q) <= 57) throw new GiveUp();
           start = p;
           end = e.valueEnd;
           type = literal ? Scalar.BLOCK_LITERAL : Scalar.BLOCK_FOLDED;
