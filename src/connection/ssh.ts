@@ -234,7 +234,7 @@ export class SshConnection implements Connection {
   readonly host: string;
   private client: SshClient | undefined;
   private connecting: Promise<void> | undefined;
-  private readonly slots: Semaphore;
+  private slots: Semaphore;
   private lostReason: string | undefined;
   private closedByUs = false;
   private socketClosed = false;
@@ -367,9 +367,14 @@ export class SshConnection implements Connection {
       client.on('error', (err: Error & { level?: string; code?: string }) => {
         const reason = this.describeError(err, auth);
         if (!settled) fail(reason);
-        else this.lostReason ??= `connection to ${this.endpoint} lost: ${reason}`;
+        else if (this.client === client) this.lostReason ??= `connection to ${this.endpoint} lost: ${reason}`;
       });
       client.on('close', () => {
+        if (this.client !== client) {
+          // a client reset() dropped: its end is not this connection's
+          if (!settled) fail(`connection to ${this.endpoint} was reset`);
+          return;
+        }
         this.socketClosed = true;
         if (!settled) fail(this.hostKeyFailure ?? `connection to ${this.endpoint} closed before the SSH session was ready`);
         this.onLost();
@@ -384,6 +389,30 @@ export class SshConnection implements Connection {
         fail(`cannot start the SSH connection to ${this.endpoint}: ${(e as Error).message}`);
       }
     });
+  }
+
+  /**
+   * Drop the SSH connection so that the next command opens a fresh one with the same settings
+   * (Ansible's connection reset(): reboot and wait_for_connection use it once the host went away).
+   * Commands still running on the old connection end without an exit status.
+   */
+  async reset(): Promise<void> {
+    if (this.closedByUs) throw new Error(`connection to ${this.host} is closed`);
+    if (this.interruptedBy) return;
+    const old = this.client;
+    const oldSlots = this.slots;
+    this.client = undefined;
+    this.connecting = undefined;
+    this.lostReason = undefined;
+    this.socketClosed = false;
+    this.hostKeyFailure = undefined;
+    this.slots = new Semaphore(Math.max(1, this.opts.maxChannels ?? 8));
+    oldSlots.fail(this.unreachable(`connection to ${this.endpoint} was reset`));
+    try {
+      old?.destroy();
+    } catch {
+      /* already gone */
+    }
   }
 
   private onLost(): void {

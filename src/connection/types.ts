@@ -54,6 +54,11 @@ export interface Connection {
    * locks are released) and refuse new ones. Resolves when they have ended.
    */
   interrupt?(reason: string): Promise<void>;
+  /**
+   * Drop the transport's connection; the next command reconnects with the same settings
+   * (Ansible's reset(): after a reboot). Transports without one (local) leave it out.
+   */
+  reset?(): Promise<void>;
 }
 
 /** The host could not be reached (connect refused, timeout, auth or host-key failure). */

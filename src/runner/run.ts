@@ -285,5 +285,6 @@ function countingConnection(conn: Connection, counts: Record<string, number>): C
     put: (content, path, opts) => (bump(), conn.put(content, path, opts)),
     get: (path, opts) => (bump(), conn.get(path, opts)),
     close: () => conn.close(),
+    reset: () => conn.reset?.() ?? Promise.resolve(),
   };
 }

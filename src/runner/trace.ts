@@ -52,6 +52,7 @@ export function tracedConnection(conn: Connection, o: { host: string; verbosity:
     transport: conn.transport,
     connect: () => conn.connect(),
     close: () => conn.close(),
+    reset: () => conn.reset?.() ?? Promise.resolve(),
     async exec(command, opts) {
       const become = opts?.become ? ` [become ${opts.become.method} ${opts.become.user}]` : '';
       const stdin = opts?.stdin !== undefined ? ` <stdin ${Buffer.byteLength(opts.stdin)} bytes>` : '';

@@ -449,6 +449,65 @@ describe('SshConnection (against a throwaway sshd on 127.0.0.1)', function () {
     });
   });
 
+  describe('reset (reboot, wait_for_connection)', () => {
+    it('after a lost connection, reset() makes the next exec reconnect with the same settings', async () => {
+      const pairs: Socket[] = [];
+      const relay: Server = createServer((client) => {
+        const upstream = netConnect(sshd.port, '127.0.0.1');
+        pairs.push(client, upstream);
+        client.pipe(upstream).pipe(client);
+        client.on('error', () => {});
+        upstream.on('error', () => {});
+      });
+      await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+      const port = (relay.address() as { port: number }).port;
+      try {
+        const c = conn({ port });
+        const first = (await c.exec('echo $SSH_CONNECTION')).stdout.split(' ')[1];
+        const pending = c.exec('sleep 10');
+        await new Promise((r) => setTimeout(r, 200));
+        pairs.splice(0).forEach((s) => s.destroy());
+        expect(await expectReject(pending)).to.be.instanceOf(UnreachableError);
+        expect(await expectReject(c.exec('true'))).to.be.instanceOf(UnreachableError);
+        await c.reset();
+        const r = await c.exec('echo $SSH_CONNECTION');
+        expect(r.code).to.equal(0);
+        expect(r.stdout.split(' ')[1], 'a new TCP connection').to.not.equal(first);
+        // 20 execs at once on the new connection: the channel slots were renewed too
+        const all = await Promise.all(Array.from({ length: 20 }, (_, i) => c.exec(`echo ${i}`)));
+        expect(all.map((x) => x.stdout)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `${i}\n`));
+      } finally {
+        relay.close();
+      }
+    });
+
+    it('reset() while the host is down: connects fail as unreachable until it is back, then succeed', async () => {
+      const srv = createServer();
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+      const port = (srv.address() as { port: number }).port;
+      await new Promise<void>((r) => srv.close(() => r()));
+      const c = conn({ port });
+      expect(await expectReject(c.exec('true'))).to.be.instanceOf(UnreachableError);
+      await c.reset();
+      expect(await expectReject(c.exec('true'))).to.be.instanceOf(UnreachableError);
+      // the "host" comes back on the same port: a relay to the sshd
+      const relay: Server = createServer((client) => {
+        const upstream = netConnect(sshd.port, '127.0.0.1');
+        client.pipe(upstream).pipe(client);
+        client.on('error', () => {});
+        upstream.on('error', () => {});
+      });
+      await new Promise<void>((r) => relay.listen(port, '127.0.0.1', () => r()));
+      try {
+        await c.reset();
+        expect((await c.exec('echo back')).stdout).to.equal('back\n');
+      } finally {
+        await c.close();
+        relay.close();
+      }
+    });
+  });
+
   describe('jump hosts', () => {
     let jump: Sshd;
     before(async () => {
