@@ -22,6 +22,26 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# crontab(1) for the cron module's tests (lab hosts see the controller's /usr): Debian ships it in
+# `cron`, whose install starts the cron daemon. A policy-rc.d that refuses every start keeps the
+# daemon from running on this machine; it is removed again unless one was there before.
+if ! command -v crontab >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: need root to install Debian package: cron" >&2
+    exit 5
+  fi
+  echo "setup: installing Debian package cron (daemon not started)" >&2
+  made_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# wheelwright setup: no daemon starts while cron is installed\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 0755 /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends cron >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends cron >/dev/null; }
+  [ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+fi
+
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "setup: installing Node.js from Debian" >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null

@@ -45,6 +45,11 @@ import { aptKeyModule } from './apt_key.js';
 import { yumRepositoryModule } from './yum_repository.js';
 import { addHostModule } from './add_host.js';
 import { groupByModule } from './group_by.js';
+import { rebootModule } from './reboot.js';
+import { getentModule } from './getent.js';
+import { scriptModule } from './script.js';
+import { cronModule } from './cron.js';
+import { systemdServiceModule } from './systemd_service.js';
 
 export const builtinModules = [
   assertModule,
@@ -93,6 +98,11 @@ export const builtinModules = [
   yumRepositoryModule,
   addHostModule,
   groupByModule,
+  rebootModule,
+  getentModule,
+  scriptModule,
+  cronModule,
+  systemdServiceModule,
 ] as const;
 
 for (const m of builtinModules) registerModule(m);

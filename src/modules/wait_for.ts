@@ -189,7 +189,7 @@ export const waitForModule: ModuleDef<{ timeout: number; delay: number } & Recor
 export const waitForConnectionModule: ModuleDef<{ connect_timeout: number; delay: number; sleep: number; timeout: number }> = {
   name: 'wait_for_connection',
   description: 'Wait until the host answers over its connection and runs a module (Python), e.g. after a reboot.',
-  notes: 'Skipped in check mode, as in Ansible.',
+  notes: 'Skipped in check mode, as in Ansible. A try that fails (connection lost, host down, no answer within `connect_timeout`) resets the connection, so the next try reconnects with the same settings; Ansible resets before every try, wheelwright only after a failed one (a healthy connection, perhaps shared with delegated tasks, is kept).',
   checkMode: 'none',
   argSpec: {
     connect_timeout: { type: 'int', default: 5, description: 'seconds per attempt' },
@@ -212,6 +212,9 @@ export const waitForConnectionModule: ModuleDef<{ connect_timeout: number; delay
       } catch (e) {
         last = (e as Error).message;
       }
+      // the host went away (rebooted, connection lost): the next try opens a fresh connection
+      // with the same settings (Ansible resets the connection before every try)
+      await ctx.conn.reset?.().catch(() => undefined);
       if (Date.now() + args.sleep * 1000 > end) {
         return { changed: false, failed: true, elapsed: Math.floor((Date.now() - start) / 1000), msg: `timed out waiting for ping module test: ${last}` };
       }

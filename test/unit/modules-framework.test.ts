@@ -132,6 +132,12 @@ describe('modules: the remote Python programs run (locally, against a scratch di
       ['apt_repository', { repo: 'not a source line' }, { failed: true, msg: 'Invalid repository string: not a source line' }],
       ['apt_key', { id: 'zz' }, { failed: true, msg: 'Invalid key_id' }],
       ['yum_repository', { name: 'ww', description: 'WW', baseurl: ['http://x/'], reposdir: d }, { changed: true, repo: 'ww' }],
+      ['stat', { path: join(d, 'f'), checksum_algorithm: 'sha256' }, { changed: false }],
+      ['stat', { path: join(d, 'nothere') }, { stat: { exists: false } }],
+      ['getent', { database: 'passwd', key: 'root' }, { changed: false }],
+      ['getent', { database: 'passwd', key: 'ww-no-such-user', fail_key: false }, { msg: 'One or more supplied key could not be found in the database.' }],
+      ['cron', { name: 'j', cron_file: join(d, 'cronfile'), user: 'root', job: 'true' }, { changed: true, jobs: ['j'] }],
+      ['systemd_service', { name: 'ww-no-such-unit.service', enabled: true }, { failed: true }],
     ];
     for (const [name, args, want] of cases) {
       const r = await invokeModule(name, args, ctx);

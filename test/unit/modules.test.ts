@@ -12,7 +12,6 @@ import { composeServiceScript } from '../../src/modules/lib/service-script.js';
 import { composeFileScript } from '../../src/modules/lib/remote-file.js';
 import { composeFileStateScript } from '../../src/modules/lib/file-script.js';
 import { composeCommandScript, quoteGlob } from '../../src/modules/lib/command.js';
-import { composeStatScript } from '../../src/modules/stat.js';
 import { parseMarked } from '../../src/modules/lib/exec.js';
 import { extractInlineArgs } from '../../src/modules/lib/shlex.js';
 import { shSplit as shlexSplit } from '../../src/shell/split.js';
@@ -170,7 +169,6 @@ describe('modules: pure helpers', () => {
       composeServiceScript({ name: hostile, state: 'reloaded', enabled: false, daemonReload: false, check: true, manager: 'sysvinit' }),
       composeFileScript({ dest: hostile, sha: 'abc', send: true, mode: 'u+x', owner: hostile, group: hostile, backup: true, force: true, validate: 'visudo -cf %s', check: false, diff: true, tag: 'ff' }),
       composeFileStateScript({ path: hostile, state: 'link', src: hostile, mode: '0644', owner: hostile, recurse: true, force: true, follow: true, check: false, tag: 'ff' }),
-      composeStatScript({ path: hostile, follow: true, get_checksum: true, checksum_algorithm: 'sha256', get_mime: true }),
       composeCommandScript({ command: 'exec true', display: 'true', chdir: hostile, creates: hostile + '*', stdinAddNewline: true, stripEmptyEnds: true }, '@@m-', false),
     ];
     for (const s of scripts) {

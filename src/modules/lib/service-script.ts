@@ -9,6 +9,8 @@ export interface ServiceParams {
   check: boolean;
   /** 'systemd', another manager name, or '' to detect on the host. */
   manager: string;
+  /** Seconds between the stop and the start of a restart without systemd or OpenRC (Ansible's `sleep`). */
+  sleep?: number;
 }
 
 /**
@@ -64,10 +66,16 @@ if [ -n "$want" ]; then
   if svc status >/dev/null 2>&1; then running=1; else running=0; fi
   ww_o active $running
   ww_act() { if [ "$check" = 0 ]; then svc "$1" >/dev/null || ww_fail "$1"; fi; chg=1; ww_o action "$1"; }
+  # as Ansible: not every init script can restart, so stop, then start (only the start must succeed); OpenRC's can
+  ww_restart() {
+    if command -v rc-service >/dev/null 2>&1; then ww_act restart; return; fi
+    if [ "$check" = 0 ]; then svc stop >/dev/null; ${p.sleep ? `sleep ${Math.floor(p.sleep)}; ` : ''}svc start >/dev/null || ww_fail restart; fi
+    chg=1; ww_o action restart
+  }
   case "$want" in
     started) [ $running = 1 ] || ww_act start ;;
     stopped) [ $running = 0 ] || ww_act stop ;;
-    restarted) ww_act restart ;;
+    restarted) ww_restart ;;
     reloaded) if [ $running = 1 ]; then ww_act reload; else ww_act start; fi ;;
   esac
 fi

@@ -1,0 +1,182 @@
+/**
+ * Issue 11 point 4 for reboot, wait_for_connection across a lost connection, service, systemd_service,
+ * cron, getent, script and stat: the same tasks run by ansible-playbook on one lab host and by
+ * wheelwright on another (see modules-oracle.test.ts for the passes and what they assert).
+ *
+ * Two plays: the module cases (tag main) and the reboot cases (tag reboot), each run on its own
+ * pair of hosts at the same time (Ansible's --check run does both plays on a fifth host). A reboot
+ * host whose sshd (its PID 1) ended is restarted by this test, as a machine boots again.
+ */
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { skipWithoutLab, useLab, type Lab } from './_lab-fixture.js';
+import { ansiblePass, closeAnsibleMasters, hostState, pick, wheelwrightPass, writePlaybook, type PassResult } from '../helpers/oracle.js';
+import { labHealth, labHostExec, labHostRestart } from '../../src/lab/index.js';
+import { ACTION_LOGS, CASES, REBOOT_CASES, RESET, SCRIPTS, STATE } from '../fixtures/modules-oracle-2/cases.js';
+
+// the module cases (play 'main'): Ansible's real run, its --check run (both plays), wheelwright's runs
+const ANSIBLE_HOST = 'lab2';
+const ANSIBLE_CHECK_HOST = 'lab3';
+const WW_HOST = 'lab1';
+// the reboot cases (play 'reboot') run on two more hosts at the same time
+const ANSIBLE_REBOOT_HOST = 'lab4';
+const WW_REBOOT_HOST = 'lab5';
+const HOSTS = [ANSIBLE_HOST, ANSIBLE_CHECK_HOST, WW_HOST, ANSIBLE_REBOOT_HOST, WW_REBOOT_HOST];
+
+/** Restart any of `hosts` whose init (sshd) has ended, until stopped: the lab's power button. */
+function bootWatcher(hosts: string[]): { stop: () => Promise<void>; boots: Record<string, number> } {
+  let on = true;
+  const boots: Record<string, number> = {};
+  const loop = (async () => {
+    while (on) {
+      for (const h of await labHealth()) {
+        if (hosts.includes(h.name) && !h.running) {
+          await labHostRestart(h.name);
+          boots[h.name] = (boots[h.name] ?? 0) + 1;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    boots,
+    stop: async () => {
+      on = false;
+      await loop;
+    },
+  };
+}
+
+describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
+  let lab: Lab;
+  let dir: string;
+  const passes: Record<'check' | 'run' | 'again', { ansible?: PassResult; ww?: PassResult }> = { check: {}, run: {}, again: {} };
+  const states: Record<string, { ansible?: string; ww?: string }> = {};
+  let boots: Record<string, number> = {};
+  const timing: Record<string, number> = {};
+  const ALL = [...CASES, ...REBOOT_CASES];
+
+  before(async function () {
+    skipWithoutLab(this);
+    this.timeout(600_000);
+    lab = await useLab(6);
+    dir = mkdtempSync(join(tmpdir(), 'ww-modules-oracle-2-'));
+    mkdirSync(join(dir, 'files'));
+    for (const [name, text] of Object.entries(SCRIPTS)) writeFileSync(join(dir, 'files', name), text, { mode: 0o644 });
+    const tasks = (cases: typeof CASES) => cases.map((c) => ({ name: c.name, ignore_errors: true, ...c.task }));
+    const playbook = writePlaybook(dir, 'site.yml', stringify([
+      { name: 'modules oracle 2', hosts: 'all', gather_facts: false, tags: ['main'], tasks: tasks(CASES) },
+      { name: 'reboot oracle', hosts: 'all', gather_facts: false, tags: ['reboot'], tasks: tasks(REBOOT_CASES) },
+    ]));
+    for (const r of await Promise.all(HOSTS.map((h) => labHostExec(h, RESET)))) {
+      if (r.code !== 0) throw new Error(`seeding the lab hosts failed (rc=${r.code}): ${r.stderr}`);
+    }
+    states.seed = { ansible: await hostState(ANSIBLE_HOST, STATE), ww: await hostState(WW_HOST, STATE) };
+    states.seedCheck = { ansible: await hostState(ANSIBLE_CHECK_HOST, STATE) };
+    const watcher = bootWatcher([ANSIBLE_REBOOT_HOST, WW_REBOOT_HOST]);
+    try {
+      const merge = (a: PassResult, b: PassResult) => new Map([...a, ...b]);
+      const t0 = Date.now();
+      const took = <T>(what: string, p: Promise<T>) => p.then((r) => ((timing[what] = Date.now() - t0), r));
+      const ww = async () => {
+        const check = await wheelwrightPass(lab, playbook, WW_HOST, ['--check', '--diff', '--tags', 'main']);
+        states.check = { ww: await hostState(WW_HOST, STATE) };
+        const run = await wheelwrightPass(lab, playbook, WW_HOST, ['--tags', 'main']);
+        states.run = { ww: await hostState(WW_HOST, STATE) };
+        states.logs = { ww: await hostState(WW_HOST, ACTION_LOGS) };
+        const again = await wheelwrightPass(lab, playbook, WW_HOST, ['--tags', 'main']);
+        states.again = { ww: await hostState(WW_HOST, STATE) };
+        return { check, run, again };
+      };
+      const wwReboot = async () => {
+        const check = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--check', '--diff', '--tags', 'reboot']);
+        const run = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--tags', 'reboot']);
+        const again = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--tags', 'reboot']);
+        return { check, run, again };
+      };
+      const [ac, ar, arb, w, wr] = await Promise.all([
+        took('ansible check', ansiblePass(lab, playbook, ANSIBLE_CHECK_HOST, ['--check', '--diff'])),
+        took('ansible run', ansiblePass(lab, playbook, ANSIBLE_HOST, ['--tags', 'main'])),
+        took('ansible reboot run', ansiblePass(lab, playbook, ANSIBLE_REBOOT_HOST, ['--tags', 'reboot'])),
+        took('wheelwright (3 runs)', ww()),
+        took('wheelwright reboot (3 runs)', wwReboot()),
+      ]);
+      passes.check = { ansible: ac, ww: merge(w.check, wr.check) };
+      passes.run = { ansible: merge(ar, arb), ww: merge(w.run, wr.run) };
+      passes.again = { ww: merge(w.again, wr.again) };
+      states.check!.ansible = await hostState(ANSIBLE_CHECK_HOST, STATE);
+      states.run!.ansible = await hostState(ANSIBLE_HOST, STATE);
+      states.logs!.ansible = await hostState(ANSIBLE_HOST, ACTION_LOGS);
+    } finally {
+      await watcher.stop();
+      boots = watcher.boots;
+    }
+  });
+
+  after(async function () {
+    if (!lab) return;
+    this.timeout(60_000);
+    await closeAnsibleMasters(lab);
+    const clean = RESET.replace(/^#SEED[\s\S]*$/m, '');
+    await Promise.all(HOSTS.map((h) => labHostExec(h, clean)));
+    if (process.env.WW_ORACLE_DEBUG) for (const [k, v] of Object.entries(states)) for (const [t, text] of Object.entries(v)) writeFileSync(join(process.env.WW_ORACLE_DEBUG, `state2-${k}-${t}.txt`), text ?? '');
+    if (process.env.WW_ORACLE_TIMING) process.stderr.write(`oracle 2 pass times (ms): ${JSON.stringify(timing)}\n`);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the seeded state is the same on all hosts', function () {
+    expect(states.seed!.ww).to.equal(states.seed!.ansible);
+    expect(states.seedCheck!.ansible).to.equal(states.seed!.ansible);
+  });
+
+  it('--check changes nothing on either host', function () {
+    expect(states.check!.ansible).to.equal(states.seedCheck!.ansible);
+    expect(states.check!.ww).to.equal(states.seed!.ww);
+  });
+
+  it('both hosts end in the same state; the second run changes nothing', function () {
+    expect(states.run!.ww).to.equal(states.run!.ansible);
+    // the services' init scripts and the scripts ran the same actions (wheelwright's first run against Ansible's)
+    expect(states.logs!.ww).to.equal(states.logs!.ansible);
+    expect(states.logs!.ww).to.include('== wwmod2a.log\nstart\nreload\n');
+    expect(states.again!.ww, 'the second run changed the state').to.equal(states.run!.ww);
+  });
+
+  it('each reboot host went down twice per real run (reboot, lost connection), never in --check', function () {
+    expect(boots).to.deep.equal({ [ANSIBLE_REBOOT_HOST]: 2, [WW_REBOOT_HOST]: 4 });
+  });
+
+  for (const c of ALL) {
+    describe(c.name, function () {
+      const get = (pass: 'check' | 'run' | 'again', tool: 'ansible' | 'ww') => {
+        const r = passes[pass][tool]?.get(c.name);
+        if (!r) throw new Error(`no ${tool} result for '${c.name}' in the ${pass} pass`);
+        return r;
+      };
+      it('changed/failed and return fields as ansible-playbook', function () {
+        const a = get('run', 'ansible');
+        const w = get('run', 'ww');
+        expect({ changed: w.changed, failed: w.failed, skipped: w.skipped }, JSON.stringify(w.result)).to.deep.equal({ changed: a.changed, failed: a.failed, skipped: a.skipped });
+        if (c.fields) expect(pick(w.result, c.fields, WW_HOST)).to.deep.equal(pick(a.result, c.fields, ANSIBLE_HOST));
+        if (c.fails) expect(w.failed, 'this case fails in Ansible').to.equal(true);
+        // stat: the same keys, not only the same values of the compared ones
+        if (w.result.stat) expect(Object.keys(w.result.stat).sort()).to.deep.equal(Object.keys(a.result.stat).sort());
+      });
+      it('--check predicts changed as ansible-playbook does', function () {
+        const a = get('check', 'ansible');
+        const w = get('check', 'ww');
+        expect({ changed: w.changed, failed: w.failed, skipped: w.skipped }, JSON.stringify(w.result)).to.deep.equal({ changed: a.changed, failed: a.failed, skipped: a.skipped });
+        if (!c.checkUnpredictable && !a.skipped) expect(w.changed).to.equal(get('run', 'ww').changed);
+        if (c.checkFields) expect(pick(w.result, c.checkFields, WW_HOST)).to.deep.equal(pick(a.result, c.checkFields, ANSIBLE_CHECK_HOST));
+      });
+      it('a second run changes nothing', function () {
+        const w = get('again', 'ww');
+        expect(w.failed, JSON.stringify(w.result)).to.equal(get('run', 'ww').failed);
+        expect(w.changed, JSON.stringify(w.result)).to.equal(!!c.alwaysChanged);
+      });
+    });
+  }
+});
