@@ -79,7 +79,9 @@ export const fileModule: ModuleDef<FileArgs> = {
     }
     if (!('changed' in kv)) return execFailure(`file ${args.path}`, r);
     const state = kv.state ?? args.state ?? 'file';
-    const result: ModuleResult = { changed: kv.changed === '1', path: args.path, state: ctx.check ? state : kv.mode ? state : 'absent' };
+    // Ansible reports what the path is afterwards: a touched path is a file (add_path_info)
+    const shown = state === 'touch' ? 'file' : state;
+    const result: ModuleResult = { changed: kv.changed === '1', path: args.path, state: ctx.check ? shown : kv.mode ? shown : 'absent' };
     if (kv.mode) Object.assign(result, statFields(kv));
     if (args.src) result.src = args.src;
     if (ctx.diff && result.changed) {

@@ -4,7 +4,7 @@
  * wheelwright on another (see modules-oracle.test.ts for the passes and what they assert).
  *
  * Two plays: the module cases (tag main) and the reboot cases (tag reboot), each run on its own
- * pair of hosts at the same time (Ansible's --check run does both plays on a fifth host). A reboot
+ * three hosts (Ansible --check, Ansible, wheelwright), all six at the same time. A reboot
  * host whose sshd (its PID 1) ended is restarted by this test, as a machine boots again.
  */
 import { expect } from 'chai';
@@ -17,14 +17,15 @@ import { ansiblePass, closeAnsibleMasters, hostState, pick, wheelwrightPass, wri
 import { labHealth, labHostExec, labHostRestart } from '../../src/lab/index.js';
 import { ACTION_LOGS, CASES, REBOOT_CASES, RESET, SCRIPTS, STATE } from '../fixtures/modules-oracle-2/cases.js';
 
-// the module cases (play 'main'): Ansible's real run, its --check run (both plays), wheelwright's runs
+// the module cases (play 'main'): Ansible's real run, its --check run, wheelwright's runs
 const ANSIBLE_HOST = 'lab2';
 const ANSIBLE_CHECK_HOST = 'lab3';
 const WW_HOST = 'lab1';
-// the reboot cases (play 'reboot') run on two more hosts at the same time
+// the reboot cases (play 'reboot') run on three more hosts at the same time
 const ANSIBLE_REBOOT_HOST = 'lab4';
+const ANSIBLE_REBOOT_CHECK_HOST = 'lab6';
 const WW_REBOOT_HOST = 'lab5';
-const HOSTS = [ANSIBLE_HOST, ANSIBLE_CHECK_HOST, WW_HOST, ANSIBLE_REBOOT_HOST, WW_REBOOT_HOST];
+const HOSTS = [ANSIBLE_HOST, ANSIBLE_CHECK_HOST, WW_HOST, ANSIBLE_REBOOT_HOST, ANSIBLE_REBOOT_CHECK_HOST, WW_REBOOT_HOST];
 
 /** Restart any of `hosts` whose init (sshd) has ended, until stopped: the lab's power button. */
 function bootWatcher(hosts: string[]): { stop: () => Promise<void>; boots: Record<string, number> } {
@@ -97,14 +98,15 @@ describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
         const again = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--tags', 'reboot']);
         return { check, run, again };
       };
-      const [ac, ar, arb, w, wr] = await Promise.all([
-        took('ansible check', ansiblePass(lab, playbook, ANSIBLE_CHECK_HOST, ['--check', '--diff'])),
+      const [ac, acb, ar, arb, w, wr] = await Promise.all([
+        took('ansible check', ansiblePass(lab, playbook, ANSIBLE_CHECK_HOST, ['--check', '--diff', '--tags', 'main'])),
+        took('ansible reboot check', ansiblePass(lab, playbook, ANSIBLE_REBOOT_CHECK_HOST, ['--check', '--diff', '--tags', 'reboot'])),
         took('ansible run', ansiblePass(lab, playbook, ANSIBLE_HOST, ['--tags', 'main'])),
         took('ansible reboot run', ansiblePass(lab, playbook, ANSIBLE_REBOOT_HOST, ['--tags', 'reboot'])),
         took('wheelwright (3 runs)', ww()),
         took('wheelwright reboot (3 runs)', wwReboot()),
       ]);
-      passes.check = { ansible: ac, ww: merge(w.check, wr.check) };
+      passes.check = { ansible: merge(ac, acb), ww: merge(w.check, wr.check) };
       passes.run = { ansible: merge(ar, arb), ww: merge(w.run, wr.run) };
       passes.again = { ww: merge(w.again, wr.again) };
       states.check!.ansible = await hostState(ANSIBLE_CHECK_HOST, STATE);
