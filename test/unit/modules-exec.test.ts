@@ -219,7 +219,7 @@ for a in "$@"; do case "$a" in -*) ;; *) u=$a ;; esac; done
 echo "$cmd $u" >> "$S/log"
 case "$cmd" in
   show) if [ -d "$S/$u" ]; then echo LoadState=loaded; echo "ActiveState=$(cat "$S/$u/active")"; else echo LoadState=not-found; echo ActiveState=inactive; fi ;;
-  is-enabled) [ -d "$S/$u" ] || exit 1; cat "$S/$u/enabled" ;;
+  is-enabled) [ -d "$S/$u" ] || exit 1; cat "$S/$u/enabled"; grep -q '^enabled' "$S/$u/enabled" ;;
   start|restart|reload) echo active > "$S/$u/active" ;;
   stop) echo inactive > "$S/$u/active" ;;
   enable) echo enabled > "$S/$u/enabled" ;;
@@ -243,7 +243,9 @@ describe('modules: service', () => {
     expect(await readFile(join(state, 'web.service', 'active'), 'utf8')).to.equal('inactive\n');
     const r1 = await runModule('systemd', { name: 'web.service', state: 'started', enabled: true }, ctx());
     expect(r1.changed, r1.msg).to.equal(true);
-    expect(r1.actions).to.deep.equal(['start', 'enable']);
+    expect({ state: r1.state, enabled: r1.enabled }).to.deep.equal({ state: 'started', enabled: true });
+    expect(await readFile(join(state, 'web.service', 'active'), 'utf8')).to.equal('active\n');
+    expect(await readFile(join(state, 'web.service', 'enabled'), 'utf8')).to.equal('enabled\n');
     const r2 = await runModule('service', { name: 'web.service', state: 'started', enabled: true }, ctx());
     expect(r2.changed).to.equal(false);
     expect((await runModule('service', { name: 'web.service', state: 'restarted' }, ctx())).changed).to.equal(true);

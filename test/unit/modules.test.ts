@@ -30,7 +30,8 @@ describe('modules: registry and argument specs', () => {
     ]);
     expect(getModule('apt')!.name).to.equal('package');
     expect(getModule('dnf')!.name).to.equal('package');
-    expect(getModule('systemd')!.name).to.equal('service');
+    expect(getModule('systemd')!.name).to.equal('systemd_service');
+    expect(getModule('ansible.builtin.systemd')!.name).to.equal('systemd_service');
     expect(getModule('ansible.builtin.copy')!.name).to.equal('copy');
     expect(getModule('community.general.ini_file')!.name).to.equal('ini_file');
     for (const n of ['set_fact', 'assert', 'fail', 'debug', 'meta']) expect(getModule(n)!.controllerOnly, n).to.equal(true);
