@@ -71,7 +71,7 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('fact_path', 'string', ['play'], [], { doc: 'Directory of local facts.', instead: 'set facts with set_fact' }),
   kw('strategy', 'string', ['play'], ['play'], { templated: true, default: 'linear', doc: '`linear` (default) or `free`.' }),
   kw('order', 'string', ['play'], [], { doc: 'Order of the hosts.', instead: 'hosts run in inventory order' }),
-  kw('force_handlers', 'bool', ['play'], [], { doc: 'Run notified handlers even on failed hosts.' }),
+  kw('force_handlers', 'bool', ['play'], ['play'], { doc: 'Run notified handlers on failed hosts too (default: --force-handlers / the force_handlers setting).' }),
   kw('connection', 'string', ALL, ['play'], { inherited: true, doc: '`ssh` or `local`; a host\'s ansible_connection wins.', instead: 'use delegate_to: localhost for one task, or set it on the play' }),
   kw('remote_user', 'string', ALL, ['play'], { inherited: true, doc: 'User to connect as; a host\'s ansible_user wins.', instead: 'set ansible_user for the host, or remote_user on the play' }),
   kw('port', 'int', ALL, ['play'], { inherited: true, doc: 'SSH port; a host\'s ansible_port wins.', instead: 'set ansible_port for the host, or port on the play' }),

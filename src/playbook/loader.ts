@@ -449,6 +449,9 @@ export class Loader {
           else if (e.key === 'become') play.become = this.bool(src, e, what);
           else this.strategy(src, e, what, play);
           break;
+        case 'force_handlers':
+          play.forceHandlers = this.bool(src, e, what);
+          break;
         case 'become_user':
           play.becomeUser = this.str(src, e, what);
           break;

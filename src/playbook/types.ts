@@ -147,6 +147,8 @@ export interface Play {
    * with the play's vars, vars_files and extra vars, as Ansible does.
    */
   templated?: Partial<Record<'serial' | 'max_fail_percentage' | 'any_errors_fatal' | 'gather_facts' | 'become' | 'strategy', string>>;
+  /** `force_handlers:` of the play; unset: --force-handlers / the force_handlers setting */
+  forceHandlers?: boolean;
   /** `strategy:` of the play; unset: the configured one (ANSIBLE_STRATEGY), else linear */
   strategy?: 'linear' | 'free';
   tags: string[];

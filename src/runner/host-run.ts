@@ -87,7 +87,8 @@ export class HostRun {
    * notified before the failure run, and the host stays failed.
    */
   private async endSection(at: readonly number[]): Promise<void> {
-    if (!this.state.failed || this.state.unreachable || !this.pc.flags.forceHandlers || this.interrupted) return this.flushHandlers(at);
+    const force = this.pc.play.forceHandlers ?? this.pc.flags.forceHandlers ?? false;
+    if (!this.state.failed || this.state.unreachable || !force || this.interrupted) return this.flushHandlers(at);
     this.state.failed = false;
     try {
       await this.flushHandlers(at);

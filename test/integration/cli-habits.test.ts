@@ -27,6 +27,8 @@ const CASES: Record<string, string[]> = {
   'a failed host without --force-handlers': ['force.yml'],
   'a failed host with --force-handlers': ['force.yml', '--force-handlers'],
   'force_handlers from ANSIBLE_FORCE_HANDLERS': ['force.yml'],
+  'the play keyword force_handlers: true': ['force-play.yml'],
+  'the play keyword force_handlers: false over --force-handlers': ['force-off.yml', '--force-handlers'],
 };
 const ENV: Record<string, Record<string, string>> = { 'force_handlers from ANSIBLE_FORCE_HANDLERS': { ANSIBLE_FORCE_HANDLERS: 'True' } };
 
@@ -103,6 +105,8 @@ describe('ansible-playbook habits: --start-at-task, --force-handlers, --step', f
     expect(blocks(ww['a failed host without --force-handlers']!.stdout)).to.include('RUNNING HANDLER [h one]: ok h1');
     expect(blocks(ww['a failed host with --force-handlers']!.stdout)).to.include('RUNNING HANDLER [h one]: ok h1, ok h2');
     expect(blocks(ww['a failed host with --force-handlers']!.stdout)).to.include('RUNNING HANDLER [h late]: ok h1');
+    expect(blocks(ww['the play keyword force_handlers: true']!.stdout)).to.include('RUNNING HANDLER [h one]: ok h1, ok h2');
+    expect(blocks(ww['the play keyword force_handlers: false over --force-handlers']!.stdout)).to.include('RUNNING HANDLER [h one]: ok h1');
   });
 
   it('--step in a terminal (tmux): y runs the task, n skips it, c runs it and stops asking; as ansible-playbook', async () => {
