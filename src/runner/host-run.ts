@@ -399,6 +399,7 @@ export class HostRun {
       put: (content, remotePath, opts) => (Date.now() >= deadline ? Promise.reject(new AsyncTimeout()) : conn.put(content, remotePath, opts)),
       get: (remotePath, opts) => (Date.now() >= deadline ? Promise.reject(new AsyncTimeout()) : conn.get(remotePath, opts)),
       ...(conn.interrupt ? { interrupt: (reason: string) => conn.interrupt!(reason) } : {}),
+      ...(conn.reset ? { reset: () => conn.reset!() } : {}), // reboot / wait_for_connection under async
     };
     const job = invokeModule(def, args, { ...ctx, conn: bounded }).then(
       (r) => (Date.now() >= deadline ? timedOut() : r),
