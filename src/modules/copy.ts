@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ModuleDef } from './types.js';
+import { isVaultText, vaultDecrypt, vaultSecrets } from '../vault/index.js';
 import { fileOptions, putFile } from './lib/remote-file.js';
 
 export interface CopyArgs {
@@ -14,6 +15,7 @@ export interface CopyArgs {
   force?: boolean;
   remote_src?: boolean;
   validate?: string;
+  decrypt: boolean;
 }
 
 /** copy: write `content`, or a controller file found in the role's files/ (or the host's file with remote_src). */
@@ -32,6 +34,7 @@ export const copyModule: ModuleDef<CopyArgs> = {
     force: { description: "no: leave an existing dest alone", type: 'bool', default: true, aliases: ['thirsty'] },
     remote_src: { description: "src is on the host", type: 'bool', default: false },
     validate: { description: "command run on the temporary file first; must contain %s", type: 'str' },
+    decrypt: { description: "a vault-encrypted src is decrypted on the controller (with the run's vault secrets) before it is sent", type: 'bool', default: true },
   },
   requiredOneOf: [['src', 'content']],
   mutuallyExclusive: [['src', 'content']],
@@ -55,7 +58,9 @@ export const copyModule: ModuleDef<CopyArgs> = {
     } catch (e) {
       return { changed: false, failed: true, msg: `could not find src ${args.src}: ${(e as Error).message}` };
     }
-    const content = await readFile(local);
+    let content: Buffer = await readFile(local);
+    // as Ansible's copy: a vaulted src file is sent decrypted (unless decrypt: false)
+    if (args.decrypt && isVaultText(content)) content = vaultDecrypt(content.toString('latin1'), vaultSecrets(), args.src);
     const r = await putFile(ctx, { ...common, content, baseName: basename(args.src) });
     r.src = local;
     return r;

@@ -78,6 +78,9 @@ export interface Inherit {
   delegateTo?: string;
   runOnce?: boolean;
   throttle?: number;
+  connection?: string;
+  remoteUser?: string;
+  port?: number;
   role?: RoleInfo;
   /** templated keywords (by keyword name) handed down */
   templated?: Record<string, string>;
@@ -108,6 +111,9 @@ export function inheritFrom(t: Task, withWhen: boolean): Inherit {
     delegateTo: t.delegateTo,
     runOnce: t.runOnce || undefined,
     throttle: t.throttle,
+    connection: t.connection,
+    remoteUser: t.remoteUser,
+    port: t.port,
     role: t.role,
     ...(t.templated ? { templated: { ...t.templated } } : {}),
     ...(t.moduleDefaults ? { moduleDefaults: t.moduleDefaults } : {}),
@@ -139,6 +145,9 @@ interface Keywords {
   delegateTo?: string;
   runOnce?: boolean;
   throttle?: number;
+  connection?: string;
+  remoteUser?: string;
+  port?: number;
   tags?: string[];
   retries?: number;
   delay?: number;
@@ -1717,6 +1726,9 @@ function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit
   set('delegateTo', kw.delegateTo ?? inh.delegateTo);
   set('retries', kw.retries);
   set('throttle', kw.throttle ?? inh.throttle);
+  set('connection', kw.connection ?? inh.connection);
+  set('remoteUser', kw.remoteUser ?? inh.remoteUser);
+  set('port', kw.port ?? inh.port);
   set('delay', kw.delay);
   set('async', kw.async);
   set('poll', kw.poll);
@@ -1752,6 +1764,9 @@ function mergeInherit(parent: Inherit, kw: Keywords): Inherit {
     diff: kw.diff ?? parent.diff,
     noLog: kw.noLog ?? parent.noLog,
     throttle: kw.throttle ?? parent.throttle,
+    connection: kw.connection ?? parent.connection,
+    remoteUser: kw.remoteUser ?? parent.remoteUser,
+    port: kw.port ?? parent.port,
     ...(parent.templated || kw.templated ? { templated: mergeTemplated(parent.templated, kw) } : {}),
     ...(parent.moduleDefaults || kw.moduleDefaults ? { moduleDefaults: { ...parent.moduleDefaults, ...kw.moduleDefaults } } : {}),
   };

@@ -69,6 +69,10 @@ export interface Task {
   runOnce: boolean;
   /** at most this many hosts run the task at once */
   throttle?: number;
+  /** task/block `connection`, `remote_user`, `port` (over the play's; the host's ansible_* variables win) */
+  connection?: string;
+  remoteUser?: string;
+  port?: number;
   tags: string[]; // own + inherited (role, block, play, import)
   retries?: number;
   delay?: number; // seconds

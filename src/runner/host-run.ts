@@ -498,7 +498,7 @@ export class HostRun {
   private async moduleContext(task: Task, def: ModuleDef, scope: Record<string, unknown>, where: Where, delegate?: string): Promise<ModuleContext> {
     const play = this.pc.play;
     const target = delegate ?? this.host;
-    const conn: Connection = tracedConnection(def.controllerOnly ? controllerConn : await this.pc.access.connection(target), {
+    const conn: Connection = tracedConnection(def.controllerOnly ? controllerConn : await this.pc.access.connection(target, this.connectionKeywords(task, scope, where)), {
       host: this.host, verbosity: this.pc.flags.verbosity, hidden: task.noLog === true, sink: this.pc.sink,
     });
     const envRaw = { ...play.environment, ...task.environment };
@@ -548,6 +548,23 @@ export class HostRun {
         addToGroup: (h, group, parents) => addDynamicGroup(shared.inventory, h, group, parents),
       },
     };
+  }
+
+  /** The task's (or its blocks') connection, remote_user and port, rendered: over the play's; the host's variables win. */
+  private connectionKeywords(task: Task, scope: Record<string, unknown>, where: Where): { connection?: string; user?: string; port?: number } | undefined {
+    if (task.connection === undefined && task.remoteUser === undefined && task.port === undefined) return undefined;
+    const over: { connection?: string; user?: string; port?: number } = {};
+    if (task.connection !== undefined) {
+      const c = renderString(task.connection, scope, where).replace(/^ansible\.(builtin|legacy)\./, '');
+      if (c !== 'local' && c !== 'ssh') throw new UserError(`connection '${c}' of task '${where.task}' is not supported (use local or ssh)`, task.pos);
+      over.connection = c;
+    }
+    if (task.remoteUser !== undefined) over.user = renderString(task.remoteUser, scope, where);
+    if (task.port !== undefined) {
+      if (!Number.isInteger(task.port) || task.port < 1 || task.port > 65535) throw new UserError(`port ${task.port} of task '${where.task}' is not a port number (1 to 65535)`, task.pos);
+      over.port = task.port;
+    }
+    return over;
   }
 
   /**

@@ -28,7 +28,8 @@ export interface RunFlags {
 
 /** Connections and facts of any host, opened/gathered once per run. */
 export interface HostAccess {
-  connection(host: string): Promise<Connection>;
+  /** `over`: task/block connection keywords, over the play's (the host's variables still win) */
+  connection(host: string, over?: { connection?: string; user?: string; port?: number }): Promise<Connection>;
   becomePassword(host: string): string | undefined;
   /** facts of any host, gathering them once per run if needed */
   facts(host: string): Promise<Record<string, unknown>>;

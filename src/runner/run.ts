@@ -79,9 +79,11 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   // the running play's connection keywords over the CLI's; host variables override both
   let defaults: ConnectionDefaults = { ...opts.connectionDefaults };
   /** a host's connection for the running play (plays with other connection keywords get their own) */
-  const keyOf = (host: string) => `${host}\0${JSON.stringify(defaults)}`;
-  const specOf = (host: string): ConnectionSpec => {
-    const key = keyOf(host);
+  type Over = { connection?: string; user?: string; port?: number };
+  const withOver = (over?: Over): ConnectionDefaults => (over ? { ...defaults, ...over } : defaults);
+  const keyOf = (host: string, over?: Over) => `${host}\0${JSON.stringify(withOver(over))}`;
+  const specOf = (host: string, over?: Over): ConnectionSpec => {
+    const key = keyOf(host, over);
     let spec = specs.get(key);
     if (!spec) {
       const vars = opts.inventory.hosts.has(host) ? hostvarsOf(shared, host) : { ansible_connection: 'local' };
@@ -89,7 +91,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
         hostKeyChecking: opts.hostKeyChecking,
         knownHostsFile: opts.knownHostsFile ?? (vars.wheelwright_known_hosts_file as string | undefined),
         connectTimeoutMs: opts.connectTimeoutMs,
-        defaults,
+        defaults: withOver(over),
       });
       specs.set(key, spec);
     }
@@ -105,15 +107,15 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   const counted = new Map<string, Connection>();
   const described = new Set<string>();
   const access: HostAccess = {
-    connection: async (host) => {
-      const key = keyOf(host);
+    connection: async (host, over) => {
+      const key = keyOf(host, over);
       let c = counted.get(key);
       if (!c) {
         if (opts.verbosity >= 3 && !described.has(key)) {
           described.add(key);
-          sink({ type: 'verbose', host, level: 3, msg: describeConnection(specOf(host)) });
+          sink({ type: 'verbose', host, level: 3, msg: describeConnection(specOf(host, over)) });
         }
-        counted.set(key, (c = countingConnection(await pool.get(key, specOf(host)), remoteCommands)));
+        counted.set(key, (c = countingConnection(await pool.get(key, specOf(host, over)), remoteCommands)));
       }
       return c;
     },

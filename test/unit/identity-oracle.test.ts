@@ -162,6 +162,41 @@ const CLI_PLAYBOOK = `
       command: whoami
 `;
 
+/** Task and block connection keywords (issue 13 point 4): over the play's and the CLI's, below the host's variables. */
+const taskPlay = (port: number) => `
+- name: task and block keywords
+  hosts: t1,t2,t3,t4,t5,t6
+  gather_facts: false
+  vars: {sshd_port: ${port}}
+  tasks:
+    - name: task remote_user
+      command: whoami
+      remote_user: root
+      when: inventory_hostname in ['t1', 't2']
+    - block:
+        - name: block remote_user
+          command: whoami
+      remote_user: root
+      when: inventory_hostname == 't3'
+    - name: task connection local
+      command: whoami
+      connection: local
+      become: false
+      when: inventory_hostname == 't4'
+    - name: task port templated
+      command: whoami
+      remote_user: root
+      port: "{{ sshd_port }}"
+      when: inventory_hostname == 't5'
+    - block:
+        - name: inner port wins
+          command: whoami
+          port: ${port}
+      port: 1
+      remote_user: root
+      when: inventory_hostname == 't6'
+`;
+
 function cliInventory(sshd: Sshd, badKey: string): string {
   const at = `ansible_host=127.0.0.1 ansible_port=${sshd.port}`;
   return [
@@ -175,11 +210,17 @@ function cliInventory(sshd: Sshd, badKey: string): string {
     'l3 ansible_connection=local', // become: false beats -b
     'l4 ansible_connection=local ansible_become=false', // the variable beats -b
     'c1 ansible_host=127.0.0.1 ansible_port=1', // connection: local beats -c ssh
+    `t1 ${at}`, // task remote_user: root beats -u
+    `t2 ${at} ansible_user=nosuchuser2`, // the variable beats the task's remote_user
+    `t3 ${at}`, // block remote_user
+    't4 ansible_host=127.0.0.1 ansible_port=1', // task connection: local beats -c ssh
+    `t5 ansible_host=127.0.0.1`, // task port (templated) beats the default
+    `t6 ansible_host=127.0.0.1`, // the task's port beats its block's
   ].join('\n') + '\n';
 }
 
 describe('identity and connection: same as ansible-playbook', function () {
-  this.timeout(120_000);
+  this.timeout(300_000); // a loaded machine; the runs take seconds
   let sshd: Sshd | undefined;
   let dir: string;
   let oracle: Outcome;
@@ -199,7 +240,7 @@ describe('identity and connection: same as ansible-playbook', function () {
       const badKey = join(dir, 'unauthorized');
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', badKey]);
       writeFileSync(join(dir, 'cli-hosts'), cliInventory(sshd, badKey));
-      writeFileSync(join(dir, 'cli.yml'), CLI_PLAYBOOK);
+      writeFileSync(join(dir, 'cli.yml'), CLI_PLAYBOOK + taskPlay(sshd.port));
       const key = clientKeys().key;
       cases.push({ id: 'cli', argv: ['-i', 'cli-hosts', 'cli.yml', '-u', 'nosuchuser', '-b', '--become-user', 'daemon', '-c', 'ssh', '--private-key', key], cwd: dir });
       cliOpts = {
@@ -241,7 +282,7 @@ describe('identity and connection: same as ansible-playbook', function () {
     });
   }
 
-  for (const host of ['s1', 's2', 's3', 's4', 'k1', 'l1', 'l2', 'l3', 'l4', 'c1']) {
+  for (const host of ['s1', 's2', 's3', 's4', 'k1', 'l1', 'l2', 'l3', 'l4', 'c1', 't1', 't2', 't3', 't4', 't5', 't6']) {
     it(`CLI options below keywords and variables: host ${host}`, function () {
       if (!sshd) this.skip();
       expect(cliOracle[host], `ansible-playbook ran nothing on ${host}`).to.not.equal(undefined);

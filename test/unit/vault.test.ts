@@ -63,6 +63,69 @@ describe('vault: interoperable with ansible-vault', function () {
     expect(readFileSync(join(dir, 'their.txt'), 'utf8')).to.equal('from ansible-vault\n');
   });
 
+  it('create, edit (same vault id, unchanged edit leaves the file) and rekey: as ansible-vault reads them, and on its files', async () => {
+    // the editor appends a line to the file it is given
+    const editor = join(dir, 'editor.sh');
+    writeFileSync(editor, '#!/bin/sh\nprintf "edited by editor\\n" >> "$1"\n');
+    chmodSync(editor, 0o755);
+    const env = { EDITOR: editor };
+    const made = await runCli(['vault', 'create', 'made.vault', '--vault-id', 'dev@pw'], { cwd: dir, env });
+    expect(made.code, made.stderr).to.equal(0);
+    expect(readFileSync(join(dir, 'made.vault'), 'utf8').split('\n')[0]).to.equal('$ANSIBLE_VAULT;1.2;AES256;dev');
+    expect((await vault(['view', 'made.vault', '--vault-id', 'dev@pw'], dir)).stdout).to.equal('edited by editor\n');
+    const again = await runCli(['vault', 'create', 'made.vault', '--vault-id', 'dev@pw'], { cwd: dir, env });
+    expect(again.code).to.equal(5);
+    expect(again.stderr).to.match(/made\.vault exists, please use 'edit' instead/);
+
+    writeFileSync(join(dir, 'theirs2.txt'), 'a\n');
+    await vault(['encrypt', 'theirs2.txt', '--vault-id', 'prod@pw'], dir);
+    const edited = await runCli(['vault', 'edit', 'theirs2.txt', '--vault-id', 'prod@pw'], { cwd: dir, env });
+    expect(edited.code, edited.stderr).to.equal(0);
+    expect(readFileSync(join(dir, 'theirs2.txt'), 'utf8').split('\n')[0]).to.equal('$ANSIBLE_VAULT;1.2;AES256;prod');
+    expect((await vault(['view', 'theirs2.txt', '--vault-id', 'prod@pw'], dir)).stdout).to.equal('a\nedited by editor\n');
+    const before = readFileSync(join(dir, 'theirs2.txt'));
+    const unchanged = await runCli(['vault', 'edit', 'theirs2.txt', '--vault-id', 'prod@pw'], { cwd: dir, env: { EDITOR: 'true' } });
+    expect(unchanged.code, unchanged.stderr).to.equal(0);
+    expect(readFileSync(join(dir, 'theirs2.txt')).equals(before), 'an unchanged edit rewrites nothing').to.equal(true);
+
+    const rekeyed = await runCli(['vault', 'rekey', 'made.vault', '--vault-id', 'dev@pw', '--new-vault-password-file', 'pw2'], { cwd: dir });
+    expect(rekeyed.code, rekeyed.stderr).to.equal(0);
+    expect((await vault(['view', 'made.vault', '--vault-password-file', 'pw2'], dir)).stdout).to.equal('edited by editor\n');
+    await vault(['rekey', 'theirs2.txt', '--vault-id', 'prod@pw', '--new-vault-password-file', 'pw2'], dir);
+    const view = await runCli(['vault', 'view', 'theirs2.txt', '--vault-password-file', 'pw2'], { cwd: dir });
+    expect(view.code, view.stderr).to.equal(0);
+    expect(view.stdout).to.equal('a\nedited by editor\n');
+  });
+
+  it('copy sends a vaulted src decrypted (decrypt: false sends it as it is), as ansible-playbook', async () => {
+    mkdirSync(join(dir, 'cp', 'files'), { recursive: true });
+    const cp = join(dir, 'cp');
+    writeFileSync(join(cp, 'files', 'secret.txt'), 'the secret\n');
+    await vault(['encrypt', 'files/secret.txt', '--vault-password-file', join(dir, 'pw')], cp);
+    writeFileSync(join(cp, 'hosts'), 'localhost ansible_connection=local\n');
+    writeFileSync(
+      join(cp, 'site.yml'),
+      `- hosts: localhost\n  gather_facts: false\n  tasks:\n    - copy: {src: secret.txt, dest: "{{ out }}/plain"}\n    - copy: {src: secret.txt, dest: "{{ out }}/raw", decrypt: false}\n`,
+    );
+    mkdirSync(join(cp, 'ansible'));
+    mkdirSync(join(cp, 'ww'));
+    const oracle = ansiblePlaybooks([{ id: 'cp', argv: ['-i', 'hosts', 'site.yml', '--vault-password-file', join(dir, 'pw'), '-e', `out=${join(cp, 'ansible')}`], cwd: cp }]);
+    setVaultSecrets([passwordFromFile(join(dir, 'pw'))]);
+    const summary = await runPlaybook(
+      {
+        playbook: await loadPlaybook(join(cp, 'site.yml')),
+        inventory: await loadInventory([join(cp, 'hosts')], { playbookDir: cp }),
+        extraVars: { out: join(cp, 'ww') }, forks: 5, verbosity: 0, check: false, diff: false, tags: [], skipTags: [], hostKeyChecking: 'strict', connectTimeoutMs: 10_000, retryFile: false,
+      },
+      () => {},
+    );
+    const theirs = (await oracle).cp!;
+    expect(theirs.code, theirs.stdout).to.equal(0);
+    expect(summary.exitCode).to.equal(0);
+    expect(readFileSync(join(cp, 'ww', 'plain'), 'utf8')).to.equal('the secret\n').and.equal(readFileSync(join(cp, 'ansible', 'plain'), 'utf8'));
+    expect(readFileSync(join(cp, 'ww', 'raw'), 'utf8')).to.match(/^\$ANSIBLE_VAULT;1\.1;AES256\n/).and.equal(readFileSync(join(cp, 'ansible', 'raw'), 'utf8'));
+  });
+
   it('a wrong password fails clearly, exit 5, without the password or the plaintext', async () => {
     const r = await runCli(['vault', 'view', 'ww.vault', '--vault-password-file', 'pw2'], { cwd: dir });
     expect(r.code).to.equal(5);
