@@ -235,6 +235,11 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     const b = await deploy(venv, ['--tags', 'build']);
     expect(b.code, b.stderr).to.equal(0);
     for (const t of TARGETS) expect((await labSsh(lab, t, `test -e ${venv}`)).code).to.equal(1);
+    // the build host's no-op check is ONE command: the recap counts the repo server's facts and the check
+    const b2 = await deploy(venv, ['--tags', 'build']);
+    expect(b2.code, b2.stderr).to.equal(0);
+    expect(totalChanged(b2)).to.equal(0);
+    expect(b2.events.find((e) => e.type === 'recap')!.remoteCommands.lab1, 'commands on the build host: facts + the build check').to.equal(2);
     const i = await deploy(venv, ['--tags', 'install']);
     expect(i.code, i.stdout.slice(-2000)).to.equal(0);
     expect(i.events.some((e) => e.type === 'host_result' && e.module === 'venv_wheels')).to.equal(false);
