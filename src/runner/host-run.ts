@@ -248,7 +248,7 @@ export class HostRun {
         const scope = this.scope(task, includeVars, loopVars);
         if (!task.when.every((c) => evaluateCondition(c, scope, where))) continue;
         const file = renderString(task.include!.file, scope, where);
-        tasks = await loadTaskFile(file, { baseDir: task.include!.baseDir, parent: task, play: this.runtimePlay });
+        tasks = await this.pc.includedTasks(task, `${i}\0${file}`, () => loadTaskFile(file, { baseDir: task.include!.baseDir, parent: task, play: this.runtimePlay }));
       } catch (e) {
         this.handleError(task, `include_tasks`, e, t0, rescuable);
         return false;

@@ -199,6 +199,25 @@ export class PlayContext {
   forks?: <T>(fn: () => Promise<T>) => Promise<T>;
 
   /** The first host to reach a run_once task runs it; the others share its result. */
+  private included = new WeakMap<Task, Map<string, Promise<Task[]>>>();
+
+  /**
+   * The tasks of an include_tasks file, loaded once per include task, loop pass and file for
+   * every host of the play (as Ansible's IncludedFile groups the hosts that include the same
+   * file): one task header, and run_once inside it runs once.
+   */
+  includedTasks(include: Task, key: string, load: () => Promise<Task[]>): Promise<Task[]> {
+    let m = this.included.get(include);
+    if (!m) this.included.set(include, (m = new Map()));
+    let p = m.get(key);
+    if (!p) {
+      p = load();
+      m.set(key, p);
+      p.catch(() => m!.delete(key)); // a failed load is retried by the next host (and fails for it too)
+    }
+    return p;
+  }
+
   runOnceResult(task: Task, fn: () => Promise<ModuleResult>): { promise: Promise<ModuleResult>; first: boolean } {
     const existing = this.runOnce.get(task);
     if (existing) return { promise: existing, first: false };
