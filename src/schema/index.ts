@@ -130,14 +130,14 @@ export const TASK_PLACES: readonly K.Place[] = ['task', 'handler', 'block', 'inc
  * names its include/import keyword lists add to what KEYWORDS declares.
  */
 export function actionKeywords(): string[] {
-  return [...new Set([...K.INCLUDE_KEYWORDS, ...K.IMPORT_KEYWORDS])].filter((n) => !K.keyword(n));
+  return [...new Set([...K.INCLUDE_KEYWORDS, ...K.IMPORT_KEYWORDS, 'import_role', 'include_role', 'include'])].filter((n) => !K.keyword(n));
 }
 
 function definitions(): Record<string, Schema> {
   const taskProps: Record<string, Schema> = keywordsAt(TASK_PLACES);
   // actions the loader treats as keywords (modules in Ansible), under their FQCNs too
   for (const k of actionKeywords()) {
-    taskProps[k] = { anyOf: [{ type: 'string' }, { type: 'object' }], description: 'a task file (or its arguments)' };
+    taskProps[k] = { anyOf: [{ type: 'string' }, { type: 'object' }], description: k.endsWith('_role') ? "a role: `name` and its options (tasks_from, vars_from, ...)" : 'a task file (or its arguments)' };
     taskProps[`ansible.builtin.${k}`] = taskProps[k]!;
   }
   const modules: Record<string, Schema> = {};
