@@ -24,6 +24,9 @@ import { resolveTaskKeywords } from './task-keywords.js';
 
 const controllerConn = new LocalConnection('localhost');
 
+/** The role uses an include_role's load added to the loading host's roles run (the others add them too). */
+const includedRoleKeys = new WeakMap<Task[], string[]>();
+
 /** The position of the handler flush that ends a section: after every task of it. */
 const SECTION_END = Number.MAX_SAFE_INTEGER;
 
@@ -212,12 +215,19 @@ export class HostRun {
         if (!task.when.every((c) => evaluateCondition(c, scope, where))) continue;
         const r = (x: string | undefined) => (x === undefined ? undefined : renderString(x, scope, where));
         const from = { tasks: r(spec.tasksFrom), vars: r(spec.varsFrom), defaults: r(spec.defaultsFrom), handlers: r(spec.handlersFrom) };
-        const loaded = await loadIncludedRole(
-          task,
-          { name: renderString(spec.name, scope, where), from: Object.fromEntries(Object.entries(from).filter(([, v]) => v !== undefined)), public: spec.public, allowDuplicates: spec.allowDuplicates },
-          this.runtimePlay,
-        );
-        tasks = loaded.tasks;
+        const role = { name: renderString(spec.name, scope, where), from: Object.fromEntries(Object.entries(from).filter(([, v]) => v !== undefined)), public: spec.public, allowDuplicates: spec.allowDuplicates };
+        // hosts that include the same role with the same roles already run share the loaded tasks
+        // (one header, run_once once); each takes the role uses the load added
+        const seen = this.runtimePlay.seenRoles;
+        const key = `${i}\0${JSON.stringify(role)}\0${[...seen].sort().join('\n')}`;
+        const loaded = await this.pc.includedTasks(task, key, async () => {
+          const before = new Set(seen);
+          const r = await loadIncludedRole(task, role, this.runtimePlay);
+          includedRoleKeys.set(r.tasks, [...seen].filter((k) => !before.has(k)));
+          return r.tasks;
+        });
+        for (const k of includedRoleKeys.get(loaded) ?? []) seen.add(k);
+        tasks = loaded;
       } catch (e) {
         this.handleError(task, where.task, e, t0, rescuable);
         return false;
