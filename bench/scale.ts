@@ -5,7 +5,7 @@
  *   play       a `debug` play over 100,000 hosts with ansible_connection=local
  * Each runs the real CLI (dist/) in a fresh process; the table shows wall time and peak memory
  * (max RSS) of that process. Goals (issue 8): playbook < 10 s, inventory < 5 s, play < 60 s and < 2 GB.
- *   npm run bench -- --scale-only        (just these)
+ *   npm run bench -- --only scale        (just these)
  *   node --import tsx bench/scale.ts --hosts 100000 --playbook-mb 50
  */
 import { spawnSync } from 'node:child_process';
