@@ -29,7 +29,8 @@ describe('wheel build phases (building N/M wheels)', () => {
         'import sys',
         `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'src/wheels'))})`,
         'import build_wheels as b',
-        `code, out = b.run_logged(["printf", "%s\\\\n", *${JSON.stringify(PIP)}], ${JSON.stringify(log)}, title="pip wheel", on_line=b.PipWheelProgress())`,
+        `log = b.proc.Log(${JSON.stringify(log)}, fresh=True)`,
+        `code, out = b.run_logged(["printf", "%s\\\\n", *${JSON.stringify(PIP)}], log, title="pip wheel", on_line=b.PipWheelProgress())`,
         'print(code)',
       ].join('\n');
       const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
