@@ -271,7 +271,7 @@ export class HostRun {
   /** An include's passes: one, or one per loop item (its loop variables). */
   private includePasses(task: Task, includeVars: Record<string, unknown> | undefined, where: Where): Array<Record<string, unknown> | undefined> {
     if (task.loop === undefined) return [undefined];
-    const items = renderValue(task.loop, this.scope(task, includeVars), where);
+    const items = loopItems(task, this.scope(task, includeVars), where);
     if (!Array.isArray(items)) throw new UserError(`'loop' must be a list in '${where.task}', got ${typeof items}`, task.pos);
     const loopVar = task.loopControl?.loopVar ?? 'item';
     return items.map((item, i) => ({
@@ -347,12 +347,7 @@ export class HostRun {
       return this.executeItem(this.resolve(task, scope, where), scope, where);
     }
     const baseScope = this.scope(task, includeVars);
-    let items: unknown;
-    if (task.loopWith) {
-      // with_<lookup>, as Ansible's listify_lookup_plugin_terms: the terms are templated, a non-list is one term
-      const raw = renderValue(typeof task.loop === 'string' ? task.loop.trim() : task.loop, baseScope, where);
-      items = lookupItems(task.loopWith, Array.isArray(raw) ? raw : [raw], baseScope, where);
-    } else items = renderValue(task.loop, baseScope, where);
+    const items = loopItems(task, baseScope, where);
     if (!Array.isArray(items)) throw new UserError(`'loop' must be a list in task '${name}', got ${typeof items}`, task.pos);
     const loopVar = task.loopControl?.loopVar ?? 'item';
     const results: ModuleResult[] = [];
@@ -732,6 +727,14 @@ export class HostRun {
 export function stepName(task: Task): string {
   const name = task.name ?? (task.kind === 'include' ? 'include_tasks' : (task.module ?? ''));
   return task.role ? `${task.role.name} : ${name}` : name;
+}
+
+/** The items of a task's `loop` (rendered), or of its `with_<lookup>` (the lookup run on the rendered terms). */
+function loopItems(task: Task, scope: Record<string, unknown>, where: Where): unknown {
+  if (!task.loopWith) return renderValue(task.loop, scope, where);
+  // as Ansible's listify_lookup_plugin_terms: the terms are templated, a non-list is one term
+  const raw = renderValue(typeof task.loop === 'string' ? task.loop.trim() : task.loop, scope, where);
+  return lookupItems(task.loopWith, Array.isArray(raw) ? raw : [raw], scope, where);
 }
 
 class AsyncTimeout extends Error {}
