@@ -7,20 +7,98 @@ export interface FactsOptions {
   network?: boolean;
 }
 
+/** ansible-core 2.14's gather_subset names (collectors and fact ids), as its error message lists them. */
+export const VALID_SUBSETS = [
+  'all_ipv4_addresses', 'all_ipv6_addresses', 'apparmor', 'architecture', 'caps', 'chroot', 'cmdline', 'date_time', 'default_ipv4',
+  'default_ipv6', 'devices', 'distribution', 'distribution_major_version', 'distribution_release', 'distribution_version', 'dns',
+  'effective_group_ids', 'effective_user_id', 'env', 'facter', 'fibre_channel_wwn', 'fips', 'hardware', 'interfaces', 'is_chroot',
+  'iscsi', 'kernel', 'kernel_version', 'loadavg', 'local', 'lsb', 'machine', 'machine_id', 'mounts', 'network', 'nvme', 'ohai',
+  'os_family', 'pkg_mgr', 'platform', 'processor', 'processor_cores', 'processor_count', 'python', 'python_version', 'real_user_id',
+  'selinux', 'service_mgr', 'ssh_host_key_dsa_public', 'ssh_host_key_ecdsa_public', 'ssh_host_key_ed25519_public',
+  'ssh_host_key_rsa_public', 'ssh_host_pub_keys', 'ssh_pub_keys', 'system', 'system_capabilities', 'system_capabilities_enforced',
+  'user', 'user_dir', 'user_gecos', 'user_gid', 'user_id', 'user_shell', 'user_uid', 'virtual', 'virtualization_role',
+  'virtualization_tech_guest', 'virtualization_tech_host', 'virtualization_type',
+];
+/** Ansible's minimal_gather_subset (setup.py): always gathered unless '!min'. */
+const MIN = ['apparmor', 'caps', 'cmdline', 'date_time', 'distribution', 'dns', 'env', 'fips', 'local', 'lsb', 'pkg_mgr', 'platform', 'python', 'selinux', 'service_mgr', 'ssh_pub_keys', 'user'];
+/** Fact ids that name the collector providing them (Ansible's all_fact_subsets), for the collectors wheelwright has. */
+const FACT_ID_COLLECTOR: Record<string, string> = {
+  architecture: 'platform', kernel: 'platform', kernel_version: 'platform', machine: 'platform', machine_id: 'platform', python_version: 'platform', system: 'platform',
+  distribution_major_version: 'distribution', distribution_release: 'distribution', distribution_version: 'distribution', os_family: 'distribution',
+  effective_group_ids: 'user', effective_user_id: 'user', real_user_id: 'user', user_dir: 'user', user_gecos: 'user', user_gid: 'user', user_id: 'user', user_shell: 'user', user_uid: 'user',
+  all_ipv4_addresses: 'network', all_ipv6_addresses: 'network', default_ipv4: 'network', default_ipv6: 'network', interfaces: 'network',
+  devices: 'hardware', mounts: 'hardware', processor: 'hardware', processor_cores: 'hardware', processor_count: 'hardware',
+};
+/** Collectors' required_facts (ansible-core 2.14): gathered with them. */
+const DEPS: Record<string, string[]> = { pkg_mgr: ['distribution'], service_mgr: ['platform', 'distribution'], hardware: ['platform'], network: ['distribution', 'platform'] };
+/** Which collector each fact wheelwright gathers comes from. */
+const FACT_COLLECTOR: Record<string, string> = {
+  ansible_nodename: 'platform', ansible_hostname: 'platform', ansible_fqdn: 'platform', ansible_domain: 'platform', ansible_kernel: 'platform',
+  ansible_system: 'platform', ansible_architecture: 'platform', ansible_machine: 'platform', ansible_python_version: 'platform', ansible_machine_id: 'platform',
+  ansible_distribution: 'distribution', ansible_distribution_version: 'distribution', ansible_distribution_major_version: 'distribution',
+  ansible_distribution_release: 'distribution', ansible_os_family: 'distribution',
+  ansible_python: 'python', ansible_env: 'env',
+  ansible_user_id: 'user', ansible_user_uid: 'user', ansible_user_gid: 'user', ansible_user_dir: 'user', ansible_user_shell: 'user',
+  ansible_pkg_mgr: 'pkg_mgr', ansible_service_mgr: 'service_mgr',
+  ansible_processor_vcpus: 'hardware', ansible_processor_nproc: 'hardware', ansible_memtotal_mb: 'hardware', ansible_memfree_mb: 'hardware', ansible_swaptotal_mb: 'hardware',
+  ansible_default_ipv4: 'network',
+};
+
+/**
+ * Ansible's get_collector_names: min, then the additions, minus the exclusions (except what was
+ * asked for by name), plus the collectors those need. Throws Ansible's message on an unknown subset.
+ */
+export function selectCollectors(subset: readonly string[] | undefined): Set<string> {
+  const list = subset && subset.length ? subset : ['all'];
+  const valid = new Set(VALID_SUBSETS);
+  const add = new Set<string>();
+  const exclude = new Set<string>();
+  const explicit = new Set<string>();
+  for (const raw of ['min', ...list]) {
+    if (raw === 'min') { MIN.forEach((x) => add.add(x)); continue; }
+    if (raw === 'all') { valid.forEach((x) => add.add(x)); continue; }
+    if (raw.startsWith('!')) {
+      const s = raw.slice(1);
+      if (s === 'min') MIN.forEach((x) => exclude.add(x));
+      else if (s === 'all') valid.forEach((x) => !MIN.includes(x) && exclude.add(x));
+      else {
+        // '!hardware' also excludes the hardware collector's fact ids (Ansible's aliases_map)
+        exclude.add(s);
+        for (const [id, c] of Object.entries(FACT_ID_COLLECTOR)) if (c === s) exclude.add(id);
+      }
+      continue;
+    }
+    if (!valid.has(raw)) throw new Error(`Bad subset '${raw}' given to Ansible. gather_subset options allowed: all, ${[...valid].sort().join(', ')}`);
+    explicit.add(raw);
+    add.add(raw);
+  }
+  if (!add.size) valid.forEach((x) => add.add(x));
+  for (const x of exclude) if (!explicit.has(x)) add.delete(x);
+  const out = new Set<string>();
+  for (const x of add) out.add(FACT_ID_COLLECTOR[x] ?? x);
+  for (const c of [...out]) for (const d of DEPS[c] ?? []) out.add(d);
+  return out;
+}
+
 /** Resolve Ansible's gather_subset (all, min, hardware, network, virtual, !x...) to what we gather. */
 export function subsetOptions(subset: readonly string[] | undefined): FactsOptions {
-  const list = subset && subset.length ? subset : ['all'];
-  let hardware = false;
-  let network = false;
-  for (const raw of list) {
-    const neg = raw.startsWith('!');
-    const s = neg ? raw.slice(1) : raw;
-    const v = !neg;
-    if (s === 'all') { hardware = v; network = v; }
-    else if (s === 'hardware') hardware = v;
-    else if (s === 'network') network = v;
+  let sel: Set<string>;
+  try {
+    sel = selectCollectors(subset);
+  } catch {
+    sel = new Set(['hardware', 'network']);
   }
-  return { hardware, network };
+  return { hardware: sel.has('hardware'), network: sel.has('network') };
+}
+
+/** Keep the facts of the selected collectors (facts wheelwright cannot place are kept). */
+export function factsOfCollectors(facts: Record<string, unknown>, collectors: Set<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(facts)) {
+    const c = FACT_COLLECTOR[k];
+    if (c === undefined || collectors.has(c)) out[k] = v;
+  }
+  return out;
 }
 
 export function composeFactsScript(opts: FactsOptions = { hardware: true, network: true }): string {
