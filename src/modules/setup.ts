@@ -35,7 +35,13 @@ export const setupModule: ModuleDef<SetupArgs> = {
     delete all.discovered_interpreter_python;
     const facts: Record<string, unknown> = { ...factsOfCollectors(all, collectors), gather_subset: args.gather_subset ?? ['all'], module_setup: true };
     const out = filterFacts(facts, args.filter ?? []);
-    if (discovered !== undefined) out.discovered_interpreter_python = discovered;
+    let pinned: unknown;
+    try {
+      pinned = ctx.vars.ansible_python_interpreter;
+    } catch {
+      /* undefined or broken: discovery */
+    }
+    if (discovered !== undefined && (pinned === undefined || pinned === null || String(pinned).startsWith('auto'))) out.discovered_interpreter_python = discovered;
     return { changed: false, ansible_facts: out };
   },
 };

@@ -8,6 +8,7 @@
  * Ansible runs its check and real passes in ONE ansible-playbook run over two hosts seeded alike
  * (the play's check_mode/diff are true on the check host only), so one process and one set of
  * per-task overhead checks both; wheelwright's three passes run meanwhile on a third host.
+ * Not for modules that bypass the host loop (pause, add_host): Ansible runs those for one host only.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
