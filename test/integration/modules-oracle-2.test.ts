@@ -3,9 +3,11 @@
  * cron, getent, script and stat: the same tasks run by ansible-playbook on one lab host and by
  * wheelwright on another (see modules-oracle.test.ts for the passes and what they assert).
  *
- * Two plays: the module cases (tag main) and the reboot cases (tag reboot), each run on its own
- * three hosts (Ansible --check, Ansible, wheelwright), all six at the same time. A reboot
- * host whose sshd (its PID 1) ended is restarted by this test, as a machine boots again.
+ * Three plays, run side by side on six hosts: stat/getent/script/cron (tag main) on three (Ansible
+ * --check, Ansible, wheelwright); service/systemd (tag services) then reboot (tag reboot) on three
+ * more. wheelwright runs services twice before rebooting, so a reboot never falls between the two
+ * runs of a service case. A reboot host whose sshd (its PID 1) ended is restarted by this test, as a
+ * machine boots again.
  */
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,13 +17,13 @@ import { stringify } from 'yaml';
 import { skipWithoutLab, useLab, type Lab } from './_lab-fixture.js';
 import { ansiblePass, closeAnsibleMasters, hostState, pick, wheelwrightPass, writePlaybook, type PassResult } from '../helpers/oracle.js';
 import { labHealth, labHostExec, labHostRestart } from '../../src/lab/index.js';
-import { ACTION_LOGS, CASES, REBOOT_CASES, RESET, SCRIPTS, STATE } from '../fixtures/modules-oracle-2/cases.js';
+import { ACTION_LOGS, CASES, REBOOT_CASES, RESET, SCRIPTS, SERVICE_CASES, STATE } from '../fixtures/modules-oracle-2/cases.js';
 
-// the module cases (play 'main'): Ansible's real run, its --check run, wheelwright's runs
+// Three plays: stat/getent/script/cron (tag main), service/systemd (tag services), reboot (tag reboot).
+// main runs on three hosts (Ansible --check, Ansible, wheelwright); services then reboot on three more.
 const ANSIBLE_HOST = 'lab2';
 const ANSIBLE_CHECK_HOST = 'lab3';
 const WW_HOST = 'lab1';
-// the reboot cases (play 'reboot') run on three more hosts at the same time
 const ANSIBLE_REBOOT_HOST = 'lab4';
 const ANSIBLE_REBOOT_CHECK_HOST = 'lab6';
 const WW_REBOOT_HOST = 'lab5';
@@ -58,7 +60,8 @@ describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
   const states: Record<string, { ansible?: string; ww?: string }> = {};
   let boots: Record<string, number> = {};
   const timing: Record<string, number> = {};
-  const ALL = [...CASES, ...REBOOT_CASES];
+  let seeds: string[] = [];
+  const ALL = [...CASES, ...SERVICE_CASES, ...REBOOT_CASES];
 
   before(async function () {
     skipWithoutLab(this);
@@ -70,16 +73,18 @@ describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
     const tasks = (cases: typeof CASES) => cases.map((c) => ({ name: c.name, ignore_errors: true, ...c.task }));
     const playbook = writePlaybook(dir, 'site.yml', stringify([
       { name: 'modules oracle 2', hosts: 'all', gather_facts: false, tags: ['main'], tasks: tasks(CASES) },
+      { name: 'services oracle', hosts: 'all', gather_facts: false, tags: ['services'], tasks: tasks(SERVICE_CASES) },
       { name: 'reboot oracle', hosts: 'all', gather_facts: false, tags: ['reboot'], tasks: tasks(REBOOT_CASES) },
     ]));
     for (const r of await Promise.all(HOSTS.map((h) => labHostExec(h, RESET)))) {
       if (r.code !== 0) throw new Error(`seeding the lab hosts failed (rc=${r.code}): ${r.stderr}`);
     }
-    states.seed = { ansible: await hostState(ANSIBLE_HOST, STATE), ww: await hostState(WW_HOST, STATE) };
-    states.seedCheck = { ansible: await hostState(ANSIBLE_CHECK_HOST, STATE) };
+    const all = await Promise.all(HOSTS.map((h) => hostState(h, STATE)));
+    states.seed = { ansible: all[0], ww: all[2] };
+    seeds = all;
     const watcher = bootWatcher([ANSIBLE_REBOOT_HOST, WW_REBOOT_HOST]);
     try {
-      const merge = (a: PassResult, b: PassResult) => new Map([...a, ...b]);
+      const merge = (...m: PassResult[]) => new Map(m.flatMap((x) => [...x]));
       const t0 = Date.now();
       const took = <T>(what: string, p: Promise<T>) => p.then((r) => ((timing[what] = Date.now() - t0), r));
       const ww = async () => {
@@ -92,26 +97,36 @@ describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
         states.again = { ww: await hostState(WW_HOST, STATE) };
         return { check, run, again };
       };
+      // services twice, then reboot twice: a reboot never falls between the two runs of a service case
       const wwReboot = async () => {
-        const check = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--check', '--diff', '--tags', 'reboot']);
-        const run = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--tags', 'reboot']);
-        const again = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--tags', 'reboot']);
-        return { check, run, again };
+        const check = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--check', '--diff', '--tags', 'services,reboot']);
+        states.check2 = { ww: await hostState(WW_REBOOT_HOST, STATE) };
+        const run = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--tags', 'services']);
+        states.run2 = { ww: await hostState(WW_REBOOT_HOST, STATE) };
+        states.logs2 = { ww: await hostState(WW_REBOOT_HOST, ACTION_LOGS) };
+        const again = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--tags', 'services']);
+        states.again2 = { ww: await hostState(WW_REBOOT_HOST, STATE) };
+        const runB = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--tags', 'reboot']);
+        const againB = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--tags', 'reboot']);
+        return { check, run: merge(run, runB), again: merge(again, againB) };
       };
       const [ac, acb, ar, arb, w, wr] = await Promise.all([
         took('ansible check', ansiblePass(lab, playbook, ANSIBLE_CHECK_HOST, ['--check', '--diff', '--tags', 'main'])),
-        took('ansible reboot check', ansiblePass(lab, playbook, ANSIBLE_REBOOT_CHECK_HOST, ['--check', '--diff', '--tags', 'reboot'])),
+        took('ansible services+reboot check', ansiblePass(lab, playbook, ANSIBLE_REBOOT_CHECK_HOST, ['--check', '--diff', '--tags', 'services,reboot'])),
         took('ansible run', ansiblePass(lab, playbook, ANSIBLE_HOST, ['--tags', 'main'])),
-        took('ansible reboot run', ansiblePass(lab, playbook, ANSIBLE_REBOOT_HOST, ['--tags', 'reboot'])),
+        took('ansible services+reboot run', ansiblePass(lab, playbook, ANSIBLE_REBOOT_HOST, ['--tags', 'services,reboot'])),
         took('wheelwright (3 runs)', ww()),
-        took('wheelwright reboot (3 runs)', wwReboot()),
+        took('wheelwright services+reboot (5 runs)', wwReboot()),
       ]);
       passes.check = { ansible: merge(ac, acb), ww: merge(w.check, wr.check) };
       passes.run = { ansible: merge(ar, arb), ww: merge(w.run, wr.run) };
       passes.again = { ww: merge(w.again, wr.again) };
       states.check!.ansible = await hostState(ANSIBLE_CHECK_HOST, STATE);
+      states.check2!.ansible = await hostState(ANSIBLE_REBOOT_CHECK_HOST, STATE);
       states.run!.ansible = await hostState(ANSIBLE_HOST, STATE);
       states.logs!.ansible = await hostState(ANSIBLE_HOST, ACTION_LOGS);
+      states.run2!.ansible = await hostState(ANSIBLE_REBOOT_HOST, STATE);
+      states.logs2!.ansible = await hostState(ANSIBLE_REBOOT_HOST, ACTION_LOGS);
     } finally {
       await watcher.stop();
       boots = watcher.boots;
@@ -130,21 +145,27 @@ describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
   });
 
   it('the seeded state is the same on all hosts', function () {
-    expect(states.seed!.ww).to.equal(states.seed!.ansible);
-    expect(states.seedCheck!.ansible).to.equal(states.seed!.ansible);
+    for (const [i, h] of HOSTS.entries()) expect(seeds[i], h).to.equal(seeds[0]);
   });
 
-  it('--check changes nothing on either host', function () {
-    expect(states.check!.ansible).to.equal(states.seedCheck!.ansible);
-    expect(states.check!.ww).to.equal(states.seed!.ww);
+  it('--check changes nothing on any host', function () {
+    for (const k of ['check', 'check2']) {
+      expect(states[k]!.ansible, `${k} ansible`).to.equal(seeds[0]);
+      expect(states[k]!.ww, `${k} wheelwright`).to.equal(seeds[0]);
+    }
   });
 
-  it('both hosts end in the same state; the second run changes nothing', function () {
+  it('both tools leave the same state and ran the same actions; a second run changes nothing', function () {
+    // main: wheelwright's first run against Ansible's; services: the same, Ansible's host after its reboot play too
+    // (the state is persistent only: a reboot ends the daemons, nothing else)
     expect(states.run!.ww).to.equal(states.run!.ansible);
-    // the services' init scripts and the scripts ran the same actions (wheelwright's first run against Ansible's)
+    expect(states.run2!.ww).to.equal(states.run2!.ansible);
     expect(states.logs!.ww).to.equal(states.logs!.ansible);
-    expect(states.logs!.ww).to.include('== wwmod2a.log\nstart\nreload\n');
+    expect(states.logs2!.ww).to.equal(states.logs2!.ansible);
+    expect(states.logs2!.ww).to.include('== wwmod2a.log\nstart\nreload\n');
+    expect(states.logs!.ww).to.include('== args.log\nran\n');
     expect(states.again!.ww, 'the second run changed the state').to.equal(states.run!.ww);
+    expect(states.again2!.ww, 'the second run changed the state').to.equal(states.run2!.ww);
   });
 
   it('each reboot host went down twice per real run (reboot, lost connection), never in --check', function () {
