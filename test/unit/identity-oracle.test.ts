@@ -195,6 +195,23 @@ const taskPlay = (port: number) => `
       port: 1
       remote_user: root
       when: inventory_hostname == 't6'
+    - name: async over ssh
+      command: echo async-ssh
+      remote_user: root
+      become: false
+      async: 30
+      poll: 0
+      register: job
+      when: inventory_hostname == 't1'
+    - name: async_status over ssh
+      async_status: jid={{ job.ansible_job_id }}
+      register: st
+      until: st.finished
+      retries: 30
+      delay: 1
+      remote_user: root
+      become: false
+      when: inventory_hostname == 't1'
 `;
 
 function cliInventory(sshd: Sshd, badKey: string): string {
