@@ -453,22 +453,24 @@ export class HostRun {
       this.pc.sink({ type: 'verbose', host: this.host, level: 2, msg: `${def.name} args: ${shown}${delegate ? ` (delegated to ${delegate})` : ''}` });
     }
 
-    const attempts = task.until ? Math.max(1, (task.retries ?? 3) + 1) : task.retries ? task.retries + 1 : 1;
-    const delayMs = (task.delay ?? (task.until || task.retries ? 5 : 0)) * 1000;
+    // as ansible-core 2.14's task executor: retries count only with until (retries <= 0: one
+    // attempt, until not checked); attempts is in the result before changed_when/failed_when
+    const retries = task.retries ?? 3;
+    const attempts = task.until && retries > 0 ? retries + 1 : 1;
+    const delayMs = (task.delay ?? 5) * 1000;
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1 && this.interrupted) break;
       result = task.async ? await this.runAsync(task, def, rendered, ctx) : await invokeModule(def, rendered, ctx);
+      if (task.until) result.attempts = attempt;
       this.applyConditions(task, result, scope, where);
-      if (attempts > 1) result.attempts = attempt;
-      const done = task.until ? this.untilHolds(task, result, scope, where) : !result.failed;
-      if (done) break;
+      if (attempts === 1 || this.untilHolds(task, result, scope, where)) break;
       if (attempt < attempts) {
         ctx.log(`retrying task '${where.task}' (${attempts - attempt} attempts left)`);
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([new Promise((r) => (timer = setTimeout(r, delayMs))), this.pc.shared.interruption]);
         clearTimeout(timer);
-      } else if (task.until) {
+      } else {
         result.failed = true;
         // as Ansible reports a run out of attempts (task_executor: retries - 1)
         result.attempts = attempts - 1;

@@ -84,6 +84,23 @@ const TEMPLATED = `- hosts: h1,h2
       until: ["u.stdout == '5'", "u.rc == 0"]
       retries: 1
       delay: 0
+    - name: retries without until runs once
+      command: "false"
+      retries: 2
+      delay: 0
+      ignore_errors: true
+    - name: until with retries 0 is not checked
+      command: "echo 0"
+      register: u0
+      until: u0.stdout == 'never'
+      retries: 0
+      delay: 0
+    - name: attempts seen by changed_when
+      command: "echo a"
+      register: ua
+      until: ua.rc == 0
+      changed_when: ua.attempts == 1
+      delay: 0
     - name: vars list
       debug: {msg: "{{ a }}-{{ b }}"}
       vars:
