@@ -50,6 +50,7 @@ import { getentModule } from './getent.js';
 import { scriptModule } from './script.js';
 import { cronModule } from './cron.js';
 import { systemdServiceModule } from './systemd_service.js';
+import { deb822RepositoryModule } from './deb822_repository.js';
 
 export const builtinModules = [
   assertModule,
@@ -103,6 +104,7 @@ export const builtinModules = [
   scriptModule,
   cronModule,
   systemdServiceModule,
+  deb822RepositoryModule,
 ] as const;
 
 for (const m of builtinModules) registerModule(m);
