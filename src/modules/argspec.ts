@@ -105,7 +105,11 @@ function coerce(value: unknown, entry: ArgSpecEntry, loadTime: boolean): { value
     }
     r.value = items;
   }
-  if (entry.choices && !entry.choices.includes(String(r.value))) {
+  if (entry.choices && Array.isArray(r.value)) {
+    // a list's choices apply to each element, as in Ansible
+    const bad = r.value.filter((v) => !entry.choices!.includes(String(v)));
+    if (bad.length) return { error: `must be one or more of ${entry.choices.join(', ')}, got no match for ${bad.map(String).join(', ')}` };
+  } else if (entry.choices && !entry.choices.includes(String(r.value))) {
     return { error: `must be one of ${entry.choices.join(', ')}, got ${JSON.stringify(r.value)}` };
   }
   return r;
