@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { runCli, startCli, recap, totalChanged, ROOT, type CliResult } from '../helpers/cli.js';
 import { makeTestPackages, packTree, type TestPackages } from '../helpers/pypkgs.js';
+import { removeForeignBuilders } from '../helpers/lab-state.js';
 import { installHooks, removeHooks, arm, disarm, reached, release } from '../helpers/fault-hooks.js';
 import { skipWithoutLab, useLab, labSshArgs, type Lab } from './_lab-fixture.js';
 import { labHostExec, labHostKill, labHostRestart, labLinkDown, labLinkUp } from '../../src/lab/index.js';
@@ -79,6 +80,7 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
     lab = await useLab(6);
     pk = await makeTestPackages(PKG_DIR);
     await ship(lab, 'lab1', packTree(PKG_DIR));
+    await removeForeignBuilders('lab1');
     await Promise.all(lab.hosts.map((h) => installHooks(h.name)));
     work = mkdtempSync(join(tmpdir(), 'ww-faults-'));
     groups = join(work, 'groups.yml');

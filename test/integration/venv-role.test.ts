@@ -7,6 +7,7 @@ import { runCli, recap, totalChanged, ROOT, type CliResult } from '../helpers/cl
 import { makeTestPackages, packTree, type TestPackages } from '../helpers/pypkgs.js';
 import { skipWithoutLab, useLab, labSsh, labSshArgs, type Lab } from './_lab-fixture.js';
 import { labHostExec, labHostKill, labHostRestart } from '../../src/lab/index.js';
+import { removeForeignBuilders } from '../helpers/lab-state.js';
 
 const SITE = join(ROOT, 'test/fixtures/venv-role/site.yml');
 const PKG_DIR = '/var/tmp/wheelwright-test-pypkgs';
@@ -55,6 +56,7 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     lab = await useLab(6);
     pk = await makeTestPackages(PKG_DIR);
     await ship(lab, 'lab1', packTree(PKG_DIR));
+    await removeForeignBuilders('lab1');
     // a lab kept up from an earlier run (WHEELWRIGHT_LAB_KEEP, another suite) still holds that run's
     // venvs and handler marks: the tests count restarts and expect venvs not yet there
     for (const t of [...TARGETS, 'lab6']) await sh(lab, t, 'rm -rf /openstack/venvs /var/tmp/*-restarts');
