@@ -89,9 +89,10 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
       `all:\n  children:\n    repo_all:\n      hosts:\n        lab1: {}\n    targets:\n      hosts:\n${TARGETS.map((t) => `        ${t}: {}\n`).join('')}` +
         `  vars:\n    openstack_repo_url: http://${lab.hosts[0]!.address}:8181\n`,
     );
-    // a kept lab has this file's venvs from an earlier run: their generations would let the new one
-    // hard-link ww-alpha instead of writing it, and the mid-install stop would never be reached
-    await Promise.all(TARGETS.map((t) => hx(t, `umount ${VENV_ROOT} 2>/dev/null; rm -rf ${VENV} ${VENV}.* /var/cache/wheelwright`)));
+    // a kept lab has this file's venvs (fault, fault-push, fault-build) from an earlier run: a venv
+    // already in service makes a deploy a no-op, and old generations let a new one hard-link
+    // ww-alpha instead of writing it, so the stop points (push, mid-install) would never be reached
+    await Promise.all(TARGETS.map((t) => hx(t, `umount ${VENV_ROOT} 2>/dev/null; rm -rf ${VENV}* /var/cache/wheelwright`)));
     // lab5's venv root is a small file system of its own (the disk-full test fills it)
     await hx('lab5', `umount ${VENV_ROOT} 2>/dev/null; mkdir -p ${VENV_ROOT} && mount -t tmpfs -o size=96m tmpfs ${VENV_ROOT}`);
     // the starting point of every test: alpha 1.0 in service on every target
