@@ -12,6 +12,7 @@ import { pyJsonDumps, pyYamlDump } from './dump.js';
 import { PyFloat, cmp, eq, isDict, isFloat, isInt, isNumber, iterate, mkFloat, need, numOf, repr, str, strFormat, percentFormat, truthy, tuple, typeName, Namespace } from './py.js';
 import { expandReplacement, pyEscape, pyRegex } from './regex.js';
 import { hasTest, runTest } from './tests.js';
+import { ipFilterNames } from './filters-ip.js';
 
 export interface FilterCtx {
   /** `obj.a.b` / `obj[0]` as Jinja's environment.getattr/getitem (Undefined when missing). */
@@ -892,3 +893,6 @@ export function hasFilter(name: string): boolean {
 }
 
 export { toBool, toInt, toFloat, isInt };
+
+// ansible.utils' IP address filters, under their short names, ansible.utils.* and ansible.netcommon.*
+for (const [n, d] of ipFilterNames()) F[n] = d;
