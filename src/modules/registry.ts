@@ -31,6 +31,14 @@ export function registerModule(def: ModuleDef<any>): void {
   }
 }
 
+/** Remove a module registered with registerModule (a test's own module must not outlive the test). */
+export function unregisterModule(name: string): void {
+  const def = modules.get(name);
+  if (!def) return;
+  for (const [k, v] of modules) if (v === def) modules.delete(k);
+  for (const [k, v] of byFqcn) if (v === def) byFqcn.delete(k);
+}
+
 /**
  * Short names and the FQCNs Ansible gives the module: `ansible.builtin.copy`,
  * `ansible.posix.sysctl`, `community.general.ini_file`; `ansible.legacy.*` too.

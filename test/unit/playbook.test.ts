@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../src/errors.js';
 import { loadPlaybook, loadTaskFile, PlaybookError, type Playbook, type Task } from '../../src/playbook/index.js';
-import { registerModule } from '../../src/modules/registry.js';
+import { registerModule, unregisterModule } from '../../src/modules/registry.js';
 import { fakeLookup, fakeNames } from '../fixtures/playbooks/fake-modules.js';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/playbooks');
@@ -434,10 +434,15 @@ describe('playbook loader', () => {
     });
 
     it('looks modules up in the registry by default', async () => {
+      // the process-wide registry: the test's module goes again, or later files (modules-framework) see it
       registerModule({ name: 'ww_test_registry_only', argSpec: { x: { type: 'int', required: true } }, run: async () => ({ changed: false }) });
-      write('site.yml', '- hosts: all\n  tasks:\n    - ww_test_registry_only: x=3\n');
-      const pb = await loadPlaybook(path.join(dir, 'site.yml'));
-      expect(pb.plays[0]!.tasks[0]!.args).to.deep.equal({ x: '3' });
+      try {
+        write('site.yml', '- hosts: all\n  tasks:\n    - ww_test_registry_only: x=3\n');
+        const pb = await loadPlaybook(path.join(dir, 'site.yml'));
+        expect(pb.plays[0]!.tasks[0]!.args).to.deep.equal({ x: '3' });
+      } finally {
+        unregisterModule('ww_test_registry_only');
+      }
     });
   });
 });
