@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { loadPluginDirs } from '../template/python-plugins.js';
 import { resolve, basename, join } from 'node:path';
 import { PROJECT_ROOT } from './project-root.js';
 import { EXIT, UserError, exitForSignal } from '../errors.js';
@@ -254,6 +255,9 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   await vaultSecretsFrom(values, askSecret, set<string>('DEFAULT_VAULT_PASSWORD_FILE'));
   const playbooks = [];
   const rolesPath = (cfg.settings.DEFAULT_ROLES_PATH!.value as string[]).filter((d) => existsSync(d));
+  // Python filter/test plugins of the configured paths (a playbook's and a role's own come with them)
+  loadPluginDirs('filter', (cfg.settings.DEFAULT_FILTER_PLUGIN_PATH!.value as string[]).filter((d) => existsSync(d)));
+  loadPluginDirs('test', (cfg.settings.DEFAULT_TEST_PLUGIN_PATH!.value as string[]).filter((d) => existsSync(d)));
   for (const p of positionals) playbooks.push(await loadPlaybook(resolve(p), { roleSearchPaths: [...rolesPath, join(PROJECT_ROOT, 'roles')] }));
   // like Ansible, ANSIBLE_INVENTORY / the configured inventory when no -i is given
   const inventory = await loadInventory(values.inventory ?? set<string[]>('DEFAULT_HOST_LIST') ?? [], {

@@ -24,6 +24,8 @@ interface SettingDecl {
 export const SETTINGS: readonly SettingDecl[] = [
   { name: 'DEFAULT_HOST_LIST', section: 'defaults', key: 'inventory', env: 'ANSIBLE_INVENTORY', type: 'pathlist', default: ['/etc/ansible/hosts'] },
   { name: 'DEFAULT_ROLES_PATH', section: 'defaults', key: 'roles_path', env: 'ANSIBLE_ROLES_PATH', type: 'pathspec', default: [join(homedir(), '.ansible/roles'), '/usr/share/ansible/roles', '/etc/ansible/roles'] },
+  { name: 'DEFAULT_FILTER_PLUGIN_PATH', section: 'defaults', key: 'filter_plugins', env: 'ANSIBLE_FILTER_PLUGINS', type: 'pathspec', default: [join(homedir(), '.ansible/plugins/filter'), '/usr/share/ansible/plugins/filter'] },
+  { name: 'DEFAULT_TEST_PLUGIN_PATH', section: 'defaults', key: 'test_plugins', env: 'ANSIBLE_TEST_PLUGINS', type: 'pathspec', default: [join(homedir(), '.ansible/plugins/test'), '/usr/share/ansible/plugins/test'] },
   { name: 'DEFAULT_REMOTE_USER', section: 'defaults', key: 'remote_user', env: 'ANSIBLE_REMOTE_USER', type: 'string', default: null },
   { name: 'DEFAULT_REMOTE_PORT', section: 'defaults', key: 'remote_port', env: 'ANSIBLE_REMOTE_PORT', type: 'integer', default: null },
   { name: 'DEFAULT_PRIVATE_KEY_FILE', section: 'defaults', key: 'private_key_file', env: 'ANSIBLE_PRIVATE_KEY_FILE', type: 'path', default: null },

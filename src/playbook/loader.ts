@@ -29,6 +29,8 @@ import { serialEntryProblem } from './serial.js';
 import { displayPath, entries, readSource, type Entry, type SourceFile } from './source.js';
 import type { IncludeRoleSpec, LoopControl, Play, Playbook, RoleInfo, Task } from './types.js';
 import { checkTemplateFile, checkTemplates } from './template-check.js';
+import { loadAdjacentPlugins } from '../template/python-plugins.js';
+import { TemplateError } from '../template/undefined.js';
 
 /** Key prefix of a templated `environment:` (rendered to a mapping per host by the runner). */
 export const ENV_TEMPLATE_KEY = '__wheelwright_environment_template__';
@@ -304,6 +306,8 @@ export class Loader {
     outer: { tags: string[]; vars: Record<string, unknown>; when: string[] },
   ): Promise<Play[]> {
     if (stack.includes(abs)) return this.fail(`import_playbook cycle: ${[...stack, abs].map(displayPath).join(' -> ')}`, from) ?? [];
+    // as Ansible: the playbook's filter_plugins/ and test_plugins/ before its templates are checked
+    this.loadPlugins(path.dirname(abs), from);
     const src = await this.read(abs, from, 'playbook');
     if (!src) return [];
     const root = src.resolve(src.doc.contents);
@@ -778,7 +782,11 @@ export class Loader {
     const dirs = uniq([path.join(playbookDir, 'roles'), ...(this.opts.roleSearchPaths ?? []).map((d) => path.resolve(d)), ...extraDirs, playbookDir]);
     const candidates = dirs.map((d) => path.resolve(d, name));
     candidates.push(path.resolve(name));
-    for (const c of candidates) if (await isDir(c)) return c;
+    for (const c of candidates) {
+      if (!(await isDir(c))) continue;
+      this.loadPlugins(c, at);
+      return c;
+    }
     return this.fail(`role '${name}' not found (searched: ${dirs.map(displayPath).join(', ')})`, at);
   }
 
@@ -1369,6 +1377,16 @@ export class Loader {
   }
 
   /** Parse every template string (or condition) of `node` now: errors at file:line:col, before any host is contacted. */
+  /** A playbook's or role's Python filter/test plugins (python-plugins.ts). */
+  private loadPlugins(dir: string, at: SourcePos | undefined): void {
+    try {
+      loadAdjacentPlugins(dir);
+    } catch (e) {
+      if (e instanceof TemplateError) this.fail(e.message, at);
+      else throw e;
+    }
+  }
+
   private checkTemplates(src: SourceFile, node: unknown, kind: 'value' | 'expr'): void {
     checkTemplates(src, node, kind, (message, pos) => this.fail(message, pos));
   }

@@ -18,6 +18,7 @@ import { JinjaSyntaxError, looksLikeTemplate, parseExpression, parseTemplate, po
 import { toPlain, truthy } from './py.js';
 import { literalEvalOutput } from '../../inventory/pyliteral.js';
 import { hasTest } from './tests.js';
+import { pluginLoadFailures } from '../python-plugins.js';
 
 export type Kind = 'value' | 'file' | 'expr';
 
@@ -29,7 +30,7 @@ export interface Compiled {
   expr?: Expr;
 }
 
-const KNOWN: Known = { filter: hasFilter, test: hasTest };
+const KNOWN: Known = { filter: hasFilter, test: hasTest, hint: pluginLoadFailures };
 
 const caches: Record<Kind, Map<string, Compiled>> = { value: new Map(), file: new Map(), expr: new Map() };
 const CACHE_MAX = 20000;

@@ -57,6 +57,8 @@ export interface LexOptions {
 export interface Known {
   filter(name: string): boolean;
   test(name: string): boolean;
+  /** More words for an unknown name (a plugin file that failed to load). */
+  hint?(kind: 'filter' | 'test'): string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -603,7 +605,7 @@ export class ExprParser {
         if (name === 'None') name = 'none';
         if (name === 'True') name = 'true';
         if (name === 'False') name = 'false';
-        if (!this.known.test(name)) this.fail(`no test named '${name}'`, nameTok);
+        if (!this.known.test(name)) this.fail(`no test named '${name}'${this.known.hint?.('test') ?? ''}`, nameTok);
         let args: Expr[] = [];
         let kwargs: Array<[string, Expr]> = [];
         if (this.isOp('(')) ({ args, kwargs } = this.parseArgs());
@@ -632,7 +634,7 @@ export class ExprParser {
       this.next();
       name += '.' + this.next().value;
     }
-    if (!this.known.filter(name)) this.fail(`no filter named '${name}'`, nameTok);
+    if (!this.known.filter(name)) this.fail(`no filter named '${name}'${this.known.hint?.('filter') ?? ''}`, nameTok);
     const { args, kwargs } = this.isOp('(') ? this.parseArgs() : { args: [], kwargs: [] };
     return { name, args, kwargs, at: nameTok.pos };
   }
