@@ -11,7 +11,9 @@
  * The checkouts are the caller's (e.g. openstack/openstack-ansible, openstack/kolla-ansible,
  * kubernetes-sigs/kubespray, k3s-io/k3s-ansible, ansible/ansible-examples,
  * geerlingguy/ansible-for-devops). The selection is deterministic: per project, playbooks (YAML
- * lists of plays) and role task files spread evenly over the sorted file list.
+ * lists of plays) and role task files spread evenly over the sorted file list. The checkout's root is
+ * on PYTHONPATH for both tools, as an installed project's package would be (kolla-ansible's filter
+ * plugins import `kolla_ansible`, which needs python3-pbr and python3-bcrypt from Debian).
  */
 import { execFile } from 'node:child_process';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -142,6 +144,8 @@ async function check(p: Pick, work: string): Promise<Row> {
   const env = {
     ...process.env,
     ANSIBLE_ROLES_PATH: rolesDirs.join(':'),
+    // the project's own Python package importable, as where it is installed (kolla-ansible's filter plugins import kolla_ansible)
+    PYTHONPATH: [projectRoot.replace(/\/$/, ''), process.env.PYTHONPATH].filter(Boolean).join(':'),
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_RETRY_FILES_ENABLED: 'False',
     ANSIBLE_LOCALHOST_WARNING: 'False',
