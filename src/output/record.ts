@@ -159,7 +159,7 @@ function rank(s: HostStatus): number {
 function setOutcome(h: HostTaskRecord, status: HostStatus, ignored: boolean | undefined, r: ModuleResult): void {
   h.status = status;
   h.ignored = ignored === true;
-  h.msg = r.msg === undefined || r.msg === null ? undefined : stripAnsi(String(r.msg));
+  h.msg = r.msg === undefined || r.msg === null ? undefined : stripAnsi(typeof r.msg === 'string' ? r.msg : JSON.stringify(r.msg));
   h.stderrTail = stderrTail(r);
   h.rc = typeof r.rc === 'number' ? r.rc : undefined;
   h.skipReason = typeof r.skip_reason === 'string' ? r.skip_reason : status === 'skipped' ? (h.msg ?? 'skipped') : undefined;

@@ -1,6 +1,7 @@
 import type { RunEvent, EventSink } from '../runner/events.js';
 import type { ModuleResult } from '../modules/types.js';
 import { maskArgs } from '../runner/trace.js';
+import { pyJsonDumps } from '../template/jinja/dump.js';
 
 export interface TerminalOptions {
   verbosity: number;
@@ -68,10 +69,11 @@ export function terminalSink(o: TerminalOptions): EventSink {
             text = paint('red', `${e.item !== undefined ? 'failed' : 'fatal'}: ${where}${item}: FAILED! ${failureText(r)}`) + (e.ignored ? paint('cyan', '\n...ignoring') : '');
             break;
         }
+        // debug's output is always shown, as Ansible's default callback shows it (at any -v)
+        if (isDebug(e.module) && e.status === 'ok') text = paint('green', `ok: ${where}${item} => ${debugText(r)}`);
         line(text);
         // values under secret-looking names are masked, as in -vv's module arguments
-        if (o.verbosity > 0 && e.status !== 'failed') line(paint('gray', JSON.stringify(maskArgs(r), null, 2)));
-        else if (isDebug(e.module) && e.status === 'ok') line(debugText(r));
+        if (o.verbosity > 0 && e.status !== 'failed' && !(isDebug(e.module) && e.status === 'ok')) line(paint('gray', JSON.stringify(maskArgs(r), null, 2)));
         if (r.diff && r.diff.length) for (const d of r.diff) line(renderDiff(d.path ?? '', d.before, d.after));
         break;
       }
@@ -119,11 +121,23 @@ function isDebug(module: string | undefined): boolean {
   return module !== undefined && /(^|\.)debug$/.test(module);
 }
 
-/** debug's message (or `var`'s value), indented under the result line, as Ansible shows it. */
+/**
+ * debug's result as Ansible's default callback prints it (_clean_results, then _dump_results):
+ * with `msg`, only msg (and warnings, deprecations); with `var`, all but changed/failed/skipped;
+ * Python's json.dumps with indent 4, sorted keys, non-ASCII as it is.
+ */
 function debugText(r: ModuleResult): string {
-  const { changed: _c, failed: _f, skipped: _s, value: _v, ...shown } = r;
-  const body = Object.keys(shown).length === 1 && typeof shown.msg === 'string' ? shown.msg : JSON.stringify(shown, null, 2);
-  return body.split('\n').map((l) => `    ${l}`).join('\n');
+  let shown: Record<string, unknown>;
+  if ('msg' in r) shown = Object.fromEntries(Object.entries(r).filter(([k]) => k === 'msg' || k === 'warnings' || k === 'deprecations'));
+  else {
+    const { changed: _c, failed: _f, skipped: _s, skip_reason: _r, invocation: _i, ...rest } = r;
+    shown = rest;
+  }
+  try {
+    return pyJsonDumps(shown, { indent: 4, sortKeys: true, ensureAscii: false });
+  } catch {
+    return JSON.stringify(shown, null, 4);
+  }
 }
 
 function short(v: unknown): string {

@@ -89,7 +89,7 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('no_log', 'bool', ALL, INHERITING, { templated: true, field: 'noLog', default: false, inherited: true, doc: 'Hide results from every output.' }),
   kw('run_once', 'bool', ALL, PBTH, { templated: true, field: 'runOnce', inherited: true, doc: 'Run on the first host (in inventory order) only; the others share the result.', instead: 'set it on the play or the tasks' }),
   kw('throttle', 'int', ALL, PBTH, { field: 'throttle', templated: true, inherited: true, doc: 'Limit of hosts running the task at once (below the forks limit).', instead: 'set it on the play, block or task' }),
-  kw('timeout', 'int', ALL, [], { inherited: true, doc: 'Task time limit.' }),
+  kw('timeout', 'int', ALL, INHERITING, { field: 'timeout', templated: true, inherited: true, default: 0, doc: 'Seconds each attempt of a task\'s module may take (0: no limit); past it the module\'s commands are killed (locally or on the host, with their process groups) and the task fails with Ansible\'s words, without retries or changed_when/failed_when.' }),
   kw('debugger', 'string', ALL, [], { inherited: true, doc: 'Task debugger.' }),
   kw('collections', 'list', ALL, [], { templatable: false, inherited: true, doc: 'Collections searched for module names.', instead: 'write module names (or ansible.builtin.* names) directly' }),
   kw('module_defaults', 'dict', ALL, PBTH, { templated: true, inherited: true, doc: 'Default arguments per module (short or FQCN name; a list of mappings merges, inner levels replace a module\'s entry); `group/...` keys are accepted and apply to no wheelwright module.', instead: 'set it on the play, block or task' }),

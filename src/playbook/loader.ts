@@ -80,6 +80,7 @@ export interface Inherit {
   delegateTo?: string;
   runOnce?: boolean;
   throttle?: number;
+  timeout?: number;
   connection?: string;
   remoteUser?: string;
   port?: number;
@@ -113,6 +114,7 @@ export function inheritFrom(t: Task, withWhen: boolean): Inherit {
     delegateTo: t.delegateTo,
     runOnce: t.runOnce || undefined,
     throttle: t.throttle,
+    timeout: t.timeout,
     connection: t.connection,
     remoteUser: t.remoteUser,
     port: t.port,
@@ -147,6 +149,7 @@ interface Keywords {
   delegateTo?: string;
   runOnce?: boolean;
   throttle?: number;
+  timeout?: number;
   connection?: string;
   remoteUser?: string;
   port?: number;
@@ -500,6 +503,7 @@ export class Loader {
         case 'no_log':
         case 'run_once':
         case 'throttle':
+        case 'timeout':
         case 'module_defaults':
           this.readKeyword(src, e, what, kw);
           break;
@@ -517,6 +521,7 @@ export class Loader {
       ignoreUnreachable: kw.ignoreUnreachable,
       runOnce: kw.runOnce,
       throttle: kw.throttle,
+      timeout: kw.timeout,
       checkMode: kw.checkMode,
       diff: kw.diff,
       noLog: kw.noLog,
@@ -1218,7 +1223,7 @@ export class Loader {
       const inline = act.text !== undefined ? this.argsFromString(src, act.text, act.node, def, what) : act.args;
       if (!inline) return undefined;
       if (acts[0]!.key === 'local_action') kw.delegateTo = 'localhost';
-      return this.finishModuleTask(ctx, node, kw, def, inline, src.pos(acts[0]!.keyNode), what, before);
+      return this.finishModuleTask(ctx, node, kw, def, inline, src.pos(acts[0]!.keyNode), what, before, act.module);
     }
     if (act === undefined && acts.length) return undefined;
 
@@ -1255,7 +1260,7 @@ export class Loader {
     const def = lookup(modEntry.key)!;
     const inline = this.moduleArgs(src, modEntry, def, what);
     if (!inline) return undefined;
-    return this.finishModuleTask(ctx, node, kw, def, inline, src.pos(modEntry.keyNode), what, before);
+    return this.finishModuleTask(ctx, node, kw, def, inline, src.pos(modEntry.keyNode), what, before, modEntry.key);
   }
 
   /**
@@ -1298,6 +1303,7 @@ export class Loader {
     modPos: SourcePos,
     what: string,
     before: number,
+    written: string,
   ): Task | undefined {
     const { src } = ctx;
     // module_defaults (Ansible's get_action_args_with_defaults): the task's own arguments win
@@ -1327,6 +1333,7 @@ export class Loader {
 
     const task = makeTask('task', src.pos(node), kw, ctx.inherit, ctx.handler);
     task.module = def.name;
+    if (written !== def.name) task.action = written;
     task.args = args;
     if (def.name === 'template') checkTemplateFile(args.src, ctx.inherit.role?.path, ctx.playbookDir, (m, p) => this.fail(`${m} (${what})`, { ...p, file: displayPath(p.file) }));
     return task;
@@ -1744,6 +1751,7 @@ function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit
   set('delegateTo', kw.delegateTo ?? inh.delegateTo);
   set('retries', kw.retries);
   set('throttle', kw.throttle ?? inh.throttle);
+  set('timeout', kw.timeout ?? inh.timeout);
   set('connection', kw.connection ?? inh.connection);
   set('remoteUser', kw.remoteUser ?? inh.remoteUser);
   set('port', kw.port ?? inh.port);
@@ -1782,6 +1790,7 @@ function mergeInherit(parent: Inherit, kw: Keywords): Inherit {
     diff: kw.diff ?? parent.diff,
     noLog: kw.noLog ?? parent.noLog,
     throttle: kw.throttle ?? parent.throttle,
+    timeout: kw.timeout ?? parent.timeout,
     connection: kw.connection ?? parent.connection,
     remoteUser: kw.remoteUser ?? parent.remoteUser,
     port: kw.port ?? parent.port,

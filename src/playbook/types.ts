@@ -69,6 +69,10 @@ export interface Task {
   runOnce: boolean;
   /** at most this many hosts run the task at once */
   throttle?: number;
+  /** `timeout:` seconds each attempt of the module may take (0/unset: no limit) */
+  timeout?: number;
+  /** the module's name as written, when it is not `module` (`ansible.builtin.shell`): Ansible's words name it */
+  action?: string;
   /** task/block `connection`, `remote_user`, `port` (over the play's; the host's ansible_* variables win) */
   connection?: string;
   remoteUser?: string;

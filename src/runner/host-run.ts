@@ -390,22 +390,7 @@ export class HostRun {
    */
   private async runAsync(task: Task, def: ModuleDef, args: Record<string, unknown>, ctx: ModuleContext): Promise<ModuleResult> {
     const deadline = Date.now() + task.async! * 1000;
-    const conn = ctx.conn;
-    const bounded: Connection = {
-      host: conn.host,
-      transport: conn.transport,
-      connect: () => conn.connect(),
-      close: () => conn.close(),
-      exec: (command: string, opts?: ExecOptions) => {
-        const left = deadline - Date.now();
-        if (left <= 0) return Promise.reject(new AsyncTimeout());
-        return conn.exec(command, { ...opts, timeoutMs: Math.min(opts?.timeoutMs ?? Infinity, left) });
-      },
-      put: (content, remotePath, opts) => (Date.now() >= deadline ? Promise.reject(new AsyncTimeout()) : conn.put(content, remotePath, opts)),
-      get: (remotePath, opts) => (Date.now() >= deadline ? Promise.reject(new AsyncTimeout()) : conn.get(remotePath, opts)),
-      ...(conn.interrupt ? { interrupt: (reason: string) => conn.interrupt!(reason) } : {}),
-      ...(conn.reset ? { reset: () => conn.reset!() } : {}), // reboot / wait_for_connection under async
-    };
+    const bounded = boundedConnection(ctx.conn, deadline);
     const job = invokeModule(def, args, { ...ctx, conn: bounded }).then(
       (r) => (Date.now() >= deadline ? timedOut() : r),
       (e) => {
@@ -461,7 +446,16 @@ export class HostRun {
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1 && this.interrupted) break;
-      result = task.async ? await this.runAsync(task, def, rendered, ctx) : await invokeModule(def, rendered, ctx);
+      if (task.timeout && task.timeout > 0) {
+        const timed = await runTimed(task.timeout, ctx, (c) => (task.async ? this.runAsync(task, def, rendered, c) : invokeModule(def, rendered, c)));
+        // as ansible-core 2.14's task executor: a timed-out attempt ends the task there (no
+        // retries, no changed_when/failed_when), failed with these words
+        if (timed === undefined) {
+          result = { changed: false, failed: true, msg: `The ${task.action ?? task.module} action failed to execute in the expected time frame (${task.timeout}) and was terminated` };
+          break;
+        }
+        result = timed;
+      } else result = task.async ? await this.runAsync(task, def, rendered, ctx) : await invokeModule(def, rendered, ctx);
       if (task.until) result.attempts = attempt;
       this.applyConditions(task, result, scope, where);
       if (attempts === 1 || this.untilHolds(task, result, scope, where)) break;
@@ -740,6 +734,59 @@ function loopItems(task: Task, scope: Record<string, unknown>, where: Where): un
 }
 
 class AsyncTimeout extends Error {}
+
+/**
+ * The task keyword `timeout: N`: one attempt of the module, given N seconds. At the deadline
+ * every command it runs is killed (with its process group, locally or on the host) and no new
+ * one starts; the attempt's result is then undefined (timed out). It waits for the module to
+ * give up (its commands are gone), so nothing it started outlives the task.
+ */
+async function runTimed(seconds: number, ctx: ModuleContext, run: (ctx: ModuleContext) => Promise<ModuleResult>): Promise<ModuleResult | undefined> {
+  const deadline = Date.now() + seconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(0, deadline - Date.now()))));
+  const job = run({ ...ctx, conn: boundedConnection(ctx.conn, deadline) }).then(
+    (r) => (Date.now() >= deadline ? undefined : r),
+    (e) => {
+      if (e instanceof AsyncTimeout || Date.now() >= deadline) return undefined;
+      throw e;
+    },
+  );
+  try {
+    const first = await Promise.race([job, late]);
+    if (first !== 'late') return first;
+    // its commands are being killed at the same deadline: let the module settle (one that waits
+    // on no command, such as pause, is left to end on its own)
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([job.catch(() => undefined), new Promise((r) => (grace = setTimeout(r, 10_000)))]);
+    clearTimeout(grace);
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `conn` with a deadline: each command is killed at it (by the transport, with its process
+ * group), and nothing new starts after it (AsyncTimeout).
+ */
+function boundedConnection(conn: Connection, deadline: number): Connection {
+  return {
+    host: conn.host,
+    transport: conn.transport,
+    connect: () => conn.connect(),
+    close: () => conn.close(),
+    exec: (command: string, opts?: ExecOptions) => {
+      const left = deadline - Date.now();
+      if (left <= 0) return Promise.reject(new AsyncTimeout());
+      return conn.exec(command, { ...opts, timeoutMs: Math.min(opts?.timeoutMs ?? Infinity, left) });
+    },
+    put: (content, remotePath, opts) => (Date.now() >= deadline ? Promise.reject(new AsyncTimeout()) : conn.put(content, remotePath, opts)),
+    get: (remotePath, opts) => (Date.now() >= deadline ? Promise.reject(new AsyncTimeout()) : conn.get(remotePath, opts)),
+    ...(conn.interrupt ? { interrupt: (reason: string) => conn.interrupt!(reason) } : {}),
+    ...(conn.reset ? { reset: () => conn.reset!() } : {}), // reboot / wait_for_connection under a deadline
+  };
+}
 
 /** Ansible's result for an async job past its time (its async_wrapper's words). */
 function timedOut(): ModuleResult {

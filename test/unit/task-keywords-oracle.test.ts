@@ -6,15 +6,17 @@
  * results, recap and exit code. One Ansible process runs every playbook (forked per playbook).
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/index.js';
 import { runPlaybook, type RunSummary } from '../../src/runner/run.js';
 import type { RunEvent } from '../../src/runner/events.js';
+import { terminalSink } from '../../src/output/terminal.js';
 import '../../src/modules/index.js';
 import { ansiblePlaybooks, type AnsibleRun } from '../helpers/ansible.js';
+import { alive } from '../helpers/proc.js';
 
 const INVENTORY = `h1 ansible_connection=local
 h2 ansible_connection=local
@@ -288,7 +290,109 @@ const ASYNC = `- hosts: h1
       ignore_errors: true
 `;
 
-const PLAYBOOKS: Record<string, string> = { templated: TEMPLATED, loops: LOOPS, 'include loop': INCLUDE_LOOP, others: OTHERS, async: ASYNC };
+/**
+ * Task-level `timeout` (issue 13): a command that waits for a file nobody creates (until the test
+ * ends) is stopped at the limit; set on the task, templated, inherited from block and play, per
+ * loop item, with until (no retry) and failed_when (not applied), rescued. Each blocked command
+ * first writes its PID, so the test can check that none outlives wheelwright's run.
+ */
+const BLOCKED = (tag: string) => `echo $$ > {{ lockdir }}-pid-${tag}-{{ inventory_hostname }}; while [ ! -e {{ lockdir }}-release ]; do sleep 0.05; done`;
+const TIMEOUT = `- hosts: h1,h2
+  gather_facts: false
+  timeout: 60
+  vars: {one: 1}
+  tasks:
+    - name: fast within the play's timeout
+      command: echo fast
+    - name: task timeout
+      shell: "${BLOCKED('task')}"
+      timeout: 1
+      register: r
+      ignore_errors: true
+    - name: registered timeout
+      debug: {msg: "{{ r.msg }} / {{ r.failed }} / {{ r.changed }}"}
+    - name: templated timeout
+      ansible.builtin.shell: "${BLOCKED('tpl')}"
+      timeout: "{{ one }}"
+      ignore_errors: true
+    - block:
+        - name: block timeout
+          shell: "${BLOCKED('block')}"
+      timeout: 1
+      ignore_errors: true
+    - name: timeout with until is not retried
+      shell: "${BLOCKED('until')}"
+      register: u
+      until: u.rc == 0
+      retries: 3
+      delay: 0
+      timeout: 1
+      ignore_errors: true
+    - name: failed_when is not applied
+      shell: "${BLOCKED('fw')}"
+      failed_when: false
+      timeout: 1
+      ignore_errors: true
+    - name: per item
+      shell: "${BLOCKED('item-{{ item }}')}"
+      loop: [a, b]
+      timeout: 1
+      ignore_errors: true
+    - name: timeout 0 is no limit
+      command: echo unlimited
+      timeout: 0
+    - name: rescued
+      block:
+        - name: times out in a block
+          shell: "${BLOCKED('rescue')}"
+          timeout: 1
+          register: rr
+      rescue:
+        - name: rescue sees it
+          debug: {msg: "{{ rr.msg }}"}
+`;
+
+/** debug of every type of msg and var, compared as results (and as printed, below). */
+const DEBUG = `- hosts: h1
+  gather_facts: false
+  vars:
+    d: {b: 2, a: [1, "x"], c: null, u: "é", nested: {k: [true, false]}}
+    l: [1, 2.5, true, null, "s"]
+    n: 42
+    f: 1.5
+    b: true
+    s: "multi\\nline \\"quoted\\" tab\\t"
+    e: {}
+    el: []
+  tasks:
+    - {name: msg dict, debug: {msg: "{{ d }}"}}
+    - {name: msg list, debug: {msg: "{{ l }}"}}
+    - {name: msg int, debug: {msg: "{{ n }}"}}
+    - {name: msg float, debug: {msg: "{{ f }}"}}
+    - {name: msg bool, debug: {msg: "{{ b }}"}}
+    - {name: msg text, debug: {msg: "{{ s }}"}}
+    - {name: msg literal dict, debug: {msg: {x: 1, y: [a]}}}
+    - {name: msg literal list, debug: {msg: [1, 2]}}
+    - {name: msg literal int, debug: {msg: 7}}
+    - {name: msg literal bool, debug: {msg: false}}
+    - {name: msg empty dict, debug: {msg: "{{ e }}"}}
+    - {name: msg empty list, debug: {msg: "{{ el }}"}}
+    - {name: msg default, debug: }
+    - {name: var dict, debug: {var: d}}
+    - {name: var list, debug: {var: l}}
+    - {name: var int, debug: {var: n}}
+    - {name: var float, debug: {var: f}}
+    - {name: var bool, debug: {var: b}}
+    - {name: var text, debug: {var: s}}
+    - {name: var path, debug: {var: d.a}}
+    - {name: var undefined, debug: {var: nope}}
+    - {name: var undefined attribute, debug: {var: d.nope}}
+    - {name: registered, debug: {msg: "{{ d }}"}, register: reg}
+    - {name: registered msg keeps its type, debug: {msg: "{{ reg.msg.nested.k | length }} {{ reg.msg | type_debug }}"}}
+    - {name: msg in a loop, debug: {msg: "{{ {'i': item} }}"}, loop: [1, 2]}
+`;
+
+const PLAYBOOKS: Record<string, string> = { templated: TEMPLATED, loops: LOOPS, 'include loop': INCLUDE_LOOP, others: OTHERS, async: ASYNC, timeout: TIMEOUT, debug: DEBUG };
 /** Ansible counts each include_tasks pass as ok in the recap, wheelwright does not (not this file's subject). */
 const NO_RECAP = new Set(['include loop']);
 
@@ -306,6 +410,11 @@ function pick(r: Record<string, any>, status: string): Seen {
   const s: Seen = { status };
   if (typeof r.stdout === 'string' && status !== 'skipped') s.stdout = r.stdout;
   if (typeof r.msg === 'string' && (status === 'ok' || status === 'changed') && typeof r.stdout !== 'string') s.msg = r.msg;
+  // debug's msg of any type; a timeout's words
+  else if (r.msg !== undefined && status === 'ok' && r.stdout === undefined) s.msg = r.msg;
+  else if (typeof r.msg === 'string' && /expected time frame/.test(r.msg)) s.msg = r.msg;
+  // debug var=: the value under the variable's name
+  for (const k of ['d', 'l', 'n', 'f', 'b', 's', 'd.a', 'nope', 'd.nope']) if (k in r) (s as unknown as Record<string, unknown>)[k] = r[k];
   // how many checks a background job took depends on timing: not compared
   if (r.attempts !== undefined && r.finished === undefined) s.attempts = r.attempts;
   if (r.finished !== undefined && status !== 'ignored' && status !== 'failed') Object.assign(s, { finished: r.finished, started: r.started });
@@ -387,6 +496,20 @@ describe('task keywords: same results as ansible-playbook', function () {
     names.forEach((n, i) => results.set(n, { ansible: theirs[n]!, ww: ours[i]! }));
   });
 
+  after(() => {
+    // the commands Ansible left running (it does not kill them) end now
+    writeFileSync(join(dir, 'lock-ansible-release'), '');
+    writeFileSync(join(dir, 'lock-ww-release'), '');
+  });
+
+  it('timeout: no command outlives the task (wheelwright)', () => {
+    // 8 timed-out commands on 2 hosts (one that was stopped before it began wrote no PID)
+    const pids = readdirSync(dir).filter((f) => f.startsWith('lock-ww-pid-'));
+    expect(pids.length).to.be.within(1, 16);
+    const living = pids.filter((f) => alive(Number(readFileSync(join(dir, f), 'utf8').trim())));
+    expect(living, 'timed-out commands still running').to.deep.equal([]);
+  });
+
   for (const name of names) {
     it(name, () => {
       const { ansible, ww } = results.get(name)!;
@@ -398,6 +521,61 @@ describe('task keywords: same results as ansible-playbook', function () {
       expect(Object.fromEntries(differ.map((k) => [k, ours[k]])), 'wheelwright (actual) vs ansible-playbook (expected), the results that differ').to.deep.equal(Object.fromEntries(differ.map((k) => [k, theirs[k]])));
       if (NO_RECAP.has(name)) expect(ww.summary.exitCode).to.equal(ansible.code);
       else expect({ code: ww.summary.exitCode, recap: countsOfWheelwright(ww.summary) }).to.deep.equal({ code: ansible.code, recap: countsOfAnsible(ansible) });
+    });
+  }
+});
+
+/** debug's result blocks (`ok: [h] => {` ... `}`) as printed. */
+function debugBlocks(text: string): string[] {
+  const out: string[] = [];
+  let cur: string[] | undefined;
+  for (const l of text.split('\n')) {
+    if (!cur && /^ok: \[[^\]]+\]( => \(item=[^)]*\))? => \{$/.test(l)) cur = [l];
+    else if (cur) {
+      cur.push(l);
+      if (l === '}') {
+        out.push(cur.join('\n'));
+        cur = undefined;
+      }
+    }
+  }
+  return out;
+}
+
+describe('debug: printed as ansible-playbook prints it (default callback, with and without -v)', function () {
+  this.timeout(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'ww-debugout-'));
+  const levels = [0, 1];
+  const printed = new Map<number, { ansible: string; ww: string }>();
+
+  before(async () => {
+    writeFileSync(join(dir, 'hosts'), INVENTORY);
+    writeFileSync(join(dir, 'debug.yml'), DEBUG);
+    const oracle = ansiblePlaybooks(levels.map((v) => ({ id: String(v), argv: ['-i', 'hosts', 'debug.yml', ...(v ? ['-v'] : [])], cwd: dir })), { ANSIBLE_STDOUT_CALLBACK: 'default' });
+    const ours: string[] = [];
+    for (const v of levels) {
+      let text = '';
+      const sink = terminalSink({ verbosity: v, color: false, write: (t) => (text += t) });
+      await runPlaybook(
+        {
+          playbook: await loadPlaybook(join(dir, 'debug.yml')),
+          inventory: await loadInventory([join(dir, 'hosts')], { playbookDir: dir }),
+          extraVars: {}, forks: 5, verbosity: v, check: false, diff: false, tags: [], skipTags: [], hostKeyChecking: 'strict', connectTimeoutMs: 10_000, retryFile: false,
+        },
+        sink,
+      );
+      ours.push(text);
+    }
+    const theirs = await oracle;
+    levels.forEach((v, i) => printed.set(v, { ansible: theirs[String(v)]!.stdout, ww: ours[i]! }));
+  });
+
+  for (const v of levels) {
+    it(v ? '-v' : 'without -v', () => {
+      const { ansible, ww } = printed.get(v)!;
+      const theirs = debugBlocks(ansible);
+      expect(theirs.length, ansible).to.equal(26);
+      expect(debugBlocks(ww)).to.deep.equal(theirs);
     });
   }
 });
