@@ -104,6 +104,7 @@ describe('playbook loader', () => {
           pos: at('full/site.yml', 41, 7),
           name: 'Run a command',
           module: 'command',
+          action: 'ansible.builtin.command',
           args: { _raw_params: 'echo hi', chdir: '/tmp', creates: '/tmp/hi' },
           when: ["app == 'demo'", 'true'],
           loop: [1, 2],
