@@ -102,7 +102,7 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
   if (!found.abs) {
     throw new UserError(`tasks file not found: ${file} (looked in ${[...new Set(found.tried.map((t) => displayPath(path.dirname(t))))].join(', ')})`, ctx.parent?.pos);
   }
-  const inherit = ctx.parent ? inheritFrom(ctx.parent, false) : emptyInherit();
+  const inherit = ctx.parent ? includedInherit(ctx.parent, loader) : emptyInherit();
   const state = ctx.play ? runtimeState(playbookDir, ctx.play, emptyInherit()) : undefined;
   const tasks = await loader.loadTaskFileAbs(
     found.abs,
@@ -112,6 +112,17 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
   loader.throwIfFailed();
   if (state && ctx.play) finishRuntime(state, ctx.play);
   return tasks;
+}
+
+/**
+ * What an include_tasks hands its tasks: what its enclosing blocks, role and play hand down, its
+ * vars, and its `apply:` keywords; not its own keywords (tags, ignore_errors, ...), as Ansible.
+ */
+function includedInherit(parent: Task, loader: Loader): Inherit {
+  const info = includeInfo.get(parent);
+  if (!info?.outer) return inheritFrom(parent, false);
+  const base: Inherit = { ...info.outer, when: [], vars: { ...parent.vars } };
+  return info.apply ? loader.applied(base, info.apply) : base;
 }
 
 function runtimeState(playbookDir: string, play: RuntimePlay, handlerInherit: Inherit) {
@@ -149,7 +160,7 @@ export async function loadIncludedRole(
   const info = includeInfo.get(parent);
   const playbookDir = info?.playbookDir ?? path.dirname(parent.pos.file);
   const loader = new Loader({ ...resolved, roleSearchPaths: info?.roleSearchPaths });
-  const base = { ...inheritFrom(parent, false), tags: [] as string[] };
+  const base = info?.outer ? { ...info.outer, when: [], vars: { ...parent.vars } } : { ...inheritFrom(parent, false), tags: [] as string[] };
   const state = runtimeState(playbookDir, play, emptyInherit());
   const used = await loader.useRole(state, {
     at: parent.pos, name: role.name, params: {}, entryVars: { ...parent.vars }, kw: {}, from: role.from,

@@ -98,7 +98,7 @@ export function emptyInherit(): Inherit {
 /** What a task hands down to the tasks inside it (block, import, include). */
 export function inheritFrom(t: Task, withWhen: boolean): Inherit {
   return {
-    tags: [...new Set([...t.tags, ...(t.apply?.tags ?? [])])],
+    tags: [...t.tags],
     when: withWhen ? [...t.when] : [],
     vars: { ...t.vars },
     environment: { ...t.environment },
@@ -184,7 +184,20 @@ interface Keywords {
 /** Include tasks the loader made: what the runner's later loadTaskFile needs to know. */
 export const includeInfo = new WeakMap<
   Task,
-  { playbookDir: string; handler: boolean; stack: string[]; roleSearchPaths?: string[]; apply?: Keywords; parentChain?: RoleOwn[] }
+  {
+    playbookDir: string;
+    handler: boolean;
+    stack: string[];
+    roleSearchPaths?: string[];
+    apply?: Keywords;
+    parentChain?: RoleOwn[];
+    /**
+     * What the include's enclosing blocks, role and play hand down (not the include's own
+     * keywords): as Ansible skips a dynamic include when its tasks look up inherited keywords,
+     * only the include's vars (and `apply:`) reach the included tasks.
+     */
+    outer?: Inherit;
+  }
 >();
 
 export interface PlayState {
@@ -983,7 +996,7 @@ export class Loader {
     const { spec } = parsed;
     const task = makeTask('include', src.pos(node), kw, ctx.inherit, ctx.handler);
     task.includeRole = spec;
-    includeInfo.set(task, { playbookDir: ctx.playbookDir, handler: false, stack: ctx.stack, roleSearchPaths: this.opts.roleSearchPaths, apply: parsed.apply });
+    includeInfo.set(task, { playbookDir: ctx.playbookDir, handler: false, stack: ctx.stack, roleSearchPaths: this.opts.roleSearchPaths, apply: parsed.apply, outer: ctx.inherit });
     if (![spec.name, spec.tasksFrom, spec.varsFrom, spec.defaultsFrom, spec.handlersFrom].some((f) => f !== undefined && TEMPLATE.test(f))) {
       // static name: find and check the role now (in a scratch play: nothing is added to this one)
       const scratch = newPlayState(ctx.playbookDir, new Set(), emptyInherit(), emptyInherit());
@@ -1117,19 +1130,21 @@ export class Loader {
   }
 
   /** `import_tasks: file` or `import_tasks: {file: x}` → the path string and its node. */
-  private taskFileArg(src: SourceFile, e: Entry, what: string): { file: string; node: YNode | null } | undefined {
+  private taskFileArg(src: SourceFile, e: Entry, what: string): { file: string; node: YNode | null; apply?: Entry } | undefined {
     const v = src.resolve(e.value);
     if (v && isMap(v)) {
-      let file: { file: string; node: YNode | null } | undefined;
+      let file: { file: string; node: YNode | null; apply?: Entry } | undefined;
+      let apply: Entry | undefined;
       for (const x of entries(src, v)) {
         if (x.key === 'file') {
           const s = this.str(src, x, what);
           if (s !== undefined) file = { file: s, node: x.value };
-        } else if (x.key === 'apply') this.fail(`'apply' is not supported in ${e.key}; put the keywords on the ${e.key} task itself`, src.pos(x.keyNode));
+        } else if (x.key === 'apply' && shortKeyword(e.key) === 'include_tasks') apply = x;
+        else if (x.key === 'apply') this.fail(`Invalid options for ${shortKeyword(e.key)}: apply`, src.pos(x.keyNode));
         else this.fail(`unknown argument '${x.key}' of ${e.key}; expected 'file'`, src.pos(x.keyNode));
       }
       if (!file) return this.fail(`${e.key} needs a file name`, src.pos(v));
-      return file;
+      return apply ? { ...file, apply } : file;
     }
     const s = src.js(v);
     if (typeof s !== 'string' || s.trim() === '') return this.fail(`${e.key} needs a file name, got ${describe(s)}`, src.pos(v ?? e.keyNode));
@@ -1160,21 +1175,19 @@ export class Loader {
     const { src } = ctx;
     const inc = es.find((e) => shortKeyword(e.key) === 'include_tasks')!;
     const what = `include_tasks '${this.labelOf(src, es, String(src.js(inc.value) ?? ''))}'`;
-    // `args: {apply: {tags: ...}}`: keywords for the included tasks (Ansible's include_tasks apply)
-    let applyTags: string[] | undefined;
+    // `apply:` (under include_tasks or `args:`): keywords given to the included tasks, which
+    // otherwise inherit none of the include's own keywords (Ansible's include_tasks apply)
+    let applyEntry: Entry | undefined;
     const argsEntry = es.find((e) => e.key === 'args');
     if (argsEntry) {
       es = es.filter((e) => e !== argsEntry);
-      const v = src.js(argsEntry.value) as Record<string, unknown> | null;
-      const apply = v && typeof v === 'object' && !Array.isArray(v) ? (v.apply as Record<string, unknown> | undefined) : undefined;
-      const others = v && typeof v === 'object' ? Object.keys(v).filter((k) => k !== 'apply') : ['?'];
-      const applyOthers = apply && typeof apply === 'object' ? Object.keys(apply).filter((k) => k !== 'tags') : [];
-      if (others.length || applyOthers.length) {
-        this.fail(`include_tasks 'args' supports only 'apply' with 'tags' in wheelwright, got ${[...others, ...applyOthers.map((k) => `apply.${k}`)].join(', ')} (${what})`, src.pos(argsEntry.keyNode));
-      } else if (apply) {
-        const t = apply.tags;
-        applyTags = (Array.isArray(t) ? t : typeof t === 'string' ? t.split(',') : []).map((x) => String(x).trim()).filter(Boolean);
-      }
+      const v = src.resolve(argsEntry.value);
+      if (v && isMap(v)) {
+        for (const x of entries(src, v)) {
+          if (x.key === 'apply') applyEntry = x;
+          else this.fail(`include_tasks 'args' takes only 'apply', got '${x.key}' (${what})`, src.pos(x.keyNode));
+        }
+      } else this.fail(`include_tasks 'args' must be a mapping with 'apply' (${what})`, src.pos(argsEntry.keyNode));
     }
     const extra: Entry[] = [];
     const kw = this.keywords(src, es, INCLUDE_KEYWORDS, what, (e) => e === inc, extra);
@@ -1183,16 +1196,24 @@ export class Loader {
       else this.unknownKeyword(src, e, what, INCLUDE_KEYWORDS);
     }
     const arg = this.taskFileArg(src, inc, 'include_tasks');
+    applyEntry = arg?.apply ?? applyEntry;
+    let apply: Keywords | undefined;
+    if (applyEntry) {
+      const av = src.resolve(applyEntry.value);
+      if (!av || !isMap(av)) return this.fail(`Expected a dict for apply but got ${describeNode(src, av)} instead`, src.pos(applyEntry.value ?? applyEntry.keyNode)) ?? [];
+      apply = this.keywords(src, entries(src, av), INHERITED_KEYWORDS, 'apply of include_tasks', () => false);
+      if (!apply) return [];
+    }
     if (!kw || extra.length || !arg) return [];
     const task = makeTask('include', src.pos(node), kw, ctx.inherit, ctx.handler);
     task.include = { file: arg.file, baseDir: src.dir };
-    if (applyTags?.length) task.apply = { tags: applyTags };
-    includeInfo.set(task, { playbookDir: ctx.playbookDir, handler: ctx.handler, stack: ctx.stack });
+    includeInfo.set(task, { playbookDir: ctx.playbookDir, handler: ctx.handler, stack: ctx.stack, apply, outer: ctx.inherit });
     if (!TEMPLATE.test(arg.file)) {
       const found = await this.resolveTaskFile(arg.file, src.dir, ctx.inherit.role, ctx.playbookDir);
       if (!found.abs) return this.fail(`tasks file not found: ${arg.file} (looked in ${found.tried.map((t) => displayPath(path.dirname(t))).join(', ')})`, src.pos(arg.node)) ?? [];
       task.include.file = found.abs;
-      task.block = await this.loadTaskFileAbs(found.abs, { ...ctx, inherit: inheritFrom(task, false) }, src.pos(arg.node));
+      const base: Inherit = { ...ctx.inherit, when: [], vars: { ...task.vars } };
+      task.block = await this.loadTaskFileAbs(found.abs, { ...ctx, inherit: apply ? this.applied(base, apply) : base }, src.pos(arg.node));
     }
     return [task];
   }

@@ -56,8 +56,6 @@ export interface Task {
   include?: { file: string; baseDir: string };
   /** kind 'include': include_role, loaded at run time (when/loop evaluated once for the include). */
   includeRole?: IncludeRoleSpec;
-  /** include_tasks `args: {apply: ...}`: keywords given to the included tasks (tags for now) */
-  apply?: { tags: string[] };
   when: string[]; // all must hold (strings are expressions; booleans become 'true'/'false')
   loop?: unknown; // list or a template string rendering to one (with loopWith: the lookup's terms)
   /** `with_<lookup>:` the lookup run on the (templated) terms in `loop`, giving the items */

@@ -241,6 +241,8 @@ export class HostRun {
     if (this.pc.startsLater(task)) return true;
     if (!(await this.pc.stepAllows(task, `TASK: ${stepName(task)}`, this.host))) return true;
     if (task.includeRole) return this.runIncludeRole(task, rescuable, includeVars, at);
+    // the include's own tags select it (its tasks don't inherit them), as include_role's
+    if (!shouldRunByTags(task.tags, this.pc.flags.tags, this.pc.flags.skipTags)) return true;
     const where = this.where(task, 'include_tasks');
     const t0 = Date.now();
     let passes: Array<Record<string, unknown> | undefined>;

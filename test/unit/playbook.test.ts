@@ -342,14 +342,14 @@ describe('playbook loader', () => {
       writeFileSync(path.join(dir, rel), text);
     };
 
-    it('loadTaskFile loads a templated include for the runner, inheriting from the include task', async () => {
+    it('loadTaskFile loads a templated include for the runner: the play\'s tags and the include\'s vars, not its own tags (as Ansible)', async () => {
       write('site.yml', '- hosts: all\n  tags: p\n  tasks:\n    - include_tasks: "{{ f }}.yml"\n      tags: inc\n      when: go\n      vars: {a: 1}\n');
       write('later.yml', '- name: later\n  ping:\n  tags: own\n');
       const pb = await loadPlaybook(path.join(dir, 'site.yml'), opts);
       const inc = pb.plays[0]!.tasks[0]!;
       expect(inc.kind).to.equal('include');
       const tasks = await loadTaskFile('later.yml', { baseDir: inc.include!.baseDir, parent: inc, lookupModule: fakeLookup });
-      expect(tasks.map((t) => [t.name, t.tags, t.when, t.vars])).to.deep.equal([['later', ['p', 'inc', 'own'], [], { a: 1 }]]);
+      expect(tasks.map((t) => [t.name, t.tags, t.when, t.vars])).to.deep.equal([['later', ['p', 'own'], [], { a: 1 }]]);
     });
 
     it('loadTaskFile reports problems as UserErrors at file:line:col', async () => {

@@ -579,3 +579,118 @@ describe('debug: printed as ansible-playbook prints it (default callback, with a
     });
   }
 });
+
+/**
+ * include_tasks / include_role and tags, as Ansible: an include's own keywords (tags,
+ * ignore_errors) select or govern the include only, its tasks inherit them only through `apply`;
+ * import_tasks/import_role hand theirs down; enclosing blocks' tags reach included tasks;
+ * `always` and `never`. Compared as the sequence of results under several --tags/--skip-tags.
+ */
+const INCLUDE_TAGS = `- hosts: h1
+  gather_facts: false
+  tasks:
+    - name: include tagged x
+      include_tasks: inc.yml
+      tags: [x]
+      ignore_errors: true
+    - name: include tagged y
+      include_tasks: inc.yml
+      tags: [y]
+    - name: include untagged
+      include_tasks: inc.yml
+    - name: include apply x
+      include_tasks:
+        file: inc.yml
+        apply: {tags: [x], ignore_errors: true}
+      tags: [x]
+    - name: import tagged y
+      import_tasks: inc.yml
+      tags: [y]
+    - name: include always
+      include_tasks: inc.yml
+      tags: [always]
+    - name: include_role x
+      include_role: {name: r}
+      tags: [x]
+    - name: include_role apply x
+      include_role: {name: r, apply: {tags: [x]}}
+      tags: [x]
+    - name: import_role y
+      import_role: {name: r}
+      tags: [y]
+    - name: end
+      debug: {msg: end}
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - block:
+        - name: include in tagged block
+          include_tasks: inc.yml
+        - name: include_role in tagged block
+          include_role: {name: r}
+      tags: [blk]
+    - name: include apply become
+      include_tasks:
+        file: who.yml
+        apply: {become: true, become_user: nobody}
+    - name: include args apply
+      include_tasks: who.yml
+      args:
+        apply: {become: true, become_user: nobody, tags: [blk]}
+      tags: [blk]
+    - name: include vars
+      include_tasks: v.yml
+      vars: {vv: from include}
+    - name: include_role vars
+      include_role: {name: r}
+      vars: {vv: x}
+    - name: include ignore_errors
+      include_tasks: fail.yml
+      ignore_errors: true
+`;
+const INCLUDE_FILES: Record<string, string> = {"inc.yml": "- name: inc untagged\n  debug: {msg: inc untagged}\n- name: inc tagged x\n  debug: {msg: inc x}\n  tags: [x]\n- name: inc tagged always\n  debug: {msg: inc always}\n  tags: [always]\n- name: inc tagged never\n  debug: {msg: inc never}\n  tags: [never, n]\n", "who.yml": "- name: whoami\n  command: whoami\n", "v.yml": "- name: show vv\n  debug: {msg: \"{{ vv }}\"}\n", "fail.yml": "- name: inc fails\n  command: \"false\"\n  tags: [x, y]\n", "roles/r/tasks/main.yml": "- name: role untagged\n  debug: {msg: role untagged}\n- name: role tagged x\n  debug: {msg: role x}\n  tags: [x]\n"};
+const TAG_RUNS: Record<string, string[]> = {
+  none: [], 'tags x': ['--tags', 'x'], 'tags y': ['--tags', 'y'], 'skip x': ['--skip-tags', 'x'], 'tags n': ['--tags', 'n'], 'tags blk,always': ['--tags', 'blk,always'],
+};
+
+describe('include tags and keywords: same tasks run as with ansible-playbook', function () {
+  this.timeout(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'ww-inctags-'));
+  const seen = new Map<string, { ansible: AnsibleRun; ww: string[] }>();
+  const split = (a: string[]) => ({ tags: a[0] === '--tags' ? a[1]!.split(',') : [], skipTags: a[0] === '--skip-tags' ? a[1]!.split(',') : [] });
+
+  before(async () => {
+    writeFileSync(join(dir, 'hosts'), 'h1 ansible_connection=local\n');
+    writeFileSync(join(dir, 'pb.yml'), INCLUDE_TAGS);
+    for (const [f, text] of Object.entries(INCLUDE_FILES)) {
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      writeFileSync(join(dir, f), text);
+    }
+    const runs = Object.entries(TAG_RUNS);
+    const oracle = ansiblePlaybooks(runs.map(([id, a]) => ({ id, argv: ['-i', 'hosts', 'pb.yml', ...a], cwd: dir })));
+    const ours = new Map<string, string[]>();
+    for (const [id, a] of runs) {
+      const events: RunEvent[] = [];
+      await runPlaybook(
+        {
+          playbook: await loadPlaybook(join(dir, 'pb.yml')),
+          inventory: await loadInventory([join(dir, 'hosts')], { playbookDir: dir }),
+          extraVars: {}, forks: 5, verbosity: 0, check: false, diff: false, ...split(a), hostKeyChecking: 'strict', connectTimeoutMs: 10_000, retryFile: false,
+        },
+        (e) => events.push(e),
+      );
+      ours.set(id, events.filter((e) => e.type === 'host_result' && !('item' in e)).map((e) => (e.type === 'host_result' ? `${e.task.replace(/^\S+ : /, '')}: ${e.status === 'failed' && e.ignored ? 'ignored' : e.status}` : '')));
+    }
+    const theirs = await oracle;
+    for (const [id] of runs) seen.set(id, { ansible: theirs[id]!, ww: ours.get(id)! });
+  });
+
+  for (const id of Object.keys(TAG_RUNS)) {
+    it(id, () => {
+      const { ansible, ww } = seen.get(id)!;
+      expect(ansible.json, ansible.stdout).to.not.equal(undefined);
+      const theirs = (ansible.json!.order ?? []).filter((o) => !/^include/.test(o.task)).map((o) => `${o.task.replace(/^\S+ : /, '')}: ${o.status}`);
+      expect(ww).to.deep.equal(theirs);
+    });
+  }
+});
