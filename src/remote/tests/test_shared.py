@@ -203,6 +203,15 @@ class Ownership(Tmp):
         with open(os.path.join(foreign, ".stamp"), "w"):
             pass
         ownership.check_replaceable(foreign, markers=(".stamp",))
+        # a run creating a venv writes its ownership file atomically: the staging name alone is ours too
+        # (another run checking before it takes the lock sees the directory at that moment)
+        staging = self.p("staging")
+        os.makedirs(staging)
+        with open(os.path.join(staging, "..owned.ww-tmp-a32wpgdt"), "w"):
+            pass
+        ownership.check_replaceable(staging, markers=(".stamp", ".owned"))
+        with self.assertRaises(RemoteError):
+            ownership.check_replaceable(staging, markers=(".stamp",))
         os.makedirs(self.p("empty"))
         ownership.check_replaceable(self.p("empty"))
         ownership.check_replaceable(self.p("absent"))

@@ -43,11 +43,22 @@ def home_dirs():
 
 
 def is_wheelwright_owned(path, markers):
-    """A directory holding one of our marker files, or a generations symlink of ours."""
+    """A directory holding one of our marker files or a marker's staging file (write_atomic's temp
+    name: a run creating the venv right now, or killed while writing the marker), or a generations
+    symlink of ours."""
     if os.path.islink(path):
         link = os.readlink(path).rstrip("/")
         return os.path.dirname(link) == os.path.basename(path.rstrip("/")) + ".generations"
-    return os.path.isdir(path) and any(os.path.exists(os.path.join(path, m)) for m in markers)
+    if not os.path.isdir(path):
+        return False
+    if any(os.path.exists(os.path.join(path, m)) for m in markers):
+        return True
+    try:
+        names = os.listdir(path)
+    except OSError:
+        return False
+    staging = tuple("." + m + ".ww-tmp-" for m in markers)
+    return any(n.startswith(staging) for n in names)
 
 
 def describe_existing(path):
