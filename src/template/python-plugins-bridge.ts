@@ -64,6 +64,8 @@ def encode(x, path='value'):
         return {TUPLE: [encode(v, '%s[%d]' % (path, i)) for i, v in enumerate(x)]}
     if isinstance(x, list):
         return [encode(v, '%s[%d]' % (path, i)) for i, v in enumerate(x)]
+    if isinstance(x, Remote):
+        return {k: encode(x[k], '%s[%r]' % (path, k)) for k in x}
     if isinstance(x, (set, frozenset)):
         return [encode(v, path + ' item') for v in x]
     if isinstance(x, str):
@@ -71,6 +73,111 @@ def encode(x, path='value'):
     # str subclasses (AnsibleUnsafeText) and int/float subclasses were taken above
     raise NotJson('%s is a %s.%s, which wheelwright cannot take back from Python (only JSON data: '
                   'dict, list, tuple, set, str, bytes, int, float, bool, None)' % (path, type(x).__module__, type(x).__name__))
+
+
+def ask(req):
+    """A question to wheelwright in the middle of a call (a variable, a filter): the answer is the next line."""
+    proto.write(json.dumps(req) + '\n')
+    proto.flush()
+    answer = json.loads(sys.stdin.readline() or '{"ok": false, "error": "wheelwright went away"}')
+    if not answer.get('ok'):
+        raise RuntimeError(answer.get('error'))
+    return answer
+
+
+def undefined(name):
+    try:
+        from jinja2.runtime import Undefined
+        return Undefined(name=name)
+    except ImportError:
+        return None
+
+
+def remote_value(path, answer):
+    if not answer.get('found'):
+        return MISSING
+    v = answer.get('value')
+    if isinstance(v, dict) and v.get(REMOTE) is True and len(v) == 1:
+        return Remote(path)
+    return decode(v)
+
+
+MISSING = object()
+REMOTE = '__ww_remote__'
+
+
+try:
+    from collections.abc import Mapping
+except ImportError:  # pragma: no cover
+    Mapping = object
+
+
+class Remote(Mapping):
+    """A mapping that stays in wheelwright (hostvars, a host's variables): read key by key."""
+
+    def __init__(self, path):
+        self._path = path
+
+    def _get(self, key):
+        return remote_value(self._path + [key], ask({'op': 'get', 'path': self._path + [key]}))
+
+    def __getitem__(self, key):
+        v = self._get(key)
+        if v is MISSING:
+            raise KeyError(key)
+        return v
+
+    def __contains__(self, key):
+        return self._get(key) is not MISSING
+
+    def get(self, key, default=None):
+        v = self._get(key)
+        return default if v is MISSING else v
+
+    def __iter__(self):
+        return iter(ask({'op': 'keys', 'path': self._path}).get('value') or [])
+
+    def __len__(self):
+        return len(list(iter(self)))
+
+
+class Environment(object):
+    def call_filter(self, name, value, args=None, kwargs=None, context=None, eval_ctx=None):
+        answer = ask({'op': 'filter', 'name': name, 'value': encode(value), 'args': encode(list(args or [])), 'kwargs': encode(dict(kwargs or {}))})
+        return decode(answer.get('value'))
+
+    def call_test(self, name, value, args=None, kwargs=None, context=None, eval_ctx=None):
+        answer = ask({'op': 'test', 'name': name, 'value': encode(value), 'args': encode(list(args or [])), 'kwargs': encode(dict(kwargs or {}))})
+        return bool(answer.get('value'))
+
+
+class Context(object):
+    """What a @pass_context plugin reads: the template's variables, asked for one by one."""
+
+    environment = Environment()
+
+    def _get(self, key):
+        return remote_value([key], ask({'op': 'get', 'path': [key]}))
+
+    def get(self, key, default=None):
+        v = self._get(key)
+        return default if v is MISSING else v
+
+    def resolve_or_missing(self, key):
+        return self._get(key)
+
+    def resolve(self, key):
+        v = self._get(key)
+        return undefined(key) if v is MISSING else v
+
+    def __getitem__(self, key):
+        v = self._get(key)
+        if v is MISSING:
+            raise KeyError(key)
+        return v
+
+    def __contains__(self, key):
+        return self._get(key) is not MISSING
 
 
 def tail():
@@ -102,15 +209,22 @@ def handle(req):
         return {'ok': True, 'names': names or [], 'missing_class': names is None}
     if op == 'call':
         fn = plugins[(kind, path)][req['name']]
-        if getattr(fn, 'jinja_pass_arg', None) is not None:
-            return {'ok': False, 'error': "%s '%s' takes the Jinja %s (@pass_context / @pass_environment), which wheelwright's Python plugin bridge does not pass"
-                    % (kind, req['name'], getattr(fn, 'jinja_pass_arg').name), 'traceback': ''}
-        value = fn(decode(req['value']), *decode(req.get('args', [])), **decode(req.get('kwargs', {})))
+        lead = []
+        passed = getattr(fn, 'jinja_pass_arg', None)
+        if passed is not None:
+            if passed.name != 'context':
+                return {'ok': False, 'error': "%s '%s' takes the Jinja %s (@pass_%s), which wheelwright's Python plugin bridge does not pass"
+                        % (kind, req['name'], passed.name.replace('_', ' '), passed.name), 'traceback': ''}
+            lead = [Context()]
+        value = fn(*lead, decode(req['value']), *decode(req.get('args', [])), **decode(req.get('kwargs', {})))
         return {'ok': True, 'value': encode(value)}
     return {'ok': False, 'error': 'unknown request %r' % (op,), 'traceback': ''}
 
 
-for line in sys.stdin:
+while True:
+    line = sys.stdin.readline()
+    if not line:
+        break
     try:
         answer = handle(json.loads(line))
     except NotJson as e:

@@ -10,16 +10,17 @@
  *
  * Values cross as JSON: what goes in is the template's data (floats stay floats); what comes back
  * may be JSON data, tuples, sets (as lists) and bytes (UTF-8 text); any other Python object is an
- * error naming the filter and its file. A filter that takes the Jinja context (@pass_context) is
- * known by name (templates using it load) but fails when called.
+ * error naming the filter and its file. A filter that takes the Jinja context (@pass_context) gets
+ * a stand-in that asks for the template's variables one by one (hostvars and a host's variables
+ * key by key) and runs `environment.call_filter` / `call_test` with wheelwright's filters and tests.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { TemplateError } from './undefined.js';
-import { FILTERS } from './jinja/filters.js';
-import { TESTS } from './jinja/tests.js';
-import { PyFloat, need, tuple } from './jinja/py.js';
+import { TemplateError, isUndefined } from './undefined.js';
+import { FILTERS, type FilterCtx } from './jinja/filters.js';
+import { TESTS, runTest } from './jinja/tests.js';
+import { PyFloat, isDict, need, tuple } from './jinja/py.js';
 import { BRIDGE_PY } from './python-plugins-bridge.js';
 
 export type PluginKind = 'filter' | 'test';
@@ -112,6 +113,44 @@ function pythonFor(): string {
   return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 }
 
+/** What a @pass_context plugin asks in the middle of a call. */
+interface Question {
+  op: 'get' | 'keys' | 'filter' | 'test';
+  path?: unknown[];
+  name?: string;
+  value?: unknown;
+  args?: unknown[];
+  kwargs?: Record<string, unknown>;
+}
+
+const REMOTE = '__ww_remote__';
+
+/** Answers a plugin's questions from the template being rendered (its variables, its filters and tests). */
+function answerer(ctx: FilterCtx | undefined): (q: Question) => unknown {
+  return (q) => {
+    if (q.op === 'filter' || q.op === 'test') {
+      const name = String(q.name);
+      const args = ((fromWire(q.args) as unknown[]) ?? []);
+      const kw = (fromWire(q.kwargs) as Record<string, unknown>) ?? {};
+      if (q.op === 'test') return { value: runTest(name, fromWire(q.value), args, kw) };
+      if (!ctx) throw new TemplateError(`filter '${name}' cannot be called here`);
+      return { value: toWire(ctx.filter(name, fromWire(q.value), args, kw)) };
+    }
+    if (!ctx?.variable) throw new TemplateError('the template variables are not available here');
+    const path = q.path ?? [];
+    let v = ctx.variable(String(path[0]));
+    for (const k of path.slice(1)) {
+      if (isUndefined(v)) break;
+      v = ctx.getattr(v, k);
+    }
+    if (q.op === 'keys') return { value: isUndefined(v) || !isDict(v) ? [] : Object.keys(v) };
+    if (isUndefined(v)) return { found: false };
+    // hostvars and a host's variables stay here, read key by key; anything else crosses whole
+    if (path[0] === 'hostvars' && path.length <= 2 && isDict(v)) return { found: true, value: { [REMOTE]: true } };
+    return { found: true, value: toWire(v) };
+  };
+}
+
 class Bridge {
   private worker: Worker;
   private port: MessagePort;
@@ -132,14 +171,25 @@ class Bridge {
     this.port.unref();
   }
 
-  request(req: Record<string, unknown>): Answer {
+  /** One request; `questions` answers what the plugin asks meanwhile (a variable, a filter). */
+  request(req: Record<string, unknown>, questions?: (q: Question) => unknown): Answer {
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(req);
     for (;;) {
       Atomics.wait(this.flag, 0, 0);
       const m = receiveMessageOnPort(this.port);
-      if (m) return m.message as Answer;
       Atomics.store(this.flag, 0, 0);
+      if (!m) continue;
+      const msg = m.message as Answer & Partial<Question>;
+      if (msg.op === undefined) return msg;
+      let reply: Record<string, unknown>;
+      try {
+        if (!questions) throw new TemplateError('this plugin call cannot read variables');
+        reply = { ok: true, ...(questions(msg as Question) as Record<string, unknown>) };
+      } catch (e) {
+        reply = { ok: false, error: (e as Error).message };
+      }
+      this.port.postMessage(reply);
     }
   }
 
@@ -154,9 +204,9 @@ const loadedDirs = new Set<string>();
 const registered = new Map<string, string>();
 const failures: { file: string; kind: PluginKind; error: string }[] = [];
 
-function ask(req: Record<string, unknown>): Answer {
+function ask(req: Record<string, unknown>, ctx?: FilterCtx): Answer {
   bridge ??= new Bridge();
-  return bridge.request(req);
+  return bridge.request(req, answerer(ctx));
 }
 
 function pluginError(kind: PluginKind, name: string, file: string, a: Answer): TemplateError {
@@ -169,12 +219,12 @@ function register(kind: PluginKind, file: string, name: string): void {
   // a built-in name stays wheelwright's own (its semantics are the tested ones); a plugin's name replaces an earlier plugin's
   if (Object.hasOwn(table, name) && !registered.has(`${kind}\0${name}`)) return;
   registered.set(`${kind}\0${name}`, file);
-  const call = (value: unknown, args: unknown[], kwargs: Record<string, unknown>): unknown => {
-    const a = ask({ op: 'call', kind, file, name, value: toWire(value), args: args.map(toWire), kwargs: toWire(kwargs) });
+  const call = (value: unknown, args: unknown[], kwargs: Record<string, unknown>, ctx?: FilterCtx): unknown => {
+    const a = ask({ op: 'call', kind, file, name, value: toWire(value), args: args.map(toWire), kwargs: toWire(kwargs) }, ctx);
     if (!a.ok) throw pluginError(kind, name, file, a);
     return fromWire(a.value);
   };
-  if (kind === 'filter') FILTERS[name] = { fn: (_c, v, args, kw) => call(v, args, kw) };
+  if (kind === 'filter') FILTERS[name] = { fn: (c, v, args, kw) => call(v, args, kw, c) };
   else TESTS[name] = { fn: (v, args, kw) => Boolean(call(v, args, kw)) };
 }
 

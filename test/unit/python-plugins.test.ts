@@ -39,8 +39,8 @@ describe('Python filter/test plugins as in ansible-playbook', function () {
 
   before(async () => {
     [theirs, ours] = await Promise.all([
-      ansiblePlaybooks([{ id: 'site', argv: ['-i', 'localhost,', 'site.yml', '--skip-tags', 'ww_only'], cwd: DIR }], ENV),
-      runCli(['-i', 'localhost,', 'site.yml', '--output', 'jsonl', '--retry-file', 'none'], { cwd: DIR, env: ENV }),
+      ansiblePlaybooks([{ id: 'site', argv: ['-i', 'hosts', 'site.yml', '--skip-tags', 'ww_only'], cwd: DIR }], ENV),
+      runCli(['-i', 'hosts', 'site.yml', '--output', 'jsonl', '--retry-file', 'none'], { cwd: DIR, env: ENV }),
     ]);
   });
   after(() => resetPythonPlugins());

@@ -18,6 +18,8 @@ export interface FilterCtx {
   /** `obj.a.b` / `obj[0]` as Jinja's environment.getattr/getitem (Undefined when missing). */
   getattr(obj: unknown, attr: unknown): unknown;
   filter(name: string, v: unknown, args: unknown[], kw: Record<string, unknown>): unknown;
+  /** A variable of the template being rendered (Undefined when missing), for plugins that read the context. */
+  variable?(name: string): unknown;
 }
 
 export interface FilterDef {
