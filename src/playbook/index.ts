@@ -133,7 +133,7 @@ function runtimeState(playbookDir: string, play: RuntimePlay, handlerInherit: In
 
 function finishRuntime(state: ReturnType<typeof runtimeState>, play: RuntimePlay): void {
   play.roles.push(...state.roles);
-  play.handlers.push(...state.roleHandlers);
+  play.handlers.push(...state.roleHandlers, ...state.importHandlers);
 }
 
 /** include_role's role, rendered: name and *_from files. */

@@ -206,6 +206,8 @@ export interface PlayState {
   roles: RoleInfo[];
   roleTasks: Task[];
   roleHandlers: Task[];
+  /** import_role's handlers: after the play's own */
+  importHandlers: Task[];
   /** identities of roles already in the play (a duplicate runs once unless allowed) */
   seenRoles: Set<string>;
   handlersLoaded: Set<string>;
@@ -217,7 +219,7 @@ export interface PlayState {
 
 /** A new play state (also for include_role at run time, with the host's roles already run). */
 export function newPlayState(playbookDir: string, seenRoles: Set<string>, taskInherit: Inherit, handlerInherit: Inherit): PlayState {
-  return { playbookDir, roles: [], roleTasks: [], roleHandlers: [], seenRoles, handlersLoaded: new Set(), taskInherit, handlerInherit };
+  return { playbookDir, roles: [], roleTasks: [], roleHandlers: [], importHandlers: [], seenRoles, handlersLoaded: new Set(), taskInherit, handlerInherit };
 }
 
 interface RoleFiles {
@@ -559,7 +561,7 @@ export class Loader {
     play.roles = state.roles;
     play.roleKeys = [...state.seenRoles];
     play.roleHandlerKeys = [...state.handlersLoaded];
-    play.handlers = [...state.roleHandlers, ...playHandlers];
+    play.handlers = [...state.roleHandlers, ...playHandlers, ...state.importHandlers];
     // a handler that failed to load would make every notify of it a second, misleading problem
     if (this.problems.length === before) this.checkNotify(play);
     return this.problems.length > before ? undefined : play;
@@ -780,7 +782,9 @@ export class Loader {
     for (const f of await this.roleFile(dir, 'tasks', req.from.tasks, req.at)) {
       tasks.push(...(await this.loadTaskFileAbs(f, { playbookDir: state.playbookDir, inherit: { ...inherit, role }, handler: false, stack: [], play: state }, req.at)));
     }
-    const handlersKey = `${dir}\0${req.from.handlers ?? ''}`;
+    // one copy of the handlers per role use (with that use's variables), as Ansible's Role
+    // instances: the same use twice (same parameters and vars) shares them
+    const handlersKey = `${key}\0${req.from.handlers ?? ''}`;
     if (!state.handlersLoaded.has(handlersKey)) {
       state.handlersLoaded.add(handlersKey);
       for (const f of await this.roleFile(dir, 'handlers', req.from.handlers, req.at)) {
@@ -971,10 +975,14 @@ export class Loader {
     const holder = makeTask('block', src.pos(node), kw, ctx.inherit, ctx.handler);
     const inherit = inheritFrom(holder, true);
     const state = ctx.play ?? newPlayState(ctx.playbookDir, new Set(), emptyInherit(), emptyInherit());
+    const loadedBefore = state.roleHandlers.length;
     const used = await this.useRole(state, {
       at, name: spec.name, params: {}, entryVars: kw.vars ?? {}, kw: {}, from: fromOf(spec), allowDuplicates: spec.allowDuplicates,
       fromInclude: true, parent: inherit, extraDirs: [], chain: [], stack: [],
     });
+    // as Ansible's IncludeRole, an imported role's handlers (its dependencies' too) come after the
+    // play's own handlers (roles: entries' come before them)
+    state.importHandlers.push(...state.roleHandlers.splice(loadedBefore));
     if (!used) return [];
     state.roles.push(used.role);
     return used.tasks;

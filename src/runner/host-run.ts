@@ -622,11 +622,16 @@ export class HostRun {
       if (status === 'changed') {
         st.changed++;
         for (const topic of task.notify) {
+          // as ansible-core 2.14's strategy: the name is resolved now, among the handlers loaded
+          // so far (a role's handlers are one copy per role use; include_role adds its own when it
+          // runs): the last loaded with that name wins; every handler listening to it is notified
+          const targets = notifyTargets(this.pc.handlers, topic);
           // static notifies are checked at load; this catches tasks from include_tasks
-          if (!topic.includes('{{') && !this.pc.handlers.some((h) => handlerMatches(h, topic))) {
+          if (!topic.includes('{{') && !targets.length) {
             return this.account(original, name, handler, { ...result, changed: false, failed: true, msg: missingHandler(topic) }, t0, rescuable);
           }
-          this.state.notified.add(topic);
+          if (!targets.length) this.state.notified.add(topic);
+          for (const h of targets) this.state.notified.add(h);
         }
       }
     }
@@ -694,22 +699,16 @@ export class HostRun {
   async flushHandlers(at: readonly number[]): Promise<void> {
     if (this.state.notified.size === 0 || this.state.unreachable) return;
     const handlers = this.pc.handlers;
-    // every handler listening to a notified topic runs (once), so take the topics as they are now;
-    // handlers notified by handlers during this flush join in when they come later in the list
-    const pending = new Set(this.state.notified);
-    this.state.notified.clear();
-    for (const topic of pending) {
-      if (!handlers.some((h) => handlerMatches(h, topic))) {
-        this.pc.sink({ type: 'warning', host: this.host, msg: `a task notified '${topic}', but no handler has that name or listens to it` });
-      }
+    for (const topic of [...this.state.notified]) {
+      if (typeof topic !== 'string') continue;
+      this.state.notified.delete(topic);
+      this.pc.sink({ type: 'warning', host: this.host, msg: `a task notified '${topic}', but no handler has that name or listens to it` });
     }
+    // each notified handler runs once, in load order; one notified by a handler during this
+    // flush joins in when it comes later in the list
     for (const h of handlers) {
       if (this.stopped) break;
-      const topics = [h.name ?? '', h.role && h.name ? `${h.role.name} : ${h.name}` : '', ...h.listen].filter(Boolean);
-      for (const t of topics) {
-        if (this.state.notified.delete(t)) pending.add(t);
-      }
-      if (!topics.some((t) => pending.has(t))) continue;
+      if (!this.state.notified.delete(h)) continue;
       if (h.tags.length && !shouldRunByTags(h.tags, this.pc.flags.tags, this.pc.flags.skipTags)) continue;
       await this.pc.turn([...at, handlers.indexOf(h)], this.host);
       if (this.stopped) break;
@@ -816,9 +815,21 @@ function statusOf(r: ModuleResult): HostStatus {
   return r.changed ? 'changed' : 'ok';
 }
 
-/** A handler answers to its name, `role_name : name` (for a role's handler), and its listen topics. */
-export function handlerMatches(h: Task, topic: string): boolean {
-  return h.name === topic || (h.role !== undefined && h.name !== undefined && `${h.role.name} : ${h.name}` === topic) || h.listen.includes(topic);
+/**
+ * The handlers a notify of `topic` reaches, as ansible-core 2.14's strategy resolves it: by name
+ * (`name` or `role : name`), the last loaded handler that has it; and every handler listening to it.
+ */
+export function notifyTargets(handlers: readonly Task[], topic: string): Task[] {
+  const out: Task[] = [];
+  for (let i = handlers.length - 1; i >= 0; i--) {
+    const h = handlers[i]!;
+    if (h.name !== undefined && (h.name === topic || (h.role !== undefined && `${h.role.name} : ${h.name}` === topic))) {
+      out.push(h);
+      break;
+    }
+  }
+  for (const h of handlers) if (h.listen.includes(topic) && !out.includes(h)) out.push(h);
+  return out;
 }
 
 /** ansible-playbook's words for a notify without a handler. */

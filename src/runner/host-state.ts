@@ -1,3 +1,4 @@
+import type { Task } from '../playbook/types.js';
 import type { HostStats } from './events.js';
 import { emptyStats } from './events.js';
 
@@ -6,8 +7,8 @@ export class HostState {
   facts: Record<string, unknown> = {};
   /** register: and set_fact results (same precedence level). */
   registered: Record<string, unknown> = {};
-  /** handler topics notified and not yet flushed, in notification order */
-  notified = new Set<string>();
+  /** handlers notified and not yet flushed (a topic no handler answers to yet: its text) */
+  notified = new Set<Task | string>();
   stats: HostStats = emptyStats();
   failed = false;
   unreachable = false;

@@ -58,8 +58,8 @@ const CONDITIONS = [
 
 /**
  * Compare what the two debug modules show: Ansible 2.14 returns text for numbers and booleans
- * rendered into a message (`'False'`, `'3'`); wheelwright's debug shows a non-string `msg` as JSON
- * text. Both sides are brought to the same plain form.
+ * rendered into a message (`'False'`, `'3'`); wheelwright keeps the native value (docs/variables.md,
+ * "Native types everywhere"). Both sides are brought to the same plain form.
  */
 function norm(v: unknown): unknown {
   if (typeof v === 'string') {
