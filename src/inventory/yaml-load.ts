@@ -7,6 +7,7 @@ import { parseYamlDocument } from '../yaml/fast-compose.js';
 import { decryptIfVault, vaultYamlTag } from '../vault/index.js';
 import { decodeText, limit } from '../limits.js';
 import { depthMessage, guardYaml, isStackOverflow, toPlain, YamlGuardError } from '../yaml-guard.js';
+import { unsafeYamlTag } from '../template/unsafe.js';
 
 export interface LoadedYaml {
   doc: Document;
@@ -36,7 +37,7 @@ export function parseYaml(file: string, text: string): LoadedYaml {
       version: '1.1',
       uniqueKeys: false,
       merge: true,
-      customTags: pyyamlTags([{ tag: '!unsafe', resolve: (s: string) => s }, vaultYamlTag]),
+      customTags: pyyamlTags([unsafeYamlTag, vaultYamlTag]),
     },
   );
   const err = doc.errors[0];

@@ -1,4 +1,5 @@
 import type { ModuleContext, ModuleDef, ModuleResult } from './types.js';
+import { isVarScope } from '../template/lazy.js';
 
 export interface DebugArgs {
   msg?: unknown;
@@ -53,6 +54,9 @@ function resolveVar(ctx: ModuleContext, name: string): unknown {
   if (simple) {
     const r = lookupVar(ctx.vars, name);
     if (!r.found) return notDefined(ctx, name);
+    // a host's variable scope gives rendered values (rendered once: an !unsafe value stays as it
+    // is); plain variables (a caller's own) may still hold templates
+    if (isVarScope(ctx.vars)) return r.value;
     return typeof r.value === 'string' && r.value.includes('{{') ? ctx.render(r.value) : r.value;
   }
   try {

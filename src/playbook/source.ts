@@ -8,6 +8,7 @@ import { decryptIfVault, vaultYamlTag } from '../vault/index.js';
 import { UserError, type SourcePos } from '../errors.js';
 import { decodeText, limit } from '../limits.js';
 import { depthMessage, guardYaml, isStackOverflow, toPlain, YamlGuardError } from '../yaml-guard.js';
+import { unsafeYamlTag } from '../template/unsafe.js';
 
 /** A parsed YAML file that remembers where every node came from. */
 export class SourceFile {
@@ -106,7 +107,7 @@ export function parseSource(abs: string, text: string): SourceFile {
     {
       version: '1.1',
       prettyErrors: false,
-      customTags: pyyamlTags([vaultYamlTag]),
+      customTags: pyyamlTags([unsafeYamlTag, vaultYamlTag]),
       uniqueKeys: false, // checked in linear time by guardYaml below
     },
     { uniqueKeys: true },

@@ -21,6 +21,8 @@ import { findFile } from './find-file.js';
 import { addDynamicGroup, addDynamicHost } from '../inventory/dynamic.js';
 import { maskModuleArgs, tracedConnection } from './trace.js';
 import { resolveTaskKeywords } from './task-keywords.js';
+import { markPlain } from '../template/lazy.js';
+import { unsafeText } from '../template/unsafe.js';
 
 const controllerConn = new LocalConnection('localhost');
 
@@ -597,7 +599,8 @@ export class HostRun {
   private account(original: Task, name: string, handler: boolean, result: ModuleResult, t0: number, rescuable: boolean): Outcome {
     const task = this.resolved.get(original) ?? original;
     const aggregate = task.loop !== undefined && !result.unreachable; // a loop's summary, after its items
-    if (task.register) this.state.registered[task.register] = result;
+    // a registered result is never templated again, as Ansible marks it unsafe
+    if (task.register) this.state.registered[task.register] = markPlain(result);
     if (task.delegateFacts) this.delegateFacts(task, result);
     else if (result.ansible_facts && !result.failed) this.mergeFacts(task, result.ansible_facts);
     const status = statusOf(result);
@@ -657,13 +660,13 @@ export class HostRun {
       let st = this.pc.shared.states.get(to);
       if (!st) this.pc.shared.states.set(to, (st = new HostStateClass(to)));
       if (task.module && /(^|\.)setup$/.test(task.module)) Object.assign(st.facts, r.ansible_facts);
-      else Object.assign(st.registered, r.ansible_facts);
+      else Object.assign(st.registered, settled(task, r.ansible_facts));
     }
   }
 
   private mergeFacts(task: Task, facts: Record<string, unknown>): void {
     if (task.module && /(^|\.)setup$/.test(task.module)) Object.assign(this.state.facts, facts);
-    else Object.assign(this.state.registered, facts); // set_fact: registered-vars precedence
+    else Object.assign(this.state.registered, settled(task, facts)); // set_fact: registered-vars precedence
   }
 
   private handleError(original: Task, name: string, e: unknown, t0: number, rescuable: boolean, handler = false): Outcome {
@@ -852,6 +855,22 @@ function nulPath(v: unknown, at = ''): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * set_fact's values were rendered when the task ran: text in them that looks like a template came
+ * from an `!unsafe` value (or a template that printed one) and is not templated again, as Ansible
+ * keeps an unsafe value unsafe. (include_vars' facts are raw variables: templated when used.)
+ */
+function settled(task: Task, facts: Record<string, unknown>): Record<string, unknown> {
+  if (task.module !== 'set_fact') return facts;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return unsafeText(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(facts) as Record<string, unknown>;
 }
 
 /** Ansible's text for a no_log result. */

@@ -19,6 +19,7 @@ import { decodeText, limit } from '../limits.js';
 import { depthMessage, guardYaml, isStackOverflow, YamlGuardError } from '../yaml-guard.js';
 import { createVarScope } from '../template/lazy.js';
 import type { TemplateWhere } from '../template/undefined.js';
+import { unsafeYamlTag } from '../template/unsafe.js';
 
 type Vars = Record<string, unknown>;
 
@@ -93,7 +94,7 @@ function asMapping(value: unknown, what: string): Vars {
 function parseYamlText(text: string, file: string | undefined, what: string): Vars {
   text = decryptIfVault(text, file ?? what);
   const lineCounter = new YAML.LineCounter();
-  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter, version: '1.1', customTags: pyyamlTags([vaultYamlTag]) });
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter, version: '1.1', customTags: pyyamlTags([unsafeYamlTag, vaultYamlTag]) });
   const fail = (msg: string, offset: number): never => {
     const lp = lineCounter.linePos(offset);
     if (file) throw new UserError(msg, { file, line: lp.line, col: lp.col });

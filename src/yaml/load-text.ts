@@ -9,13 +9,14 @@ import { limit } from '../limits.js';
 import { depthMessage, guardYaml, isStackOverflow, toPlain, YamlGuardError } from '../yaml-guard.js';
 import { parseYamlDocument } from './fast-compose.js';
 import { pyyamlTags } from './pyyaml-tags.js';
+import { unsafeYamlTag } from '../template/unsafe.js';
 
 const OPTIONS = {
   version: '1.1' as const,
   uniqueKeys: false,
   merge: true,
   prettyErrors: false,
-  customTags: pyyamlTags([{ tag: '!unsafe', resolve: (s: string) => s }]),
+  customTags: pyyamlTags([unsafeYamlTag]),
 };
 
 /** A YAML error in template data; the message ends with "(line L, column C)". */

@@ -392,7 +392,47 @@ const DEBUG = `- hosts: h1
     - {name: msg in a loop, debug: {msg: "{{ {'i': item} }}"}, loop: [1, 2]}
 `;
 
-const PLAYBOOKS: Record<string, string> = { templated: TEMPLATED, loops: LOOPS, 'include loop': INCLUDE_LOOP, others: OTHERS, async: ASYNC, timeout: TIMEOUT, debug: DEBUG };
+/**
+ * The `!unsafe` YAML tag (issue 13): in play vars, vars_files, group_vars and task arguments the
+ * text is never templated, and stays so through variables, filters and set_fact that use it; a
+ * registered result is never templated either.
+ */
+const UNSAFE = `- hosts: h1
+  gather_facts: false
+  vars_files: [unsafe-vars.yml]
+  vars:
+    pv: !unsafe "{{ pv never }}"
+    ref: "{{ pv }}"
+    ref2: "{{ ref }} and {{ unsafe_gv }}"
+    lst: [!unsafe "{{ a }}", "{{ 'b' }}"]
+    d: {k: !unsafe "{{ k }}"}
+    endraw: !unsafe "x{% endraw %}{{ y }}{# c #}"
+    plain: !unsafe "no template here"
+  tasks:
+    - {name: unsafe var, debug: {msg: "{{ pv }}"}}
+    - {name: through a variable, debug: {msg: "{{ ref }}"}}
+    - {name: through two, debug: {msg: "{{ ref2 }}"}}
+    - {name: group_vars, debug: {msg: "{{ unsafe_gv }}"}}
+    - {name: vars_files, debug: {msg: "{{ unsafe_vf }}"}}
+    - {name: in a list, debug: {msg: "{{ lst | join(',') }}"}}
+    - {name: in a dict, debug: {msg: "{{ d.k }}"}}
+    - {name: endraw inside, debug: {msg: "{{ endraw }}"}}
+    - {name: plain, debug: {msg: "{{ plain }}"}}
+    - {name: through a filter, debug: {msg: "{{ pv | upper }}"}}
+    - {name: debug var, debug: {var: pv}}
+    - {name: task argument, debug: {msg: !unsafe "{{ arg }}"}}
+    - name: command argument
+      command:
+        argv: [echo, !unsafe "{{ argv }}"]
+      register: c2
+    - {name: registered output, debug: {msg: "{{ c2.stdout }}"}}
+    - {name: set_fact, set_fact: {sf: "{{ pv }}"}}
+    - {name: set_fact value, debug: {msg: "{{ sf }}"}}
+    - {name: set_fact again, set_fact: {sf2: "{{ sf }}x"}}
+    - {name: set_fact again value, debug: {msg: "{{ sf2 }}"}}
+`;
+
+const PLAYBOOKS: Record<string, string> = { templated: TEMPLATED, loops: LOOPS, 'include loop': INCLUDE_LOOP, others: OTHERS, async: ASYNC, timeout: TIMEOUT, debug: DEBUG, unsafe: UNSAFE };
 /** Ansible counts each include_tasks pass as ok in the recap, wheelwright does not (not this file's subject). */
 const NO_RECAP = new Set(['include loop']);
 
@@ -414,7 +454,7 @@ function pick(r: Record<string, any>, status: string): Seen {
   else if (r.msg !== undefined && status === 'ok' && r.stdout === undefined) s.msg = r.msg;
   else if (typeof r.msg === 'string' && /expected time frame/.test(r.msg)) s.msg = r.msg;
   // debug var=: the value under the variable's name
-  for (const k of ['d', 'l', 'n', 'f', 'b', 's', 'd.a', 'nope', 'd.nope']) if (k in r) (s as unknown as Record<string, unknown>)[k] = r[k];
+  for (const k of ['d', 'l', 'n', 'f', 'b', 's', 'd.a', 'nope', 'd.nope', 'pv']) if (k in r) (s as unknown as Record<string, unknown>)[k] = r[k];
   // how many checks a background job took depends on timing: not compared
   if (r.attempts !== undefined && r.finished === undefined) s.attempts = r.attempts;
   if (r.finished !== undefined && status !== 'ignored' && status !== 'failed') Object.assign(s, { finished: r.finished, started: r.started });
@@ -486,6 +526,9 @@ describe('task keywords: same results as ansible-playbook', function () {
     mkdirSync(join(dir, 'files'), { recursive: true });
     for (const f of ['a.txt', 'b.txt', 'c.cfg']) writeFileSync(join(dir, 'files', f), f);
     writeFileSync(join(dir, 'inc.yml'), '- name: included\n  debug: {msg: "{{ item.key }}={{ item.value }}"}\n');
+    mkdirSync(join(dir, 'group_vars'), { recursive: true });
+    writeFileSync(join(dir, 'group_vars', 'all.yml'), 'unsafe_gv: !unsafe "{{ gv never }}"\n');
+    writeFileSync(join(dir, 'unsafe-vars.yml'), 'unsafe_vf: !unsafe "{% if %}{{ vf }}"\n');
     const file = (n: string) => `${n.replace(/ /g, '-')}.yml`;
     for (const n of names) writeFileSync(join(dir, file(n)), PLAYBOOKS[n]!);
     // both tools run at once: each has its own lock directory (throttle)
