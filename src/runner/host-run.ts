@@ -177,6 +177,13 @@ export class HostRun {
     let ok = await this.runList(task.block ?? [], rescuable || hasRescue, includeVars, [...at, 0]);
     if (!ok && hasRescue && this.state.failed && !this.state.unreachable && !this.pc.aborted) {
       this.state.failed = false;
+      // as Ansible, the failure the rescue handles is seen by it (and later tasks) as
+      // ansible_failed_task / ansible_failed_result
+      if (this.lastFailure) {
+        const { task: ft, result } = this.lastFailure;
+        this.state.registered.ansible_failed_result = markPlain(result);
+        this.state.registered.ansible_failed_task = markPlain({ name: ft.name ?? '', action: ft.action ?? ft.module ?? '', args: ft.args, ...(ft.role ? { role: ft.role.name } : {}) });
+      }
       this.state.stats.rescued++;
       ok = await this.runList(task.rescue!, rescuable, includeVars, [...at, 1]);
     }
@@ -617,6 +624,7 @@ export class HostRun {
       } else {
         if (!rescuable) st.failed++;
         this.state.failed = true;
+        this.lastFailure = { task, result };
         this.pc.hostFailed(false, task.anyErrorsFatal === true);
         return 'failed';
       }
@@ -643,6 +651,9 @@ export class HostRun {
   }
 
   private pendingFlush = false;
+
+  /** the last failure of this host (what a rescue sees as ansible_failed_task/result) */
+  private lastFailure: { task: Task; result: ModuleResult } | undefined;
 
   private applyMeta(meta: NonNullable<ModuleResult['meta']>): void {
     if (meta === 'end_host') this.state.ended = true;

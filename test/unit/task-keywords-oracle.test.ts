@@ -432,7 +432,26 @@ const UNSAFE = `- hosts: h1
     - {name: set_fact again value, debug: {msg: "{{ sf2 }}"}}
 `;
 
-const PLAYBOOKS: Record<string, string> = { templated: TEMPLATED, loops: LOOPS, 'include loop': INCLUDE_LOOP, others: OTHERS, async: ASYNC, timeout: TIMEOUT, debug: DEBUG, unsafe: UNSAFE };
+/** What a rescue sees of the failure: ansible_failed_result and ansible_failed_task (also after it). */
+const RESCUE = `- hosts: h1,h2
+  gather_facts: false
+  tasks:
+    - block:
+        - name: fails here
+          command: "false"
+          when: inventory_hostname == 'h1'
+        - name: fails with a message
+          fail: {msg: "boom {{ inventory_hostname }}"}
+      rescue:
+        - name: failed result
+          debug: {msg: "{{ ansible_failed_result.rc | default('-') }} {{ ansible_failed_result.msg }} {{ ansible_failed_result.failed }}"}
+        - name: failed task
+          debug: {msg: "{{ ansible_failed_task.name }} / {{ ansible_failed_task.action }}"}
+    - name: still seen after the block
+      debug: {msg: "{{ ansible_failed_task.name }}"}
+`;
+
+const PLAYBOOKS: Record<string, string> = { templated: TEMPLATED, loops: LOOPS, 'include loop': INCLUDE_LOOP, others: OTHERS, async: ASYNC, timeout: TIMEOUT, debug: DEBUG, unsafe: UNSAFE, rescue: RESCUE };
 /** Ansible counts each include_tasks pass as ok in the recap, wheelwright does not (not this file's subject). */
 const NO_RECAP = new Set(['include loop']);
 

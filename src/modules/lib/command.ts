@@ -77,7 +77,8 @@ export async function runCommand(ctx: ModuleContext, spec: CommandSpec): Promise
   if (r.code !== 0) {
     result.failed = true;
     const t = tail(stderr) || tail(stdout);
-    result.msg = r.code === null ? `command did not complete${r.signal ? ` (signal ${r.signal})` : ''}${t ? `: ${t}` : ''}` : `non-zero return code ${r.code}${t ? `: ${t}` : ''}`;
+    // Ansible's words (the output shows rc and the stderr tail next to them)
+    result.msg = r.code === null ? `command did not complete${r.signal ? ` (signal ${r.signal})` : ''}${t ? `: ${t}` : ''}` : 'non-zero return code';
   }
   return result;
 }
