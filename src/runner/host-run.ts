@@ -261,7 +261,10 @@ export class HostRun {
       this.handleError(task, `include_tasks`, e, t0, rescuable);
       return false;
     }
-    // a loop includes the file once per item, the loop variable visible to its tasks
+    // a loop includes the file once per item, the loop variable visible to its tasks; as Ansible
+    // counts it, each file included is `ok` for the host, and an include with nothing included
+    // (its when false for every item, or no items) is `skipped`
+    let included = 0;
     for (const [i, loopVars] of passes.entries()) {
       if (this.stopped) return false;
       let tasks: Task[];
@@ -274,8 +277,11 @@ export class HostRun {
         this.handleError(task, `include_tasks`, e, t0, rescuable);
         return false;
       }
+      included++;
+      this.state.stats.ok++;
       if (!(await this.runList(tasks, rescuable, { ...includeVars, ...task.vars, ...loopVars }, loopVars ? [...at, i] : at))) return false;
     }
+    if (!included) this.state.stats.skipped++;
     return true;
   }
 
