@@ -121,7 +121,7 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
 function includedInherit(parent: Task, loader: Loader): Inherit {
   const info = includeInfo.get(parent);
   if (!info?.outer) return inheritFrom(parent, false);
-  const base: Inherit = { ...info.outer, when: [], vars: { ...parent.vars } };
+  const base: Inherit = { ...info.outer, when: [...info.outer.when], vars: { ...parent.vars } };
   return info.apply ? loader.applied(base, info.apply) : base;
 }
 
@@ -160,7 +160,7 @@ export async function loadIncludedRole(
   const info = includeInfo.get(parent);
   const playbookDir = info?.playbookDir ?? path.dirname(parent.pos.file);
   const loader = new Loader({ ...resolved, roleSearchPaths: info?.roleSearchPaths });
-  const base = info?.outer ? { ...info.outer, when: [], vars: { ...parent.vars } } : { ...inheritFrom(parent, false), tags: [] as string[] };
+  const base = info?.outer ? { ...info.outer, when: [...info.outer.when], vars: { ...parent.vars } } : { ...inheritFrom(parent, false), tags: [] as string[] };
   const state = runtimeState(playbookDir, play, emptyInherit());
   const used = await loader.useRole(state, {
     at: parent.pos, name: role.name, params: {}, entryVars: { ...parent.vars }, kw: {}, from: role.from,

@@ -1220,7 +1220,7 @@ export class Loader {
       const found = await this.resolveTaskFile(arg.file, src.dir, ctx.inherit.role, ctx.playbookDir);
       if (!found.abs) return this.fail(`tasks file not found: ${arg.file} (looked in ${found.tried.map((t) => displayPath(path.dirname(t))).join(', ')})`, src.pos(arg.node)) ?? [];
       task.include.file = found.abs;
-      const base: Inherit = { ...ctx.inherit, when: [], vars: { ...task.vars } };
+      const base: Inherit = { ...ctx.inherit, when: [...ctx.inherit.when], vars: { ...task.vars } };
       task.block = await this.loadTaskFileAbs(found.abs, { ...ctx, inherit: apply ? this.applied(base, apply) : base }, src.pos(arg.node));
     }
     return [task];

@@ -656,7 +656,8 @@ describe('debug: printed as ansible-playbook prints it (default callback, with a
  * include_tasks / include_role and tags, as Ansible: an include's own keywords (tags,
  * ignore_errors) select or govern the include only, its tasks inherit them only through `apply`;
  * import_tasks/import_role hand theirs down; enclosing blocks' tags reach included tasks;
- * `always` and `never`. Compared as the sequence of results under several --tags/--skip-tags.
+ * `always` and `never`; an enclosing block's `when` checked again for each included task.
+ * Compared as the sequence of results under several --tags/--skip-tags.
  */
 const INCLUDE_TAGS = `- hosts: h1
   gather_facts: false
@@ -719,8 +720,19 @@ const INCLUDE_TAGS = `- hosts: h1
     - name: include ignore_errors
       include_tasks: fail.yml
       ignore_errors: true
+- hosts: h1
+  gather_facts: false
+  tasks:
+    - block:
+        - name: include in a conditional block
+          include_tasks: sf.yml
+      when: flag is not defined
+    - block:
+        - name: import in a conditional block
+          import_tasks: sf.yml
+      when: flag2 is not defined
 `;
-const INCLUDE_FILES: Record<string, string> = {"inc.yml": "- name: inc untagged\n  debug: {msg: inc untagged}\n- name: inc tagged x\n  debug: {msg: inc x}\n  tags: [x]\n- name: inc tagged always\n  debug: {msg: inc always}\n  tags: [always]\n- name: inc tagged never\n  debug: {msg: inc never}\n  tags: [never, n]\n", "who.yml": "- name: whoami\n  command: whoami\n", "v.yml": "- name: show vv\n  debug: {msg: \"{{ vv }}\"}\n", "fail.yml": "- name: inc fails\n  command: \"false\"\n  tags: [x, y]\n", "roles/r/tasks/main.yml": "- name: role untagged\n  debug: {msg: role untagged}\n- name: role tagged x\n  debug: {msg: role x}\n  tags: [x]\n"};
+const INCLUDE_FILES: Record<string, string> = {"sf.yml": "- name: set the flag\n  set_fact: {flag: true}\n- name: after the flag\n  debug: {msg: after}\n", "inc.yml": "- name: inc untagged\n  debug: {msg: inc untagged}\n- name: inc tagged x\n  debug: {msg: inc x}\n  tags: [x]\n- name: inc tagged always\n  debug: {msg: inc always}\n  tags: [always]\n- name: inc tagged never\n  debug: {msg: inc never}\n  tags: [never, n]\n", "who.yml": "- name: whoami\n  command: whoami\n", "v.yml": "- name: show vv\n  debug: {msg: \"{{ vv }}\"}\n", "fail.yml": "- name: inc fails\n  command: \"false\"\n  tags: [x, y]\n", "roles/r/tasks/main.yml": "- name: role untagged\n  debug: {msg: role untagged}\n- name: role tagged x\n  debug: {msg: role x}\n  tags: [x]\n"};
 const TAG_RUNS: Record<string, string[]> = {
   none: [], 'tags x': ['--tags', 'x'], 'tags y': ['--tags', 'y'], 'skip x': ['--skip-tags', 'x'], 'tags n': ['--tags', 'n'], 'tags blk,always': ['--tags', 'blk,always'],
 };
