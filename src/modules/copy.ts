@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { ModuleDef } from './types.js';
 import { isVaultText, vaultDecrypt, vaultSecrets } from '../vault/index.js';
 import { fileOptions, putFile } from './lib/remote-file.js';
+import { SELINUX_ARGS } from './lib/common-args.js';
 
 export interface CopyArgs {
   src?: string;
@@ -24,6 +25,7 @@ export const copyModule: ModuleDef<CopyArgs> = {
   description: "Copy a controller file or given content to the host (atomic; one round trip).",
   notes: "One round trip: the script compares the remote sha256 with the new content's and writes only if they\ndiffer. Content up to 1 MiB is sent with that script; larger content is sent in a second round trip\nonly when it must be written. `before` for `--diff` is fetched in the same round trip (up to 256 KiB).\n\nReturns `dest, checksum_sha256, mode, owner, group, uid, gid, size`, `src`, `backup_file`, `diff`.",
   argSpec: {
+    ...SELINUX_ARGS,
     src: { description: "controller file (role files/, then the playbook dir); with remote_src a file on the host", type: 'path' },
     content: { description: "text to write instead of src (non-strings as JSON)", type: 'raw' },
     dest: { description: "destination path (an existing directory with src: dest/<basename>)", type: 'path', required: true },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ModuleDef, ModuleResult } from './types.js';
 import { execFailure, parseMarked, run, statFields } from './lib/exec.js';
 import { composeFileStateScript, type FileScriptParams } from './lib/file-script.js';
+import { SELINUX_ARGS } from './lib/common-args.js';
 
 export interface FileArgs {
   path: string;
@@ -42,6 +43,7 @@ export const fileModule: ModuleDef<FileArgs> = {
   description: "Set a path's type (file, directory, link, hard, absent, touch) and attributes.",
   notes: "`touch` is always `changed` (it updates the times). `file` fails if the path is absent; `directory`\nfails if a non-directory is in the way. Links are created beside the path and renamed onto it.\nIn check mode with a symbolic `mode` and `recurse`, `changed` is assumed.\nReturns `path, state, mode, owner, group, uid, gid, size`, and a state `diff`.",
   argSpec: {
+    ...SELINUX_ARGS,
     path: { description: "the path to manage", type: 'path', required: true, aliases: ['dest', 'name'] },
     state: { description: "default: the current type; link when src is given", type: 'str', choices: ['file', 'directory', 'absent', 'link', 'touch', 'hard'] },
     src: { description: "link target", type: 'path' },

@@ -19,8 +19,26 @@ export async function invokeModule(def: ModuleDef | string, rendered: Record<str
   const secrets = Object.entries(mod.argSpec)
     .filter(([k, e]) => e.no_log && typeof args[k] === 'string' && (args[k] as string).length > 0)
     .map(([k]) => args[k] as string);
+  const selinux = SELINUX_KEYS.filter((k) => k in mod.argSpec && args[k] != null);
+  if (selinux.length && (await selinuxEnabled(ctx))) {
+    return { changed: false, failed: true, msg: `${selinux.join(', ')}: SELinux is enabled on ${ctx.host} and wheelwright does not set SELinux contexts` };
+  }
   const result = await mod.run(args, ctx);
   return secrets.length ? (maskValues(result, secrets) as ModuleResult) : result;
+}
+
+const SELINUX_KEYS = ['seuser', 'serole', 'setype', 'selevel'] as const;
+
+const selinuxByConn = new WeakMap<object, Promise<boolean>>();
+
+/** Whether SELinux is enabled where the task runs (its selinuxfs mounted), asked once per connection. */
+function selinuxEnabled(ctx: ModuleContext): Promise<boolean> {
+  let p = selinuxByConn.get(ctx.conn);
+  if (!p) {
+    p = ctx.conn.exec('test -f /sys/fs/selinux/enforce').then((r) => r.code === 0);
+    selinuxByConn.set(ctx.conn, p);
+  }
+  return p;
 }
 
 export const MASK = '********';

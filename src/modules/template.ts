@@ -4,6 +4,7 @@ import { hostname, userInfo } from 'node:os';
 import { basename } from 'node:path';
 import type { ModuleDef } from './types.js';
 import { fileOptions, putFile } from './lib/remote-file.js';
+import { SELINUX_ARGS } from './lib/common-args.js';
 
 export interface TemplateArgs {
   src: string;
@@ -30,6 +31,7 @@ export const templateModule: ModuleDef<TemplateArgs> = {
   description: "Render a template on the controller and write it to the host (atomic).",
   notes: "`src` (required; found in the role's `templates/` then the playbook dir) is rendered with the\ntask's variables: a `.j2` (any name not ending in `.hbs`) with Jinja, `trim_blocks` on, as Ansible's\ntemplate module (see variables.md); a `.hbs` file with Handlebars. Variables added: `template_path`,\n`template_fullpath`, `template_host`, `template_destpath`, `template_uid`, `ansible_managed`; then written\nlike `copy`. Arguments: `src`, `dest`, `mode`, `owner`, `group`, `backup`, `force`, `validate`. Same return values.",
   argSpec: {
+    ...SELINUX_ARGS,
     src: { description: "template file (role templates/, then the playbook dir)", type: 'path', required: true },
     dest: { description: "destination path", type: 'path', required: true },
     mode: { description: "permissions: octal ('0644') or symbolic", type: 'mode' },

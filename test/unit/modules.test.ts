@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { checkArgs } from '../../src/modules/argspec.js';
 import { getModule, moduleNames } from '../../src/modules/registry.js';
 import { composeFactsScript, filterFacts, parseFactsOutput, subsetOptions } from '../../src/modules/lib/facts.js';
-import { editIni } from '../../src/modules/lib/ini.js';
 import { composeAptScript, composeDnfScript, parsePkgOutput } from '../../src/modules/lib/pkg.js';
 import { composeServiceScript } from '../../src/modules/lib/service-script.js';
 import { composeFileScript } from '../../src/modules/lib/remote-file.js';
@@ -120,19 +119,6 @@ describe('modules: pure helpers', () => {
     expect(() => shlexSplit(`echo 'open`)).to.throw(/unterminated/);
     expect(extractInlineArgs('make install chdir=/src creates="/usr/bin/x y"', ['chdir', 'creates'])).to.deep.equal({ raw: 'make install', opts: { chdir: '/src', creates: '/usr/bin/x y' } });
     expect(quoteGlob("/tmp/it's *.log")).to.equal(`'/tmp/it'\\''s '*.log`);
-  });
-
-  it('editIni keeps comments, handles the global section, duplicates and section removal', () => {
-    const ini = '# c\na = 1\n[s]\n; note\nx = 1\nx = 2\n\n[t]\ny = 1\n';
-    expect(editIni(ini, { section: 's', option: 'x', value: '9', state: 'present' })).to.equal('# c\na = 1\n[s]\n; note\nx = 9\n\n[t]\ny = 1\n');
-    expect(editIni(ini, { option: 'a', value: '2', state: 'present' })).to.equal(ini.replace('a = 1', 'a = 2'));
-    expect(editIni(ini, { option: 'b', value: '3', state: 'present' })).to.equal('# c\na = 1\nb = 3\n[s]\n; note\nx = 1\nx = 2\n\n[t]\ny = 1\n');
-    expect(editIni(ini, { section: 's', option: 'z', value: '0', state: 'present' })).to.equal('# c\na = 1\n[s]\n; note\nx = 1\nx = 2\nz = 0\n\n[t]\ny = 1\n');
-    expect(editIni(ini, { section: 's', state: 'absent' })).to.equal('# c\na = 1\n[t]\ny = 1\n');
-    expect(editIni(ini, { section: 'new', option: 'k', value: 'v', state: 'present' })).to.equal(ini + '\n[new]\nk = v\n');
-    expect(editIni(ini, { section: 't', option: 'y', value: '1', state: 'present' })).to.equal(ini);
-    expect(editIni('', { section: 's', option: 'k', value: 'v', state: 'present', noExtraSpaces: true })).to.equal('[s]\nk=v\n');
-    expect(editIni('a=1\r\n', { option: 'b', value: '2', state: 'present' })).to.equal('a=1\r\nb = 2\r\n');
   });
 
   it('facts: the script is valid sh and the parser maps distributions', () => {

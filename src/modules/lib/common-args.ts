@@ -1,7 +1,21 @@
 import type { ArgSpec } from '../types.js';
 
+/**
+ * Ansible's SELinux file arguments. Ansible ignores them on a host where SELinux is disabled; wheelwright
+ * does the same, and fails the task on a host where it is enabled (it does not set contexts), checked by
+ * invokeModule before the module runs.
+ */
+const SELINUX_NOTE = 'accepted where SELinux is disabled (ignored there, as Ansible does); the task fails on a host with SELinux enabled';
+export const SELINUX_ARGS: ArgSpec = {
+  seuser: { type: 'str', description: `SELinux user part of the context: ${SELINUX_NOTE}` },
+  serole: { type: 'str', description: `SELinux role part of the context: ${SELINUX_NOTE}` },
+  setype: { type: 'str', description: `SELinux type part of the context: ${SELINUX_NOTE}` },
+  selevel: { type: 'str', description: `SELinux level part of the context: ${SELINUX_NOTE}` },
+};
+
 /** Ansible's file common arguments (add_file_common_args), as the Python prelude's file_attrs() applies them. */
 export const FILE_COMMON_ARGS: ArgSpec = {
+  ...SELINUX_ARGS,
   mode: { type: 'mode', description: "permissions: octal ('0644') or symbolic ('u+rw,g-w'); unchanged when omitted" },
   owner: { type: 'str', description: 'owner name or uid; unchanged when omitted' },
   group: { type: 'str', description: 'group name or gid; unchanged when omitted' },

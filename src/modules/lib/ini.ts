@@ -1,92 +1,196 @@
 /**
- * Pure INI editing for ini_file, Ansible's semantics: other sections, comments and blank lines are
- * preserved; options outside any section are the "global" section (section omitted/null).
+ * INI editing for ini_file: a line-for-line port of community.general's `do_ini` (6.6.2, the version
+ * Debian's `ansible` ships), so files come out byte-identical: commented-out options are taken over by
+ * `present`, a new file starts with a blank line, a new section is appended without one, CRLF files are
+ * read in text mode (written back with LF). Checked against the real module by
+ * test/unit/ini-file-oracle.test.ts.
  */
 export interface IniEdit {
   section?: string | null;
-  option?: string;
-  value?: string | null;
+  option?: string | null;
+  /** value and values merged, as the module's main() does: [] when neither is given */
+  values: string[];
   state: 'present' | 'absent';
-  noExtraSpaces?: boolean;
-  allowNoValue?: boolean;
-  /** Remove other occurrences of the option in the section (Ansible's default). */
-  exclusive?: boolean;
+  exclusive: boolean;
+  noExtraSpaces: boolean;
+  allowNoValue: boolean;
 }
 
-const HEADER = /^\s*\[([^\]]*)\]/;
+export interface IniOutcome {
+  /** the new content (the module writes it when `changed`) */
+  text: string;
+  changed: boolean;
+  msg: string;
+}
+
+/** Ansible's fake first section: the hash of the commit that introduced it, so no real section matches. */
+const FAKE_SECTION = 'ad01e11446efb704fcdbdb21f2c43757423d91c5';
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export function editIni(text: string, e: IniEdit): string {
-  const nl = text.includes('\r\n') ? '\r\n' : '\n';
-  const lines = text === '' ? [] : text.replace(/\r?\n$/, '').split(/\r?\n/);
-  const section = e.section ?? null;
-  const optRe = e.option !== undefined ? new RegExp(`^\\s*${escapeRe(e.option)}\\s*([=:]|$)`) : null;
-  const sep = e.noExtraSpaces ? '=' : ' = ';
-  const newLine = e.option === undefined ? '' : e.value === undefined || e.value === null ? (e.allowNoValue ? e.option : `${e.option}${sep}`) : `${e.option}${sep}${e.value}`;
+/** Python's re.match with `$` that also matches before a final newline: match the line without it. */
+const body = (line: string): string => (line.endsWith('\n') ? line.slice(0, -1) : line);
 
-  // Locate the section: [start, end) of its body; start = -1 when missing. Global: before first header.
-  let start = -1;
-  let end = lines.length;
-  let headerIdx = -1;
-  if (section === null) {
-    start = 0;
-    end = lines.findIndex((l) => HEADER.test(l));
-    if (end < 0) end = lines.length;
-  } else {
+/** Text as Python's io.open(encoding='utf-8-sig') reads it: BOM dropped, universal newlines, lines keep '\n'. */
+export function readIniLines(text: string): string[] {
+  const t = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  const lines: string[] = [];
+  let at = 0;
+  while (at < t.length) {
+    const nl = t.indexOf('\n', at);
+    const end = nl < 0 ? t.length : nl + 1;
+    lines.push(t.slice(at, end));
+    at = end;
+  }
+  return lines;
+}
+
+/** `content` null: the file does not exist (the caller has checked `create`). */
+export function doIni(content: string | null, e: IniEdit): IniOutcome {
+  const optRe = e.option != null ? new RegExp(`^[#;]?( |\\t)*(${escapeRe(e.option)})( |\\t)*(=|$)( |\\t)*(.*)`) : null;
+  const activeRe = e.option != null ? new RegExp(`^( |\\t)*(${escapeRe(e.option)})( |\\t)*(=|$)( |\\t)*(.*)`) : null;
+  const matchOpt = (line: string) => (optRe ? optRe.exec(body(line)) : null);
+  const matchActive = (line: string) => (activeRe ? activeRe.exec(body(line)) : null);
+  const blankOrComment = (line: string) => /^[ \t]*([#;].*)?$/.test(body(line));
+  const values = [...new Set(e.values)];
+  const option = e.option;
+  const fmt = (o: string, v: string) => (e.noExtraSpaces ? `${o}=${v}\n` : `${o} = ${v}\n`);
+
+  let ini = content === null ? [] : readIniLines(content);
+  let changed = false;
+  if (!ini.length) ini.push('\n');
+  const last = ini[ini.length - 1]!;
+  if (last === '' || !last.endsWith('\n')) {
+    ini[ini.length - 1] = last + '\n';
+    changed = true;
+  }
+  ini.unshift(`[${FAKE_SECTION}]`);
+  ini.push('[');
+  const section = e.section ? e.section : FAKE_SECTION;
+
+  let within = false;
+  let start = 0;
+  let end = 0;
+  for (let i = 0; i < ini.length; i++) {
+    const line = ini[i]!;
+    if (line.startsWith(`[${section}]`)) {
+      within = true;
+      start = i;
+    } else if (line.startsWith('[') && within) {
+      end = i;
+      break;
+    }
+  }
+  const before = ini.slice(0, start);
+  let lines = ini.slice(start, end);
+  const after = ini.slice(end);
+  const changedLines = lines.map(() => 0);
+  let msg = 'OK';
+  let noValuePresent = false;
+  const update = (i: number, newline: string) => {
+    if (lines[i] !== newline) {
+      changed = true;
+      msg = 'option changed';
+    }
+    lines[i] = newline;
+    changedLines[i] = 1;
+  };
+
+  if (e.state === 'present' && option) {
     for (let i = 0; i < lines.length; i++) {
-      const m = HEADER.exec(lines[i]!);
-      if (m && m[1]!.trim() === section) {
-        headerIdx = i;
-        start = i + 1;
-        end = lines.length;
-        for (let j = i + 1; j < lines.length; j++) if (HEADER.test(lines[j]!)) { end = j; break; }
+      const m = matchOpt(lines[i]!);
+      if (!m) continue;
+      if (values.length && values.includes(m[6]!)) {
+        const matched = m[6]!;
+        if (!matched && e.allowNoValue) {
+          update(i, `${option}\n`);
+          noValuePresent = true;
+        } else update(i, fmt(option, matched));
+        values.splice(values.indexOf(matched), 1);
+      } else if (!values.length && e.allowNoValue) {
+        update(i, `${option}\n`);
+        noValuePresent = true;
         break;
       }
     }
   }
 
-  const out = [...lines];
-  if (e.state === 'absent') {
-    if (start < 0) return text;
-    if (e.option === undefined) {
-      if (section === null) return text;
-      out.splice(headerIdx, end - headerIdx);
-    } else {
-      for (let i = end - 1; i >= start; i--) if (optRe!.test(out[i]!)) out.splice(i, 1);
+  if (e.state === 'present' && e.exclusive && !e.allowNoValue) {
+    if (values.length > 0) {
+      for (let i = 0; i < lines.length; i++) {
+        if (!changedLines[i] && option != null && matchOpt(lines[i]!)) {
+          update(i, fmt(option, values.shift()!));
+          if (!values.length) break;
+        }
+      }
     }
-    return finish(out, nl, text);
+    for (let i = lines.length - 1; i > 0; i--) {
+      if (!changedLines[i] && matchOpt(lines[i]!)) {
+        lines.splice(i, 1);
+        changedLines.splice(i, 1);
+        changed = true;
+        msg = 'option changed';
+      }
+    }
   }
-  // present
-  if (start < 0) {
-    if (out.length && out[out.length - 1]!.trim() !== '') out.push('');
-    out.push(`[${section}]`);
-    if (e.option !== undefined) out.push(newLine);
-    return finish(out, nl, text);
-  }
-  if (e.option === undefined) return text;
-  const hits: number[] = [];
-  for (let i = start; i < end; i++) if (optRe!.test(out[i]!)) hits.push(i);
-  if (hits.length) {
-    const first = hits[0]!;
-    if (out[first] !== newLine) out[first] = newLine;
-    if (e.exclusive !== false) for (const i of hits.slice(1).reverse()) out.splice(i, 1);
-    return finish(out, nl, text);
-  }
-  // insert after the last non-blank line of the section
-  let at = end;
-  while (at > start && out[at - 1]!.trim() === '') at--;
-  if (section === null && at === 0 && end === 0 && out.length) {
-    out.splice(0, 0, newLine);
-  } else out.splice(at, 0, newLine);
-  return finish(out, nl, text);
-}
 
-function finish(out: string[], nl: string, original: string): string {
-  const s = out.join(nl);
-  if (s === '') return '';
-  const r = s + nl;
-  return r === original ? original : r;
+  if (e.state === 'present') {
+    for (let i = lines.length; i > 0; i--) {
+      if (blankOrComment(lines[i - 1]!)) continue;
+      if (option && values.length) {
+        for (const v of [...values].reverse()) {
+          lines.splice(i, 0, fmt(option, v));
+          msg = 'option added';
+          changed = true;
+        }
+      } else if (option && !values.length && e.allowNoValue && !noValuePresent) {
+        lines.splice(i, 0, `${option}\n`);
+        msg = 'option added';
+        changed = true;
+      }
+      break;
+    }
+  }
+
+  if (e.state === 'absent') {
+    if (option) {
+      if (e.exclusive) {
+        const kept = lines.filter((l) => !matchActive(l));
+        if (kept.length !== lines.length) {
+          changed = true;
+          msg = 'option changed';
+          lines = kept;
+        }
+      } else if (values.length) {
+        const kept = lines.filter((l) => {
+          const m = matchActive(l);
+          return !(m && values.includes(m[6]!));
+        });
+        if (kept.length !== lines.length) {
+          changed = true;
+          msg = 'option changed';
+          lines = kept;
+        }
+      }
+    } else if (lines.length) {
+      lines = [];
+      msg = 'section removed';
+      changed = true;
+    }
+  }
+
+  ini = [...before, ...lines, ...after];
+  ini.shift();
+  ini.pop();
+  if (!within && e.state === 'present') {
+    ini.push(`[${section}]\n`);
+    msg = 'section and option added';
+    if (option && values.length) for (const v of values) ini.push(fmt(option, v));
+    else if (option && !values.length && e.allowNoValue) ini.push(`${option}\n`);
+    else msg = 'only section added';
+    changed = true;
+  }
+  return { text: ini.join(''), changed, msg };
 }
