@@ -6,7 +6,7 @@
  * forks included) and peak memory (max RSS of the largest process).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '../src/lab/index.js';
@@ -18,10 +18,42 @@ export const VENV = '/openstack/venvs/bench';
 export interface RunFigures {
   wall: number;
   cpu: number;
+  /** CPU seconds on the lab hosts (every process there, see labCpu) */
+  remoteCpu?: number;
   maxRssMb: number;
   changed: number;
   repoCommands?: number;
   targetCommands?: number;
+  /** wheelwright: where the wall time went, from the run's JSON lines (see phases) */
+  phases?: Array<{ phase: string; s: number }>;
+}
+
+/**
+ * A run's phases from its timestamped JSON lines: start-up (process start to the first event), then
+ * each task from its first host's start to its last host's result (for a task every host runs, the
+ * hosts' overlap is one phase), and the tail to the recap.
+ */
+export function phases(events: Array<Record<string, any>>, startedMs: number): Array<{ phase: string; s: number }> {
+  const out: Array<{ phase: string; s: number }> = [];
+  const t = (e: Record<string, any>) => Date.parse(e.time as string);
+  if (!events.length) return out;
+  out.push({ phase: 'start-up and load', s: (t(events[0]!) - startedMs) / 1000 });
+  const spans = new Map<string, { from: number; to: number }>();
+  for (const e of events) {
+    if (e.type !== 'host_task_start' && e.type !== 'host_result') continue;
+    const key = `${e.play} / ${e.role ? `${e.role} : ` : ''}${e.task}`;
+    const sp = spans.get(key) ?? { from: t(e), to: t(e) };
+    sp.from = Math.min(sp.from, t(e));
+    sp.to = Math.max(sp.to, t(e));
+    spans.set(key, sp);
+  }
+  let last = t(events[0]!);
+  for (const [phase, sp] of spans) {
+    out.push({ phase, s: (sp.to - sp.from) / 1000 });
+    last = Math.max(last, sp.to);
+  }
+  out.push({ phase: 'to the recap', s: (t(events[events.length - 1]!) - last) / 1000 });
+  return out;
 }
 
 export interface DeployContext {
@@ -32,6 +64,39 @@ export interface DeployContext {
   inventory: string[];
   pk: TestPackages;
   root: string;
+}
+
+/**
+ * CPU seconds used so far by everything on the lab hosts: the sum of user + system time, own and of
+ * waited-for children, over every live process below each host's `unshare` process. Each host's sshd
+ * is its PID namespace's init, so orphans are reaped there too: the difference of two samples is the
+ * CPU the run cost on the hosts, finished processes included, whoever (which tool) ran them.
+ */
+export function labCpu(lab: Lab): number {
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+      parent.set(Number(d), Number(f[1]));
+      ticks.set(Number(d), Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])); // utime stime cutime cstime
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const roots = new Set(lab.hosts.map((h) => h.pid));
+  let sum = 0;
+  for (const [pid, t] of ticks) {
+    for (let p = pid, n = 0; p > 1 && n < 64; p = parent.get(p) ?? 0, n++) {
+      if (roots.has(p)) {
+        sum += t;
+        break;
+      }
+    }
+  }
+  return sum / 100; // USER_HZ
 }
 
 function sshArgs(lab: Lab, host: string): string[] {
@@ -88,8 +153,9 @@ function extraVars(ctx: DeployContext, alpha: string): Record<string, unknown> {
 }
 
 /** `cmd args` under GNU time: its figures, stdout, and the exit code. */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string; wall: number; cpu: number; maxRssMb: number }> {
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, lab?: Lab): Promise<{ code: number | null; out: string; err: string; wall: number; cpu: number; maxRssMb: number; remoteCpu?: number }> {
   const tf = join(tmpdir(), `ww-bench-time-${process.pid}-${Date.now()}`);
+  const cpu0 = lab ? labCpu(lab) : 0;
   return new Promise((resolve, reject) => {
     const p = spawn('/usr/bin/time', ['-o', tf, '-f', '%e %U %S %M', cmd, ...args], { env });
     let out = '';
@@ -101,7 +167,7 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ c
       const { readFileSync, rmSync } = await import('node:fs');
       const last = readFileSync(tf, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
       rmSync(tf, { force: true });
-      resolve({ code, out, err, wall: last[0]!, cpu: last[1]! + last[2]!, maxRssMb: last[3]! / 1024 });
+      resolve({ code, out, err, wall: last[0]!, cpu: last[1]! + last[2]!, maxRssMb: last[3]! / 1024, ...(lab ? { remoteCpu: labCpu(lab) - cpu0 } : {}) });
     });
   });
 }
@@ -112,7 +178,8 @@ export async function runWheelwright(ctx: DeployContext, alpha: string): Promise
   const args = [join(ctx.root, 'bin/wheelwright.js'), join(ctx.root, 'test/fixtures/venv-role/site.yml')];
   for (const i of ctx.inventory) args.push('-i', i);
   args.push('-e', `@${vars}`, '-f', '100', '--output', 'jsonl', '--retry-file', 'none');
-  const r = await timed(process.execPath, args, process.env);
+  const startedMs = Date.now();
+  const r = await timed(process.execPath, args, process.env, ctx.lab);
   // the run's JSON lines (timestamped events), kept for a per-phase look: bench/results/ww-runs/
   const keep = join(ctx.root, 'bench', 'results', 'ww-runs');
   mkdirSync(keep, { recursive: true });
@@ -125,7 +192,11 @@ export async function runWheelwright(ctx: DeployContext, alpha: string): Promise
   const recap = events.find((e) => e.type === 'recap')!;
   const changed = Object.values(recap.stats as Record<string, { changed: number }>).reduce((n, s) => n + s.changed, 0);
   const cmds = recap.remoteCommands as Record<string, number>;
-  return { wall: r.wall, cpu: r.cpu, maxRssMb: r.maxRssMb, changed, repoCommands: cmds[ctx.repo] ?? 0, targetCommands: Math.max(...ctx.targets.map((t) => cmds[t] ?? 0)) };
+  return {
+    wall: r.wall, cpu: r.cpu, remoteCpu: r.remoteCpu, maxRssMb: r.maxRssMb, changed,
+    repoCommands: cmds[ctx.repo] ?? 0, targetCommands: Math.max(...ctx.targets.map((t) => cmds[t] ?? 0)),
+    phases: phases(events, startedMs),
+  };
 }
 
 /** The upstream role's playbook: the same deployment, Ansible-native (nginx set up with builtins). */
@@ -201,11 +272,11 @@ export async function runUpstream(ctx: DeployContext, roleDir: string, alpha: st
     ANSIBLE_RETRY_FILES_ENABLED: 'False',
     ANSIBLE_LOCALHOST_WARNING: 'False',
   };
-  const r = await timed('ansible-playbook', args, env);
+  const r = await timed('ansible-playbook', args, env, ctx.lab);
   if (r.code !== 0) throw new Error(`ansible-playbook with the upstream role failed (exit ${r.code}):\n${r.out.slice(-4000)}\n${r.err.slice(-2000)}`);
   let changed = 0;
   for (const m of r.out.matchAll(/changed=(\d+)/g)) changed += Number(m[1]);
-  return { wall: r.wall, cpu: r.cpu, maxRssMb: r.maxRssMb, changed };
+  return { wall: r.wall, cpu: r.cpu, remoteCpu: r.remoteCpu, maxRssMb: r.maxRssMb, changed };
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -119,23 +119,32 @@ async function deploy(): Promise<void> {
     for (const s of SCENARIOS) {
       const ww = tool.name === 'wheelwright';
       rows.push(
-        `| ${tool.name} | ${s} | ${f2(med(tool.name, s, 'wall'))} | ${f2(med(tool.name, s, 'cpu'))} | ${med(tool.name, s, 'maxRssMb').toFixed(0)} | ${med(tool.name, s, 'changed')} | ${ww ? med(tool.name, s, 'repoCommands') : '-'} | ${ww ? med(tool.name, s, 'targetCommands') : '-'} |`,
+        `| ${tool.name} | ${s} | ${f2(med(tool.name, s, 'wall'))} | ${f2(med(tool.name, s, 'cpu'))} | ${f2(med(tool.name, s, 'remoteCpu'))} | ${med(tool.name, s, 'maxRssMb').toFixed(0)} | ${med(tool.name, s, 'changed')} | ${ww ? med(tool.name, s, 'repoCommands') : '-'} | ${ww ? med(tool.name, s, 'targetCommands') : '-'} |`,
       );
     }
   }
   const lines = [
     `deploy: 1 repo server + ${targets} targets, median of ${runs} runs (${new Date().toISOString()})`,
     '',
-    '| tool | scenario | wall (s) | controller CPU (s) | peak RSS (MB) | changed tasks | remote commands: repo | per target (max) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| tool | scenario | wall (s) | controller CPU (s) | lab hosts CPU (s) | peak RSS (MB) | changed tasks | remote commands: repo | per target (max) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ];
   for (const [name, msg] of Object.entries(failures)) lines.push('', `${name}: FAILED: ${msg.slice(0, 1500)}`);
+  // where wheelwright's wall time went (last run; tasks overlap only across hosts, not each other)
+  lines.push('', '| wheelwright phase (last run) | ' + SCENARIOS.join(' (s) | ') + ' (s) |', '|---|' + SCENARIOS.map(() => '---:|').join(''));
+  const last = (s: Scenario) => results.wheelwright![s][results.wheelwright![s].length - 1]?.phases ?? [];
+  const names = [...new Set(SCENARIOS.flatMap((s) => last(s).map((p) => p.phase)))];
+  for (const n of names) lines.push(`| ${n} | ${SCENARIOS.map((s) => { const p = last(s).find((x) => x.phase === n); return p ? f2(p.s) : '-'; }).join(' | ')} |`);
   if (roleDir && !failures[tools[1]!.name]) {
     const up = tools[1]!.name;
-    lines.push('', '| scenario | upstream / wheelwright (wall) | controller CPU ratio |', '|---|---:|---:|');
+    lines.push('', '| scenario | upstream / wheelwright (wall) | controller CPU ratio | hosts CPU ratio | total CPU ratio |', '|---|---:|---:|---:|---:|');
+    const total = (tool: string, s: Scenario) => med(tool, s, 'cpu') + med(tool, s, 'remoteCpu');
     for (const s of SCENARIOS) {
-      lines.push(`| ${s} | ${(med(up, s, 'wall') / med('wheelwright', s, 'wall')).toFixed(1)}x | ${(med(up, s, 'cpu') / med('wheelwright', s, 'cpu')).toFixed(1)}x |`);
+      lines.push(
+        `| ${s} | ${(med(up, s, 'wall') / med('wheelwright', s, 'wall')).toFixed(1)}x | ${(med(up, s, 'cpu') / med('wheelwright', s, 'cpu')).toFixed(1)}x | ` +
+          `${(med(up, s, 'remoteCpu') / med('wheelwright', s, 'remoteCpu')).toFixed(1)}x | ${(total(up, s) / total('wheelwright', s)).toFixed(1)}x |`,
+      );
     }
   }
   report(lines.join('\n'));

@@ -293,7 +293,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
 
   const verbosity = values.verbose?.length ?? 0;
   const fromEnv = outputsFromAnsibleConfig(positionals[0]!);
-  const outputs = runOutputs({
+  const outputs = await runOutputs({
     format, verbosity, junit: values.junit ?? fromEnv.junit, report: values.report, profile: values.profile || fromEnv.profile,
     // --step's questions go to the terminal between results: no live view redrawn over them
     write: out, writeErr: err, color: terminalTakesColor(process.stdout), tty: terminalTakesColor(process.stdout) && !values.step ? process.stdout : undefined,

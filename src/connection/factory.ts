@@ -38,6 +38,32 @@ export class ConnectionPool {
     return p;
   }
 
+  /**
+   * Open a connection ahead of its first use (the next play's hosts while this play runs), outside
+   * the pool until adopt() takes it: a warm connection whose spec no longer matches at first use is
+   * closed instead, and a failed one is forgotten (the first use opens anew). Closed by closeAll()
+   * and interrupted by interruptAll() like the others.
+   */
+  warm(spec: ConnectionSpec): { conn: Connection; ready: Promise<Connection> } {
+    const conn = createConnection(spec, { ...this.opts, jumpProvider: (s) => this.jump(s) });
+    this.opened.push(conn);
+    const ready = conn.connect().then(() => conn);
+    ready.catch(() => undefined);
+    return { conn, ready };
+  }
+
+  /** Make a warm connection the pool's connection for `key` (unless the key already has one). */
+  adopt(key: string, ready: Promise<Connection>): void {
+    if (!this.conns.has(key)) this.conns.set(key, ready);
+  }
+
+  /** Close a warm connection that will not be used. */
+  async discard(conn: Connection): Promise<void> {
+    const i = this.opened.indexOf(conn);
+    if (i >= 0) this.opened.splice(i, 1);
+    await conn.close().catch(() => undefined);
+  }
+
   private jump(spec: ConnectionSpec): Promise<SshConnection> {
     const key = jumpKey(spec);
     let p = this.jumps.get(key);

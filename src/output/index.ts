@@ -11,10 +11,8 @@ import type { EventSink, RunEvent } from '../runner/events.js';
 import { jsonLinesSink } from './jsonl.js';
 import { terminalSink } from './terminal.js';
 import { RunRecorder } from './record.js';
-import { writeJunit } from './junit.js';
-import { writeHtmlReport } from './html-report.js';
-import { profileText } from './profile.js';
-import { liveView } from './live.js';
+// the live view (log-update), JUnit, the HTML report and the profile are loaded only when asked for:
+// a plain or JSON-lines run starts without them
 
 export interface RunOutputOptions {
   format: 'terminal' | 'jsonl';
@@ -79,9 +77,9 @@ export function outputsFromAnsibleConfig(playbookFile: string, env: NodeJS.Proce
   return outputsFromAnsibleEnv(playbookFile, merged, now);
 }
 
-export function runOutputs(o: RunOutputOptions): RunOutputs {
+export async function runOutputs(o: RunOutputOptions): Promise<RunOutputs> {
   const terminal = (write: (text: string) => void) => terminalSink({ verbosity: o.verbosity, color: o.color, write });
-  const live = o.format === 'terminal' && o.color && o.tty ? liveView({ stream: o.tty, inner: terminal, color: o.color }) : undefined;
+  const live = o.format === 'terminal' && o.color && o.tty ? (await import('./live.js')).liveView({ stream: o.tty, inner: terminal, color: o.color }) : undefined;
   const main = o.format === 'jsonl' ? jsonLinesSink(o.write) : live ? live.sink : terminal(o.write);
   const recorder = o.junit || o.report || o.profile ? new RunRecorder() : undefined;
   const sink: EventSink = recorder
@@ -96,12 +94,12 @@ export function runOutputs(o: RunOutputOptions): RunOutputs {
       live?.stop();
       if (!recorder) return;
       const run = recorder.record;
-      if (o.profile) (o.format === 'jsonl' ? o.writeErr : o.write)(profileText(run));
+      if (o.profile) (o.format === 'jsonl' ? o.writeErr : o.write)((await import('./profile.js')).profileText(run));
       if (o.junit) {
         await mkdir(dirname(resolve(o.junit)), { recursive: true });
-        await writeJunit(resolve(o.junit), run);
+        await (await import('./junit.js')).writeJunit(resolve(o.junit), run);
       }
-      if (o.report) await writeHtmlReport(resolve(o.report), run);
+      if (o.report) await (await import('./html-report.js')).writeHtmlReport(resolve(o.report), run);
     },
   };
 }

@@ -106,6 +106,8 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   const remoteCommands: Record<string, number> = {};
   const counted = new Map<string, Connection>();
   const described = new Set<string>();
+  /** connections opened ahead of use (the next play's hosts), by the key their first use will have */
+  const warm = new Map<string, { spec: string; conn: Connection; ready: Promise<Connection>; failed: boolean }>();
   const access: HostAccess = {
     connection: async (host, over) => {
       const key = keyOf(host, over);
@@ -114,6 +116,13 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
         if (opts.verbosity >= 3 && !described.has(key)) {
           described.add(key);
           sink({ type: 'verbose', host, level: 3, msg: describeConnection(specOf(host, over)) });
+        }
+        const w = warm.get(key);
+        if (w) {
+          warm.delete(key);
+          // still opening, or open, with the spec the host has now: it is this host's connection
+          if (!w.failed && w.spec === JSON.stringify(specOf(host, over))) pool.adopt(key, w.ready);
+          else if (!w.failed) void pool.discard(w.conn);
         }
         counted.set(key, (c = countingConnection(await pool.get(key, specOf(host, over)), remoteCommands)));
       }
@@ -134,6 +143,51 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
         Object.assign(stateOf(host).facts, r.ansible_facts ?? {});
         return stateOf(host).facts;
       }),
+  };
+
+  /**
+   * Open the connections of a play's first `forks` hosts ahead of it, with the connection keywords
+   * it will have. Nothing is reported from here: a host that cannot be reached is reported by its
+   * first use, which opens anew when the warm attempt failed (or adopts it while still pending).
+   */
+  const warmNext = (rawPlay: Play | undefined) => {
+    if (!rawPlay || shared.interrupted) return;
+    try {
+      const play = withConfigDefaults(resolvePlayKeywords(rawPlay, opts.extraVars), opts);
+      const pattern = play.hosts.includes('{{') ? renderString(play.hosts, opts.extraVars, { file: play.pos.file, line: play.pos.line, col: play.pos.col }) : play.hosts;
+      let hosts = selectHosts(opts.inventory, pattern, { baseDir: opts.playbook.baseDir });
+      if (limited) hosts = hosts.filter((h) => limited.has(h));
+      const over: Over = {
+        ...(play.connection ? { connection: play.connection } : {}),
+        ...(play.remoteUser !== undefined ? { user: play.remoteUser } : {}),
+        ...(play.port !== undefined ? { port: play.port } : {}),
+      };
+      const base = defaults;
+      defaults = { ...opts.connectionDefaults };
+      try {
+        for (const host of hosts.slice(0, Math.max(1, opts.forks))) {
+          const key = keyOf(host, over);
+          if (counted.has(key) || warm.has(key) || !opts.inventory.hosts.has(host)) continue;
+          const st = shared.states.get(host);
+          if (st && !st.active && !st.ended) continue; // failed or unreachable earlier: not used again
+          const vars = hostvarsOf(shared, host);
+          const spec = connectionSpecFromVars(host, vars, {
+            hostKeyChecking: opts.hostKeyChecking,
+            knownHostsFile: opts.knownHostsFile ?? (vars.wheelwright_known_hosts_file as string | undefined),
+            connectTimeoutMs: opts.connectTimeoutMs,
+            defaults: withOver(over),
+          });
+          if (spec.connection !== 'ssh') continue;
+          const w = { spec: JSON.stringify(spec), failed: false, ...pool.warm(spec) };
+          w.ready.catch(() => (w.failed = true));
+          warm.set(key, w);
+        }
+      } finally {
+        defaults = base;
+      }
+    } catch {
+      /* the play reports its own problems when it starts */
+    }
   };
 
   let stopping: Promise<void> = Promise.resolve();
@@ -186,6 +240,9 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       };
       const alive = hosts.filter((h) => shared.states.get(h)!.active || shared.states.get(h)!.ended);
       for (const h of alive) shared.states.get(h)!.ended = false;
+      // the next play's hosts connect while this play runs (a connection has no side effect; its
+      // first use checks that it still fits, see warmNext)
+      warmNext(opts.playbook.plays[nextPlay]);
       const pc = new PlayContext(play, shared, opts, sink, access, alive);
       if (opts.startAtTask !== undefined && !startedAt) {
         pc.skipped = startAtTask(play, opts.startAtTask);

@@ -5,8 +5,11 @@
  * Templates see the variables through read-only "tracking" proxies that know their path
  * (`a.b[0]`), expose own data properties only (never prototypes: `{{constructor}}` is just an
  * undefined variable) and return the Undefined sentinel for missing names.
+ *
+ * Handlebars itself is loaded on the first `.hbs` render (a run without one never pays for it).
  */
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import type Handlebars from 'handlebars';
 import * as H from './helpers.js';
 import { TemplateError, UndefinedVariableError, isUndefined, locate, makeUndefined, undefinedName, type TemplateWhere } from './undefined.js';
 
@@ -70,7 +73,15 @@ export function unwrap(v: unknown): unknown {
 // ---------------------------------------------------------------------------------------------
 // Handlebars environment
 
-const hb = Handlebars.create();
+let hb!: typeof Handlebars;
+/** The Handlebars environment with our helpers, made on first use. */
+function env(): typeof Handlebars {
+  if (!hb) {
+    hb = (createRequire(import.meta.url)('handlebars') as typeof Handlebars).create();
+    registerHelpers();
+  }
+  return hb;
+}
 type Options = Handlebars.HelperOptions & { name: string; hash: Record<string, unknown>; lookupProperty?: unknown };
 
 interface HelperSpec {
@@ -113,93 +124,6 @@ function simple(name: string, n: number, fn: (...a: unknown[]) => unknown, lenie
   });
 }
 
-simple('default', 2, (v, fb, onFalsy) => H.fDefault(v, fb, H.truthy(onFalsy)), true);
-simple('join', 1, (l, sep) => H.fJoin(l, sep ?? ''));
-simple('basename', 1, H.fBasename);
-simple('dirname', 1, H.fDirname);
-simple('lower', 1, H.fLower);
-simple('upper', 1, H.fUpper);
-simple('trim', 1, H.fTrim);
-simple('quote', 1, H.fQuote);
-simple('to_json', 1, (v) => H.fToJson(v));
-simple('to_nice_json', 1, (v) => H.fToJson(v, 2));
-simple('to_yaml', 1, H.fToYaml);
-simple('from_json', 1, H.fFromJson);
-simple('from_yaml', 1, H.fFromYaml);
-simple('replace', 3, H.fReplace);
-simple('split', 1, H.fSplit);
-simple('length', 1, H.fLength);
-simple('first', 1, H.fFirst);
-simple('last', 1, H.fLast);
-simple('unique', 1, H.fUnique);
-simple('sort', 1, H.fSort);
-simple('union', 2, H.fUnion);
-simple('difference', 2, H.fDifference);
-simple('intersect', 2, H.fIntersect);
-simple('bool', 1, H.fBool);
-simple('int', 1, (v, fb) => H.fInt(v, fb ?? 0));
-simple('b64encode', 1, H.fB64encode);
-simple('b64decode', 1, H.fB64decode);
-simple('concat', 1, H.fConcat);
-simple('dict_get', 2, (o, k, fb) => H.fDictGet(o, k, fb));
-register('regex_replace', {
-  fn: (args, hash) => {
-    arity('regex_replace', 2, args);
-    return H.fRegexReplace(args[0], args[1], args[2] ?? '', hash.ignorecase, hash.multiline);
-  },
-});
-register('regex_search', {
-  fn: (args, hash) => {
-    arity('regex_search', 2, args);
-    return H.fRegexSearch(args[0], args[1], hash.ignorecase);
-  },
-});
-simple('version_compare', 2, H.versionCompare);
-
-// Comparisons and logic for `{{#if (and a (eq b "x"))}}`: Undefined is falsy and equal to nothing.
-const defined = (v: unknown) => !isUndefined(v);
-simple('eq', 2, (a, b) => defined(a) && defined(b) && H.deepEqual(a, b), true);
-simple('ne', 2, (a, b) => !(defined(a) && defined(b) && H.deepEqual(a, b)), true);
-simple('gt', 2, (a, b) => (a as number) > (b as number));
-simple('ge', 2, (a, b) => (a as number) >= (b as number));
-simple('lt', 2, (a, b) => (a as number) < (b as number));
-simple('le', 2, (a, b) => (a as number) <= (b as number));
-register('and', { lenient: true, fn: (args) => args.every(H.truthy) });
-register('or', { lenient: true, fn: (args) => args.some(H.truthy) });
-simple('not', 1, (v) => !H.truthy(v), true);
-simple('defined', 1, (v) => defined(v), true);
-
-// Block helpers: Python truthiness (empty lists/dicts are false), Undefined is false.
-const builtinEach = hb.helpers.each as Handlebars.HelperDelegate;
-const builtinWith = hb.helpers.with as Handlebars.HelperDelegate;
-hb.registerHelper('if', function (this: unknown, cond: unknown, options: Options) {
-  if (arguments.length !== 2) throw new TemplateError('#if needs exactly one argument');
-  return H.truthy(unwrap(cond)) ? options.fn(this) : options.inverse(this);
-});
-hb.registerHelper('unless', function (this: unknown, cond: unknown, options: Options) {
-  if (arguments.length !== 2) throw new TemplateError('#unless needs exactly one argument');
-  return H.truthy(unwrap(cond)) ? options.inverse(this) : options.fn(this);
-});
-hb.registerHelper('each', function (this: unknown, ctx: unknown, options: Options) {
-  const n = undefinedName(ctx);
-  if (n !== undefined) throw new UndefinedVariableError(n);
-  return builtinEach.call(this, ctx, options);
-});
-hb.registerHelper('with', function (this: unknown, ctx: unknown, options: Options) {
-  if (isUndefined(ctx)) return options.inverse(this);
-  return builtinWith.call(this, ctx, options);
-});
-hb.registerHelper('blockHelperMissing', function (this: unknown, ctx: unknown, options: Options) {
-  const raw = unwrap(ctx);
-  if (!H.truthy(raw)) return options.inverse(this);
-  if (Array.isArray(raw)) return builtinEach.call(this, ctx, options);
-  return options.fn(raw === true ? this : ctx);
-});
-hb.registerHelper('helperMissing', function (...all: unknown[]) {
-  const options = all.pop() as Options;
-  throw new TemplateError(`unknown template helper '${options.name}'`);
-});
-
 // Every `{{ expr }}` is compiled as `{{__ww_text expr "name"}}` (or `{{__ww_native ...}}` for a
 // single-expression value), so output is always text we control: Handlebars' own noEscape output
 // would add numbers (`{{n}}{{n}}` -> 6) and print lists as `a,b`.
@@ -209,19 +133,109 @@ function missingName(value: unknown, name: unknown): string | undefined {
   return value === undefined && typeof name === 'string' ? name : undefined;
 }
 
-hb.registerHelper('__ww_text', function (value: unknown, name: unknown) {
-  const n = missingName(value, name);
-  if (n !== undefined) throw new UndefinedVariableError(n);
-  return H.toText(unwrap(value));
-});
-
 const captures: Array<{ value: unknown; name?: unknown }> = [];
-hb.registerHelper('__ww_native', function (value: unknown, name: unknown) {
-  const box = captures[captures.length - 1];
-  box.value = value;
-  box.name = name;
-  return '';
-});
+
+function registerHelpers(): void {
+  simple('default', 2, (v, fb, onFalsy) => H.fDefault(v, fb, H.truthy(onFalsy)), true);
+  simple('join', 1, (l, sep) => H.fJoin(l, sep ?? ''));
+  simple('basename', 1, H.fBasename);
+  simple('dirname', 1, H.fDirname);
+  simple('lower', 1, H.fLower);
+  simple('upper', 1, H.fUpper);
+  simple('trim', 1, H.fTrim);
+  simple('quote', 1, H.fQuote);
+  simple('to_json', 1, (v) => H.fToJson(v));
+  simple('to_nice_json', 1, (v) => H.fToJson(v, 2));
+  simple('to_yaml', 1, H.fToYaml);
+  simple('from_json', 1, H.fFromJson);
+  simple('from_yaml', 1, H.fFromYaml);
+  simple('replace', 3, H.fReplace);
+  simple('split', 1, H.fSplit);
+  simple('length', 1, H.fLength);
+  simple('first', 1, H.fFirst);
+  simple('last', 1, H.fLast);
+  simple('unique', 1, H.fUnique);
+  simple('sort', 1, H.fSort);
+  simple('union', 2, H.fUnion);
+  simple('difference', 2, H.fDifference);
+  simple('intersect', 2, H.fIntersect);
+  simple('bool', 1, H.fBool);
+  simple('int', 1, (v, fb) => H.fInt(v, fb ?? 0));
+  simple('b64encode', 1, H.fB64encode);
+  simple('b64decode', 1, H.fB64decode);
+  simple('concat', 1, H.fConcat);
+  simple('dict_get', 2, (o, k, fb) => H.fDictGet(o, k, fb));
+  register('regex_replace', {
+    fn: (args, hash) => {
+      arity('regex_replace', 2, args);
+      return H.fRegexReplace(args[0], args[1], args[2] ?? '', hash.ignorecase, hash.multiline);
+    },
+  });
+  register('regex_search', {
+    fn: (args, hash) => {
+      arity('regex_search', 2, args);
+      return H.fRegexSearch(args[0], args[1], hash.ignorecase);
+    },
+  });
+  simple('version_compare', 2, H.versionCompare);
+
+  // Comparisons and logic for `{{#if (and a (eq b "x"))}}`: Undefined is falsy and equal to nothing.
+  const defined = (v: unknown) => !isUndefined(v);
+  simple('eq', 2, (a, b) => defined(a) && defined(b) && H.deepEqual(a, b), true);
+  simple('ne', 2, (a, b) => !(defined(a) && defined(b) && H.deepEqual(a, b)), true);
+  simple('gt', 2, (a, b) => (a as number) > (b as number));
+  simple('ge', 2, (a, b) => (a as number) >= (b as number));
+  simple('lt', 2, (a, b) => (a as number) < (b as number));
+  simple('le', 2, (a, b) => (a as number) <= (b as number));
+  register('and', { lenient: true, fn: (args) => args.every(H.truthy) });
+  register('or', { lenient: true, fn: (args) => args.some(H.truthy) });
+  simple('not', 1, (v) => !H.truthy(v), true);
+  simple('defined', 1, (v) => defined(v), true);
+
+  // Block helpers: Python truthiness (empty lists/dicts are false), Undefined is false.
+  const builtinEach = hb.helpers.each as Handlebars.HelperDelegate;
+  const builtinWith = hb.helpers.with as Handlebars.HelperDelegate;
+  hb.registerHelper('if', function (this: unknown, cond: unknown, options: Options) {
+    if (arguments.length !== 2) throw new TemplateError('#if needs exactly one argument');
+    return H.truthy(unwrap(cond)) ? options.fn(this) : options.inverse(this);
+  });
+  hb.registerHelper('unless', function (this: unknown, cond: unknown, options: Options) {
+    if (arguments.length !== 2) throw new TemplateError('#unless needs exactly one argument');
+    return H.truthy(unwrap(cond)) ? options.inverse(this) : options.fn(this);
+  });
+  hb.registerHelper('each', function (this: unknown, ctx: unknown, options: Options) {
+    const n = undefinedName(ctx);
+    if (n !== undefined) throw new UndefinedVariableError(n);
+    return builtinEach.call(this, ctx, options);
+  });
+  hb.registerHelper('with', function (this: unknown, ctx: unknown, options: Options) {
+    if (isUndefined(ctx)) return options.inverse(this);
+    return builtinWith.call(this, ctx, options);
+  });
+  hb.registerHelper('blockHelperMissing', function (this: unknown, ctx: unknown, options: Options) {
+    const raw = unwrap(ctx);
+    if (!H.truthy(raw)) return options.inverse(this);
+    if (Array.isArray(raw)) return builtinEach.call(this, ctx, options);
+    return options.fn(raw === true ? this : ctx);
+  });
+  hb.registerHelper('helperMissing', function (...all: unknown[]) {
+    const options = all.pop() as Options;
+    throw new TemplateError(`unknown template helper '${options.name}'`);
+  });
+
+  hb.registerHelper('__ww_text', function (value: unknown, name: unknown) {
+    const n = missingName(value, name);
+    if (n !== undefined) throw new UndefinedVariableError(n);
+    return H.toText(unwrap(value));
+  });
+
+  hb.registerHelper('__ww_native', function (value: unknown, name: unknown) {
+    const box = captures[captures.length - 1];
+    box.value = value;
+    box.name = name;
+    return '';
+  });
+}
 
 type AnyNode = hbs.AST.Node & Record<string, unknown>;
 
@@ -262,7 +276,7 @@ interface Compiled {
 const cache = new Map<string, Compiled>();
 const CACHE_MAX = 5000;
 const COMPILE_OPTS: CompileOptions = { noEscape: true, strict: false, preventIndent: true };
-type CompileOptions = Parameters<typeof hb.compile>[1];
+type CompileOptions = Parameters<typeof Handlebars.compile>[1];
 
 function short(src: string): string {
   const one = src.replace(/\s+/g, ' ').trim();
@@ -302,6 +316,7 @@ function checkHelpers(node: unknown): void {
 function compile(src: string): Compiled {
   const hit = cache.get(src);
   if (hit) return hit;
+  const hb = env();
   let ast: hbs.AST.Program;
   try {
     ast = hb.parse(src);

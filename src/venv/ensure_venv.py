@@ -811,9 +811,9 @@ def distro_key():
     return "-".join(re.sub(r"\s+", "_", x.strip().lower()) for x in (distro, v, platform.machine()))
 
 
-def missing_distro_packages(pkgs):
+def missing_distro_packages(pkgs, remembered=None):
     """Distro packages (apt `name`, `name=ver`, rpm `name`) that are not installed."""
-    return ww_distro.missing_packages(pkgs)
+    return ww_distro.missing_packages(pkgs, remembered)
 
 
 def venv_current(spec, path, hsh):
@@ -849,10 +849,14 @@ def do_role_target(p):
     else:
         spec = p["spec"]
     spec = dict(spec)
-    missing = missing_distro_packages(p.get("distroPackages") or [])
+    # no dpkg run on a no-op: answers are remembered per dpkg database stamp (wwremote.distro)
+    remembered = ww_distro.Remembered()
+    missing = missing_distro_packages(p.get("distroPackages") or [], remembered)
     if missing:
         return {"need": "packages", "packages": missing, "key": key, "changed": False}
-    spec["symlinks"] = symlink_sources(p.get("symlinkPackages") or [])
+    spec["symlinks"] = symlink_sources(p.get("symlinkPackages") or [], remembered)
+    if not p.get("check"):
+        remembered.save()
     env = dict(spec.get("env") or {})
     if "REQUESTS_CA_BUNDLE" not in env:
         # venv_pip_install_env's default: the distro's CA bundle (TLS to an internal repo)

@@ -32,7 +32,7 @@ try:
 except ImportError:  # run from a checkout
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "remote"))
 from wwremote import ownership, proc  # noqa: E402
-from wwremote.distro import missing_packages  # noqa: E402
+from wwremote.distro import Remembered, missing_packages  # noqa: E402
 from wwremote.errors import RemoteError, run_main, tail_of  # noqa: E402
 from wwremote.fsutil import read_text, remove_quietly, sha256_file, write_atomic  # noqa: E402
 from wwremote.lock import Lock, now_iso  # noqa: E402
@@ -433,7 +433,9 @@ def main(spec):
     # The build's distro packages: checked here (no package manager run), so that the build host's
     # no-op is this one command; the caller installs what is missing and asks again.
     try:
-        missing = missing_packages(spec.get("distroPackages") or [])
+        remembered = Remembered()  # no dpkg run while dpkg's database is unchanged (wwremote.distro)
+        missing = missing_packages(spec.get("distroPackages") or [], remembered)
+        remembered.save()
     except RemoteError as e:
         raise RemoteError("builder", e.message)
     if missing:

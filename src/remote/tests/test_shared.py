@@ -1,6 +1,6 @@
 """The shared pieces of the remote package: the one error type and its result line, atomic writes,
 locks (holder named on timeout, re-open after unlink), logged commands, ownership checks (venvs and
-the side files next to them), facts and symlinks."""
+the side files next to them), facts and symlinks, distro checks remembered per dpkg stamp."""
 import io
 import json
 import os
@@ -11,7 +11,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from wwremote import errors, facts, fsutil, lock, ownership, proc, symlinks  # noqa: E402
+from wwremote import distro, errors, facts, fsutil, lock, ownership, proc, symlinks  # noqa: E402
 from wwremote.errors import RemoteError  # noqa: E402
 
 # A process that holds an flock (as a foreign holder would) until its stdin closes.
@@ -275,6 +275,94 @@ class FactsAndSymlinks(Tmp):
         os.makedirs(os.path.join(sp, "apt_pkg"))  # something else in its place: replaced by the link
         self.assertEqual(symlinks.link_into(sp, [src]), 1)
         self.assertTrue(os.path.islink(os.path.join(sp, "apt_pkg")))
+
+
+# Stand-ins for dpkg-query and dpkg -L that read a fake admin dir's status file and log each call.
+FAKE_DPKG = r"""#!/bin/sh
+echo "$(basename "$0") $1" >> "$WW_FAKE_DPKG_LOG"
+admin="$WW_FAKE_DPKG_ADMIN"
+if [ "$(basename "$0")" = dpkg-query ]; then
+  shift 3
+  for p in "$@"; do
+    if grep -qx "$p" "$admin/status"; then echo "$p install ok installed"; fi
+  done
+  exit 0
+fi
+# dpkg -L PKG
+grep -qx "$2" "$admin/status" || exit 1
+echo /usr/lib/python3/dist-packages/$2
+echo /usr/lib/python3/dist-packages/$2/__init__.py
+echo /usr/share/doc/$2
+"""
+
+
+class DistroRemembered(Tmp):
+    """A no-op asks dpkg nothing while dpkg's database is unchanged; any change (a removal
+    included) makes the next check ask again and see it."""
+
+    def setUp(self):
+        super().setUp()
+        self.admin = self.p("dpkg")
+        os.makedirs(os.path.join(self.admin, "updates"))
+        self.set_installed(["tree", "python3-termcolor"])
+        bindir = self.p("bin")
+        os.makedirs(bindir)
+        for name in ("dpkg-query", "dpkg"):
+            with open(os.path.join(bindir, name), "w") as f:
+                f.write(FAKE_DPKG)
+            os.chmod(os.path.join(bindir, name), 0o755)
+        self.log = self.p("calls.log")
+        self.saved = (distro.DPKG_ADMIN, distro.STATE_FILE, os.environ.get("PATH"))
+        distro.DPKG_ADMIN = self.admin
+        distro.STATE_FILE = self.p("state", "distro-state.json")
+        os.environ.update(PATH=bindir + ":" + os.environ["PATH"], WW_FAKE_DPKG_LOG=self.log, WW_FAKE_DPKG_ADMIN=self.admin)
+
+    def tearDown(self):
+        distro.DPKG_ADMIN, distro.STATE_FILE, os.environ["PATH"] = self.saved
+        super().tearDown()
+
+    def set_installed(self, pkgs):
+        # as dpkg does: a new status file renamed over the old one
+        fsutil.write_atomic(os.path.join(self.admin, "status"), "".join(p + "\n" for p in pkgs))
+
+    def calls(self):
+        text = fsutil.read_text(self.log) or ""
+        fsutil.remove_quietly(self.log)
+        return text.splitlines()
+
+    def check(self):
+        r = distro.Remembered()
+        missing = distro.missing_packages(["tree", "python3-termcolor=2.*"], r)
+        tops = symlinks.symlink_sources(["python3-termcolor"], r) if not missing else None
+        r.save()
+        return missing, tops
+
+    def test_unchanged_database_no_dpkg_call_removal_detected(self):
+        tops = ["/usr/lib/python3/dist-packages/python3-termcolor"]
+        self.assertEqual(self.check(), ([], tops))
+        self.assertEqual([c.split(" ")[0] for c in self.calls()], ["dpkg-query", "dpkg"])
+        self.assertEqual(self.check(), ([], tops))
+        self.assertEqual(self.calls(), [])  # the no-op: no dpkg process at all
+        self.set_installed(["tree"])  # python3-termcolor removed
+        self.assertEqual(self.check(), (["python3-termcolor"], None))
+        self.assertEqual(len(self.calls()), 1)
+        self.assertEqual(self.check(), (["python3-termcolor"], None))  # a miss is never remembered
+        self.assertEqual(len(self.calls()), 1)
+        self.set_installed(["tree", "python3-termcolor"])
+        self.assertEqual(self.check(), ([], tops))
+        self.assertEqual(len(self.calls()), 2)
+
+    def test_a_journal_entry_or_foreign_state_file_is_not_trusted(self):
+        self.check()
+        self.calls()
+        os.utime(os.path.join(self.admin, "updates"), ns=(1, 1))  # dpkg journalled a change
+        self.check()
+        self.assertEqual(len(self.calls()), 2)
+        self.check()
+        self.assertEqual(self.calls(), [])
+        os.chmod(distro.STATE_FILE, 0o666)  # writable by others: ignored
+        self.check()
+        self.assertEqual(len(self.calls()), 2)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,17 @@ from wwremote.fsutil import rm_rf
 SITE_RE = re.compile(r"^(.*/python3[^/]*/(?:site|dist)-packages)/([^/]+)")
 
 
-def symlink_sources(pkgs):
-    """Top-level modules/packages the distro packages install under python3*/(site|dist)-packages."""
+def symlink_sources(pkgs, remembered=None):
+    """Top-level modules/packages the distro packages install under python3*/(site|dist)-packages
+    (from `dpkg -L`, or what `remembered` recorded at the current dpkg stamp)."""
     out = []
     for pkg in pkgs:
+        key = "python-tops:" + pkg
+        known = remembered.get(key) if remembered is not None else None
+        if isinstance(known, list) and known:
+            out.extend(t for t in known if t not in out)
+            continue
+        mine = []
         if shutil.which("dpkg-query"):
             rc, listing = run_quiet(["dpkg", "-L", pkg])
         else:
@@ -26,11 +33,15 @@ def symlink_sources(pkgs):
             if not m or m.group(2) == "__pycache__":
                 continue
             top = os.path.join(m.group(1), m.group(2))
+            if top not in mine:
+                mine.append(top)
             if top not in out:
                 out.append(top)
                 found += 1
         if not found:
             raise RemoteError("spec", "venv_packages_to_symlink: package %s has no Python modules under python3*/site-packages or dist-packages" % pkg)
+        if remembered is not None:
+            remembered.put(key, mine)
     return out
 
 
