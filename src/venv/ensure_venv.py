@@ -871,6 +871,8 @@ def do_role_target(p):
     current = venv_current(spec, path, hsh)
     if p.get("check"):
         return {"changed": not current or not facts_current(spec.get("facts")), "key": key, "check": True, "path": path}
+    if not current:
+        proc.with_site()  # real work: the host's Python as usual from here on
     pinned = spec.get("pinned")
     if not current and pinned:
         from wwremote import fetch as ww_fetch  # loaded only when something is installed
@@ -928,6 +930,8 @@ def main():
         spec = load_spec()
         action = spec.get("action") or "ensure"
         ISOLATED[0] = bool(spec.get("isolated") or (spec.get("builder") or {}).get("isolated"))
+        if action != "role_target":
+            proc.with_site()  # only the role's target check keeps its no-op without the site module
         if action == "ensure":
             return do_ensure(spec)
         if action == "rollback":

@@ -470,6 +470,7 @@ def main(spec):
                     return unbuilt_result(base, pins, wheels, builder_changed, inputs_changed)
 
             # Build. The result file goes first: if we die half-way, the next run must rebuild.
+            proc.with_site()
             remove_quietly(result_file)
             remove_quietly(manifest_file)
             log.write("wheelwright wheel build of %s (venv %s) for %s, started %s\n" % (spec["venvBasename"], spec["venvPath"], spec["key"], now_iso()))

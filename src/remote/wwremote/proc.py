@@ -4,10 +4,21 @@ import os
 import re
 import socket
 import subprocess
+import sys
 
 from wwremote.lock import now_iso
 
 LOG_ROTATE_BYTES = 2 * 1024 * 1024
+
+
+def with_site():
+    """The scripts run as `python -S -`: without the site module a no-op check starts about a third
+    cheaper. Before real work (an install in this process, a build) the site module is loaded after
+    all, so from there on the host's Python is as usual (its site-packages, sitecustomize)."""
+    if sys.flags.no_site and "site" not in sys.modules:
+        import site
+
+        site.main()
 
 
 class Log(object):
