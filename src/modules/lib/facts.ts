@@ -104,26 +104,28 @@ export function factsOfCollectors(facts: Record<string, unknown>, collectors: Se
 export function composeFactsScript(opts: FactsOptions = { hardware: true, network: true }): string {
   const lines = [
     `o() { printf '%s=%s\\n' "$1" "$2"; }`,
-    `o nodename "$(uname -n 2>/dev/null)"`,
+    // few processes: the shell's own read for one-line files, one uname for its four answers
+    `first() { _l=; { IFS= read -r _l || :; } < "$1" 2>/dev/null; o "$2" "$_l"; }`,
+    `set -- $(uname -snrm 2>/dev/null)`,
+    `o system "$1"; o nodename "$2"; o kernel "$3"; o machine "$4"`,
     `o hostname "$(hostname 2>/dev/null || uname -n)"`,
     `if command -v timeout >/dev/null 2>&1; then o fqdn "$(timeout 2 hostname -f 2>/dev/null)"; else o fqdn "$(hostname -f 2>/dev/null)"; fi`,
-    `o kernel "$(uname -r)"; o system "$(uname -s)"; o machine "$(uname -m)"`,
     `if [ -r /etc/os-release ]; then while IFS= read -r l; do case "$l" in ID=*|ID_LIKE=*|NAME=*|VERSION=*|VERSION_ID=*|VERSION_CODENAME=*|PRETTY_NAME=*) echo "os_$l";; esac; done < /etc/os-release; fi`,
-    `[ -r /etc/debian_version ] && o debian_version "$(head -n 1 /etc/debian_version)"`,
-    `[ -r /etc/redhat-release ] && o redhat_release "$(head -n 1 /etc/redhat-release)"`,
+    `[ -r /etc/debian_version ] && first /etc/debian_version debian_version`,
+    `[ -r /etc/redhat-release ] && first /etc/redhat-release redhat_release`,
     `for m in apt-get dnf5 dnf yum zypper apk pacman; do command -v $m >/dev/null 2>&1 && o "has_$m" 1; done`,
-    `o pid1 "$(cat /proc/1/comm 2>/dev/null)"`,
+    `first /proc/1/comm pid1`,
     `[ -d /run/systemd/system ] && o systemd_booted 1`,
     `[ -d /etc/init.d ] && o initd 1`,
     `command -v openrc >/dev/null 2>&1 && o openrc 1`,
     `for py in /usr/bin/python3 /usr/libexec/platform-python /usr/local/bin/python3 python3; do`,
     `  p=$(command -v "$py" 2>/dev/null) || continue`,
-    `  v=$("$p" -c 'import sys; v=sys.version_info; print("%d %d %d %s %d" % tuple(v[:5]))' 2>/dev/null) || continue`,
+    `  v=$("$p" -S -c 'import sys; v=sys.version_info; print("%d %d %d %s %d" % tuple(v[:5]))' 2>/dev/null) || continue`,
     `  o python "$p"; o python_version_info "$v"; break`,
     `done`,
     `o env_PATH "$PATH"; o env_HOME "\${HOME:-}"; o env_USER "\${USER:-}"; o env_LOGNAME "\${LOGNAME:-}"; o env_SHELL "\${SHELL:-}"; o env_LANG "\${LANG:-}"; o env_PWD "\${PWD:-}"`,
     `o user_id "$(id -un 2>/dev/null)"; o user_uid "$(id -u)"; o user_gid "$(id -g)"`,
-    `[ -r /etc/machine-id ] && o machine_id "$(head -n 1 /etc/machine-id)"`,
+    `[ -r /etc/machine-id ] && first /etc/machine-id machine_id`,
   ];
   if (opts.hardware) {
     lines.push(
