@@ -64,6 +64,8 @@ export interface DeployContext {
   inventory: string[];
   pk: TestPackages;
   root: string;
+  /** both tools install without byte-code (pip's --no-compile in venv_pip_install_args) */
+  noCompile?: boolean;
 }
 
 /**
@@ -140,7 +142,7 @@ export async function wipe(ctx: DeployContext): Promise<void> {
   );
 }
 
-function extraVars(ctx: DeployContext, alpha: string): Record<string, unknown> {
+function extraVars(ctx: DeployContext, alpha: string, tool: 'wheelwright' | 'upstream' = 'wheelwright'): Record<string, unknown> {
   return {
     target_hosts: 'venv_targets',
     venv_path: VENV,
@@ -149,6 +151,8 @@ function extraVars(ctx: DeployContext, alpha: string): Record<string, unknown> {
     venv_tag: 'bench',
     pkgs: ['ww-gamma', 'ww-cext', ctx.pk.gitRequirement],
     venv_generations_keep: 1,
+    // wheelwright reads it from here; the upstream play appends it to its own offline arguments
+    ...(ctx.noCompile ? (tool === 'wheelwright' ? { venv_pip_install_args: '--no-compile' } : { bench_no_compile: true }) : {}),
   };
 }
 
@@ -234,7 +238,7 @@ export function upstreamPlaybook(roleDir: string): string {
     # no package index is reachable here: upstream's pip calls need --no-index said explicitly, and
     # its targets' pip/setuptools/wheel upgrade (not part of its build) the distro's wheels
     venv_pip_build_args: "--no-index --find-links {{ sdists }} --find-links /usr/share/python-wheels"
-    venv_pip_install_args: "--no-index --find-links /usr/share/python-wheels"
+    venv_pip_install_args: "--no-index --find-links /usr/share/python-wheels{{ ' --no-compile' if bench_no_compile | default(false) else '' }}"
     venv_build_requirements: [setuptools, wheel]
     venv_build_distro_package_list: [liblz4-dev]
     venv_install_distro_package_list: [tree, python3-termcolor]
@@ -258,7 +262,7 @@ export async function runUpstream(ctx: DeployContext, roleDir: string, alpha: st
   const site = join(ctx.dir, 'upstream-site.yml');
   writeFileSync(site, upstreamPlaybook(roleDir));
   const vars = join(ctx.dir, 'up-vars.json');
-  writeFileSync(vars, JSON.stringify(extraVars(ctx, alpha)));
+  writeFileSync(vars, JSON.stringify(extraVars(ctx, alpha, 'upstream')));
   const args = [site];
   for (const i of ctx.inventory) args.push('-i', i);
   args.push('-e', `@${vars}`, '-f', '100');

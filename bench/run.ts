@@ -36,6 +36,7 @@ const { values } = parseArgs({
     'template-hosts': { type: 'string', default: '1000' },
     'playbook-mb': { type: 'string', default: '50' },
     'ansible-role': { type: 'string' },
+    'no-compile': { type: 'boolean', default: false },
   },
 });
 const targets = Number(values.targets);
@@ -46,7 +47,7 @@ const only = new Set(values.only!.split(',').map((s) => s.trim()).filter(Boolean
 const roleDir = values['ansible-role'] ? resolve(values['ansible-role']) : undefined;
 const usage = () => {
   process.stderr.write(
-    `usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--fleet 32,64] [--ansible-role DIR] [--hosts N] [--playbook-mb MB] [--only ${CASES.join(',')}]\n`,
+    `usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--fleet 32,64] [--ansible-role DIR] [--no-compile] [--hosts N] [--playbook-mb MB] [--only ${CASES.join(',')}]\n`,
   );
   process.exit(5);
 };
@@ -85,7 +86,7 @@ const SCENARIOS: Scenario[] = ['cold', 'no-op', 'change'];
 
 async function deploy(): Promise<void> {
   const lab = await labUp(targets + 1, { log });
-  const ctx = await prepare(lab, ROOT);
+  const ctx = { ...(await prepare(lab, ROOT)), noCompile: values['no-compile'] };
   const tools: Array<{ name: string; run: (alpha: string) => Promise<RunFigures> }> = [{ name: 'wheelwright', run: (a) => runWheelwright(ctx, a) }];
   if (roleDir) tools.push({ name: 'upstream role (ansible-core)', run: (a) => runUpstream(ctx, roleDir, a) });
   const results: Record<string, Record<Scenario, RunFigures[]>> = {};
@@ -124,7 +125,7 @@ async function deploy(): Promise<void> {
     }
   }
   const lines = [
-    `deploy: 1 repo server + ${targets} targets, median of ${runs} runs (${new Date().toISOString()})`,
+    `deploy: 1 repo server + ${targets} targets, median of ${runs} runs (${new Date().toISOString()})${values['no-compile'] ? ', both tools with --no-compile (no byte-code)' : ''}`,
     '',
     '| tool | scenario | wall (s) | controller CPU (s) | lab hosts CPU (s) | peak RSS (MB) | changed tasks | remote commands: repo | per target (max) |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',

@@ -421,18 +421,25 @@ def install_pinned(venv, spec, log, desc, prev):
     prev_marker = read_json(os.path.join(prev, MARKER)) if prev else None
     prev_dists = (prev_marker or {}).get("wheelDists") or {}
     say("%s: installing %d pinned wheel(s)" % (desc, len(pinned["wheels"])))
+    # pip's --compile / --no-compile (venv_pip_install_args) are the installer's own choice too; any
+    # other pip argument makes pip install the explicit files
+    pip_args = list(spec.get("pipArgs") or [])
+    compile_pycs = spec.get("compile", True)
+    if pip_args and all(a in ("--compile", "--no-compile") for a in pip_args):
+        compile_pycs = pip_args[-1] == "--compile"  # the last one wins, as in pip
+        pip_args = []
     try:
-        if spec.get("pipArgs"):
+        if pip_args:
             # extra pip arguments asked for: pip installs the explicit files, still without resolving
             ww_installer.install_wheels(venv, wheels[len(pinned["wheels"]):], log=log)
-            argv = [venv_python(venv), "-m", "pip", "install", "--no-deps", "--no-index"] + list(spec["pipArgs"])
+            argv = [venv_python(venv), "-m", "pip", "install", "--no-deps", "--no-index"] + pip_args
             rc = run_logged(argv + [w["path"] for w in wheels[:len(pinned["wheels"])]], log, spec.get("env") or {})
             if rc != 0:
                 raise pip_failure("pip install --no-deps", log, desc, spec)
             dists = {}
         else:
             res = ww_installer.install_wheels(venv, wheels, requested, prev_venv=prev if prev_dists else None,
-                                              prev_dists=prev_dists, compile=spec.get("compile", True), log=log)
+                                              prev_dists=prev_dists, compile=compile_pycs, log=log)
             dists = res["dists"]
     except RemoteError as e:
         if e.kind != "install":

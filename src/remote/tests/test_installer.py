@@ -157,6 +157,57 @@ class InstallerVsPip(unittest.TestCase):
         self.assertIn("dep-pkg", r.stdout)
 
 
+@unittest.skipUnless(PIP_WHEEL, "needs pip's wheel in %s (Debian python3-pip-whl)" % SYSTEM_WHEELS)
+class NoCompile(unittest.TestCase):
+    """venv_pip_install_args `--no-compile` (pip's own flag): the installer writes no byte-code, the
+    same tree as `pip install --no-compile`; any other pip argument still goes to pip."""
+
+    @classmethod
+    def setUpClass(cls):
+        import importlib.util
+        from wwremote import proc
+        cls.tmp = tempfile.mkdtemp(prefix="ww-nocompile-test-")
+        wd = os.path.join(cls.tmp, "wheels")
+        os.makedirs(wd)
+        make_wheel(wd, "demo_pkg", "1.0")
+        shutil.copy(PIP_WHEEL, wd)
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "venv", "ensure_venv.py")
+        spec = importlib.util.spec_from_file_location("ww_ensure_venv_nc", src)
+        cls.ev = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(cls.ev)
+        cls.wheels = [{"file": f, "sha256": sha256_file(os.path.join(wd, f))} for f in sorted(os.listdir(wd))]
+        cls.wd = wd
+        cls.log = proc.Log(os.path.join(cls.tmp, "log"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def install(self, name, pip_args):
+        v = os.path.join(self.tmp, name)
+        subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", v])
+        spec = {"pinned": {"wheelhouse": self.wd, "wheels": self.wheels}, "pipArgs": pip_args, "requirements": ["demo-pkg"]}
+        self.ev.install_pinned(v, spec, self.log, name, None)
+        return v
+
+    def test_no_compile_as_pip_does_it(self):
+        ours = self.install("ours", ["--no-compile"])
+        self.assertFalse([f for f in files_of(ours) if f.endswith(".pyc")])
+        with open(os.path.join(installer.Scheme(ours).purelib, "demo_pkg-1.0.dist-info", "INSTALLER")) as f:
+            self.assertEqual(f.read().strip(), "wheelwright")  # the installer, not a pip run
+        pipv = os.path.join(self.tmp, "pip")
+        subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", pipv])
+        r = run([os.path.join(pipv, "bin", "python"), os.path.join(PIP_WHEEL, "pip"), "install", "--no-compile", "--no-index",
+                 "--find-links", self.wd, "pip", "demo-pkg"])
+        self.assertEqual(r.returncode, 0, r.stdout)
+        pip_files = set(f for f in files_of(pipv) if not f.endswith("/REQUESTED"))
+        self.assertEqual(set(f for f in files_of(ours) if not f.endswith("/REQUESTED")), pip_files)
+        self.assertEqual(record_paths(ours, "demo_pkg-1.0.dist-info"), record_paths(pipv, "demo_pkg-1.0.dist-info"))
+        # the last of --compile/--no-compile wins, as in pip
+        both = self.install("both", ["--no-compile", "--compile"])
+        self.assertTrue([f for f in files_of(both) if f.endswith(".pyc")])
+
+
 @unittest.skipUnless(PIP_WHEEL, "needs pip's wheel in %s" % SYSTEM_WHEELS)
 class HardLinkReuse(unittest.TestCase):
     @classmethod
