@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { TemplateError, isUndefined, undefinedName, UndefinedVariableError } from '../undefined.js';
 import { isDict, iterate, need, numOf, str, truthy, tuple, percentFormat } from './py.js';
+import { pyRegex } from './regex.js';
 
 export interface LookupCtx {
   /** Directories to search for relative paths, best first (role dir, playbook dir, ...). */
@@ -109,6 +110,21 @@ const L: Record<string, LookupFn> = {
       if (!p) throw new TemplateError(`the template file ${str(t)} could not be found for the lookup`);
       return c.renderTemplate(readFileSync(p, 'utf8'), p, isDict(kw.template_vars) ? kw.template_vars : undefined);
     }),
+  // the names of the variables matching each regex (Python's re.search), as ansible.builtin.varnames
+  varnames: (c, terms) => {
+    const all = c.variable('vars');
+    const names = isDict(all) ? Object.keys(all) : [];
+    return terms.flatMap((t) => {
+      if (typeof t !== 'string') throw new TemplateError(`Invalid setting identifier, "${str(t)}" is not a string`);
+      let re: RegExp;
+      try {
+        re = pyRegex(t, '');
+      } catch (e) {
+        throw new TemplateError(`Unable to use "${t}" as a search parameter: ${(e as Error).message}`);
+      }
+      return names.filter((n) => re.test(n));
+    });
+  },
   vars: (c, terms, kw) =>
     terms.map((t) => {
       const v = c.variable(str(t));
