@@ -898,3 +898,16 @@ export { toBool, toInt, toFloat, isInt };
 
 // ansible.utils' IP address filters, under their short names, ansible.utils.* and ansible.netcommon.*
 for (const [n, d] of ipFilterNames()) F[n] = d;
+
+// community.general.dict: a list of key/value pairs as a dict (Python's dict(sequence))
+F['community.general.dict'] = {
+  fn: (_c, v) => {
+    const out: Record<string, unknown> = {};
+    for (const pair of list(v, 'dict')) {
+      const kv = Array.isArray(pair) ? pair : typeof pair === 'string' ? [...pair] : undefined;
+      if (!kv || kv.length !== 2) throw new TemplateError(`dictionary update sequence element has length ${kv ? kv.length : 1}; 2 is required`);
+      out[str(kv[0])] = kv[1];
+    }
+    return out;
+  },
+};
