@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { skipWithoutLab, useLab, type Lab } from './_lab-fixture.js';
-import { ansiblePass, closeAnsibleMasters, hostState, pick, wheelwrightPass, writePlaybook, type PassResult } from '../helpers/oracle.js';
+import { ansiblePass, closeAnsibleMasters, hostState, wheelwrightPass, writePlaybook, type PassResult } from '../helpers/oracle.js';
+import { defineCaseTests, type OraclePasses } from '../helpers/oracle-suite.js';
 import { labHealth, labHostExec, labHostRestart } from '../../src/lab/index.js';
 import { ACTION_LOGS, CASES, REBOOT_CASES, RESET, SCRIPTS, SERVICE_CASES, STATE } from '../fixtures/modules-oracle-2/cases.js';
 
@@ -56,7 +57,7 @@ function bootWatcher(hosts: string[]): { stop: () => Promise<void>; boots: Recor
 describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
   let lab: Lab;
   let dir: string;
-  const passes: Record<'check' | 'run' | 'again', { ansible?: PassResult; ww?: PassResult }> = { check: {}, run: {}, again: {} };
+  const passes: OraclePasses = { check: {}, run: {}, again: {} };
   const states: Record<string, { ansible?: string; ww?: string }> = {};
   let boots: Record<string, number> = {};
   const timing: Record<string, number> = {};
@@ -172,34 +173,5 @@ describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
     expect(boots).to.deep.equal({ [ANSIBLE_REBOOT_HOST]: 2, [WW_REBOOT_HOST]: 4 });
   });
 
-  for (const c of ALL) {
-    describe(c.name, function () {
-      const get = (pass: 'check' | 'run' | 'again', tool: 'ansible' | 'ww') => {
-        const r = passes[pass][tool]?.get(c.name);
-        if (!r) throw new Error(`no ${tool} result for '${c.name}' in the ${pass} pass`);
-        return r;
-      };
-      it('changed/failed and return fields as ansible-playbook', function () {
-        const a = get('run', 'ansible');
-        const w = get('run', 'ww');
-        expect({ changed: w.changed, failed: w.failed, skipped: w.skipped }, JSON.stringify(w.result)).to.deep.equal({ changed: a.changed, failed: a.failed, skipped: a.skipped });
-        if (c.fields) expect(pick(w.result, c.fields, WW_HOST)).to.deep.equal(pick(a.result, c.fields, ANSIBLE_HOST));
-        if (c.fails) expect(w.failed, 'this case fails in Ansible').to.equal(true);
-        // stat: the same keys, not only the same values of the compared ones
-        if (w.result.stat) expect(Object.keys(w.result.stat).sort()).to.deep.equal(Object.keys(a.result.stat).sort());
-      });
-      it('--check predicts changed as ansible-playbook does', function () {
-        const a = get('check', 'ansible');
-        const w = get('check', 'ww');
-        expect({ changed: w.changed, failed: w.failed, skipped: w.skipped }, JSON.stringify(w.result)).to.deep.equal({ changed: a.changed, failed: a.failed, skipped: a.skipped });
-        if (!c.checkUnpredictable && !a.skipped) expect(w.changed).to.equal(get('run', 'ww').changed);
-        if (c.checkFields) expect(pick(w.result, c.checkFields, WW_HOST)).to.deep.equal(pick(a.result, c.checkFields, ANSIBLE_CHECK_HOST));
-      });
-      it('a second run changes nothing', function () {
-        const w = get('again', 'ww');
-        expect(w.failed, JSON.stringify(w.result)).to.equal(get('run', 'ww').failed);
-        expect(w.changed, JSON.stringify(w.result)).to.equal(!!c.alwaysChanged);
-      });
-    });
-  }
+  defineCaseTests(ALL, passes, { ansibleCheck: ANSIBLE_CHECK_HOST, ansible: ANSIBLE_HOST, ww: WW_HOST }, { compareSkipped: true, sameStatKeys: true });
 });

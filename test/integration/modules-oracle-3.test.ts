@@ -1,7 +1,7 @@
 /**
  * Issue 11 point 4 for the repository modules (apt_repository, apt_key, yum_repository): the same
  * tasks by ansible-playbook (check and real pass in one run, on lab2 and lab3) and by wheelwright
- * (check, real, real again on lab4), compared case by case and by the hosts' end state. The GPG
+ * (check on lab5, real and real again on lab4, at the same time), compared case by case and by the hosts' end state. The GPG
  * keys are made at test time; lab1's nginx serves one for the url case.
  */
 import { execFileSync } from 'node:child_process';
@@ -39,7 +39,7 @@ let keys: Keys;
 defineOracleSuite({
   title: 'modules: repository modules against ansible-playbook (lab)',
   cases: CASES3,
-  hosts: { ansibleCheck: 'lab2', ansible: 'lab3', ww: 'lab4' },
+  hosts: { ansibleCheck: 'lab2', ansible: 'lab3', ww: 'lab4', wwCheck: 'lab5' },
   async prepare() {
     keys = makeKeys();
     const web = await labHostExec('lab1', WEB3_START(keys.k1));
