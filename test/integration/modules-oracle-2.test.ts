@@ -7,7 +7,8 @@
  * --check, Ansible, wheelwright); service/systemd (tag services) then reboot (tag reboot) on three
  * more. wheelwright runs services twice before rebooting, so a reboot never falls between the two
  * runs of a service case. A reboot host whose sshd (its PID 1) ended is restarted by this test, as a
- * machine boots again.
+ * machine boots again. Ansible runs each check pass with its real pass (two ansible-playbook runs in
+ * all, at the same time as wheelwright's); the per-case checks are oracle-suite.ts's defineCaseTests.
  */
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { skipWithoutLab, useLab, type Lab } from './_lab-fixture.js';
-import { ansiblePass, closeAnsibleMasters, hostState, wheelwrightPass, writePlaybook, type PassResult } from '../helpers/oracle.js';
+import { ansiblePassHosts, closeAnsibleMasters, hostState, wheelwrightPass, writePlaybook, type PassResult } from '../helpers/oracle.js';
 import { defineCaseTests, type OraclePasses } from '../helpers/oracle-suite.js';
 import { labHealth, labHostExec, labHostRestart } from '../../src/lab/index.js';
 import { ACTION_LOGS, CASES, REBOOT_CASES, RESET, SCRIPTS, SERVICE_CASES, STATE } from '../fixtures/modules-oracle-2/cases.js';
@@ -72,11 +73,16 @@ describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
     mkdirSync(join(dir, 'files'));
     for (const [name, text] of Object.entries(SCRIPTS)) writeFileSync(join(dir, 'files', name), text, { mode: 0o644 });
     const tasks = (cases: typeof CASES) => cases.map((c) => ({ name: c.name, ignore_errors: true, ...c.task }));
-    const playbook = writePlaybook(dir, 'site.yml', stringify([
+    const plays = [
       { name: 'modules oracle 2', hosts: 'all', gather_facts: false, tags: ['main'], tasks: tasks(CASES) },
       { name: 'services oracle', hosts: 'all', gather_facts: false, tags: ['services'], tasks: tasks(SERVICE_CASES) },
       { name: 'reboot oracle', hosts: 'all', gather_facts: false, tags: ['reboot'], tasks: tasks(REBOOT_CASES) },
-    ]));
+    ];
+    const playbook = writePlaybook(dir, 'site.yml', stringify(plays));
+    // Ansible: each check pass and its real pass in one ansible-playbook run over two hosts seeded
+    // alike (check_mode and diff true on the check host only), as in oracle-suite.ts
+    const cond = `{{ inventory_hostname in ['${ANSIBLE_CHECK_HOST}', '${ANSIBLE_REBOOT_CHECK_HOST}'] }}`;
+    const ansiblePlaybook = writePlaybook(dir, 'site-ansible.yml', stringify(plays.map((p) => ({ ...p, check_mode: cond, diff: cond }))));
     for (const r of await Promise.all(HOSTS.map((h) => labHostExec(h, RESET)))) {
       if (r.code !== 0) throw new Error(`seeding the lab hosts failed (rc=${r.code}): ${r.stderr}`);
     }
@@ -111,14 +117,13 @@ describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
         const againB = await wheelwrightPass(lab, playbook, WW_REBOOT_HOST, ['--tags', 'reboot']);
         return { check, run: merge(run, runB), again: merge(again, againB) };
       };
-      const [ac, acb, ar, arb, w, wr] = await Promise.all([
-        took('ansible check', ansiblePass(lab, playbook, ANSIBLE_CHECK_HOST, ['--check', '--diff', '--tags', 'main'])),
-        took('ansible services+reboot check', ansiblePass(lab, playbook, ANSIBLE_REBOOT_CHECK_HOST, ['--check', '--diff', '--tags', 'services,reboot'])),
-        took('ansible run', ansiblePass(lab, playbook, ANSIBLE_HOST, ['--tags', 'main'])),
-        took('ansible services+reboot run', ansiblePass(lab, playbook, ANSIBLE_REBOOT_HOST, ['--tags', 'services,reboot'])),
+      const [main, reboot, w, wr] = await Promise.all([
+        took('ansible check+run', ansiblePassHosts(lab, ansiblePlaybook, [ANSIBLE_CHECK_HOST, ANSIBLE_HOST], ['--tags', 'main'])),
+        took('ansible services+reboot check+run', ansiblePassHosts(lab, ansiblePlaybook, [ANSIBLE_REBOOT_CHECK_HOST, ANSIBLE_REBOOT_HOST], ['--tags', 'services,reboot'])),
         took('wheelwright (3 runs)', ww()),
         took('wheelwright services+reboot (5 runs)', wwReboot()),
       ]);
+      const [ac, ar, acb, arb] = [main.get(ANSIBLE_CHECK_HOST)!, main.get(ANSIBLE_HOST)!, reboot.get(ANSIBLE_REBOOT_CHECK_HOST)!, reboot.get(ANSIBLE_REBOOT_HOST)!];
       passes.check = { ansible: merge(ac, acb), ww: merge(w.check, wr.check) };
       passes.run = { ansible: merge(ar, arb), ww: merge(w.run, wr.run) };
       passes.again = { ww: merge(w.again, wr.again) };
