@@ -210,6 +210,55 @@ export async function labUp(n: number, opts: { log?: Log } = {}): Promise<Lab> {
   }, log);
 }
 
+/**
+ * Put one host back to the state `lab up` left: stop it, end anything still in its network
+ * namespace, give it a new namespace (addresses, sysctls, firewall as new) and a new empty upper
+ * layer (everything written since `lab up` is gone; the shared base layer and its host key stay),
+ * and start it again.
+ */
+async function resetHost(st: LabState, h: HostState, dir: string): Promise<void> {
+  const i = hostIndex(h.name);
+  const p = paths(dir);
+  await stopHost(h.name, h.pid, dir);
+  const left = (await run('ip', ['netns', 'pids', h.netns])).stdout.split(/\s+/).map(Number).filter((x) => x > 0);
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone already */
+    }
+  }
+  await unmountAllUnder(hostPaths(h.name, dir).top);
+  const still = await mountsUnder(hostPaths(h.name, dir).top);
+  if (still.length) throw new LabError(`lab: cannot reset ${h.name}: still mounted: ${still.join(' ')}`);
+  await deleteNetns(h.netns);
+  await deleteLink(h.veth);
+  await createHostNetwork(i);
+  await mountHost(i, dir, p.base, `${p.hostKeys}/${h.name}`);
+  h.pid = await startHost(i, dir);
+  await waitReady(i, h.pid, dir);
+}
+
+/**
+ * Reset every host of the lab that is up to the state `lab up` left (see resetHost), in place and
+ * in parallel: the same addresses, keys, inventory and apt repository, for a test run that reuses
+ * a lab kept from another run. Only for the one user of the lab: whatever runs on it is killed.
+ */
+export async function labReset(opts: { log?: Log } = {}): Promise<Lab> {
+  requireRoot();
+  const log = opts.log ?? quiet;
+  const dir = labDir();
+  return withLock(async () => {
+    const st = await readState(dir);
+    if (!st) throw new LabError('lab: no lab to reset (is the lab up? `wheelwright lab up`)');
+    const t0 = Date.now();
+    await Promise.all(st.hosts.map((h) => resetHost(st, h, dir)));
+    await writeState(st, dir);
+    log(`lab: ${st.hosts.length} hosts reset in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return toLab(st, dir);
+  }, log);
+}
+
 /** Stop every host and remove the lab's namespaces, mounts, links and directory. Safe to run twice. */
 export async function labDown(opts: { log?: Log } = {}): Promise<void> {
   requireRoot();

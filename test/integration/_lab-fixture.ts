@@ -11,11 +11,19 @@
  * Every useLab() call goes through labUp(), which returns at once when the hosts are healthy and
  * restarts any host a fault test left killed or unlinked. The lab is torn down after the whole run
  * (mocha root `after` hook) only if this process brought it up; WHEELWRIGHT_LAB_KEEP=1 keeps it.
+ *
+ * A lab kept from another run (WHEELWRIGHT_LAB_KEEP, a bench, a crashed run) carries what that run
+ * left on the hosts. The first useLab() of a process that reuses such a lab resets every host to
+ * the state `lab up` left (labReset): a run starts on fresh hosts, kept lab or not. A file that
+ * must not see what earlier files of the same run left asks for useLab(6, { fresh: true }).
+ * A reset happens only when safe: no other test process is registered as a user, and this process
+ * holds the shared test lock (it runs under `flock ITEST_LOCK ...`) or brought the lab up itself;
+ * otherwise it warns and leaves the hosts as they are.
  */
-import { labDown, labStatus, labHealth, labUp, type Lab } from '../../src/lab/index.js';
+import { labDown, labStatus, labHealth, labReset, labUp, type Lab } from '../../src/lab/index.js';
 import { run, type RunResult } from '../../src/lab/run.js';
 import { labDir, processExists } from '../../src/lab/state.js';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 
 export type { Lab } from '../../src/lab/index.js';
 
@@ -34,21 +42,86 @@ export function skipWithoutLab(ctx: Mocha.Context): void {
   ctx.skip();
 }
 
+/** The lock integration test runs hold (`flock ITEST_LOCK npx mocha ...`), one run on the lab at a time. */
+export const ITEST_LOCK = process.env.WHEELWRIGHT_ITEST_LOCK || '/var/tmp/wheelwright-itest.lock';
+
+/**
+ * True if this process runs under ITEST_LOCK: it or one of its ancestors has the lock file open
+ * with a granted flock on it (`flock ITEST_LOCK npx mocha ...`: flock(1) holds it for the whole
+ * command; npx does not pass the descriptor on, so the ancestors are checked; a waiter's lock is
+ * not listed in fdinfo).
+ */
+export function holdsItestLock(): boolean {
+  for (let pid = process.pid; pid > 1; ) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      return false;
+    }
+    for (const fd of fds) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== ITEST_LOCK) continue;
+        if (/^lock:.*\bFLOCK\s+ADVISORY\s+WRITE\b/m.test(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))) return true;
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 let owns: boolean | undefined;
 let inflight: Promise<Lab> | undefined;
+/** The hosts are as `lab up` (or labReset) left them: no test file has used them since. */
+let pristine = false;
+/** labUp built the lab in this process (no lab of this size was there): no other run's hosts. */
+let builtHere = false;
 
-/** The lab with n hosts, up and healthy. Throws when not root (use skipWithoutLab first). */
-export async function useLab(n = 6): Promise<Lab> {
+function labLog(): ((m: string) => void) | undefined {
+  return process.env.WHEELWRIGHT_LAB_VERBOSE ? (m) => process.stderr.write(`${m}\n`) : undefined;
+}
+
+/**
+ * The lab with n hosts, up and healthy. Throws when not root (use skipWithoutLab first).
+ * A lab kept from another run is reset first (see above). `fresh`: this file wants hosts as
+ * `lab up` left them, so if an earlier file of this run used them, they are reset (about a second).
+ * A reset happens only when safe (no other test process registered, and this process holds the
+ * test lock or brought the lab up itself); else a warning, and the hosts stay as they are.
+ */
+export async function useLab(n = 6, opts: { fresh?: boolean } = {}): Promise<Lab> {
   if (!labSupported()) throw new Error(notSupportedMessage());
   if (inflight) await inflight.catch(() => {});
   inflight = (async () => {
+    let reused = false;
     if (owns === undefined) {
       const st = await labStatus();
       const health = st ? await labHealth() : [];
       owns = !(st && st.hosts.length === n && health.every((h) => h.reachable));
+      reused = !!st && st.hosts.length === n;
+      pristine = builtHere = !reused;
     }
     registerUser();
-    return labUp(n, { log: process.env.WHEELWRIGHT_LAB_VERBOSE ? (m) => process.stderr.write(`${m}\n`) : undefined });
+    let lab = await labUp(n, { log: labLog() });
+    if (reused || (opts.fresh && !pristine)) {
+      const others = otherLabUsers();
+      if (!others.length && (holdsItestLock() || builtHere)) {
+        lab = await labReset({ log: labLog() });
+      } else {
+        process.stderr.write(
+          `lab: NOT resetting the lab hosts (${others.length ? `used by test process(es) ${others.join(' ')}` : `a lab kept from another run, and this run is not under flock ${ITEST_LOCK}`}): ` +
+            'tests may meet what earlier runs left on them\n',
+        );
+      }
+    }
+    pristine = false;
+    return lab;
   })();
   return inflight;
 }

@@ -15,7 +15,6 @@ import { spawn } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { runCli, startCli, recap, totalChanged, ROOT, type CliResult } from '../helpers/cli.js';
 import { makeTestPackages, packTree, type TestPackages } from '../helpers/pypkgs.js';
-import { removeForeignBuilders } from '../helpers/lab-state.js';
 import { installHooks, removeHooks, arm, disarm, reached, release } from '../helpers/fault-hooks.js';
 import { skipWithoutLab, useLab, labSshArgs, type Lab } from './_lab-fixture.js';
 import { labHostExec, labHostKill, labHostRestart, labLinkDown, labLinkUp } from '../../src/lab/index.js';
@@ -77,10 +76,9 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
 
   before(async function () {
     skipWithoutLab(this);
-    lab = await useLab(6);
+    lab = await useLab(6, { fresh: true }); // no venv, builder or mount left by another file or run
     pk = await makeTestPackages(PKG_DIR);
     await ship(lab, 'lab1', packTree(PKG_DIR));
-    await removeForeignBuilders('lab1');
     await Promise.all(lab.hosts.map((h) => installHooks(h.name)));
     work = mkdtempSync(join(tmpdir(), 'ww-faults-'));
     groups = join(work, 'groups.yml');
@@ -89,12 +87,8 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
       `all:\n  children:\n    repo_all:\n      hosts:\n        lab1: {}\n    targets:\n      hosts:\n${TARGETS.map((t) => `        ${t}: {}\n`).join('')}` +
         `  vars:\n    openstack_repo_url: http://${lab.hosts[0]!.address}:8181\n`,
     );
-    // a kept lab has this file's venvs (fault, fault-push, fault-build) from an earlier run: a venv
-    // already in service makes a deploy a no-op, and old generations let a new one hard-link
-    // ww-alpha instead of writing it, so the stop points (push, mid-install) would never be reached
-    await Promise.all(TARGETS.map((t) => hx(t, `umount ${VENV_ROOT} 2>/dev/null; rm -rf ${VENV}* /var/cache/wheelwright`)));
     // lab5's venv root is a small file system of its own (the disk-full test fills it)
-    await hx('lab5', `umount ${VENV_ROOT} 2>/dev/null; mkdir -p ${VENV_ROOT} && mount -t tmpfs -o size=96m tmpfs ${VENV_ROOT}`);
+    await hx('lab5', `mkdir -p ${VENV_ROOT} && mount -t tmpfs -o size=96m tmpfs ${VENV_ROOT}`);
     // the starting point of every test: alpha 1.0 in service on every target
     ok(await deploy('1.0', 'targets'));
     for (const t of TARGETS) expect(await inService(t)).to.equal('1.0');

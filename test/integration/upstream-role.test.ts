@@ -11,8 +11,7 @@
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { labSupported, skipWithoutLab } from './_lab-fixture.js';
-import { removeForeignBuilders } from '../helpers/lab-state.js';
+import { skipWithoutLab } from './_lab-fixture.js';
 import { runUpstreamRoleWithWheelwright } from '../../scripts/upstream-role.js';
 
 const ROLE = process.env.WHEELWRIGHT_UPSTREAM_ROLE;
@@ -23,11 +22,6 @@ describe('the upstream python_venv_build role, unchanged, run by wheelwright', f
     if (!ROLE) this.skip();
     skipWithoutLab(this);
     if (!existsSync(join(ROLE, 'tasks', 'python_venv_wheel_build.yml'))) throw new Error(`WHEELWRIGHT_UPSTREAM_ROLE=${ROLE} is not a checkout of ansible-role-python_venv_build`);
-  });
-
-  // the upstream role's builder venv is not wheelwright's: later lab tests would find it refused
-  after(async function () {
-    if (ROLE && labSupported()) await removeForeignBuilders('lab1');
   });
 
   it('deploys a working venv on every target', async () => {

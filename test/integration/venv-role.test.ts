@@ -7,7 +7,6 @@ import { runCli, recap, totalChanged, ROOT, type CliResult } from '../helpers/cl
 import { makeTestPackages, packTree, type TestPackages } from '../helpers/pypkgs.js';
 import { skipWithoutLab, useLab, labSsh, labSshArgs, type Lab } from './_lab-fixture.js';
 import { labHostExec, labHostKill, labHostRestart } from '../../src/lab/index.js';
-import { removeForeignBuilders } from '../helpers/lab-state.js';
 
 const SITE = join(ROOT, 'test/fixtures/venv-role/site.yml');
 const PKG_DIR = '/var/tmp/wheelwright-test-pypkgs';
@@ -53,13 +52,9 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
 
   before(async function () {
     skipWithoutLab(this);
-    lab = await useLab(6);
+    lab = await useLab(6, { fresh: true }); // no venvs, builders or restart marks of another file or run
     pk = await makeTestPackages(PKG_DIR);
     await ship(lab, 'lab1', packTree(PKG_DIR));
-    await removeForeignBuilders('lab1');
-    // a lab kept up from an earlier run (WHEELWRIGHT_LAB_KEEP, another suite) still holds that run's
-    // venvs and handler marks: the tests count restarts and expect venvs not yet there
-    for (const t of [...TARGETS, 'lab6']) await sh(lab, t, 'rm -rf /openstack/venvs /var/tmp/*-restarts');
     work = mkdtempSync(join(tmpdir(), 'ww-role-'));
     inventory = join(work, 'groups.yml');
     writeFileSync(
