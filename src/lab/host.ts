@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { HOST_ENV, LabError, run, must, sleep, tcpConnects, type RunResult } from './run.js';
 import { bindDev, isMountPoint } from './mounts.js';
 import { HOST_KEY_PATH, SSHD_CONFIG_PATH } from './base.js';
-import { hostAddress, hostName, hostPaths, isLabProcess, netnsName, paths } from './state.js';
+import { SYSTEMD_INDEX, hostAddress, hostName, hostPaths, isLabProcess, netnsName, paths } from './state.js';
+import { systemdHostScript } from './systemd-host.js';
 import { sshdListening } from './network.js';
 import { shQuote } from '../shell/quote.js';
 
@@ -43,7 +44,8 @@ export async function hostMounted(name: string, dir: string): Promise<boolean> {
 }
 
 /**
- * Start the host's sshd: in its netns, in new mount/uts/pid namespaces, chrooted into its root.
+ * Start the host's sshd: in its netns, in new mount/uts/pid namespaces, chrooted into its root
+ * (the systemd host, labsd: systemd instead, which starts sshd; see systemd-host.ts).
  * Returns the PID of `unshare` (saved at once in <labdir>/pids/<name>): SIGKILL on it ends the
  * whole host (its pid namespace's init is sshd, killed with unshare through --kill-child).
  */
@@ -54,7 +56,7 @@ export async function startHost(i: number, dir: string): Promise<number> {
   await mkdir(p.pids, { recursive: true });
   await mkdir(p.logs, { recursive: true });
   const r = shQuote(hp.root);
-  const script = [
+  const script = i === SYSTEMD_INDEX ? systemdHostScript(name, hp.root) : [
     'set -e',
     `hostname ${name}`,
     `mount -t proc proc ${r}/proc`,

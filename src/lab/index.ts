@@ -2,7 +2,7 @@
  * The lab: N isolated real hosts on this machine (network namespace + overlay root + own sshd),
  * for integration tests, benchmarks and the demo. See docs/lab.md.
  */
-import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { UserError, EXIT } from '../errors.js';
 import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from '../cli/options.js';
@@ -15,7 +15,8 @@ import { createHostNetwork, deleteLink, deleteNetns, ensureBridge, labNetnses, l
 import { generateHostKeys, generateKey, writeKnownHosts } from './keys.js';
 import { buildAptRepo, ensureControllerPackages } from './apt-repo.js';
 import { buildBase } from './base.js';
-import { execInHost, hostMounted, mountHost, startHost, stopHost, waitReady } from './host.js';
+import { SSHD_OPTIONS, execInHost, hostMounted, mountHost, startHost, stopHost, waitReady } from './host.js';
+import { SYSTEMD_INDEX, SYSTEMD_NAME, prepareSystemdRoot, removeSystemdCgroup } from './systemd-host.js';
 import { mountsUnder, unmountAllUnder } from './mounts.js';
 import { renderInventory, writeInventory } from './inventory.js';
 import { run } from './run.js';
@@ -88,9 +89,11 @@ async function healthy(): Promise<boolean> {
 async function restartHost(st: LabState, h: HostState, dir: string): Promise<void> {
   const i = hostIndex(h.name);
   await stopHost(h.name, h.pid, dir);
+  if (i === SYSTEMD_INDEX) await removeSystemdCgroup();
   if (!(await linkIsUp(i))) await setLink(i, true);
   h.pid = await startHost(i, dir);
-  await waitReady(i, h.pid, dir);
+  await waitReady(i, h.pid, dir, i === SYSTEMD_INDEX ? 60_000 : undefined);
+  if (i === SYSTEMD_INDEX) await waitSystemRunning(h.pid, dir);
   await writeState(st, dir);
 }
 
@@ -101,6 +104,7 @@ async function teardown(dir: string, log: Log): Promise<void> {
   for (const { name, pid } of procs) {
     if (await stopHost(name, pid, dir)) log(`lab: stopped ${name} (pid ${pid})`);
   }
+  await removeSystemdCgroup();
   const netnses = await labNetnses();
   for (const ns of netnses) {
     const pids = (await run('ip', ['netns', 'pids', ns])).stdout.trim();
@@ -278,10 +282,107 @@ export async function labStatus(): Promise<Lab | undefined> {
   return st ? toLab(st, dir) : undefined;
 }
 
+export interface LabSystemdHost extends LabHost {
+  /** An inventory with this host only (group `lab_systemd`), the same vars and key as the lab's. */
+  inventoryFile: string;
+  privateKeyFile: string;
+  knownHostsFile: string;
+}
+
+/** systemd has finished starting up (`is-system-running --wait`): running, or a clear error naming the failed units. */
+async function waitSystemRunning(pid: number, dir: string): Promise<void> {
+  const r = await execInHost(SYSTEMD_INDEX, pid, dir, 'systemctl is-system-running --wait; systemctl --failed --no-legend --plain', { timeoutMs: 120_000 });
+  const [state, ...failed] = r.stdout.trim().split('\n');
+  if (state !== 'running') throw new LabError(`lab: systemd on ${SYSTEMD_NAME} is ${state || 'not answering'}${failed.length ? `; failed units: ${failed.join('; ')}` : ''} ${r.stderr.trim()}`);
+}
+
+function toSystemdHost(h: HostState, dir: string): LabSystemdHost {
+  const p = paths(dir);
+  return { name: h.name, address: h.address, pid: h.pid, root: h.root, inventoryFile: p.systemdInventory, privateKeyFile: p.privateKey, knownHostsFile: p.knownHosts };
+}
+
+/** Stop the systemd host and remove its network, mounts and cgroup (the other hosts are not touched). */
+async function removeSystemdHost(st: LabState, dir: string, log: Log): Promise<void> {
+  const h = st.systemdHost;
+  const pid = h?.pid ?? Number((await readFile(hostPaths(SYSTEMD_NAME, dir).pidFile, 'utf8').catch(() => '')).trim());
+  if (pid && (await stopHost(SYSTEMD_NAME, pid, dir))) log(`lab: stopped ${SYSTEMD_NAME} (pid ${pid})`);
+  await removeSystemdCgroup();
+  await unmountAllUnder(hostPaths(SYSTEMD_NAME, dir).top);
+  if ((await labNetnses()).includes(netnsName(SYSTEMD_INDEX))) await deleteNetns(netnsName(SYSTEMD_INDEX));
+  if ((await labVeths()).includes(vethName(SYSTEMD_INDEX))) await deleteLink(vethName(SYSTEMD_INDEX));
+  await rm(hostPaths(SYSTEMD_NAME, dir).top, { recursive: true, force: true });
+  await rm(hostPaths(SYSTEMD_NAME, dir).pidFile, { force: true });
+  await writeKnownHosts(paths(dir).knownHosts, st.hosts);
+  await rm(paths(dir).systemdInventory, { force: true });
+  delete st.systemdHost;
+  await writeState(st, dir);
+}
+
+/**
+ * The lab's optional systemd host `labsd` (10.231.0.110): systemd as its PID 1, the lab's sshd a
+ * unit of it (see src/lab/systemd-host.ts). Needs the lab up (its base layer, key, bridge); leaves
+ * the lab's hosts alone. Idempotent: a healthy one is returned at once, anything else rebuilt.
+ */
+export async function labSystemdUp(opts: { log?: Log } = {}): Promise<LabSystemdHost> {
+  requireRoot();
+  const log = opts.log ?? quiet;
+  const dir = labDir();
+  return withLock(async () => {
+    const st = await readState(dir);
+    if (!st) throw new LabError('lab: the systemd host needs the lab up first (`wheelwright lab up`)');
+    const h = st.systemdHost;
+    if (h && isLabProcess(h.pid, h.name, dir) && (await tcpConnects(h.address, 22, 1000))) {
+      const r = await execInHost(SYSTEMD_INDEX, h.pid, dir, 'systemctl is-system-running', { timeoutMs: 30_000 });
+      if (r.stdout.trim() === 'running') return toSystemdHost(h, dir);
+    }
+    if (h || (await labNetnses()).includes(netnsName(SYSTEMD_INDEX)) || (await hostMounted(SYSTEMD_NAME, dir))) {
+      log(`lab: removing the previous ${SYSTEMD_NAME}`);
+      await removeSystemdHost(st, dir, log);
+    }
+    const t0 = Date.now();
+    const p = paths(dir);
+    try {
+      const keys = await generateHostKeys(p.hostKeys, [SYSTEMD_NAME]);
+      await createHostNetwork(SYSTEMD_INDEX);
+      await mountHost(SYSTEMD_INDEX, dir, p.base, `${p.hostKeys}/${SYSTEMD_NAME}`);
+      const root = hostPaths(SYSTEMD_NAME, dir).root;
+      await prepareSystemdRoot(root, st.sudoUser.name, SSHD_OPTIONS);
+      const pid = await startHost(SYSTEMD_INDEX, dir);
+      await waitReady(SYSTEMD_INDEX, pid, dir, 60_000);
+      await waitSystemRunning(pid, dir);
+      const host: HostState = {
+        name: SYSTEMD_NAME, address: hostAddress(SYSTEMD_INDEX), pid, root, netns: netnsName(SYSTEMD_INDEX), veth: vethName(SYSTEMD_INDEX),
+        hostKeyPublic: keys.get(SYSTEMD_NAME)!,
+      };
+      st.systemdHost = host;
+      await writeKnownHosts(p.knownHosts, [...st.hosts, host]);
+      await writeInventory(p.systemdInventory, renderInventory(st, { privateKey: p.privateKey, knownHosts: p.knownHosts, sudoPasswordFile: p.sudoPassword }, { lab_systemd: [host] }));
+      await writeState(st, dir);
+      log(`lab: ${SYSTEMD_NAME} (systemd) up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${host.address}`);
+      return toSystemdHost(host, dir);
+    } catch (e) {
+      log(`lab: ${SYSTEMD_NAME} failed, cleaning it up: ${(e as Error).message}`);
+      await removeSystemdHost(st, dir, log).catch((e2) => log(`lab: cleanup failed too: ${(e2 as Error).message}`));
+      throw e;
+    }
+  }, log);
+}
+
+/** Remove the systemd host only (the lab's hosts stay up). Safe to run twice. */
+export async function labSystemdDown(opts: { log?: Log } = {}): Promise<void> {
+  requireRoot();
+  const log = opts.log ?? quiet;
+  const dir = labDir();
+  await withLock(async () => {
+    const st = await readState(dir);
+    if (st) await removeSystemdHost(st, dir, log);
+  }, log);
+}
+
 async function hostState(name: string): Promise<{ st: LabState; h: HostState; dir: string }> {
   const dir = labDir();
   const st = await readState(dir);
-  const h = st?.hosts.find((x) => x.name === name);
+  const h = st?.hosts.find((x) => x.name === name) ?? (name === SYSTEMD_NAME ? st?.systemdHost : undefined);
   if (!st || !h) throw new LabError(`lab: no host ${name} (is the lab up? \`wheelwright lab up\`)`);
   return { st, h, dir };
 }
@@ -327,10 +428,12 @@ export type { RunResult } from './run.js';
 
 const LAB = {
   name: 'lab',
-  usage: ['lab up [N]', 'lab down', 'lab status'],
+  usage: ['lab up [N]', 'lab down', 'lab status', 'lab systemd [up|down]'],
   about:
     'The lab: N real hosts (default 6) in network namespaces, each with its own sshd (root needed).\n' +
-    'up and status print the inventory file on stdout; status exits 4 unless every host answers.',
+    'up and status print the inventory file on stdout; status exits 4 unless every host answers.\n' +
+    'systemd [up] adds the optional host labsd (systemd as init, 10.231.0.110) to a lab that is up and\n' +
+    'prints its inventory file; systemd down removes it alone.',
   options: {},
 } as const satisfies CommandDecl;
 
@@ -350,6 +453,15 @@ export async function labCli(args: string[]): Promise<number> {
       process.stdout.write(`${lab.inventoryFile}\n`);
       return EXIT.ok;
     }
+    if (cmd === 'systemd' && rest.length <= 1 && (rest[0] === undefined || rest[0] === 'up' || rest[0] === 'down')) {
+      if (rest[0] === 'down') {
+        await labSystemdDown({ log: err });
+        return EXIT.ok;
+      }
+      const h = await labSystemdUp({ log: err });
+      process.stdout.write(`${h.inventoryFile}\n`);
+      return EXIT.ok;
+    }
     if (cmd === 'down' && rest.length === 0) {
       await labDown({ log: err });
       return EXIT.ok;
@@ -364,6 +476,11 @@ export async function labCli(args: string[]): Promise<number> {
       for (const h of lab.hosts) {
         const x = health.find((y) => y.name === h.name);
         err(`${h.name}\t${h.address}\t${x ? (x.reachable ? 'up' : x.running ? 'unreachable' : 'down') : '?'}`);
+      }
+      const sd = (await readState(labDir()))?.systemdHost;
+      if (sd && process.getuid?.() === 0) {
+        const up = isLabProcess(sd.pid, sd.name, labDir()) && (await tcpConnects(sd.address, 22, 1000));
+        err(`${sd.name}\t${sd.address}\t${up ? 'up' : 'down'} (systemd host, ${paths(labDir()).systemdInventory})`);
       }
       process.stdout.write(`${lab.inventoryFile}\n`);
       return health.length && health.every((x) => x.reachable) ? EXIT.ok : EXIT.hostUnreachable;

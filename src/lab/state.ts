@@ -20,8 +20,12 @@ export function labDir(): string {
   return d.replace(/\/+$/, '');
 }
 
+/** The optional systemd host (src/lab/systemd-host.ts): index 100, name labsd, netns wwlab100, 10.231.0.110. */
+export const SYSTEMD_INDEX = 100;
+export const SYSTEMD_NAME = 'labsd';
+
 export function hostName(i: number): string {
-  return `lab${i}`;
+  return i === SYSTEMD_INDEX ? SYSTEMD_NAME : `lab${i}`;
 }
 export function hostAddress(i: number): string {
   return `${SUBNET_PREFIX}.${10 + i}`;
@@ -33,6 +37,7 @@ export function vethName(i: number): string {
   return `${PREFIX}${i}v`;
 }
 export function hostIndex(name: string): number {
+  if (name === SYSTEMD_NAME) return SYSTEMD_INDEX;
   const m = /^lab([1-9][0-9]?)$/.exec(name);
   if (!m) throw new LabError(`not a lab host name: ${JSON.stringify(name)} (expected lab1, lab2, ...)`);
   return Number(m[1]);
@@ -53,6 +58,7 @@ export function paths(dir = labDir()) {
     publicKey: join(dir, 'id_ed25519.pub'),
     knownHosts: join(dir, 'known_hosts'),
     inventory: join(dir, 'inventory.yml'),
+    systemdInventory: join(dir, 'inventory-systemd.yml'),
     sudoPassword: join(dir, 'sudo-password'),
     lock: `${dir}.lock`,
     debCache: `${dir}.cache/debs`,
@@ -92,6 +98,7 @@ export interface LabState {
   sudoUser: { name: string; password: string };
   aptPackages: string[]; // packages in the lab's apt repository (names)
   pythonModulePackage: string; // one of aptPackages providing a Python module
+  systemdHost?: HostState; // the optional systemd host (labSystemdUp), not one of `hosts`
 }
 
 export async function readState(dir = labDir()): Promise<LabState | undefined> {
@@ -217,7 +224,7 @@ export function findLabProcesses(dir = labDir()): Array<{ name: string; pid: num
     }
     const at = cmdline.indexOf(marker);
     if (at < 0) continue;
-    const name = /^(lab\d+)\/root/.exec(cmdline.slice(at + marker.length))?.[1];
+    const name = /^(lab\d+|labsd)\/root/.exec(cmdline.slice(at + marker.length))?.[1];
     if (name && isLabProcess(pid, name, dir)) out.push({ name, pid });
   }
   return out;

@@ -17,7 +17,7 @@ export interface ServiceArgs {
 export const serviceModule: ModuleDef<ServiceArgs> = {
   name: 'service',
   description: "Start, stop, restart or reload services and enable them at boot (systemd, sysvinit, openrc).",
-  notes: "Arguments: `name` (aliases `service`, `unit`), `state` (`started`, `stopped`, `restarted`,\n`reloaded`), `enabled` (bool), `daemon_reload` (bool). At least one of state/enabled/daemon_reload.\n\nWhen `ansible_service_mgr` is systemd (or `use: systemd`), the task runs the systemd_service module, as\nAnsible's service action does. Without facts, `/run/systemd/system` on the host decides: `systemctl show` +\n`is-enabled`, then start/stop/restart/reload/enable/disable as needed, all in one script. Otherwise `service NAME \u2026` (or `/etc/init.d/NAME`, `rc-service`) and\n`update-rc.d`/`chkconfig`/`rc-update` for `enabled`. `restarted` is always changed; `reloaded` starts a\nstopped service. Returns `name, state` (`started` for started/restarted/reloaded, else `stopped`, as Ansible),\n`enabled, actions, status`. Tested against Ansible on SysV init scripts (service(8), update-rc.d) in the lab.",
+  notes: "Arguments: `name` (aliases `service`, `unit`), `state` (`started`, `stopped`, `restarted`,\n`reloaded`), `enabled` (bool), `daemon_reload` (bool). At least one of state/enabled/daemon_reload.\n\nWhen `ansible_service_mgr` is systemd (or `use: systemd`), the task runs the systemd_service module, as\nAnsible's service action does. Without facts, the host's PID 1 decides (as Ansible's `ansible_service_mgr`: `systemd`,\nor systemd's run directories when PID 1 is an init or a shell): on systemd a first round trip detects it and the\nsystemd_service module follows (Ansible also runs `setup` first). Otherwise `service NAME \u2026` (or `/etc/init.d/NAME`, `rc-service`) and\n`update-rc.d`/`chkconfig`/`rc-update` for `enabled`. `restarted` is always changed; `reloaded` starts a\nstopped service. Returns `name, state` (`started` for started/restarted/reloaded, else `stopped`, as Ansible),\n`enabled, actions, status`. Tested against Ansible on SysV init scripts (service(8), update-rc.d) in the lab,\nand on the lab's systemd host (test/integration/systemd-oracle.test.ts).",
   argSpec: {
     name: { description: "service name", type: 'str', aliases: ['service', 'unit'] },
     state: { description: "started, stopped, restarted, reloaded", type: 'str', choices: ['started', 'stopped', 'restarted', 'reloaded'] },
@@ -35,13 +35,14 @@ export const serviceModule: ModuleDef<ServiceArgs> = {
       return { changed: false, failed: true, msg: 'one of state, enabled or daemon_reload is required' };
     }
     const fact = args.use !== 'auto' ? args.use : (ctx.facts.ansible_service_mgr ?? ctx.facts.service_mgr);
-    if (fact === 'systemd') {
-      // as Ansible's service action: the systemd module does the work (pattern, sleep, runlevel, arguments dropped)
+    // as Ansible's service action: on systemd the systemd module does the work (pattern, sleep, runlevel, arguments dropped)
+    const viaSystemd = () => {
       const fwd: Record<string, unknown> = { name: args.name, daemon_reload: args.daemon_reload };
       if (args.state !== undefined) fwd.state = args.state;
       if (args.enabled !== undefined) fwd.enabled = args.enabled;
       return invokeModule(systemdServiceModule, fwd, ctx);
-    }
+    };
+    if (fact === 'systemd') return viaSystemd();
     const r = await run(
       ctx,
       composeServiceScript({
@@ -57,6 +58,8 @@ export const serviceModule: ModuleDef<ServiceArgs> = {
     if (r.code !== 0) return execFailure(`service ${args.name}`, r);
     const p = parseMarked(r.stdout);
     const kv = p.kv;
+    // no facts: the script found systemd (as Ansible's setup would) and did nothing; Ansible then runs its systemd module
+    if (kv.manager === 'systemd' && !('changed' in kv) && !kv.error) return viaSystemd();
     if (kv.error) {
       const msg =
         kv.error === 'notfound' ? `Could not find the requested service ${args.name}: host`

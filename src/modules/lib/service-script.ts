@@ -14,48 +14,28 @@ export interface ServiceParams {
 }
 
 /**
- * service/systemd: one script reads the unit's state, acts, and prints `@@ww key=value` lines.
- * systemctl when systemd runs (from ansible_service_mgr, or detected via /run/systemd/system),
- * otherwise `service` / init scripts with update-rc.d, chkconfig or rc-update for `enabled`.
+ * service without systemd: one script reads the service's state, acts, and prints `@@ww key=value`
+ * lines: `service` / init scripts, with update-rc.d, chkconfig or rc-update for `enabled`. With
+ * manager '' it first detects the manager as Ansible's facts do and, on systemd, only reports
+ * `manager=systemd` (the caller then runs systemd_service, as Ansible's service action does).
  */
 export function composeServiceScript(p: ServiceParams): string {
   const mgr = p.manager === 'systemd' ? 'systemd' : p.manager ? 'other' : '';
   return `${SH_OUT}
 u=${shQuote(p.name)}; want=${shQuote(p.state ?? '')}; en=${p.enabled === undefined ? "''" : p.enabled ? 1 : 0}; dr=${p.daemonReload ? 1 : 0}; check=${p.check ? 1 : 0}; mgr=${shQuote(mgr)}
 ww_fail() { ww_o error "$1"; exit 0; }
-if [ -z "$mgr" ]; then if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then mgr=systemd; else mgr=other; fi; fi
-ww_o manager "$mgr"
-chg=0
-if [ "$mgr" = systemd ]; then
-  if [ "$dr" = 1 ] && [ "$check" = 0 ]; then systemctl daemon-reload || ww_fail daemon_reload; fi
-  [ -z "$want" ] && [ -z "$en" ] && { ww_o changed 0; exit 0; }
-  load=; act=
-  while IFS='=' read -r k v; do case "$k" in LoadState) load=$v ;; ActiveState) act=$v ;; esac; done <<WWEOF
-$(systemctl show -p LoadState -p ActiveState -- "$u" 2>/dev/null)
-WWEOF
-  ena=$(systemctl is-enabled -- "$u" 2>/dev/null)
-  ww_o load "$load"; ww_o active "$act"; ww_o enabled_state "$ena"
-  if [ "$load" = not-found ] && [ -z "$ena" ]; then ww_fail notfound; fi
-  running=0; case "$act" in active|activating|reloading|refreshing) running=1 ;; esac
-  ww_act() { if [ "$check" = 0 ]; then systemctl "$1" -- "$u" || ww_fail "$1"; fi; chg=1; ww_o action "$1"; }
-  case "$want" in
-    started) [ $running = 1 ] || ww_act start ;;
-    stopped) [ $running = 0 ] || ww_act stop ;;
-    restarted) ww_act restart ;;
-    reloaded) if [ $running = 1 ]; then ww_act reload; else ww_act start; fi ;;
-  esac
-  if [ "$en" = 1 ]; then
-    case "$ena" in
-      enabled|enabled-runtime|static|alias|indirect|generated|transient) ;;
-      masked|masked-runtime) ww_fail masked ;;
-      *) ww_act enable ;;
-    esac
-  elif [ "$en" = 0 ]; then
-    case "$ena" in enabled|enabled-runtime) ww_act disable ;; esac
-  fi
-  ww_o changed $chg
-  exit 0
+# the service manager as Ansible's setup sees it (ansible_service_mgr): PID 1's name, else systemd's run dirs;
+# on systemd the caller runs the systemd_service module instead (as Ansible's service action does)
+if [ -z "$mgr" ]; then
+  p1=$(cat /proc/1/comm 2>/dev/null); p1=\${p1##*/}
+  case "$p1" in ''|init|*sh) p1= ;; esac
+  if [ "$p1" = systemd ]; then mgr=systemd
+  elif [ -z "$p1" ] && command -v systemctl >/dev/null 2>&1 && { [ -e /run/systemd/system/ ] || [ -e /dev/.run/systemd/ ] || [ -e /dev/.systemd/ ]; }; then mgr=systemd
+  else mgr=other; fi
 fi
+ww_o manager "$mgr"
+[ "$mgr" = systemd ] && exit 0
+chg=0
 # no systemd: service(8) or the init script itself
 if command -v service >/dev/null 2>&1; then svc() { service "$u" "$1"; }
 elif [ -x "/etc/init.d/$u" ]; then svc() { "/etc/init.d/$u" "$1"; }
