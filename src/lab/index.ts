@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { UserError, EXIT } from '../errors.js';
 import { helpText, parseCommand, UsageError, usageErrorText, type CommandDecl } from '../cli/options.js';
 import { LabError, tcpConnects, type RunResult } from './run.js';
@@ -330,6 +331,9 @@ export async function labSystemdUp(opts: { log?: Log } = {}): Promise<LabSystemd
   return withLock(async () => {
     const st = await readState(dir);
     if (!st) throw new LabError('lab: the systemd host needs the lab up first (`wheelwright lab up`)');
+    if (!existsSync('/lib/systemd/systemd') || !existsSync('/usr/bin/dbus-daemon')) {
+      throw new LabError('lab: the systemd host boots the controller\'s systemd: install the Debian packages systemd and dbus (scripts/setup.sh does)');
+    }
     const h = st.systemdHost;
     if (h && isLabProcess(h.pid, h.name, dir) && (await tcpConnects(h.address, 22, 1000))) {
       const r = await execInHost(SYSTEMD_INDEX, h.pid, dir, 'systemctl is-system-running', { timeoutMs: 30_000 });
