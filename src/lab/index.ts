@@ -295,6 +295,9 @@ async function waitSystemRunning(pid: number, dir: string): Promise<void> {
   const r = await execInHost(SYSTEMD_INDEX, pid, dir, 'systemctl is-system-running --wait; systemctl --failed --no-legend --plain', { timeoutMs: 120_000 });
   const [state, ...failed] = r.stdout.trim().split('\n');
   if (state !== 'running') throw new LabError(`lab: systemd on ${SYSTEMD_NAME} is ${state || 'not answering'}${failed.length ? `; failed units: ${failed.join('; ')}` : ''} ${r.stderr.trim()}`);
+  // the sudo user's manager (it lingers: logind starts it once up, maybe after boot has finished); wait for it
+  const u = await execInHost(SYSTEMD_INDEX, pid, dir, `systemctl start "user@$(id -u ${SUDO_USER}).service"`, { timeoutMs: 60_000 });
+  if (u.code !== 0) throw new LabError(`lab: the user manager of ${SUDO_USER} on ${SYSTEMD_NAME} did not start: ${u.stderr.trim()}`);
 }
 
 function toSystemdHost(h: HostState, dir: string): LabSystemdHost {
