@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile, chmod } from 'node:fs/promises';
 import { must } from './run.js';
 
 /** A fresh ed25519 key pair at `file` (+ .pub); returns the public key line. */
@@ -25,5 +25,7 @@ export async function generateHostKeys(dir: string, names: string[]): Promise<Ma
 
 /** `<address> <keytype> <base64>` per host: strict host key checking works with this file alone. */
 export async function writeKnownHosts(file: string, hosts: Array<{ address: string; hostKeyPublic: string }>): Promise<void> {
-  await writeFile(file, hosts.map((h) => `${h.address} ${h.hostKeyPublic}\n`).join(''), { mode: 0o644 });
+  // atomic: the systemd host rewrites it while other hosts' SSH clients may be reading it
+  await writeFile(`${file}.tmp`, hosts.map((h) => `${h.address} ${h.hostKeyPublic}\n`).join(''), { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
 }
