@@ -112,11 +112,10 @@ except ImportError:  # pragma: no cover
     Mapping = object
 
 
-class Remote(Mapping):
-    """A mapping that stays in wheelwright (hostvars, a host's variables): read key by key."""
+class Lookup(object):
+    """Variables under self._path, asked of wheelwright key by key (Remote and Context share it)."""
 
-    def __init__(self, path):
-        self._path = path
+    _path = []
 
     def _get(self, key):
         return remote_value(self._path + [key], ask({'op': 'get', 'path': self._path + [key]}))
@@ -133,6 +132,13 @@ class Remote(Mapping):
     def get(self, key, default=None):
         v = self._get(key)
         return default if v is MISSING else v
+
+
+class Remote(Lookup, Mapping):
+    """A mapping that stays in wheelwright (hostvars, a host's variables): read key by key."""
+
+    def __init__(self, path):
+        self._path = path
 
     def __iter__(self):
         return iter(ask({'op': 'keys', 'path': self._path}).get('value') or [])
@@ -151,17 +157,10 @@ class Environment(object):
         return bool(answer.get('value'))
 
 
-class Context(object):
+class Context(Lookup):
     """What a @pass_context plugin reads: the template's variables, asked for one by one."""
 
     environment = Environment()
-
-    def _get(self, key):
-        return remote_value([key], ask({'op': 'get', 'path': [key]}))
-
-    def get(self, key, default=None):
-        v = self._get(key)
-        return default if v is MISSING else v
 
     def resolve_or_missing(self, key):
         return self._get(key)
@@ -169,15 +168,6 @@ class Context(object):
     def resolve(self, key):
         v = self._get(key)
         return undefined(key) if v is MISSING else v
-
-    def __getitem__(self, key):
-        v = self._get(key)
-        if v is MISSING:
-            raise KeyError(key)
-        return v
-
-    def __contains__(self, key):
-        return self._get(key) is not MISSING
 
 
 def tail():
