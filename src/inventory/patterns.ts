@@ -144,6 +144,11 @@ export function selectHosts(inv: Inventory, pattern: string, opts: { baseDir?: s
     if (p[0] === '@') patterns.push(...readLimitFile(p.slice(1), opts.baseDir));
     else patterns.push(p);
   }
+  return evaluatePatterns(inv, patterns);
+}
+
+/** Ansible's _evaluate_patterns: already split patterns (no `@file`) in order, deduplicated. */
+export function evaluatePatterns(inv: Inventory, patterns: string[]): string[] {
   let hosts: string[] = [];
   for (const p of orderPatterns(patterns)) {
     const plain = inv.hosts.get(p);

@@ -13,6 +13,7 @@ import { PyFloat, cmp, eq, isDict, isFloat, isInt, isNumber, iterate, mkFloat, n
 import { expandReplacement, pyEscape, pyRegex } from './regex.js';
 import { hasTest, runTest } from './tests.js';
 import { ipFilterNames } from './filters-ip.js';
+import { moreFilterNames } from './filters-more.js';
 
 export interface FilterCtx {
   /** `obj.a.b` / `obj[0]` as Jinja's environment.getattr/getitem (Undefined when missing). */
@@ -898,6 +899,8 @@ export { toBool, toInt, toFloat, isInt };
 
 // ansible.utils' IP address filters, under their short names, ansible.utils.* and ansible.netcommon.*
 for (const [n, d] of ipFilterNames()) F[n] = d;
+// password_hash, community.general's json_query and version_sort
+for (const [n, d] of moreFilterNames()) F[n] = d;
 
 // community.general.dict: a list of key/value pairs as a dict (Python's dict(sequence))
 F['community.general.dict'] = {

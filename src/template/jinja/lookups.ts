@@ -7,8 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { TemplateError, isUndefined, undefinedName, UndefinedVariableError } from '../undefined.js';
-import { isDict, iterate, need, numOf, str, truthy, tuple, percentFormat } from './py.js';
+import { isDict, iterate, need, numOf, str, truthy, tuple, typeName, percentFormat } from './py.js';
 import { pyRegex } from './regex.js';
+import { evaluatePatterns, LOCALHOST_NAMES, splitHostPattern } from '../../inventory/patterns.js';
+import type { Inventory } from '../../inventory/types.js';
+import { UserError } from '../../errors.js';
 
 export interface LookupCtx {
   /** Directories to search for relative paths, best first (role dir, playbook dir, ...). */
@@ -78,6 +81,46 @@ function sequence(term: string, kw: Record<string, unknown>): unknown[] {
   return out;
 }
 
+/**
+ * ansible.builtin.inventory_hostnames: as Ansible's plugin, an inventory rebuilt from the `groups`
+ * variable (groups in its order, each with its hosts; no parent/child links) and the host patterns
+ * evaluated on it with the engine's own pattern code; any pattern error gives [].
+ */
+function inventoryHostnames(ctx: LookupCtx, terms: unknown[]): string[] {
+  const groups = ctx.variable('groups');
+  const inv: Inventory = { hosts: new Map(), groups: new Map(), sources: [] };
+  const group = (name: string) => {
+    let g = inv.groups.get(name);
+    if (!g) inv.groups.set(name, (g = { name, hosts: [], children: [], vars: {} }));
+    return g;
+  };
+  group('all');
+  group('ungrouped');
+  if (isDict(groups)) {
+    for (const [name, hosts] of Object.entries(groups)) {
+      const g = group(name);
+      for (const h of Array.isArray(hosts) ? hosts : []) {
+        const hn = str(h);
+        if (!inv.hosts.has(hn)) inv.hosts.set(hn, { name: hn, vars: {}, groups: [] });
+        if (!g.hosts.includes(hn)) g.hosts.push(hn);
+      }
+    }
+  }
+  // 'ungrouped' is a child of 'all' in Ansible's fresh inventory
+  for (const h of inv.groups.get('ungrouped')!.hosts) if (!inv.groups.get('all')!.hosts.includes(h)) inv.groups.get('all')!.hosts.push(h);
+  if (![...inv.hosts.keys()].some((h) => LOCALHOST_NAMES.includes(h))) inv.hosts.set('localhost', { name: 'localhost', vars: {}, groups: [], implicit: true });
+  for (const t of terms) {
+    if (typeof t !== 'string') throw new TemplateError(`An unhandled exception occurred while running the lookup plugin 'inventory_hostnames'. Error was a <class 'TypeError'>, original message: unhashable type: '${typeName(t)}'`);
+  }
+  const patterns = terms.flatMap((t) => splitHostPattern(t as string));
+  try {
+    return evaluatePatterns(inv, patterns);
+  } catch (e) {
+    if (e instanceof UserError) return [];
+    throw e;
+  }
+}
+
 function glob(pattern: string): string[] {
   const dir = dirname(pattern);
   const base = pattern.slice(dir.length + 1);
@@ -134,6 +177,7 @@ const L: Record<string, LookupFn> = {
       }
       return v;
     }),
+  inventory_hostnames: (c, terms) => inventoryHostnames(c, terms),
   items: (_c, terms) => flat(terms),
   list: (_c, terms) => terms,
   indexed_items: (_c, terms) => flat(terms).map((x, i) => tuple([i, x])),

@@ -2,13 +2,20 @@
 import { TemplateError } from '../undefined.js';
 import { str } from './py.js';
 
-function loose(v: string): Array<number | string> {
+/** LooseVersion's components (ansible.module_utils.compat.version): runs of digits (ints), of a-z, and what lies between, without '.'. */
+export function looseVersion(v: string): Array<number | string> {
   const out: Array<number | string> = [];
-  for (const m of v.matchAll(/\d+|[a-z]+|\./gi)) {
-    if (m[0] === '.') continue;
-    out.push(/^\d+$/.test(m[0]) ? Number(m[0]) : m[0]);
+  for (const x of v.split(/(\d+|[a-z]+|\.)/)) {
+    if (!x || x === '.') continue;
+    out.push(/^\d+$/.test(x) ? Number(x) : x);
   }
   return out;
+}
+const loose = looseVersion;
+
+/** Python list order of two LooseVersion component lists (int vs str is a TypeError, as in Python). */
+export function compareLooseVersions(a: Array<number | string>, b: Array<number | string>): number {
+  return compareLists(a, b);
 }
 
 function compareLists(a: Array<number | string>, b: Array<number | string>): number {
