@@ -386,9 +386,16 @@ export class Loader {
   private async loadPlay(
     src: SourceFile,
     node: YAMLMap,
-    es: Entry[],
+    es0: Entry[],
     outer: { tags: string[]; vars: Record<string, unknown>; when: string[] },
   ): Promise<Play | undefined> {
+    // a play's `user` is the old name of `remote_user` (Ansible's Play.preprocess_data)
+    const userEntry = es0.find((e) => e.key === 'user');
+    if (userEntry && es0.some((e) => e.key === 'remote_user')) {
+      this.fail("both 'user' and 'remote_user' are set for this play. The use of 'user' is deprecated, and should be removed", src.pos(userEntry.keyNode));
+      return undefined;
+    }
+    const es = userEntry ? es0.map((e) => (e === userEntry ? { ...e, key: 'remote_user' } : e)) : es0;
     const byKey = new Map(es.map((e) => [e.key, e]));
     const nameEntry = byKey.get('name');
     const hostsEntry = byKey.get('hosts');
