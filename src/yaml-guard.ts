@@ -1,7 +1,7 @@
 /**
  * One linear pass over a parsed YAML document, before anything uses it: bounds nesting depth and
  * alias expansion (an "alias bomb" of a few lines expands to billions of nodes), resolves every
- * alias once, refuses NUL characters in strings, and optionally checks that mapping keys are unique (the yaml package's own check
+ * alias once, refuses NUL characters in strings (outside templates), and optionally checks that mapping keys are unique (the yaml package's own check
  * compares each key with all earlier ones: quadratic in the size of a mapping).
  */
 import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, YAMLMap, YAMLSeq, type Alias, type Document, type Node } from 'yaml';
@@ -12,6 +12,15 @@ export class YamlGuardError extends Error {
   constructor(message: string, readonly offset: number) {
     super(message);
   }
+}
+
+/**
+ * A NUL no command, file name or environment can take; one inside a template is a character of
+ * the expression (kubespray: `regex_replace('/|\0|:', '_')`), and what the template renders is
+ * checked where it is used (module arguments and environment, at run time), as Ansible loads it.
+ */
+export function hasBareNul(s: string): boolean {
+  return s.includes('\0') && !/\{\{|\{%/.test(s);
 }
 
 export interface GuardOptions {
@@ -54,7 +63,7 @@ export function guardYaml(doc: Document, opts: GuardOptions = {}): Map<Alias, No
       open.add(n);
     }
     let size = 1;
-    if (isScalar(n) && typeof n.value === 'string' && n.value.includes('\0')) {
+    if (isScalar(n) && typeof n.value === 'string' && hasBareNul(n.value)) {
       throw new YamlGuardError('a string holds a NUL character, which no command, file name or environment variable can take', at(n));
     }
     if (isCollection(n)) {

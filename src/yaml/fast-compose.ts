@@ -40,6 +40,7 @@ import {
   type ToJSOptions,
 } from 'yaml';
 import { limit } from '../limits.js';
+import { hasBareNul } from '../yaml-guard.js';
 
 export type YamlOptions = ParseOptions & DocumentOptions & SchemaOptions & CreateNodeOptions & ToJSOptions;
 
@@ -248,7 +249,7 @@ function build(
       }
       case EVENT_ID.SCALAR: {
         const n = scalar(e);
-        if (typeof n.value === 'string' && n.value.includes('\0')) throw new GiveUp();
+        if (typeof n.value === 'string' && hasBareNul(n.value)) throw new GiveUp();
         if (n.anchor) anchors.set(n.anchor, n);
         attach(n, 1);
         break;

@@ -198,7 +198,29 @@ const JMES_DIFFERENCES: Record<string, [Res, Res]> = {
   "{{ [1, 3] | json_query('avg(@)') }}": [{ ok: true, value: '2.0' }, { ok: true, value: '2' }],
 };
 
-const CASES = [...inventoryHostnames, ...passwordHash, ...jsonQuery, ...Object.keys(JMES_DIFFERENCES), ...versionSort];
+/** Jinja's `*args` / `**kwargs` in calls (kubespray: `query('ansible.builtin.vars', *_keys)`). */
+const splats = [
+  "{{ query('vars', *['etcd_members', 'cni']) | length }}",
+  "{{ query('ansible.builtin.vars', *(['etcd_members'] + ['runs'])) | map('type_debug') | list }}",
+  "{{ lookup('vars', *['nope'], **{'default': 'dflt'}) }}",
+  "{{ 'a-b-c' | replace(*['-', '+']) }}",
+  "{{ 'a-b-c' | replace('-', *['+']) }}",
+  "{{ 'a-b-c' | replace(*['-'], **{'new': '+'}) }}",
+  "{{ [3, 1, 2] | sort(**{'reverse': true}) }}",
+  "{{ 'x' is sameas(*['x']) }}",
+  "{{ range(*[1, 4]) | list }}",
+  "{{ dict(**{'a': 1}, b=2) }}",
+  "{{ query('vars', *5) }}",
+  "{{ 'ab' | replace(**['x']) }}",
+  "{{ query('vars', 'a', *['b'], 'c') }}",
+  "{{ query('vars', *['etcd_members'], *['cni']) }}",
+  "{{ lookup('vars', *['nope'], default='d2') }}",
+  "{{ lookup('vars', default='d3', *['nope']) }}",
+  "{{ lookup('vars', **{'default': 'd4'}, *['nope']) }}",
+  "{{ 'a-b' | replace(old='-', new='+') }}",
+];
+
+const CASES = [...splats, ...inventoryHostnames, ...passwordHash, ...jsonQuery, ...Object.keys(JMES_DIFFERENCES), ...versionSort];
 
 type Res = { ok: true; value: unknown } | { ok: false; error: string };
 const plain = (v: unknown) => JSON.parse(JSON.stringify(v ?? null)) as unknown;
@@ -264,6 +286,7 @@ describe('inventory_hostnames, password_hash, json_query, version_sort as in Ans
     const expected = ansibleMsg(a, 'results') as Record<string, unknown>;
     expect(expected).to.be.an('object');
     expect(expected.looped).to.deep.equal(['infra1', 'infra2', 'compute1']);
+    expect(expected.image_filename).to.equal('quay.io_calico_node_v3.27.tar');
     expect(ourMsg(ours, 'results')).to.deep.equal(expected);
   });
 });

@@ -461,6 +461,8 @@ export class Run implements FilterCtx, LookupCtx {
         if (truthy(this.eval(e.test))) return this.eval(e.then);
         // Jinja's inline if without else gives its plain (printable as '') Undefined
         return e.else ? this.eval(e.else) : '';
+      case 'splat':
+        throw new TemplateError("'*' is only allowed in a call's arguments");
     }
   }
 
@@ -482,8 +484,20 @@ export class Run implements FilterCtx, LookupCtx {
 
   private evalArgs(args: Expr[], kwargs: Array<[string, Expr]>): { args: unknown[]; kw: Record<string, unknown> } {
     const kw: Record<string, unknown> = {};
-    for (const [k, v] of kwargs) kw[k] = this.eval(v);
-    return { args: args.map((a) => this.eval(a)), kw };
+    for (const [k, v] of kwargs) {
+      if (k !== '**') kw[k] = this.eval(v);
+      else {
+        const d = this.eval(v);
+        if (!isDict(d)) throw new TemplateError(`argument after ** must be a mapping, not ${typeName(d)}`);
+        Object.assign(kw, d);
+      }
+    }
+    const out: unknown[] = [];
+    for (const a of args) {
+      if (a.k === 'splat') out.push(...iterate(this.eval(a.x)));
+      else out.push(this.eval(a));
+    }
+    return { args: out, kw };
   }
 
   private call(e: Extract<Expr, { k: 'call' }>): unknown {

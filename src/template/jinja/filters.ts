@@ -562,8 +562,8 @@ def('trim', (_c, v, args) => {
 });
 def('replace', (_c, v, args, kw) => {
   const s = str(v);
-  const from = str(args[0]);
-  const to = str(args[1]);
+  const from = str(arg(args, kw, 0, 'old'));
+  const to = str(arg(args, kw, 1, 'new'));
   const count = arg<unknown>(args, kw, 2, 'count', null);
   let n = count === null ? -1 : numOf(count);
   if (from === '') {

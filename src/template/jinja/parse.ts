@@ -31,7 +31,9 @@ export type Expr =
   | { k: 'not' | 'neg' | 'pos'; x: Expr; at: number }
   | { k: 'filter'; x: Expr; name: string; args: Expr[]; kwargs: Array<[string, Expr]>; at: number }
   | { k: 'test'; x: Expr; name: string; args: Expr[]; kwargs: Array<[string, Expr]>; negate: boolean; at: number }
-  | { k: 'cond'; test: Expr; then: Expr; else?: Expr; at: number };
+  | { k: 'cond'; test: Expr; then: Expr; else?: Expr; at: number }
+  /** `*x` in a call's arguments (its items as positional arguments); `**x` is a kwargs entry named '**' */
+  | { k: 'splat'; x: Expr; at: number };
 
 export type SetTarget = { name: string; attr?: string };
 
@@ -564,18 +566,36 @@ export class ExprParser {
   parseArgs(): { args: Expr[]; kwargs: Array<[string, Expr]> } {
     const args: Expr[] = [];
     const kwargs: Array<[string, Expr]> = [];
+    // Jinja's parse_call_args: `*x` once, after the positional arguments; `**x` once, last
+    const ensure = (ok: boolean) => {
+      if (!ok) this.fail('invalid syntax for function call expression');
+    };
+    let dynArgs = false;
+    let dynKwargs = false;
     this.expectOp('(');
     while (!this.isOp(')')) {
       if (args.length || kwargs.length) {
         this.expectOp(',');
         if (this.isOp(')')) break;
       }
-      if (this.peek().type === 'name' && this.isOp('=', 1)) {
+      if (this.isOp('**')) {
+        ensure(!dynKwargs);
+        this.next();
+        kwargs.push(['**', this.parseExpression()]);
+        dynKwargs = true;
+      } else if (this.isOp('*')) {
+        ensure(!dynArgs && !dynKwargs);
+        const at = this.next().pos;
+        args.push({ k: 'splat', x: this.parseExpression(), at });
+        dynArgs = true;
+      } else if (this.peek().type === 'name' && this.isOp('=', 1)) {
+        ensure(!dynKwargs);
         const name = this.next().value;
         this.next();
         kwargs.push([name, this.parseExpression()]);
       } else {
-        if (kwargs.length) this.fail('positional argument follows keyword argument');
+        if (kwargs.length && !dynArgs && !dynKwargs) this.fail('positional argument follows keyword argument');
+        ensure(!dynArgs && !dynKwargs);
         args.push(this.parseExpression());
       }
     }
