@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TSX = join(ROOT, 'node_modules/tsx/dist/esm/index.mjs');
 const SKIP_DIRS = new Set(['.git', '.github', 'group_vars', 'host_vars', 'templates', 'files', 'molecule', 'zuul.d', 'releasenotes', 'doc', 'docs', 'node_modules', 'vars', 'defaults', 'meta', 'handlers', 'inventory', 'inventories', 'contrib', 'test', 'tests']);
 
 interface Pick {
@@ -136,6 +137,13 @@ interface Row {
   ansibleError?: string;
   wheelwrightError?: string;
   area?: string;
+  /** For a file refused for modules: what a load with stand-ins for the missing modules says ('loads', or its first problem). */
+  behindModules?: string;
+}
+
+/** The module names a wheelwright load refused as missing. */
+function missingModules(out: string): string[] {
+  return [...new Set([...out.matchAll(/unknown module '([^']+)'|module '([^']+)' in task .* is not supported by wheelwright/g)].map((m) => (m[1] ?? m[2])!))];
 }
 
 async function check(p: Pick, work: string): Promise<Row> {
@@ -169,6 +177,25 @@ async function check(p: Pick, work: string): Promise<Row> {
   if (!row.wheelwright) {
     row.area = reason(w.out);
     row.wheelwrightError = errorOf(w.out, row.area);
+  }
+  if (row.ansible && row.area === 'module (issue 11)') {
+    // load again with stand-ins for the missing modules (more may show once the first are in)
+    const names = new Set(missingModules(w.out));
+    for (let i = 0; i < 5; i++) {
+      const s = await run(process.execPath, ['--import', TSX, join(ROOT, 'scripts/corpus-stub-run.ts'), pb, '--syntax-check', '-i', 'localhost,'], cwd, { ...env, WW_CORPUS_STUB_MODULES: [...names].join(',') });
+      if (s.code === 0) {
+        row.behindModules = 'loads';
+        break;
+      }
+      const more = missingModules(s.out).filter((n) => !names.has(n));
+      if (more.length && i < 4) {
+        more.forEach((n) => names.add(n));
+        continue;
+      }
+      const area = reason(s.out);
+      row.behindModules = `${area}: ${errorOf(s.out, area)}`;
+      break;
+    }
   }
   return row;
 }
@@ -228,6 +255,12 @@ async function main(): Promise<void> {
   out.push(`${rows.length} files from ${new Set(rows.map((r) => r.project)).size} projects; ansible-playbook loads ${loadsA.length}, wheelwright loads ${both.length} of those ` +
     `(refused: ${byArea('module (issue 11)')} for a module only, ${byArea('task keyword (issue 13, taskkw)')} for a task keyword, ${byArea('templating')} for templating, ${byArea('engine')} for the engine); ` +
     `wheelwright loads ${rows.filter((r) => r.wheelwright && !r.ansible).length} that ansible-playbook refuses.\n`);
+  const behind = loadsA.filter((r) => r.behindModules !== undefined);
+  const behindLoads = behind.filter((r) => r.behindModules === 'loads').length;
+  const behindArgs = behind.filter((r) => r.behindModules!.startsWith('module')).length;
+  out.push(`Behind the modules: of the ${behind.length} files refused for modules, with stand-ins for the missing modules ${behindLoads} load, ` +
+    `${behindArgs} stop at module arguments, ${behind.length - behindLoads - behindArgs} at something else` +
+    (behind.length - behindLoads - behindArgs ? `:\n${behind.filter((r) => r.behindModules !== 'loads' && !r.behindModules!.startsWith('module')).map((r) => `- ${r.project}/${r.file}: ${r.behindModules}`).join('\n')}` : '.') + '\n');
   out.push('| project | file | kind | ansible-playbook | wheelwright | reason |');
   out.push('|---|---|---|---|---|---|');
   for (const r of rows) {

@@ -106,7 +106,8 @@ export async function loadTaskFile(file: string, ctx: TaskFileContext): Promise<
   const state = ctx.play ? runtimeState(playbookDir, ctx.play, emptyInherit()) : undefined;
   const tasks = await loader.loadTaskFileAbs(
     found.abs,
-    { playbookDir, inherit, handler: ctx.handler ?? info?.handler ?? false, stack: info?.stack ?? [], ...(state ? { play: state } : {}) },
+    // an include_tasks of a file being included (a recursion Ansible allows) starts that file afresh
+    { playbookDir, inherit, handler: ctx.handler ?? info?.handler ?? false, stack: (info?.stack ?? []).filter((f) => f !== found.abs), ...(state ? { play: state } : {}) },
     ctx.parent?.pos,
   );
   loader.throwIfFailed();

@@ -1227,6 +1227,9 @@ export class Loader {
       const found = await this.resolveTaskFile(arg.file, src.dir, ctx.inherit.role, ctx.playbookDir);
       if (!found.abs) return this.fail(`tasks file not found: ${arg.file} (looked in ${found.tried.map((t) => displayPath(path.dirname(t))).join(', ')})`, src.pos(arg.node)) ?? [];
       task.include.file = found.abs;
+      // a file including itself (kubespray's retry loop, ended by a `when`/`fail`): Ansible includes
+      // it anew each time it runs, so it is loaded at run time like a templated name
+      if (ctx.stack.includes(found.abs)) return [task];
       const base: Inherit = { ...ctx.inherit, when: [...ctx.inherit.when], vars: { ...task.vars } };
       task.block = await this.loadTaskFileAbs(found.abs, { ...ctx, inherit: apply ? this.applied(base, apply) : base }, src.pos(arg.node));
     }
