@@ -10,6 +10,8 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderString, renderValue } from '../../src/template/render.js';
 import { createVarScope } from '../../src/template/lazy.js';
@@ -234,8 +236,78 @@ function ourMsg(r: CliResult, task: string): unknown {
   return typeof m === 'string' && m.startsWith('{') ? JSON.parse(m) : m;
 }
 
+/** The password lookup: files prepared alike for each tool (it writes them), results compared. */
+const PASSWORD_CASES = [
+  "{{ lookup('password', pwdir ~ '/plain') }}",
+  "{{ lookup('password', pwdir ~ '/salted encrypt=md5_crypt') }}",
+  "{{ lookup('password', pwdir ~ '/salted512 encrypt=sha512_crypt') }}",
+  "{{ lookup('file', pwdir ~ '/salted512') }}",
+  "{{ lookup('password', pwdir ~ '/new1 length=12 chars=digits') is match('^[0-9]{12}$') }}",
+  "{{ lookup('password', pwdir ~ '/new1 length=12 chars=digits') == lookup('file', pwdir ~ '/new1') }}",
+  "{{ lookup('password', pwdir ~ '/sub/dir/new2 length=64 chars=hexdigits') | lower | length }}",
+  "{{ lookup('password', '/dev/null length=8') | length }}",
+  "{{ lookup('password', '/dev/null chars=ascii_lowercase') is match('^[a-z]{20}$') }}",
+  "{{ lookup('password', pwdir ~ '/new3', length=5, chars=['ascii_uppercase']) is match('^[A-Z]{5}$') }}",
+  "{{ lookup('password', pwdir ~ '/new4 encrypt=sha512_crypt') | length }}",
+  "{{ lookup('file', pwdir ~ '/new4') is search(' salt=[./0-9A-Za-z]{16}$') }}",
+  "{{ lookup('password', pwdir ~ '/new5 length=30 chars=digits,,') is match('^[0-9,]{30}$') }}",
+  "{{ lookup('password', pwdir ~ '/new6 lenght=3') }}",
+  "{{ lookup('password', pwdir ~ '/new7 encrypt=sha512') }}",
+  "{{ lookup('password', pwdir ~ '/plain encrypt=md5_crypt') is match('^[$]1[$]') }}",
+  "{{ lookup('file', pwdir ~ '/plain') is search('^s3cret salt=[./0-9A-Za-z]{8}$') }}",
+  "{{ query('password', pwdir ~ '/plain', pwdir ~ '/salted') | length }}",
+];
+
+function templar(vars: unknown, cases: string[]): Res[] {
+  const out = execFileSync('/usr/bin/python3', [join(JINJA, 'templar.py')], {
+    input: JSON.stringify({ basedir: JINJA, vars, cases: cases.map((src) => ({ mode: 'text', src })) }),
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, ANSIBLE_NOCOLOR: '1', ANSIBLE_DEPRECATION_WARNINGS: 'False' },
+  });
+  return JSON.parse(out) as Res[];
+}
+
+function wheelwright(vars: Record<string, unknown>, src: string, py: Res): Res {
+  const scope = createVarScope([vars]);
+  try {
+    const where = { file: 'cases.yml' };
+    return { ok: true, value: py.ok && typeof py.value !== 'string' ? renderValue(src, scope, where) : renderString(src, scope, where) };
+  } catch (e) {
+    return e instanceof UserError ? { ok: false, error: e.message } : { ok: false, error: `CRASH ${(e as Error).stack}` };
+  }
+}
+
 describe('inventory_hostnames, password_hash, json_query, version_sort as in Ansible', function () {
   this.timeout(120_000);
+
+  it(`the password lookup: ${PASSWORD_CASES.length} expressions, files alike before and after`, () => {
+    const top = mkdtempSync(join(tmpdir(), 'ww-pwlookup-'));
+    try {
+      const dirs = { ansible: join(top, 'a'), ww: join(top, 'w') };
+      for (const d of Object.values(dirs)) {
+        mkdirSync(d);
+        writeFileSync(join(d, 'plain'), 's3cret\n');
+        writeFileSync(join(d, 'salted'), 's3cret salt=abcdefgh\n');
+        writeFileSync(join(d, 'salted512'), 'pw salt=mysecretsalt\n');
+      }
+      const theirs = templar({ pwdir: dirs.ansible }, PASSWORD_CASES);
+      const mismatches: string[] = [];
+      PASSWORD_CASES.forEach((src, i) => {
+        const py = theirs[i]!;
+        const mine = wheelwright({ pwdir: dirs.ww }, src, py);
+        const same = py.ok && mine.ok ? JSON.stringify(plain(py.value)) === JSON.stringify(plain(mine.value)) : py.ok === mine.ok && !(!mine.ok && mine.error.startsWith('CRASH'));
+        if (!same) mismatches.push(`${src}\n    ansible:     ${JSON.stringify(py)}\n    wheelwright: ${JSON.stringify(mine)}`);
+      });
+      expect(mismatches, mismatches.join('\n')).to.deep.equal([]);
+      // the files each tool left: the same names, the same (deterministic) contents where there is no randomness
+      const files = (d: string) => execFileSync('find', ['.', '-type', 'f'], { cwd: d, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+      expect(files(dirs.ww)).to.deep.equal(files(dirs.ansible).filter((f) => !f.endsWith('.ansible_lockfile')));
+      for (const f of ['salted', 'salted512']) expect(readFileSync(join(dirs.ww, f), 'utf8')).to.equal(readFileSync(join(dirs.ansible, f), 'utf8'));
+    } finally {
+      rmSync(top, { recursive: true, force: true });
+    }
+  });
 
   it(`Ansible's Templar and wheelwright agree on ${CASES.length} expressions`, () => {
     const out = execFileSync('/usr/bin/python3', [join(JINJA, 'templar.py')], {

@@ -92,7 +92,22 @@ function crypt3(password: string, setting: string): string | undefined {
   return shaCrypt(password, `$${m[1]}$${rounds === undefined ? '' : `rounds=${rounds}$`}${salt}`);
 }
 
-function passwordHash(password: unknown, args: unknown[], kw: Record<string, unknown>): string {
+/** Ansible's do_encrypt (passlib_or_crypt, crypt backend): `algorithm` as named there (`sha512_crypt`, ...). */
+export function cryptHash(secret: string, algorithm: string, salt: string | null, ident: string | null): string {
+  return passwordHash(secret, [], { hashtype: algorithm, salt, ident }, false);
+}
+
+/** Ansible's BaseHash.algorithms: salt size and implicit ident (the password lookup's salts). */
+export function hashAlgorithm(name: string): { saltSize: number; implicitIdent?: string } | undefined {
+  const a = Object.hasOwn(ALGOS, name) ? ALGOS[name] : undefined;
+  return a && { saltSize: a.saltSize, implicitIdent: name === 'bcrypt' ? '2b' : undefined };
+}
+
+export function randomSaltText(n = 8): string {
+  return randomSalt(n);
+}
+
+function passwordHash(password: unknown, args: unknown[], kw: Record<string, unknown>, mapNames = true): string {
   need(password);
   const hashtype0 = arg(args, kw, 0, 'hashtype', 'sha512');
   const salt0 = arg<unknown>(args, kw, 1, 'salt', null);
@@ -100,7 +115,7 @@ function passwordHash(password: unknown, args: unknown[], kw: Record<string, unk
   const rounds0 = arg<unknown>(args, kw, 3, 'rounds', null);
   const ident0 = arg<unknown>(args, kw, 4, 'ident', null);
   const hashtype = str(hashtype0);
-  const algorithm = HASHTYPES[hashtype] ?? hashtype;
+  const algorithm = (mapNames ? HASHTYPES[hashtype] : undefined) ?? hashtype;
   const algo = ALGOS[algorithm];
   if (!algo) throw new TemplateError(`crypt.crypt does not support '${algorithm}' algorithm`);
   // salt: as given (must be crypt's alphabet, at most the size), else random of the size

@@ -4,7 +4,8 @@
  * directory of the role or playbook the expression comes from, then as given.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { TemplateError, isUndefined, undefinedName, UndefinedVariableError } from '../undefined.js';
 import { isDict, iterate, need, numOf, str, truthy, tuple, typeName, percentFormat } from './py.js';
@@ -12,6 +13,8 @@ import { pyRegex } from './regex.js';
 import { evaluatePatterns, LOCALHOST_NAMES, splitHostPattern } from '../../inventory/patterns.js';
 import type { Inventory } from '../../inventory/types.js';
 import { UserError } from '../../errors.js';
+import { parseKv } from '../../playbook/kv.js';
+import { cryptHash, hashAlgorithm, randomSaltText } from './filters-more.js';
 
 export interface LookupCtx {
   /** Directories to search for relative paths, best first (role dir, playbook dir, ...). */
@@ -121,6 +124,96 @@ function inventoryHostnames(ctx: LookupCtx, terms: unknown[]): string[] {
   }
 }
 
+// ---- ansible.builtin.password: a random password stored in a file on the controller
+
+const PY_STRING: Record<string, string> = {
+  ascii_letters: 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ',
+  ascii_lowercase: 'abcdefghijklmnopqrstuvwxyz',
+  ascii_uppercase: 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+  digits: '0123456789',
+  hexdigits: '0123456789abcdefABCDEF',
+  octdigits: '01234567',
+  punctuation: '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~',
+  whitespace: ' \t\n\r\x0b\x0c',
+};
+PY_STRING.printable = PY_STRING.digits + PY_STRING.ascii_letters + PY_STRING.punctuation + PY_STRING.whitespace;
+const PASSWORD_PARAMS = ['length', 'encrypt', 'chars', 'ident', 'seed'];
+
+function passwordLookup(ctx: LookupCtx, term: string, direct: Record<string, unknown>): string {
+  // Ansible's _parse_parameters: the path, then key=value parameters
+  const sp = term.indexOf(' ');
+  let relpath = sp < 0 ? term : term.slice(0, sp);
+  const params: Record<string, unknown> = {};
+  if (sp >= 0) {
+    const kv = parseKv(term.slice(sp + 1));
+    Object.assign(params, kv.args);
+    if (kv.rest.length) {
+      relpath = [relpath, ...kv.rest.map((t) => t.text)].join(' ');
+      if (!term.startsWith(relpath)) throw new TemplateError('Unrecognized value after key=value parameters given to password lookup');
+    }
+  }
+  const invalid = Object.keys(params).filter((k) => !PASSWORD_PARAMS.includes(k));
+  if (invalid.length) throw new TemplateError(`Unrecognized parameter(s) given to password lookup: ${invalid.join(', ')}`);
+  const opt = (k: string, d: unknown) => (Object.hasOwn(params, k) ? params[k] : Object.hasOwn(direct, k) ? direct[k] : d);
+  const length = Number.parseInt(str(opt('length', 20)), 10);
+  if (!Number.isInteger(length)) throw new TemplateError(`invalid literal for int() with base 10: '${str(opt('length', 20))}'`);
+  const encrypt = opt('encrypt', null) as string | null;
+  const paramIdent = opt('ident', null) as string | null;
+  if (opt('seed', null) !== null) throw new TemplateError("password lookup: 'seed' (Python's random.Random sequence) is not supported by wheelwright");
+  let chars = opt('chars', ['ascii_letters', 'digits', '.,:-_']);
+  if (typeof chars === 'string') {
+    const list: string[] = chars.includes(',,') ? [','] : [];
+    list.push(...chars.replace(/,,/g, ',').split(',').filter((c) => c));
+    chars = list;
+  }
+  const candidates = (Array.isArray(chars) ? chars : [chars]).map((c) => PY_STRING[str(c)] ?? str(c)).join('').replace(/["']/g, '');
+  const playbookDir = ctx.variable('playbook_dir');
+  const file = isAbsolute(relpath) ? relpath : resolve(typeof playbookDir === 'string' ? playbookDir : process.cwd(), relpath);
+  const devNull = file === '/dev/null';
+  let content: string | undefined;
+  if (!devNull && existsSync(file)) content = readFileSync(file, 'utf8').replace(/\s+$/, '');
+  let password: string;
+  let salt: string | null = null;
+  let ident: string | null = null;
+  let changed = false;
+  if (content === undefined) {
+    if (!candidates.length && length > 0) throw new TemplateError('Cannot choose from an empty sequence');
+    password = Array.from({ length: Math.max(0, length) }, () => candidates[randomInt(candidates.length)]).join('');
+    changed = true;
+  } else {
+    // "PASSWORD salt=SALT ident=IDENT", as Ansible's _parse_content
+    password = content;
+    const s = content.lastIndexOf(' salt=');
+    if (s >= 0) {
+      const rem = content.slice(s + 6);
+      password = content.slice(0, s);
+      const i = rem.lastIndexOf(' ident=');
+      if (rem) {
+        if (i >= 0) {
+          ident = rem.slice(i + 7);
+          salt = rem.slice(0, i);
+        } else salt = rem;
+      }
+    }
+  }
+  if (encrypt && !salt) {
+    changed = true;
+    salt = randomSaltText(hashAlgorithm(encrypt)?.saltSize ?? 8);
+  }
+  ident = paramIdent;
+  if (encrypt && !ident) {
+    changed = true;
+    ident = hashAlgorithm(encrypt)?.implicitIdent ?? null;
+  }
+  if (changed && !devNull) {
+    const text = !encrypt && !salt ? password : ident ? `${password} salt=${salt} ident=${ident}` : `${password} salt=${salt}`;
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, text + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return encrypt ? cryptHash(password, encrypt, salt, ident) : password;
+}
+
 function glob(pattern: string): string[] {
   const dir = dirname(pattern);
   const base = pattern.slice(dir.length + 1);
@@ -178,6 +271,7 @@ const L: Record<string, LookupFn> = {
       return v;
     }),
   inventory_hostnames: (c, terms) => inventoryHostnames(c, terms),
+  password: (c, terms, kw) => terms.map((t) => passwordLookup(c, str(t), kw)),
   items: (_c, terms) => flat(terms),
   list: (_c, terms) => terms,
   indexed_items: (_c, terms) => flat(terms).map((x, i) => tuple([i, x])),
