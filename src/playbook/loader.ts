@@ -1221,7 +1221,7 @@ export class Loader {
     }
     if (!kw || extra.length || !arg) return [];
     const task = makeTask('include', src.pos(node), kw, ctx.inherit, ctx.handler);
-    task.include = { file: arg.file, baseDir: src.dir };
+    task.include = { file: arg.file, baseDir: src.dir, written: arg.file };
     includeInfo.set(task, { playbookDir: ctx.playbookDir, handler: ctx.handler, stack: ctx.stack, apply, outer: ctx.inherit });
     if (!TEMPLATE.test(arg.file)) {
       const found = await this.resolveTaskFile(arg.file, src.dir, ctx.inherit.role, ctx.playbookDir);
@@ -1636,9 +1636,23 @@ export class Loader {
           this.fail(`keyword '${x.key}' in ${sub} must be a variable name, got '${s}'`, src.pos(x.value));
         } else if (x.key === 'loop_var') lc.loopVar = s;
         else lc.indexVar = s;
+      } else if (x.key === 'extended' || x.key === 'extended_allitems') {
+        const b = src.js(x.value);
+        if (typeof b === 'boolean' || (typeof b === 'string' && b.includes('{{'))) lc[x.key === 'extended' ? 'extended' : 'extendedAllitems'] = b;
+        else {
+          ok = false;
+          this.fail(`keyword '${x.key}' in ${sub} must be a boolean, got ${JSON.stringify(b)}`, src.pos(x.value));
+        }
+      } else if (x.key === 'pause') {
+        const n = src.js(x.value);
+        if ((typeof n === 'number' && n >= 0) || (typeof n === 'string' && n.includes('{{'))) lc.pause = n;
+        else {
+          ok = false;
+          this.fail(`keyword 'pause' in ${sub} must be a number of seconds, got ${JSON.stringify(n)}`, src.pos(x.value));
+        }
       } else {
         ok = false;
-        this.fail(`unknown keyword '${x.key}' in ${sub} (supported: label, loop_var, index_var)`, src.pos(x.keyNode));
+        this.fail(`unknown keyword '${x.key}' in ${sub} (supported: label, loop_var, index_var, extended, extended_allitems, pause)`, src.pos(x.keyNode));
       }
     }
     return ok ? lc : undefined;

@@ -38,6 +38,12 @@ export interface LoopControl {
   label?: string;
   loopVar?: string; // default 'item'
   indexVar?: string;
+  /** `ansible_loop` (index, first, last, revindex, previtem, nextitem, allitems...) defined per item; may be a template */
+  extended?: boolean | string;
+  /** with extended: ansible_loop.allitems too (default true); may be a template */
+  extendedAllitems?: boolean | string;
+  /** seconds between items; may be a template */
+  pause?: number | string;
 }
 
 /** One validated task (or block). Values may still hold Jinja templates (parsed at load), rendered per host. */
@@ -53,7 +59,7 @@ export interface Task {
   rescue?: Task[];
   always?: Task[];
   /** kind 'include': include_tasks file (may be templated), resolved at run time. */
-  include?: { file: string; baseDir: string };
+  include?: { file: string; baseDir: string; /** the file as written (its registered `include`) */ written?: string };
   /** kind 'include': include_role, loaded at run time (when/loop evaluated once for the include). */
   includeRole?: IncludeRoleSpec;
   when: string[]; // all must hold (strings are expressions; booleans become 'true'/'false')

@@ -207,41 +207,41 @@ export class HostRun {
     if (!shouldRunByTags(task.tags, this.pc.flags.tags, this.pc.flags.skipTags)) return true;
     const spec = task.includeRole!;
     const where = this.where(task, `include_role : ${spec.name}`);
-    const t0 = Date.now();
-    let passes: Array<Record<string, unknown> | undefined>;
-    try {
-      passes = this.includePasses(task, includeVars, where);
-    } catch (e) {
-      this.handleError(task, where.task, e, t0, rescuable);
-      return false;
-    }
-    for (const [i, loopVars] of passes.entries()) {
+    const plan = await this.planInclude(task, includeVars, where, rescuable, async (scope, i) => {
+      const r = (x: string | undefined) => (x === undefined ? undefined : renderString(x, scope, where));
+      const from = { tasks: r(spec.tasksFrom), vars: r(spec.varsFrom), defaults: r(spec.defaultsFrom), handlers: r(spec.handlersFrom) };
+      const role = { name: renderString(spec.name, scope, where), from: Object.fromEntries(Object.entries(from).filter(([, v]) => v !== undefined)), public: spec.public, allowDuplicates: spec.allowDuplicates };
+      const args: Record<string, unknown> = { name: role.name };
+      for (const [k, v] of Object.entries(from)) if (v !== undefined) args[`${k}_from`] = v;
+      return {
+        result: { include_args: args },
+        load: async () => {
+          // hosts that include the same role with the same roles already run share the loaded tasks
+          // (one header, run_once once); each takes the role uses the load added
+          const seen = this.runtimePlay.seenRoles;
+          const key = `${i}\0${JSON.stringify(role)}\0${[...seen].sort().join('\n')}`;
+          const loaded = await this.pc.includedTasks(task, key, async () => {
+            const before = new Set(seen);
+            const lr = await loadIncludedRole(task, role, this.runtimePlay);
+            includedRoleKeys.set(lr.tasks, [...seen].filter((k) => !before.has(k)));
+            return lr.tasks;
+          });
+          for (const k of includedRoleKeys.get(loaded) ?? []) seen.add(k);
+          return loaded;
+        },
+      };
+    });
+    if (plan === 'failed') return false;
+    for (const p of plan) {
       if (this.stopped) return false;
-      const vars = { ...includeVars, ...task.vars, ...loopVars };
       let tasks: Task[];
       try {
-        const scope = this.scope(task, includeVars, loopVars);
-        if (!task.when.every((c) => evaluateCondition(c, scope, where))) continue;
-        const r = (x: string | undefined) => (x === undefined ? undefined : renderString(x, scope, where));
-        const from = { tasks: r(spec.tasksFrom), vars: r(spec.varsFrom), defaults: r(spec.defaultsFrom), handlers: r(spec.handlersFrom) };
-        const role = { name: renderString(spec.name, scope, where), from: Object.fromEntries(Object.entries(from).filter(([, v]) => v !== undefined)), public: spec.public, allowDuplicates: spec.allowDuplicates };
-        // hosts that include the same role with the same roles already run share the loaded tasks
-        // (one header, run_once once); each takes the role uses the load added
-        const seen = this.runtimePlay.seenRoles;
-        const key = `${i}\0${JSON.stringify(role)}\0${[...seen].sort().join('\n')}`;
-        const loaded = await this.pc.includedTasks(task, key, async () => {
-          const before = new Set(seen);
-          const r = await loadIncludedRole(task, role, this.runtimePlay);
-          includedRoleKeys.set(r.tasks, [...seen].filter((k) => !before.has(k)));
-          return r.tasks;
-        });
-        for (const k of includedRoleKeys.get(loaded) ?? []) seen.add(k);
-        tasks = loaded;
+        tasks = await p.load();
       } catch (e) {
-        this.handleError(task, where.task, e, t0, rescuable);
+        this.handleError(task, where.task, e, Date.now(), rescuable);
         return false;
       }
-      if (!(await this.runList(tasks, rescuable, vars, [...at, i]))) return false;
+      if (!(await this.runList(tasks, rescuable, { ...includeVars, ...task.vars, ...p.loopVars }, [...at, p.i]))) return false;
     }
     return true;
   }
@@ -253,51 +253,80 @@ export class HostRun {
     // the include's own tags select it (its tasks don't inherit them), as include_role's
     if (!shouldRunByTags(task.tags, this.pc.flags.tags, this.pc.flags.skipTags)) return true;
     const where = this.where(task, 'include_tasks');
-    const t0 = Date.now();
-    let passes: Array<Record<string, unknown> | undefined>;
-    try {
-      passes = this.includePasses(task, includeVars, where);
-    } catch (e) {
-      this.handleError(task, `include_tasks`, e, t0, rescuable);
-      return false;
-    }
+    const plan = await this.planInclude(task, includeVars, where, rescuable, async (scope, i) => {
+      const file = renderString(task.include!.file, scope, where);
+      // as Ansible, every file is loaded before any included task runs
+      const tasks = await this.pc.includedTasks(task, `${i}\0${file}`, () => loadTaskFile(file, { baseDir: task.include!.baseDir, parent: task, play: this.runtimePlay }));
+      const written = task.include!.written === undefined || task.include!.written === task.include!.file ? file : renderString(task.include!.written, scope, where);
+      return { result: { include: written, include_args: {} }, load: async () => tasks };
+    });
+    if (plan === 'failed') return false;
     // a loop includes the file once per item, the loop variable visible to its tasks; as Ansible
     // counts it, each file included is `ok` for the host, and an include with nothing included
     // (its when false for every item, or no items) is `skipped`
-    let included = 0;
-    for (const [i, loopVars] of passes.entries()) {
+    if (!plan.length) this.state.stats.skipped++;
+    for (const p of plan) {
       if (this.stopped) return false;
-      let tasks: Task[];
-      try {
-        const scope = this.scope(task, includeVars, loopVars);
-        if (!task.when.every((c) => evaluateCondition(c, scope, where))) continue;
-        const file = renderString(task.include!.file, scope, where);
-        tasks = await this.pc.includedTasks(task, `${i}\0${file}`, () => loadTaskFile(file, { baseDir: task.include!.baseDir, parent: task, play: this.runtimePlay }));
-      } catch (e) {
-        this.handleError(task, `include_tasks`, e, t0, rescuable);
-        return false;
-      }
-      included++;
       this.state.stats.ok++;
-      if (!(await this.runList(tasks, rescuable, { ...includeVars, ...task.vars, ...loopVars }, loopVars ? [...at, i] : at))) return false;
+      if (!(await this.runList(await p.load(), rescuable, { ...includeVars, ...task.vars, ...p.loopVars }, task.loop !== undefined ? [...at, p.i] : at))) return false;
     }
-    if (!included) this.state.stats.skipped++;
     return true;
   }
 
-  /** An include's passes: one, or one per loop item (its loop variables). */
-  private includePasses(task: Task, includeVars: Record<string, unknown> | undefined, where: Where): Array<Record<string, unknown> | undefined> {
-    if (task.loop === undefined) return [undefined];
-    const items = loopItems(task, this.scope(task, includeVars), where);
-    if (!Array.isArray(items)) throw new UserError(`'loop' must be a list in '${where.task}', got ${typeof items}`, task.pos);
-    const loopVar = task.loopControl?.loopVar ?? 'item';
-    return items.map((item, i) => ({
-      [loopVar]: item,
-      ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length },
-      ...(task.loopControl?.indexVar ? { [task.loopControl.indexVar]: i } : {}),
-    }));
+  /**
+   * An include's passes, decided up front as ansible-core's task executor does: the loop's items,
+   * then every item's `when` (and what `prepare` renders for it), all before any included task
+   * runs (a fact an included task sets does not change a later item's `when`). The include's
+   * result (per item in a loop) is registered then. 'failed' when it failed and that stops the
+   * host (reported; an ignored failure includes nothing).
+   */
+  private async planInclude(
+    task: Task, includeVars: Record<string, unknown> | undefined, where: Where, rescuable: boolean,
+    prepare: (scope: Record<string, unknown>, i: number) => Promise<{ result: Record<string, unknown>; load: () => Promise<Task[]> }>,
+  ): Promise<Array<{ i: number; loopVars?: Record<string, unknown>; load: () => Promise<Task[]> }> | 'failed'> {
+    const t0 = Date.now();
+    const plan: Array<{ i: number; loopVars?: Record<string, unknown>; load: () => Promise<Task[]> }> = [];
+    let registered: ModuleResult;
+    try {
+      if (task.loop === undefined) {
+        const scope = this.scope(task, includeVars);
+        if (!task.when.every((c) => evaluateCondition(c, scope, where))) registered = skippedByWhen();
+        else {
+          const p = await prepare(scope, 0);
+          plan.push({ i: 0, load: p.load });
+          registered = { changed: false, ...p.result };
+        }
+      } else {
+        const items = loopItems(task, this.scope(task, includeVars), where);
+        if (!Array.isArray(items)) throw new UserError(`'loop' must be a list in '${where.task}', got ${typeof items}`, task.pos);
+        const results: ModuleResult[] = [];
+        const base = this.scope(task, includeVars);
+        for (let i = 0; i < items.length; i++) {
+          const special = loopSpecials(task, items, i, base, where);
+          const scope = this.scope(task, includeVars, special.vars);
+          if (!task.when.every((c) => evaluateCondition(c, scope, where))) {
+            results.push({ ...skippedByWhen(), ...special.result });
+            continue;
+          }
+          const p = await prepare(scope, i);
+          // as Ansible, an included item's result has no `changed` (the loop's has)
+          results.push({ ...p.result, ...special.result } as ModuleResult);
+          plan.push({ i, loopVars: special.include, load: p.load });
+        }
+        registered = items.length ? loopAggregate(results) : { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] };
+      }
+    } catch (e) {
+      const outcome = this.handleError(task, this.includeName(task, includeVars, where), e, t0, rescuable);
+      return outcome === 'failed' || outcome === 'unreachable' ? 'failed' : [];
+    }
+    if (task.register) this.state.registered[task.register] = markPlain(registered);
+    return plan;
   }
 
+  /** An include's name in its results: its own, else as Ansible names it. */
+  private includeName(task: Task, includeVars: Record<string, unknown> | undefined, where: Where): string {
+    return task.name !== undefined ? this.taskName(task, includeVars) : where.task;
+  }
 
   private scope(task: Task | undefined, includeVars?: Record<string, unknown>, loopVars?: Record<string, unknown>) {
     return taskScope(this.pc.shared, this.pc.play, this.host, task, {
@@ -367,19 +396,20 @@ export class HostRun {
     const items = loopItems(task, baseScope, where);
     if (!Array.isArray(items)) throw new UserError(`'loop' must be a list in task '${name}', got ${typeof items}`, task.pos);
     const loopVar = task.loopControl?.loopVar ?? 'item';
+    // as ansible-core 2.14: no items is a skipped task
+    if (items.length === 0) return { changed: false, skipped: true, skipped_reason: 'No items in the list', results: [] };
     const results: ModuleResult[] = [];
+    const pauseMs = loopPauseMs(task, baseScope, where);
     for (let i = 0; i < items.length; i++) {
       if (this.interrupted) throw new Error('interrupted'); // the items left are not run
+      if (i > 0 && pauseMs > 0) await this.pause(pauseMs);
       const t0 = Date.now();
-      const loopVars: Record<string, unknown> = {
-        [loopVar]: items[i],
-        ansible_loop: { index: i + 1, index0: i, first: i === 0, last: i === items.length - 1, length: items.length },
-      };
-      if (task.loopControl?.indexVar) loopVars[task.loopControl.indexVar] = i;
-      const scope = this.scope(task, includeVars, loopVars);
+      const special = loopSpecials(task, items, i, baseScope, where);
+      const scope = this.scope(task, includeVars, special.vars);
       const rt = this.resolve(task, scope, where);
       const r = await this.executeItem(rt, scope, where);
-      r[loopVar] = items[i];
+      // as Ansible's _run_loop: each item's result names its item and loop variable (and index)
+      Object.assign(r, special.result);
       results.push(r);
       // no_log: the item is hidden too; Ansible shows it as (item=None)
       const label = rt.noLog ? 'None' : task.loopControl?.label !== undefined ? String(renderValue(task.loopControl.label, scope, where)) : undefined;
@@ -388,16 +418,16 @@ export class HostRun {
         ignored: r.failed && rt.ignoreErrors ? true : undefined, item: rt.noLog ? null : items[i], label, delegatedTo: this.delegatedTo.get(r),
         durationMs: Date.now() - t0, result: rt.noLog ? censored(r) : r, handler, ...taskPlace(task),
       });
-      if (r.failed && !rt.ignoreErrors) break;
+      // as Ansible, a failed item does not stop the loop: every item runs
     }
-    const agg: ModuleResult = {
-      changed: results.some((r) => r.changed),
-      failed: results.some((r) => r.failed) || undefined,
-      skipped: results.length > 0 && results.every((r) => r.skipped) ? true : results.length === 0 ? true : undefined,
-      results,
-      msg: results.some((r) => r.failed) ? 'One or more items failed' : 'All items completed',
-    };
-    return agg;
+    return loopAggregate(results);
+  }
+
+  /** loop_control's pause between items (interrupted by SIGINT/SIGTERM). */
+  private async pause(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((r) => (timer = setTimeout(r, ms))), this.pc.shared.interruption]);
+    clearTimeout(timer);
   }
 
   /**
@@ -433,7 +463,7 @@ export class HostRun {
 
   private async executeItem(task: Task, scope: Record<string, unknown>, where: Where): Promise<ModuleResult> {
     for (const cond of task.when) {
-      if (!evaluateCondition(cond, scope, where)) return { changed: false, skipped: true, msg: 'Conditional result was False', false_condition: cond };
+      if (!evaluateCondition(cond, scope, where)) return skippedByWhen();
     }
     const def = getModule(task.module!);
     if (!def) throw new UserError(`unknown module '${task.module}'`, task.pos);
@@ -473,6 +503,7 @@ export class HostRun {
         }
         result = timed;
       } else result = task.async ? await this.runAsync(task, def, rendered, ctx) : await invokeModule(def, rendered, ctx);
+      withStatusKeys(result);
       if (task.until) result.attempts = attempt;
       this.applyConditions(task, result, scope, where);
       if (attempts === 1 || this.untilHolds(task, result, scope, where)) break;
@@ -497,14 +528,26 @@ export class HostRun {
     return task.register ? overlay(scope, { [task.register]: result }) : scope;
   }
 
+  /**
+   * changed_when, then failed_when, as ansible-core 2.14's task executor (not on a skipped result):
+   * failed_when leaves `failed_when_result`; a condition that cannot be evaluated fails the task and
+   * leaves its error under `changed_when_result` / `failed_when_result` (the module's result kept).
+   */
   private applyConditions(task: Task, result: ModuleResult, scope: Record<string, unknown>, where: Where): void {
-    if (result.skipped) return;
+    if (result.skipped !== undefined) return;
     const s = this.withResult(task, scope, result);
-    if (task.changedWhen) result.changed = task.changedWhen.every((c) => evaluateCondition(c, s, where));
-    if (task.failedWhen) {
-      const failed = task.failedWhen.every((c) => evaluateCondition(c, s, where));
-      result.failed = failed || undefined;
-      if (failed && !result.msg) result.msg = 'failed_when condition matched';
+    let which = 'changed';
+    try {
+      if (task.changedWhen) result.changed = task.changedWhen.every((c) => evaluateCondition(c, s, where));
+      which = 'failed';
+      if (task.failedWhen) {
+        const failed = task.failedWhen.every((c) => evaluateCondition(c, s, where));
+        result.failed_when_result = result.failed = failed;
+      }
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      result.failed = true;
+      result[`${which}_when_result`] = e.message;
     }
   }
 
@@ -703,7 +746,8 @@ export class HostRun {
       return 'skipped';
     }
     const msg = e instanceof UserError ? e.message : `internal error: ${(e as Error)?.stack ?? String(e)}`;
-    return this.account(original, name, handler, { changed: false, failed: true, msg }, t0, rescuable);
+    // as ansible-core's TaskExecutor.run for an error (a template, a bad argument): no `changed`
+    return this.account(original, name, handler, { failed: true, msg } as ModuleResult, t0, rescuable);
   }
 
   private emit(task: Task, name: string, status: HostStatus, result: ModuleResult, t0: number, o: { ignored?: boolean; aggregate?: boolean; handler?: boolean }): void {
@@ -826,6 +870,81 @@ export function ansibleBool(v: unknown, name: string, task: Task): boolean {
   if (['y', 'yes', 'on', '1', 'true', 't', '1.0'].includes(s)) return true;
   if (['n', 'no', 'off', '0', 'false', 'f', '0.0', ''].includes(s)) return false;
   throw new UserError(`${name} must be a boolean, got ${JSON.stringify(v)}`, task.pos);
+}
+
+/** A task (or loop item) skipped by its `when`, as ansible-core 2.14 reports it. */
+function skippedByWhen(): ModuleResult {
+  return { changed: false, skipped: true, skip_reason: 'Conditional result was False' };
+}
+
+/**
+ * As ansible-core's task executor after the module ran: `failed` is always there (true when it
+ * was missing and `rc` is not 0), and so is `changed` (false when missing).
+ */
+function withStatusKeys(r: ModuleResult): ModuleResult {
+  if (r.failed === undefined) r.failed = typeof r.rc === 'number' ? r.rc !== 0 : r.rc === undefined || r.rc === null ? false : String(r.rc) !== '0';
+  if (r.changed === undefined) r.changed = false;
+  return r;
+}
+
+/**
+ * A loop's result from its items', as ansible-core 2.14's TaskExecutor.run: `changed` if any item
+ * changed, `skipped` if every item was skipped, `failed` only when an item failed.
+ */
+function loopAggregate(results: ModuleResult[]): ModuleResult {
+  const failed = results.some((r) => r.failed);
+  const skipped = results.every((r) => r.skipped);
+  const agg: ModuleResult = { results, skipped, changed: results.some((r) => r.changed) };
+  if (failed) agg.failed = true;
+  agg.msg = skipped ? 'All items skipped' : failed ? 'One or more items failed' : 'All items completed';
+  return agg;
+}
+
+/**
+ * The variables one loop item adds, as ansible-core 2.14: `vars` for the task itself (the loop
+ * and index variables, `ansible_loop_var`, `ansible_index_var`, and `ansible_loop` with
+ * `loop_control.extended`), `result` the keys its result gets, `include` what an included file's
+ * tasks see (the loop and index variables and `ansible_loop`, not the `ansible_*_var` names).
+ */
+export function loopSpecials(task: Task, items: unknown[], i: number, scope: Record<string, unknown>, where: Where): { vars: Record<string, unknown>; result: Record<string, unknown>; include: Record<string, unknown> } {
+  const lc = task.loopControl ?? {};
+  const loopVar = lc.loopVar ?? 'item';
+  const include: Record<string, unknown> = { [loopVar]: items[i] };
+  const result: Record<string, unknown> = { [loopVar]: items[i], ansible_loop_var: loopVar };
+  if (lc.indexVar) {
+    include[lc.indexVar] = i;
+    Object.assign(result, { [lc.indexVar]: i, ansible_index_var: lc.indexVar });
+  }
+  if (lc.extended !== undefined && loopFlag(lc.extended, scope, where, 'extended')) {
+    const n = items.length;
+    const loop: Record<string, unknown> = { index: i + 1, index0: i, first: i === 0, last: i + 1 === n, length: n, revindex: n - i, revindex0: n - i - 1 };
+    if (lc.extendedAllitems === undefined || loopFlag(lc.extendedAllitems, scope, where, 'extended_allitems')) loop.allitems = items;
+    if (i + 1 < n) loop.nextitem = items[i + 1];
+    if (i > 0) loop.previtem = items[i - 1];
+    include.ansible_loop = result.ansible_loop = loop;
+  }
+  const vars = { ...result };
+  return { vars, result, include };
+}
+
+/** A loop_control flag (it may be a template), with Ansible's boolean(). */
+function loopFlag(v: boolean | string, scope: Record<string, unknown>, where: Where, name: string): boolean {
+  const x = typeof v === 'string' ? renderValue(v, scope, where) : v;
+  if (typeof x === 'boolean') return x;
+  const t = String(x).trim().toLowerCase();
+  if (['yes', 'on', '1', 'true', 't', 'y', '1.0'].includes(t)) return true;
+  if (['no', 'off', '0', 'false', 'f', 'n', '0.0', ''].includes(t)) return false;
+  throw new UserError(`loop_control ${name} of task '${where.task}' must be a boolean, got ${JSON.stringify(x)}`);
+}
+
+/** loop_control's `pause` in milliseconds (it may be a template). */
+function loopPauseMs(task: Task, scope: Record<string, unknown>, where: Where): number {
+  const p = task.loopControl?.pause;
+  if (p === undefined) return 0;
+  const x = typeof p === 'string' ? renderValue(p, scope, where) : p;
+  const n = typeof x === 'number' ? x : Number(String(x).trim());
+  if (!Number.isFinite(n) || n < 0) throw new UserError(`loop_control pause of task '${where.task}' must be a number of seconds, got ${JSON.stringify(x)}`);
+  return n * 1000;
 }
 
 function statusOf(r: ModuleResult): HostStatus {

@@ -15,7 +15,7 @@ import { runPlaybook, type RunSummary } from '../../src/runner/run.js';
 import type { RunEvent } from '../../src/runner/events.js';
 import { terminalSink } from '../../src/output/terminal.js';
 import '../../src/modules/index.js';
-import { ansiblePlaybooks, type AnsibleRun } from '../helpers/ansible.js';
+import { ansiblePlaybooks, ansibleResults, type AnsibleRun } from '../helpers/ansible.js';
 import { alive } from '../helpers/proc.js';
 
 const INVENTORY = `h1 ansible_connection=local
@@ -461,7 +461,139 @@ const RESCUE = `- hosts: h1,h2
       debug: {msg: "{{ ansible_failed_task.name }}"}
 `;
 
-const PLAYBOOKS: Record<string, string> = { templated: TEMPLATED, loops: LOOPS, 'include loop': INCLUDE_LOOP, others: OTHERS, async: ASYNC, timeout: TIMEOUT, debug: DEBUG, unsafe: UNSAFE, rescue: RESCUE };
+/**
+ * Registered results (issue 13): the keys Ansible always adds (`failed`, `changed`), a skip's
+ * `skip_reason`, failed_when's `failed_when_result`, a loop's summary and per-item keys
+ * (`ansible_loop_var`, index, `ansible_loop` with extended), an empty loop, every item run after
+ * a failed one, an include's result. The whole registered values are compared (below).
+ */
+const REGISTERED = `- hosts: h1,h2
+  gather_facts: false
+  tasks:
+    - {name: debug ok, debug: {msg: hi}, register: r_debug}
+    - {name: command changed, command: echo hi, register: r_cmd}
+    - {name: changed_when false, command: echo hi, register: r_cw, changed_when: false}
+    - {name: failed ignored, command: "false", register: r_fail, ignore_errors: true}
+    - {name: failed_when false, command: "false", register: r_fw, failed_when: false}
+    - {name: failed_when true, command: "true", register: r_fwt, failed_when: true, ignore_errors: true}
+    - {name: changed_when error, command: "true", register: r_cwe, changed_when: nope.x, ignore_errors: true}
+    - {name: skipped, command: echo hi, register: r_skip, when: false}
+    - {name: skipped per host, command: echo hi, register: r_skiph, when: inventory_hostname == 'h2'}
+    - {name: set_fact, set_fact: {x: 1}, register: r_sf}
+    - {name: assert, assert: {that: [true]}, register: r_assert}
+    - {name: fail module, fail: {msg: boom}, register: r_failmod, ignore_errors: true}
+    - {name: undefined in args, debug: {msg: "{{ nope }}"}, register: r_undef, ignore_errors: true}
+    - {name: loop, command: "echo {{ item }}", loop: [1, 2], register: r_loop}
+    - {name: loop some skipped, command: "echo {{ item }}", loop: [1, 2], when: item == 2, register: r_loop_skip}
+    - {name: loop all skipped, command: "echo {{ item }}", loop: [1, 2], when: false, register: r_loop_allskip}
+    - {name: loop empty, command: "echo {{ item }}", loop: [], register: r_loop_empty}
+    - {name: loop failed mid, command: "test {{ item }} != 2", loop: [1, 2, 3], register: r_loop_fail, ignore_errors: true}
+    - {name: loop index, debug: {msg: "{{ i }}{{ it }}{{ ansible_loop_var }}{{ ansible_index_var }}"}, loop: [a, b], loop_control: {index_var: i, loop_var: it}, register: r_loop_idx}
+    - {name: loop extended, debug: {msg: "n{{ ansible_loop.revindex }}"}, loop: [a, b], loop_control: {extended: true}, register: r_loop_ext}
+    - {name: loop extended without allitems, debug: {msg: "{{ ansible_loop.previtem | default('-') }}"}, loop: [a, b], loop_control: {extended: "{{ true }}", extended_allitems: false}, register: r_loop_ext2}
+    - {name: loop not extended, debug: {msg: "{{ ansible_loop | default('undefined') }}"}, loop: [a], register: r_loop_plain}
+    - {name: loop pause, debug: {msg: "{{ item }}"}, loop: [a, b], loop_control: {pause: 0.1}, register: r_loop_pause}
+    - {name: until, command: echo hi, register: r_until, until: r_until.rc == 0, retries: 2, delay: 0}
+    - {name: include, include_tasks: inc-reg.yml, register: r_inc}
+    - {name: include skipped, include_tasks: inc-reg.yml, when: false, register: r_inc_skip}
+    - {name: include loop, include_tasks: "{{ 'inc-reg.yml' }}", loop: [a, b], when: item == 'b', register: r_inc_loop}
+    - {name: include_role, include_role: {name: regrole}, register: r_incrole}
+    - {name: include_role loop, include_role: {name: regrole, tasks_from: main}, loop: [1], register: r_incrole_loop}
+    - {name: run_once, command: "echo {{ inventory_hostname }}", run_once: true, register: r_once}
+    - {name: no_log, command: echo secret, no_log: true, register: r_nolog}
+    - name: all registered
+      debug:
+        msg:
+          debug: "{{ r_debug }}"
+          cmd: "{{ r_cmd }}"
+          cw: "{{ r_cw }}"
+          fail: "{{ r_fail }}"
+          fw: "{{ r_fw }}"
+          fwt: "{{ r_fwt }}"
+          cwe: "{{ r_cwe }}"
+          skip: "{{ r_skip }}"
+          skiph: "{{ r_skiph }}"
+          sf: "{{ r_sf }}"
+          assert: "{{ r_assert }}"
+          failmod: "{{ r_failmod }}"
+          undef: "{{ r_undef }}"
+          loop: "{{ r_loop }}"
+          loop_skip: "{{ r_loop_skip }}"
+          loop_allskip: "{{ r_loop_allskip }}"
+          loop_empty: "{{ r_loop_empty }}"
+          loop_fail: "{{ r_loop_fail }}"
+          loop_idx: "{{ r_loop_idx }}"
+          loop_ext: "{{ r_loop_ext }}"
+          loop_ext2: "{{ r_loop_ext2 }}"
+          loop_plain: "{{ r_loop_plain }}"
+          loop_pause: "{{ r_loop_pause }}"
+          until: "{{ r_until }}"
+          inc: "{{ r_inc }}"
+          inc_skip: "{{ r_inc_skip }}"
+          inc_loop: "{{ r_inc_loop }}"
+          incrole: "{{ r_incrole }}"
+          incrole_loop: "{{ r_incrole_loop }}"
+          once: "{{ r_once }}"
+          nolog: "{{ r_nolog }}"
+`;
+
+/**
+ * The `when` of a looped include_tasks/include_role, as Ansible: every item's `when` is evaluated
+ * (and its file named) before any included task runs, so what the included tasks set does not
+ * change a later item's `when`; the include's `vars`, the loop and index variables,
+ * `ansible_loop_var`/`ansible_index_var` and (extended) `ansible_loop` are in scope; the included
+ * tasks see the loop and index variables and `ansible_loop`, not the `ansible_*_var` names.
+ */
+const INCLUDE_WHEN = `- hosts: h1,h2
+  gather_facts: false
+  tasks:
+    - name: include when flag
+      include_tasks: sf.yml
+      loop: [1, 2, 3]
+      when: flag is not defined
+    - name: include when registered
+      include_tasks: sf.yml
+      loop: [4, 5]
+      when: rin is not defined or rin.stdout == '3'
+    - name: include_role when
+      include_role: {name: setter}
+      loop: [1, 2]
+      when: rflag is not defined
+    - name: include scope
+      include_tasks: show.yml
+      loop: [a, b, c]
+      loop_control: {index_var: i, extended: true}
+      vars: {v: V}
+      when: v == 'V' and i != 1 and ansible_loop.index != 3 and ansible_loop_var == 'item' and ansible_index_var == 'i'
+    - name: include scope plain
+      include_tasks: show.yml
+      loop: [a]
+    - name: include per host
+      include_tasks: show.yml
+      loop: [a, b]
+      when: inventory_hostname == 'h1' or item == 'b'
+    - name: include_role loop_var
+      include_role: {name: setter}
+      loop: [7, 8]
+      loop_control: {loop_var: item}
+      when: item == 8 and rflag == 1
+    - name: undefined in a later item's when
+      include_tasks: show.yml
+      loop: [a, b]
+      when: item == 'a' or nope
+      ignore_errors: true
+    - name: collected
+      debug: {msg: "{{ seen }}"}
+`;
+const INCLUDE_WHEN_FILES: Record<string, string> = {
+  'sf.yml': "- name: set flag\n  set_fact: {flag: \"{{ item }}\", seen: \"{{ (seen | default([])) + ['sf ' ~ item] }}\"}\n- name: register in include\n  command: \"echo {{ item }}\"\n  register: rin\n",
+  'show.yml': "- name: show\n  set_fact: {seen: \"{{ (seen | default([])) + [item ~ ' ' ~ (ansible_loop_var | default('-')) ~ ' ' ~ (ansible_loop.index | default('-')) ~ ' ' ~ (i | default('-')) ~ ' ' ~ (ansible_index_var | default('-')) ~ ' ' ~ (v | default('-'))] }}\"}\n",
+  'roles/setter/tasks/main.yml': "- name: role sets\n  set_fact: {rflag: \"{{ item }}\", seen: \"{{ (seen | default([])) + ['role ' ~ item] }}\"}\n",
+  'inc-reg.yml': "- name: in include\n  debug: {msg: \"n{{ (r_inc_loop | default({})).results | default([]) | length }}\"}\n",
+  'roles/regrole/tasks/main.yml': "- name: in regrole\n  debug: {msg: regrole}\n",
+};
+
+const PLAYBOOKS: Record<string, string> = { registered: REGISTERED, 'include when': INCLUDE_WHEN, templated: TEMPLATED, loops: LOOPS, 'include loop': INCLUDE_LOOP, others: OTHERS, async: ASYNC, timeout: TIMEOUT, debug: DEBUG, unsafe: UNSAFE, rescue: RESCUE };
 /** playbooks whose recap is not compared (none now) */
 const NO_RECAP = new Set<string>([]);
 
@@ -497,7 +629,7 @@ function fromAnsible(r: AnsibleRun): Record<string, Seen> {
   const out: Record<string, Seen> = {};
   for (const p of r.json?.plays ?? []) {
     for (const t of p.tasks) {
-      for (const [h, res] of Object.entries(t.hosts)) out[`${t.task.name} @ ${h}`] = pick(res, res._status);
+      for (const [h, res] of Object.entries(t.hosts)) out[`${t.task.name.replace(/^\S+ : /, '')} @ ${h}`] = pick(res, res._status);
     }
   }
   return out;
@@ -508,7 +640,7 @@ function fromEvents(events: RunEvent[]): Record<string, Seen> {
   for (const e of events) {
     if (e.type !== 'host_result' || 'item' in e) continue; // per-item results: compared through the loop's results
     const status = e.status === 'failed' && e.ignored ? 'ignored' : e.status;
-    out[`${e.task} @ ${e.host}`] = pick(e.result as Record<string, any>, status);
+    out[`${e.task.replace(/^\S+ : /, '')} @ ${e.host}`] = pick(e.result as Record<string, any>, status);
   }
   return out;
 }
@@ -558,6 +690,10 @@ describe('task keywords: same results as ansible-playbook', function () {
     mkdirSync(join(dir, 'group_vars'), { recursive: true });
     writeFileSync(join(dir, 'group_vars', 'all.yml'), 'unsafe_gv: !unsafe "{{ gv never }}"\n');
     writeFileSync(join(dir, 'unsafe-vars.yml'), 'unsafe_vf: !unsafe "{% if %}{{ vf }}"\n');
+    for (const [f, text] of Object.entries(INCLUDE_WHEN_FILES)) {
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      writeFileSync(join(dir, f), text);
+    }
     const file = (n: string) => `${n.replace(/ /g, '-')}.yml`;
     for (const n of names) writeFileSync(join(dir, file(n)), PLAYBOOKS[n]!);
     // both tools run at once: each has its own lock directory (throttle)
@@ -589,13 +725,48 @@ describe('task keywords: same results as ansible-playbook', function () {
       const ours = fromEvents(ww.events);
       const theirs = fromAnsible(ansible);
       // the include_tasks task's own result (Ansible reports one; wheelwright reports the included tasks only)
-      const differ = Object.keys({ ...ours, ...theirs }).filter((k) => !k.startsWith('include ') && JSON.stringify(ours[k]) !== JSON.stringify(theirs[k]));
+      // (the registered values, with their times, are compared below)
+      const differ = Object.keys({ ...ours, ...theirs }).filter((k) => !k.startsWith('include') && !k.startsWith('all registered ') && JSON.stringify(ours[k]) !== JSON.stringify(theirs[k]));
       expect(Object.fromEntries(differ.map((k) => [k, ours[k]])), 'wheelwright (actual) vs ansible-playbook (expected), the results that differ').to.deep.equal(Object.fromEntries(differ.map((k) => [k, theirs[k]])));
       if (NO_RECAP.has(name)) expect(ww.summary.exitCode).to.equal(ansible.code);
       else expect({ code: ww.summary.exitCode, recap: countsOfWheelwright(ww.summary) }).to.deep.equal({ code: ansible.code, recap: countsOfAnsible(ansible) });
     });
   }
+
+  it('registered results: the same keys and values as ansible-playbook registers', () => {
+    const { ansible, ww } = results.get('registered')!;
+    for (const h of ['h1', 'h2']) {
+      const theirs = normRegistered(ansibleResults(ansible.json)[h]?.['all registered']?.msg);
+      const e = ww.events.find((x) => x.type === 'host_result' && x.task === 'all registered' && x.host === h);
+      const ours = normRegistered(e?.type === 'host_result' ? (e.result as Record<string, unknown>).msg : undefined);
+      expect(theirs, `${h}: ansible-playbook registered nothing`).to.be.an('object');
+      for (const k of Object.keys(theirs as object)) expect((ours as Record<string, unknown>)[k], `${h}: ${k}`).to.deep.equal((theirs as Record<string, unknown>)[k]);
+      expect(Object.keys(ours as object).sort()).to.deep.equal(Object.keys(theirs as object).sort());
+    }
+  });
+
+  it('include when: each host runs the same tasks in the same order as with ansible-playbook', () => {
+    const { ansible, ww } = results.get('include when')!;
+    for (const h of ['h1', 'h2']) {
+      const theirs = (ansible.json?.order ?? []).filter((o) => o.host === h && !/^include/.test(o.task)).map((o) => `${o.task.replace(/^\S+ : /, '')}: ${o.status}`);
+      const ours = ww.events.filter((e) => e.type === 'host_result' && !('item' in e) && e.host === h && !/^include/.test(e.task)).map((e) => (e.type === 'host_result' ? `${e.task.replace(/^\S+ : /, '')}: ${e.status === 'failed' && e.ignored ? 'ignored' : e.status}` : ''));
+      expect(ours, h).to.deep.equal(theirs);
+    }
+  });
 });
+
+/** Registered values without what differs from run to run (times, job ids) or in wording only (errors). */
+function normRegistered(v: unknown, key = ''): unknown {
+  if (Array.isArray(v)) return v.map((x) => normRegistered(x));
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    // Ansible's loop items keep the module's `invocation` (its arguments with the Python module's defaults)
+    if (['start', 'end', 'delta', 'invocation', 'results_file', 'ansible_job_id'].includes(k)) continue;
+    out[k] = (k === 'changed_when_result' || (key === 'undef' && k === 'msg')) && typeof x === 'string' ? '<error text>' : normRegistered(x, k);
+  }
+  return out;
+}
 
 /** debug's result blocks (`ok: [h] => {` ... `}`) as printed. */
 function debugBlocks(text: string): string[] {

@@ -73,6 +73,7 @@ export async function runCommand(ctx: ModuleContext, spec: CommandSpec): Promise
     start: start.toISOString(),
     end: end.toISOString(),
     delta: `${((end.getTime() - start.getTime()) / 1000).toFixed(3)}s`,
+    msg: '', // as Ansible's command module
   };
   if (r.code !== 0) {
     result.failed = true;
