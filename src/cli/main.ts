@@ -336,6 +336,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
           strategy: configuredStrategy(cfg.settings.DEFAULT_STRATEGY!.value as string),
           gathering: set<string>('DEFAULT_GATHERING'),
           anyErrorsFatal: set<boolean>('ANY_ERRORS_FATAL'),
+          taskTimeout: cfg.settings.TASK_TIMEOUT!.value as number,
           connectionDefaults: {
             ...(connection !== undefined ? { connection } : {}),
             ...((values.user ?? set<string>('DEFAULT_REMOTE_USER')) !== undefined ? { user: values.user ?? set<string>('DEFAULT_REMOTE_USER') } : {}),

@@ -44,6 +44,7 @@ export const SETTINGS: readonly SettingDecl[] = [
   { name: 'DEFAULT_FORCE_HANDLERS', section: 'defaults', key: 'force_handlers', env: 'ANSIBLE_FORCE_HANDLERS', type: 'boolean', default: false },
   { name: 'ANY_ERRORS_FATAL', section: 'defaults', key: 'any_errors_fatal', env: 'ANSIBLE_ANY_ERRORS_FATAL', type: 'boolean', default: false },
   { name: 'DEFAULT_VAULT_PASSWORD_FILE', section: 'defaults', key: 'vault_password_file', env: 'ANSIBLE_VAULT_PASSWORD_FILE', type: 'path', default: null },
+  { name: 'TASK_TIMEOUT', section: 'defaults', key: 'task_timeout', env: 'ANSIBLE_TASK_TIMEOUT', type: 'integer', default: 0 },
   { name: 'TRANSFORM_INVALID_GROUP_CHARS', section: 'defaults', key: 'force_valid_group_names', env: 'ANSIBLE_TRANSFORM_INVALID_GROUP_CHARS', type: 'string', default: 'never' },
 ];
 

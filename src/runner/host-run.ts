@@ -493,12 +493,14 @@ export class HostRun {
     let result: ModuleResult = { changed: false };
     for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1 && this.interrupted) break;
-      if (task.timeout && task.timeout > 0) {
-        const timed = await runTimed(task.timeout, ctx, (c) => (task.async ? this.runAsync(task, def, rendered, c) : invokeModule(def, rendered, c)));
+      // the keyword (task, block, role, play), else the task_timeout setting, as Ansible's default for it
+      const timeout = task.timeout ?? this.pc.flags.taskTimeout;
+      if (timeout && timeout > 0) {
+        const timed = await runTimed(timeout, ctx, (c) => (task.async ? this.runAsync(task, def, rendered, c) : invokeModule(def, rendered, c)));
         // as ansible-core 2.14's task executor: a timed-out attempt ends the task there (no
         // retries, no changed_when/failed_when), failed with these words
         if (timed === undefined) {
-          result = { changed: false, failed: true, msg: `The ${task.action ?? task.module} action failed to execute in the expected time frame (${task.timeout}) and was terminated` };
+          result = { changed: false, failed: true, msg: `The ${task.action ?? task.module} action failed to execute in the expected time frame (${timeout}) and was terminated` };
           break;
         }
         result = timed;

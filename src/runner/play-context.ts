@@ -24,6 +24,8 @@ export interface RunFlags {
   step?: (label: string, host?: string) => Promise<boolean>;
   /** --force-handlers (or the configuration's force_handlers): notified handlers run on failed hosts too */
   forceHandlers?: boolean;
+  /** the task_timeout setting (ANSIBLE_TASK_TIMEOUT): the `timeout` of tasks that have none (0: no limit) */
+  taskTimeout?: number;
 }
 
 /** Connections and facts of any host, opened/gathered once per run. */

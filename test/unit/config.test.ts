@@ -29,6 +29,7 @@ private_key_file = keys/id_deploy
 vault_password_file = .vault_pass
 any_errors_fatal = True
 force_valid_group_names = ignore
+task_timeout = 45
 no_such_setting = ignored as Ansible ignores it
 Timeout = 20
 
@@ -51,7 +52,7 @@ interface Case {
 const CASES: Case[] = [
   { id: './ansible.cfg', cfgAt: 'ansible.cfg', env: {} },
   { id: 'ANSIBLE_CONFIG file + env over it', cfgAt: 'conf/my.cfg', env: { ANSIBLE_CONFIG: 'conf/my.cfg', ANSIBLE_FORKS: '3', ANSIBLE_ROLES_PATH: 'a:b', ANSIBLE_HOST_KEY_CHECKING: 'yes', ANSIBLE_INVENTORY: 'x,y' } },
-  { id: 'no file, env only', cfgAt: '', env: { ANSIBLE_STRATEGY: 'free', ANSIBLE_BECOME: '1', ANSIBLE_TIMEOUT: '33', ANSIBLE_RETRY_FILES_ENABLED: 'false' } },
+  { id: 'no file, env only', cfgAt: '', env: { ANSIBLE_STRATEGY: 'free', ANSIBLE_BECOME: '1', ANSIBLE_TIMEOUT: '33', ANSIBLE_RETRY_FILES_ENABLED: 'false', ANSIBLE_TASK_TIMEOUT: '12' } },
 ];
 
 function onlyKnown(text: string): string[] {
@@ -125,4 +126,71 @@ describe('configuration: gathering and any_errors_fatal act on plays that do not
       Object.fromEntries(Object.entries(s).filter(([, v]) => Object.values(v).some((n) => n > 0)).sort().map(([h, v]) => [h, { ok: v.ok, failed: v[failed] }]));
     expect({ code: summary.exitCode, recap: counts(summary.stats as never, 'failed') }).to.deep.equal({ code: ansible.code, recap: counts(ansible.json!.stats, 'failures') });
   });
+});
+
+/**
+ * task_timeout (ansible.cfg [defaults] / ANSIBLE_TASK_TIMEOUT) is the default of the `timeout`
+ * keyword: tasks without one are stopped after it, with Ansible's words; `timeout: 0` on a task
+ * (no limit) and a play's `timeout` win over it. The real CLI reads the setting (from ./ansible.cfg
+ * in one run, from the environment in the other). Blocked commands wait for a file that appears
+ * only when the test ends, so the limit always fires (no race with a timer).
+ */
+describe('configuration: task_timeout as ansible-playbook applies it', function () {
+  this.timeout(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'ww-cfg-tt-'));
+  const home = mkdtempSync(join(tmpdir(), 'ww-cfg-tt-home-'));
+  const blocked = (tool: string) => `while [ ! -e ${join(dir, `release-${tool}`)} ]; do sleep 0.05; done`;
+  const playbook = (tool: string) => `- hosts: h1
+  gather_facts: false
+  tasks:
+    - {name: fast, command: echo fast}
+    - {name: blocked, shell: "${blocked(tool)}", ignore_errors: true}
+    - {name: own timeout 0 is no limit, command: echo zero, timeout: 0}
+    - {name: after, debug: {msg: after}}
+- hosts: h1
+  gather_facts: false
+  timeout: 2
+  tasks:
+    - {name: play timeout wins, shell: "${blocked(tool)}", ignore_errors: true}
+`;
+  type Seen = Record<string, { status: string; msg?: string }>;
+  const seen = new Map<string, { ansible: Seen; ww: Seen }>();
+
+  before(async () => {
+    const { ansiblePlaybook } = await import('../helpers/ansible.js');
+    const { runCli } = await import('../helpers/cli.js');
+    writeFileSync(join(dir, 'hosts'), 'h1 ansible_connection=local\n');
+    for (const tool of ['ansible', 'ww']) writeFileSync(join(dir, `${tool}.yml`), playbook(tool));
+    const runs = { file: { cwd: join(dir, 'with-cfg'), env: {} as Record<string, string> }, env: { cwd: dir, env: { ANSIBLE_TASK_TIMEOUT: '1' } } };
+    mkdirSync(runs.file.cwd);
+    writeFileSync(join(runs.file.cwd, 'ansible.cfg'), '[defaults]\ntask_timeout = 1\n');
+    const pick = (r: Record<string, any>, status: string) => ({ status, ...(typeof r.msg === 'string' && /time frame/.test(r.msg) ? { msg: r.msg } : {}) });
+    try {
+      // one ansible-playbook process per run: the batched oracle reads the configuration once, in its own cwd
+      const oracle = Object.values(runs).map((r) => ansiblePlaybook(['-i', join(dir, 'hosts'), join(dir, 'ansible.yml')], { cwd: r.cwd, env: { HOME: home, ...r.env } }));
+      // should a tool not stop the blocked commands, the test fails instead of waiting for ever
+      setTimeout(() => {
+        for (const tool of ['ansible', 'ww']) writeFileSync(join(dir, `release-${tool}`), '');
+      }, 120_000).unref();
+      for (const [id, r] of Object.entries(runs)) {
+        const res = await runCli(['-i', join(dir, 'hosts'), join(dir, 'ww.yml'), '--output', 'jsonl'], { cwd: r.cwd, env: { HOME: home, ...r.env } });
+        const ww: Seen = {};
+        for (const e of res.events) if (e.type === 'host_result' && !('item' in e)) ww[e.task] = pick(e.result, e.status === 'failed' && e.ignored ? 'ignored' : e.status);
+        const a = await oracle.shift()!;
+        const ansible: Seen = {};
+        for (const p of a.json?.plays ?? []) for (const t of p.tasks) for (const res2 of Object.values(t.hosts)) ansible[t.task.name] = pick(res2, res2._status);
+        seen.set(id, { ansible, ww });
+      }
+    } finally {
+      for (const tool of ['ansible', 'ww']) writeFileSync(join(dir, `release-${tool}`), '');
+    }
+  });
+
+  for (const id of ['file', 'env']) {
+    it(`task_timeout from ${id === 'file' ? './ansible.cfg' : 'ANSIBLE_TASK_TIMEOUT'}`, () => {
+      const { ansible, ww } = seen.get(id)!;
+      expect(ansible.blocked?.msg, 'ansible-playbook timed the task out').to.match(/expected time frame \(1\)/);
+      expect(ww).to.deep.equal(ansible);
+    });
+  }
 });

@@ -185,10 +185,10 @@ describe('playbook loader', () => {
       const [inc, dyn] = pb.plays[1]!.tasks.slice(6);
       expect(inc!.kind).to.equal('include');
       expect(inc!.loop).to.deep.equal(['x', 'y']);
-      expect(inc!.include).to.deep.equal({ file: path.join(FIX, 'full/tasks/inc.yml'), baseDir: path.join(FIX, 'full') });
+      expect(inc!.include).to.deep.equal({ file: path.join(FIX, 'full/tasks/inc.yml'), baseDir: path.join(FIX, 'full'), written: 'tasks/inc.yml' });
       expect(inc!.block!.map((t) => [t.name, t.args, t.tags])).to.deep.equal([['included', { msg: '{{ item }}' }, ['play']]]);
       expect(dyn!.kind).to.equal('include');
-      expect(dyn!.include).to.deep.equal({ file: 'tasks/{{ which }}.yml', baseDir: path.join(FIX, 'full') });
+      expect(dyn!.include).to.deep.equal({ file: 'tasks/{{ which }}.yml', baseDir: path.join(FIX, 'full'), written: 'tasks/{{ which }}.yml' });
       expect(dyn!.block).to.equal(undefined);
     });
 

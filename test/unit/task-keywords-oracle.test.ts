@@ -571,7 +571,8 @@ const INCLUDE_WHEN = `- hosts: h1,h2
     - name: include per host
       include_tasks: show.yml
       loop: [a, b]
-      when: inventory_hostname == 'h1' or item == 'b'
+      # (not \`or item == 'b'\`: Ansible then runs h1's b before its a when h2's result comes in first)
+      when: inventory_hostname == 'h1' or item == 'a'
     - name: include_role loop_var
       include_role: {name: setter}
       loop: [7, 8]
