@@ -2,6 +2,7 @@
  * Module documentation from the declarations alone: `wheelwright doc MODULE` (like ansible-doc)
  * and docs/modules.md (generated: `node bin/wheelwright.js doc --markdown > docs/modules.md`).
  */
+import { oracleCoverageMarkdown } from './oracle-coverage.js';
 import { allModules, fqcnOf } from './registry.js';
 import type { ArgSpecEntry, ModuleDef } from './types.js';
 
@@ -130,16 +131,22 @@ Common behaviour:
 Deliberate differences from Ansible (each module's section says more):
 
 - \`raw\` allocates no TTY: stderr is merged into stdout as over Ansible's \`ssh -tt\`, but lines end in \`\\n\`.
-- \`pause\` with a prompt (or without seconds/minutes) and no terminal on stdin is an error, not a silent wait.
 - \`uri\`: \`body_format: form-multipart\` is not supported; \`get_url\`/\`uri\` read no \`~/.netrc\`, send no
   \`Accept-Encoding\` and send every header on redirects (\`unredirected_headers\` is accepted and ignored).
 - \`user\`/\`group\`: Linux shadow tools only (\`local: true\`, BSD, macOS, Solaris and SELinux options are not supported).
 - \`git\`: no submodules, \`archive\`, GPG verification or \`separate_git_dir\`.
 - \`mount\`: Linux only, no \`state: ephemeral\`. \`hostname\`: the systemd, debian, alpine, redhat, sles and generic strategies.
 - \`unarchive\`: a controller archive up to 8 MiB travels inside the module's one round trip.
+- \`get_url\`/\`uri\`: no \`use_gssapi\`, \`ciphers\` or \`unix_socket\`.
+- \`attributes\` (chattr flags) is not among the file arguments of the modules that write files.
+- \`setup\`: no \`fact_path\` (local facts, \`ansible_local\`, are not gathered).
+- \`pause\`: without seconds/minutes (waiting for Enter) and no terminal on stdin it fails; Ansible warns and goes on.
+
+The argument declarations are compared with ansible-core's by \`test/unit/module-argspec-oracle.test.ts\`; the
+differences it allows are the ones listed here and in each module's section. See the "Oracle coverage" table at the end.
 `;
 
 export function modulesMarkdown(defs: ModuleDef<any>[] = allModules()): string {
   const index = defs.map((d) => `[\`${d.name}\`](#${d.name})`).join(' · ');
-  return `${INTRO}\nModules: ${index}\n\n${defs.map(moduleDocMarkdown).join('\n')}`.replace(/\n{3,}/g, '\n\n').replace(/\n*$/, '\n');
+  return `${INTRO}\nModules: ${index}\n\n${defs.map(moduleDocMarkdown).join('\n')}\n${oracleCoverageMarkdown()}`.replace(/\n{3,}/g, '\n\n').replace(/\n*$/, '\n');
 }

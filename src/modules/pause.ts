@@ -6,15 +6,28 @@ function stamp(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds() * 1000, 6)}`;
 }
 
-/** pause: wait a number of seconds/minutes on the controller; prompts need a terminal. */
-export const pauseModule: ModuleDef<{ seconds?: number; minutes?: number; prompt?: string; echo: boolean }> = {
+/**
+ * Python's int() of an argument, as Ansible's pause validates seconds/minutes (its spec's type is
+ * the `int` callable): a float is cut to its integer part, a string must be an integer literal.
+ */
+function pyInt(name: string, v: unknown): number | string {
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'string' && /^\s*[-+]?\d+(_\d+)*\s*$/.test(v)) return Number.parseInt(v.replace(/_/g, ''), 10);
+  const lit = typeof v === 'string' ? `'${v}'` : JSON.stringify(v);
+  return `argument '${name}' is of type <class '${Array.isArray(v) ? 'list' : v === null ? 'NoneType' : typeof v === 'object' ? 'dict' : 'str'}'> and we were unable to convert to int: invalid literal for int() with base 10: ${lit}`;
+}
+
+/** pause: wait a number of seconds/minutes on the controller; waiting for Enter needs a terminal. */
+export const pauseModule: ModuleDef<{ seconds?: unknown; minutes?: unknown; prompt?: string; echo: boolean }> = {
   name: 'pause',
   description: 'Pause the play for a number of seconds or minutes (on the controller); a prompt waits for Enter.',
-  notes: 'A prompt (or a pause without seconds/minutes, which waits for Enter) needs an interactive terminal:\nwithout one it is an error instead of a silent wait (CI jobs have no keyboard). Runs in check mode too, as in Ansible.',
+  notes:
+    "A pause without seconds/minutes waits for Enter: that needs an interactive terminal, and without one it is an error\n(Ansible warns and goes on without waiting; CI jobs have no keyboard). With seconds/minutes a prompt is only shown,\nas in Ansible. seconds/minutes are read as Python's int() reads them (a float is cut: `minutes: 0.5` is 0, and\na pause is at least one second). Runs in check mode too, as in Ansible.",
   controllerOnly: true,
   argSpec: {
-    seconds: { type: 'int', description: 'seconds to pause' },
-    minutes: { type: 'int', description: 'minutes to pause' },
+    seconds: { type: 'raw', description: 'seconds to pause (an integer; a float is cut to its integer part, as Ansible does)' },
+    minutes: { type: 'raw', description: 'minutes to pause (an integer; a float is cut to its integer part, as Ansible does)' },
     prompt: { type: 'str', description: 'text shown while waiting for Enter' },
     echo: { type: 'bool', default: true, description: 'echo the keys typed at the prompt' },
   },
@@ -22,17 +35,24 @@ export const pauseModule: ModuleDef<{ seconds?: number; minutes?: number; prompt
   returns: { start: 'when the pause started', stop: 'when it ended', delta: 'seconds paused', stdout: "'Paused for N seconds|minutes'", user_input: 'what was typed at a prompt', echo: 'the echo argument' },
   async run(args, ctx) {
     const base = { changed: false, rc: 0, stderr: '', stdout: '', echo: args.echo, user_input: '' };
-    const seconds = args.minutes !== undefined ? args.minutes * 60 : args.seconds;
-    if (seconds === undefined || args.prompt !== undefined) {
-      if (!process.stdin.isTTY) {
-        return { ...base, failed: true, msg: 'pause: a prompt needs an interactive terminal, and stdin is not one (give seconds or minutes without a prompt)' };
-      }
+    let seconds: number | undefined;
+    for (const k of ['minutes', 'seconds'] as const) {
+      if (args[k] === undefined || args[k] === null) continue;
+      const n = pyInt(k, args[k]);
+      if (typeof n === 'string') return { changed: false, failed: true, msg: n };
+      seconds = k === 'minutes' ? n * 60 : n;
+      break;
+    }
+    if (seconds === undefined && !process.stdin.isTTY) {
+      return { ...base, failed: true, msg: 'pause: waiting for Enter needs an interactive terminal, and stdin is not one (give seconds or minutes)' };
     }
     const start = new Date();
     let input = '';
     if (seconds !== undefined) {
-      ctx.log(`Pausing for ${Math.max(1, seconds)} seconds`);
-      await new Promise((r) => setTimeout(r, Math.max(1, seconds) * 1000));
+      seconds = Math.max(1, seconds);
+      ctx.log(`Pausing for ${seconds} seconds`);
+      if (args.prompt !== undefined) process.stderr.write(`${args.prompt}:\n`);
+      await new Promise((r) => setTimeout(r, seconds! * 1000));
     } else {
       process.stderr.write(`${args.prompt ?? 'Press enter to continue, Ctrl+C to interrupt'}:\n`);
       input = await new Promise<string>((resolve) => {

@@ -20,6 +20,14 @@ export const ANSIBLE_BUILTIN_MODULES = [
   'wait_for', 'wait_for_connection', 'yum', 'yum_repository',
 ];
 
+/**
+ * Old FQCNs a collection's meta/runtime.yml redirects to a module wheelwright has (community.general
+ * 6.x still routes its pre-flattening `files.` names).
+ */
+const REDIRECTS: Record<string, string> = {
+  'community.general.files.ini_file': 'community.general.ini_file',
+};
+
 export function registerModule(def: ModuleDef<any>): void {
   for (const name of [def.name, ...(def.aliases ?? [])]) {
     modules.set(name, def);
@@ -44,7 +52,7 @@ export function unregisterModule(name: string): void {
  * `ansible.posix.sysctl`, `community.general.ini_file`; `ansible.legacy.*` too.
  */
 export function getModule(name: string): ModuleDef<any> | undefined {
-  if (/^[A-Za-z0-9_]+\.[A-Za-z0-9_]+\./.test(name)) return byFqcn.get(name);
+  if (/^[A-Za-z0-9_]+\.[A-Za-z0-9_]+\./.test(name)) return byFqcn.get(REDIRECTS[name] ?? name);
   return modules.get(name);
 }
 

@@ -49,8 +49,15 @@ def main():
         out['gr_name'] = grp.getgrgid(st.st_gid).gr_name
     except (KeyError, ValueError, OverflowError):
         pass
-    if out.get('isreg') and out.get('readable') and a['get_checksum']:
-        out['checksum'] = digest_file(b_path, a['checksum_algorithm'])
+    if out.get('isreg') and out.get('readable'):
+        # get_md5: kept by Ansible (undocumented since 2.9) for older content
+        if a['get_md5']:
+            try:
+                out['md5'] = digest_file(b_path, 'md5')
+            except ValueError:
+                out['md5'] = None
+        if a['get_checksum']:
+            out['checksum'] = digest_file(b_path, a['checksum_algorithm'])
     if a['get_mime']:
         out['mimetype'] = out['charset'] = 'unknown'
         cmd = which('file')
@@ -88,6 +95,7 @@ export interface StatArgs {
   checksum_algorithm: 'md5' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
   get_mime: boolean;
   get_attributes: boolean;
+  get_md5: boolean;
 }
 
 /** stat: facts about one path (never changes anything). */
@@ -99,7 +107,7 @@ export const statModule: ModuleDef<StatArgs> = {
     'path; otherwise `exists, path, mode (\'0644\'), isdir, isreg, islnk, ischr, isblk, isfifo, issock, uid, gid, pw_name,\n' +
     'gr_name, size, inode, dev, nlink, atime, mtime, ctime (floats), blocks, block_size, device_type, readable, writeable,\n' +
     'executable, rusr..xoth, isuid, isgid`, plus `lnk_source, lnk_target` for a link, `checksum` for a readable regular\n' +
-    'file (get_checksum), `mimetype, charset` (get_mime, file(1); `unknown` without it) and `version, attributes,\n' +
+    'file (get_checksum; `md5` too with get_md5), `mimetype, charset` (get_mime, file(1); `unknown` without it) and `version, attributes,\n' +
     'attr_flags` (get_attributes, lsattr; `None, [], \'\'` where lsattr cannot tell). Never changes anything.',
   checkMode: 'full',
   argSpec: {
@@ -109,6 +117,7 @@ export const statModule: ModuleDef<StatArgs> = {
     checksum_algorithm: { description: 'the checksum algorithm', type: 'str', default: 'sha1', choices: ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'], aliases: ['checksum', 'checksum_algo'] },
     get_mime: { description: 'mime type and charset via file(1)', type: 'bool', default: true, aliases: ['mime', 'mime_type', 'mime-type'] },
     get_attributes: { description: 'file attributes via lsattr', type: 'bool', default: true, aliases: ['attr', 'attributes'] },
+    get_md5: { description: "also return `md5` of a readable regular file (Ansible's undocumented, deprecated argument, still accepted)", type: 'bool', default: false },
   },
   returns: { stat: 'the dictionary described above' },
   run: (args, ctx) => runPython(ctx, 'stat', BODY, { ...args }, { check: false }),

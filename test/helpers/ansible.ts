@@ -100,7 +100,7 @@ export function ansiblePlaybooks(cases: Array<{ id: string; argv: string[]; cwd:
 }
 
 /** The Python that runs ansible-core: the one in the `ansible-playbook` shebang. */
-function ansiblePython(): string {
+export function ansiblePython(): string {
   for (const dir of (process.env.PATH ?? '').split(':')) {
     const p = join(dir, 'ansible-playbook');
     if (!existsSync(p)) continue;

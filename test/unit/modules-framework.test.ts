@@ -59,6 +59,13 @@ describe('modules: names, FQCNs and unknown modules', () => {
     expect(getModule('community.general.ini_file')!.name).to.equal('ini_file');
     // ansible-core routes these old short names to their collection; so do we
     expect(getModule('ansible.builtin.ini_file')!.name).to.equal('ini_file');
+    // and the old names a collection's runtime.yml still redirects
+    expect(getModule('community.general.files.ini_file')!.name).to.equal('ini_file');
+    // the FQCN forms of issue 11: ansible.builtin.* for every module, ansible.posix for these three
+    for (const m of ['sysctl', 'mount', 'authorized_key']) {
+      expect(getModule(`ansible.posix.${m}`)!.name).to.equal(m);
+      expect(getModule(`ansible.builtin.${m}`)!.name).to.equal(m);
+    }
     // a module in the wrong collection is not found
     expect(getModule('community.general.lineinfile')).to.equal(undefined);
     expect(getModule('ansible.posix.copy')).to.equal(undefined);
