@@ -138,7 +138,7 @@ Deliberate differences from Ansible (each module's section says more):
 - \`mount\`: Linux only, no \`state: ephemeral\`. \`hostname\`: the systemd, debian, alpine, redhat, sles and generic strategies.
 - \`unarchive\`: a controller archive up to 8 MiB travels inside the module's one round trip.
 - \`get_url\`/\`uri\`: no \`use_gssapi\`, \`ciphers\` or \`unix_socket\`.
-- \`attributes\` (chattr flags) is not among the file arguments of the modules that write files.
+- \`ini_file\`: no \`attributes\` (chattr flags); the other modules that write files take it.
 - \`setup\`: no \`fact_path\` (local facts, \`ansible_local\`, are not gathered).
 - \`pause\`: without seconds/minutes (waiting for Enter) and no terminal on stdin it fails; Ansible warns and goes on.
 

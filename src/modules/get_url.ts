@@ -93,7 +93,7 @@ def main():
             if digest(dest, algo) != checksum:
                 mismatch = True
         if not force and checksum and not mismatch:
-            res['changed'] = set_attrs(dest, a.get('mode'), a.get('owner'), a.get('group'), CHECK)
+            res['changed'] = set_attrs(dest, a.get('mode'), a.get('owner'), a.get('group'), CHECK, attributes=a.get('attributes'))
             res['msg'] = 'file already exists but file attributes changed' if res['changed'] else 'file already exists'
             return res
         last_mod = os.path.getmtime(dest)
@@ -145,7 +145,7 @@ def main():
         if got != checksum:
             os.remove(dest)
             fail('The checksum for %s did not match %s; it was %s.' % (dest, checksum, got), **res)
-    if set_attrs(dest, a.get('mode'), a.get('owner'), a.get('group'), False):
+    if set_attrs(dest, a.get('mode'), a.get('owner'), a.get('group'), False, attributes=a.get('attributes')):
         res['changed'] = True
     res['md5sum'] = digest_file(dest, 'md5')
     if backup:

@@ -14,6 +14,8 @@ const M1 = 'test/integration/modules-oracle.test.ts';
 const M2 = 'test/integration/modules-oracle-2.test.ts';
 const M3 = 'test/integration/modules-oracle-3.test.ts';
 const SD = 'test/integration/systemd-oracle.test.ts';
+/** `attributes` (chattr flags), localhost. */
+const FA = 'test/unit/file-attributes-oracle.test.ts';
 
 /** The case files of the lab oracles (where the tasks are). */
 export const ORACLE_CASE_FILES: Record<string, string> = {
@@ -26,9 +28,9 @@ export const ORACLE_CASE_FILES: Record<string, string> = {
 };
 
 export const ORACLE_COVERAGE: OracleCoverage[] = [
-  { module: 'lineinfile', tests: [M1] },
-  { module: 'blockinfile', tests: [M1] },
-  { module: 'replace', tests: [M1] },
+  { module: 'lineinfile', tests: [M1, FA] },
+  { module: 'blockinfile', tests: [M1, FA] },
+  { module: 'replace', tests: [M1, FA] },
   { module: 'get_url', tests: [M1], note: 'checksum (value and URL), mode, force, url_username/password; not yet: owner, headers, timeout' },
   { module: 'uri', tests: [M1], note: 'method, body json/form, status_code, return_content, redirects, dest; not yet: headers, validate_certs, timeout' },
   { module: 'unarchive', tests: [M1], note: 'tar.gz, tar.xz, zip; remote_src, controller archive, creates, extra_opts' },
@@ -49,7 +51,7 @@ export const ORACLE_COVERAGE: OracleCoverage[] = [
   { module: 'hostname', tests: [M1] },
   { module: 'mount', tests: [M1], note: 'also as ansible.posix.mount' },
   { module: 'apt_repository', tests: [M3] },
-  { module: 'yum_repository', tests: [M3] },
+  { module: 'yum_repository', tests: [M3, FA] },
   { module: 'apt_key', tests: [M3] },
   { module: 'deb822_repository', tests: ['test/integration/deb822.test.ts'], note: 'not against Ansible: ansible-core 2.14 has no deb822_repository (expected files written down from its source)' },
   { module: 'service', tests: [M2, SD], note: 'part 2: SysV init scripts; systemd-oracle: a real systemd' },

@@ -197,13 +197,13 @@ def main():
         tops = []
         for name in handler.files:
             p = os.path.join(dest, name)
-            if os.path.lexists(p) and set_attrs(p, a.get('mode'), a.get('owner'), a.get('group'), False, follow=False):
+            if os.path.lexists(p) and set_attrs(p, a.get('mode'), a.get('owner'), a.get('group'), False, follow=False, attributes=a.get('attributes')):
                 res['changed'] = True
             if '/' in name and name.split('/')[0] not in tops:
                 tops.append(name.split('/')[0])
         for t in tops:
             p = os.path.join(dest, t)
-            if os.path.lexists(p) and set_attrs(p, a.get('mode'), a.get('owner'), a.get('group'), False, follow=False):
+            if os.path.lexists(p) and set_attrs(p, a.get('mode'), a.get('owner'), a.get('group'), False, follow=False, attributes=a.get('attributes')):
                 res['changed'] = True
     if a['list_files']:
         res['files'] = handler.files

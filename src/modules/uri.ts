@@ -92,7 +92,7 @@ def main():
             if not CHECK:
                 write_validated(dest, content or b'')
             resp['changed'] = True
-            if set_attrs(dest, a.get('mode'), a.get('owner'), a.get('group'), CHECK):
+            if set_attrs(dest, a.get('mode'), a.get('owner'), a.get('group'), CHECK, attributes=a.get('attributes')):
                 resp['changed'] = True
         resp['path'] = dest
     out = dict((k.replace('-', '_').lower(), v) for k, v in resp.items())

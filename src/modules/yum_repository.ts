@@ -82,7 +82,7 @@ def main():
             except OSError as e:
                 fail('Cannot remove empty repo file %s.' % dest, details=str(e))
     if os.path.isfile(dest):
-        if set_attrs(dest, ARGS.get('mode'), ARGS.get('owner'), ARGS.get('group'), CHECK):
+        if set_attrs(dest, ARGS.get('mode'), ARGS.get('owner'), ARGS.get('group'), CHECK, attributes=ARGS.get('attributes')):
             changed = True
     return {'changed': changed, 'repo': name, 'state': state, 'diff': diff, '_ww_no_path_info': True}
 `;

@@ -30,8 +30,7 @@ const MODULES = [
 
 /** `module: difference` -> why (each is in docs/modules.md or the module's notes). */
 const KNOWN: Record<string, string> = {
-  // chattr flags are not set by wheelwright's file arguments
-  ...Object.fromEntries(['lineinfile', 'blockinfile', 'replace', 'get_url', 'uri', 'unarchive', 'yum_repository', 'ini_file'].map((m) => [`${m}: missing attributes`, 'attributes (chattr) not supported'])),
+  'ini_file: missing attributes': "ini_file's own file arguments have no chattr flags",
   'ini_file: missing unsafe_writes': 'always atomic',
   'ini_file: option aliases A=[] W=[key]': 'wheelwright also accepts `key` (an extra alias, nothing refused)',
   'get_url: missing use_gssapi': 'no GSSAPI',

@@ -20,6 +20,7 @@ export const FILE_COMMON_ARGS: ArgSpec = {
   owner: { type: 'str', description: 'owner name or uid; unchanged when omitted' },
   group: { type: 'str', description: 'group name or gid; unchanged when omitted' },
   unsafe_writes: { type: 'bool', default: false, description: 'accepted for compatibility: wheelwright always writes atomically' },
+  attributes: { type: 'str', aliases: ['attr'], description: "file attributes (chattr flags) the file must have: 'e', '+i', '-a' (lsattr/chattr, as Ansible)" },
 };
 
 /** The HTTP client arguments get_url and uri share (Ansible's url_argument_spec, minus the per-module aliases of the credentials). */

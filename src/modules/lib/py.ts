@@ -161,15 +161,42 @@ def wanted_mode(cur, mode, isdir):
         return int(s, 8)
     return symbolic_mode(cur, s, isdir)
 
-def set_attrs(path, mode=None, owner=None, group=None, check=False, follow=True):
-    """Set mode/owner/group on PATH where they differ; returns True when something (would) change."""
+def set_flags(path, attributes, check=False):
+    """Ansible's set_attributes_if_different: chattr when lsattr's flags are not ATTRIBUTES ('+x'/'-x'
+    add/remove flags, '-x' always runs chattr; no chattr on the host: nothing done)."""
+    if attributes is None:
+        return False
+    if check and not os.path.exists(path):
+        return True
+    existing = ''
+    lsattr = which('lsattr')
+    if lsattr:
+        rc, out, err = run_cmd([lsattr, '-d', path])
+        if rc == 0 and out.split():
+            existing = out.split()[0].replace('-', '').strip()
+    op = '='
+    if attributes.startswith(('-', '+')):
+        op, attributes = attributes[0], attributes[1:]
+    if existing == attributes and op != '-':
+        return False
+    chattr = which('chattr')
+    if not chattr:
+        return False
+    if not check:
+        rc, out, err = run_cmd([chattr, op + attributes, path])
+        if rc != 0 or err:
+            fail('chattr failed', path=path, details='Error while setting attributes: %s' % (out + err))
+    return True
+
+def set_attrs(path, mode=None, owner=None, group=None, check=False, follow=True, attributes=None):
+    """Set mode/owner/group (and chattr flags) on PATH where they differ; returns True when something (would) change."""
     changed = False
     st = os.stat(path) if follow else os.lstat(path)
     if owner is not None:
         try:
             uid = int(owner) if re.match(r'^\d+$', str(owner)) else pwd.getpwnam(owner).pw_uid
         except KeyError:
-            fail('chown failed: failed to look up user %s' % owner)
+            fail('chown failed: failed to look up user %s' % owner, path=path)
         if uid != st.st_uid:
             changed = True
             if not check:
@@ -178,7 +205,7 @@ def set_attrs(path, mode=None, owner=None, group=None, check=False, follow=True)
         try:
             gid = int(group) if re.match(r'^\d+$', str(group)) else grp.getgrnam(group).gr_gid
         except KeyError:
-            fail('chgrp failed: failed to look up group %s' % group)
+            fail('chgrp failed: failed to look up group %s' % group, path=path)
         if gid != st.st_gid:
             changed = True
             if not check:
@@ -190,6 +217,8 @@ def set_attrs(path, mode=None, owner=None, group=None, check=False, follow=True)
             changed = True
             if not check:
                 os.chmod(path, want)
+    if attributes is not None and (follow or not stat.S_ISLNK(st.st_mode)) and set_flags(path, attributes, check):
+        changed = True
     return changed
 
 def path_info(path, follow=True):
@@ -260,7 +289,7 @@ def file_attrs(path, changed, msg, check):
     """Apply ARGS' mode/owner/group (Ansible's file common arguments) and say so in the message."""
     if not os.path.exists(path):
         return msg, changed
-    if set_attrs(path, ARGS.get('mode'), ARGS.get('owner'), ARGS.get('group'), check):
+    if set_attrs(path, ARGS.get('mode'), ARGS.get('owner'), ARGS.get('group'), check, attributes=ARGS.get('attributes')):
         if changed:
             msg += ' and '
         changed = True
