@@ -139,7 +139,8 @@ export async function main(argv: string[]): Promise<number> {
 /** A password typed at the terminal (not echoed); without a terminal, a clear error instead of a hang. */
 async function askSecret(prompt: string, option: string): Promise<string> {
   if (!process.stdin.isTTY) {
-    throw new UserError(`${option} needs a terminal to ask on; without one, set the password in the inventory (ansible_password / ansible_become_password, vault-encrypted)`);
+    const instead = option === '--ask-vault-pass' ? 'give --vault-password-file or --vault-id label@file (or set ANSIBLE_VAULT_PASSWORD_FILE)' : 'set the password in the inventory (ansible_password / ansible_become_password, vault-encrypted)';
+    throw new UserError(`${option} needs a terminal to ask on; without one, ${instead}`);
   }
   const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });

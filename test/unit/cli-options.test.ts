@@ -86,4 +86,26 @@ describe('CLI: one option parser, one help format', () => {
     const offenders = files.filter((f) => !f.endsWith('cli/options.ts') && /import\s*\{[^}]*\bparseArgs\b[^}]*\}\s*from\s*'node:util'|\butil\.parseArgs\b|process\.argv/.test(readFileSync(f, 'utf8')));
     expect(offenders.map((f) => f.slice(ROOT.length + 1))).to.deep.equal([]);
   });
+
+  it('-k, -K and --ask-vault-pass without a terminal: exit 5 and what to do instead, before any host is touched; --flush-cache is accepted', async () => {
+    const { runCli } = await import('../helpers/cli.js');
+    const { mkdtempSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ww-ask-'));
+    const marker = join(dir, 'marker');
+    writeFileSync(join(dir, 'hosts'), 'h1 ansible_connection=local\n');
+    writeFileSync(join(dir, 'pb.yml'), `- hosts: h1\n  gather_facts: false\n  tasks:\n    - file: {path: "${marker}", state: touch}\n`);
+    const base = [join(dir, 'pb.yml'), '-i', join(dir, 'hosts')];
+    for (const [opt, instead] of [['-k', /ansible_password/], ['-K', /ansible_become_password/], ['--ask-vault-pass', /--vault-password-file/]] as const) {
+      const r = await runCli([...base, opt]); // stdin is a pipe, not a terminal
+      expect(r.code, opt).to.equal(5);
+      expect(r.stderr, opt).to.match(/^ERROR: .*needs a terminal to ask on; without one, /).and.to.match(instead);
+      expect(r.stderr).to.not.match(/\n\s+at /);
+      expect(existsSync(marker), `${opt}: no task ran`).to.equal(false);
+    }
+    const ok = await runCli([...base, '--flush-cache']);
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect(existsSync(marker)).to.equal(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
