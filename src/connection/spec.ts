@@ -59,7 +59,7 @@ function portFrom(host: string, name: string, v: unknown): number | undefined {
 
 
 /**
- * ProxyJump from ansible_ssh_common_args: `-J x`, `-Jx`, `-o ProxyJump=x`, `-oProxyJump=x`, `-o "ProxyJump x"`,
+ * ProxyJump from ansible_ssh_common_args (then ansible_ssh_extra_args): `-J x`, `-Jx`, `-o ProxyJump=x`, `-oProxyJump=x`, `-o "ProxyJump x"`,
  * and the classic `-o ProxyCommand="ssh -W %h:%p [-p port] [user@]jump"`. Other ProxyCommands are refused.
  */
 export function proxyJumpFromCommonArgs(host: string, args: string): string | undefined {
@@ -216,8 +216,9 @@ export function connectionSpecFromVars(host: string, vars: Record<string, unknow
 
   let proxyJump = str(host, vars, ['ansible_ssh_proxy_jump']);
   if (proxyJump === undefined) {
-    const common = str(host, vars, ['ansible_ssh_common_args']);
-    if (common) proxyJump = proxyJumpFromCommonArgs(host, common);
+    // as Ansible's ssh command line: common args, then extra args (ssh takes the first value given)
+    const args = [str(host, vars, ['ansible_ssh_common_args']), str(host, vars, ['ansible_ssh_extra_args'])].filter(Boolean).join(' ');
+    if (args) proxyJump = proxyJumpFromCommonArgs(host, args);
   }
   if (proxyJump === undefined) proxyJump = cfg.proxyJump;
   if (proxyJump !== undefined && proxyJump.toLowerCase() === 'none') proxyJump = undefined;

@@ -77,7 +77,7 @@ const PLAYBOOK = `
       become_user: bin
 
 - name: legacy ssh variables
-  hosts: ssh1
+  hosts: ssh1,j1,j2,j3
   gather_facts: false
   tasks:
     - name: over ssh
@@ -99,6 +99,15 @@ function inventory(sshd?: Sshd): string {
     sshd
       ? `ssh1 ansible_host=bogus.invalid ansible_ssh_host=127.0.0.1 ansible_port=1 ansible_ssh_port=${sshd.port} ansible_user=nosuchuser ansible_ssh_user=root ansible_ssh_private_key_file=${key}`
       : '',
+    // ansible_ssh_common_args / ansible_ssh_extra_args are honoured: a ProxyJump through a closed
+    // port makes a reachable host unreachable in both tools; a harmless option changes nothing
+    ...(sshd
+      ? [
+          `j1 ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root ansible_ssh_private_key_file=${key} ansible_ssh_common_args='-o ProxyJump=root@127.0.0.1:1'`,
+          `j2 ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root ansible_ssh_private_key_file=${key} ansible_ssh_extra_args='-o ProxyJump=root@127.0.0.1:1'`,
+          `j3 ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root ansible_ssh_private_key_file=${key} ansible_ssh_common_args='-o ServerAliveInterval=5' ansible_ssh_extra_args='-o ServerAliveCountMax=3'`,
+        ]
+      : []),
   ].join('\n') + '\n';
 }
 
@@ -291,9 +300,9 @@ describe('identity and connection: same as ansible-playbook', function () {
     await sshd?.stop();
   });
 
-  for (const host of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'ssh1']) {
+  for (const host of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'ssh1', 'j1', 'j2', 'j3']) {
     it(`host ${host}`, function () {
-      if (host === 'ssh1' && !sshd) this.skip();
+      if (/^(ssh|j)\d/.test(host) && !sshd) this.skip();
       expect(oracle[host], `ansible-playbook ran nothing on ${host}`).to.not.equal(undefined);
       expect(ours[host]).to.deep.equal(oracle[host]);
     });
