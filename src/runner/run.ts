@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Inventory } from '../inventory/index.js';
 import { selectHosts } from '../inventory/index.js';
 import type { Play, Playbook } from '../playbook/types.js';
@@ -307,6 +308,8 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   let retryFile: string | undefined;
   if (failedHosts.length && opts.retryFile) {
     try {
+      // as Ansible's playbook executor: the directory (retry_files_save_path) is made first
+      await mkdir(dirname(opts.retryFile), { recursive: true });
       await writeFile(opts.retryFile, failedHosts.join('\n') + '\n');
       retryFile = opts.retryFile;
     } catch (e) {

@@ -193,3 +193,80 @@ describe('configuration: task_timeout as ansible-playbook applies it', function 
     });
   }
 });
+
+/**
+ * The settings operators set act as in ansible-playbook, from ./ansible.cfg with no -i: inventory,
+ * roles_path, vault_password_file (a vars_files file encrypted by ansible-vault), become and
+ * become_user, retry_files_enabled and retry_files_save_path (the directory is made). The real CLI
+ * and ansible-playbook run the same files; results per host and task, exit code and retry file
+ * must match.
+ */
+describe('configuration: the settings act as in ansible-playbook (./ansible.cfg, no -i)', function () {
+  this.timeout(300_000);
+  const CFG_RUN = `[defaults]
+inventory = ./inv.ini
+roles_path = ./myroles
+vault_password_file = ./vpass
+retry_files_enabled = True
+retry_files_save_path = ./retries
+
+[privilege_escalation]
+become = True
+become_user = nobody
+`;
+  const PB = `- hosts: all
+  gather_facts: false
+  vars_files: [secret.yml]
+  roles: [cfgrole]
+  tasks:
+    - name: secret
+      debug: {msg: "{{ secret }}"}
+    - name: fail on h2
+      command: "false"
+      when: fail_me is defined
+      become: false
+`;
+  const runs = new Map<string, { seen: Record<string, string>; code: number; retry: string }>();
+
+  before(async function () {
+    if (process.getuid?.() !== 0) return this.skip(); // become to nobody without a password needs root
+    const { ansiblePlaybook } = await import('../helpers/ansible.js');
+    const { runCli } = await import('../helpers/cli.js');
+    const { readFileSync, existsSync } = await import('node:fs');
+    const home = mkdtempSync(join(tmpdir(), 'ww-cfg-act-home-'));
+    const setup = (): string => {
+      const dir = mkdtempSync(join(tmpdir(), 'ww-cfg-act-'));
+      mkdirSync(join(dir, 'myroles/cfgrole/tasks'), { recursive: true });
+      writeFileSync(join(dir, 'myroles/cfgrole/tasks/main.yml'), '- name: role task\n  command: whoami\n');
+      writeFileSync(join(dir, 'inv.ini'), 'h1 ansible_connection=local\nh2 ansible_connection=local fail_me=1\n');
+      writeFileSync(join(dir, 'vpass'), 'pw123\n');
+      writeFileSync(join(dir, 'secret.yml'), 'secret: s3cr3t\n');
+      writeFileSync(join(dir, 'ansible.cfg'), CFG_RUN);
+      writeFileSync(join(dir, 'pb.yml'), PB);
+      return dir;
+    };
+    const theirsDir = setup();
+    const oursDir = setup();
+    // encrypted by ansible-vault itself (the same file for both tools)
+    await run('ansible-vault', ['encrypt', '--vault-password-file', join(theirsDir, 'vpass'), join(theirsDir, 'secret.yml')], { env: { PATH: process.env.PATH!, HOME: home } });
+    writeFileSync(join(oursDir, 'secret.yml'), readFileSync(join(theirsDir, 'secret.yml')));
+    const retry = (dir: string) => (existsSync(join(dir, 'retries/pb.retry')) ? readFileSync(join(dir, 'retries/pb.retry'), 'utf8') : '(none)');
+    const [a, w] = await Promise.all([
+      // (the oracle helper turns retry files off in the environment, over any ansible.cfg: on again, as the file says)
+      ansiblePlaybook(['pb.yml'], { cwd: theirsDir, env: { HOME: home, ANSIBLE_RETRY_FILES_ENABLED: 'True' } }),
+      runCli(['pb.yml', '--output', 'jsonl'], { cwd: oursDir, env: { HOME: home } }),
+    ]);
+    const ansible: Record<string, string> = {};
+    for (const p of a.json?.plays ?? []) for (const t of p.tasks) for (const [h, r] of Object.entries(t.hosts)) ansible[`${t.task.name.replace(/^\S+ : /, '')} @ ${h}`] = `${r._status} ${r.stdout ?? (typeof r.msg === 'string' && r._status === 'ok' ? r.msg : '')}`.trim();
+    const ww: Record<string, string> = {};
+    for (const e of w.events) if (e.type === 'host_result' && !('item' in e)) ww[`${e.task.replace(/^\S+ : /, '')} @ ${e.host}`] = `${e.status} ${e.result.stdout ?? (typeof e.result.msg === 'string' && e.status === 'ok' ? e.result.msg : '')}`.trim();
+    runs.set('ansible', { seen: ansible, code: a.code, retry: retry(theirsDir) });
+    runs.set('ww', { seen: ww, code: w.code ?? -1, retry: retry(oursDir) });
+  });
+
+  it('inventory, roles_path, vault_password_file, become/become_user, retry files: same results, exit code and retry file', () => {
+    const theirs = runs.get('ansible')!;
+    expect(theirs.seen['role task @ h1'], JSON.stringify(theirs)).to.equal('changed nobody');
+    expect(runs.get('ww')).to.deep.equal(theirs);
+  });
+});
