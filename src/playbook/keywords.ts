@@ -96,7 +96,7 @@ export const KEYWORDS: readonly KeywordDecl[] = [
   kw('when', 'condition', ['block', 'task', 'handler', 'role'], ['block', 'task', 'handler', 'role', 'include', 'import'], { templated: true, inherited: true, doc: 'Run only when all these conditions hold.' }),
   kw('delegate_to', 'string', BLOCKISH, BLOCKISH, { field: 'delegateTo', inherited: true, templated: true, doc: 'Run the task on another host.' }),
   kw('delegate_facts', 'bool', BLOCKISH, TH, { templated: true, field: 'delegateFacts', inherited: true, doc: 'Give the facts a delegated task returns to the delegated host.', instead: 'set it on the tasks' }),
-  kw('notify', 'list', ['block', 'task', 'handler'], TH, { doc: 'Handlers to notify when the task changed something.', instead: 'put notify on the tasks' }),
+  kw('notify', 'list', ['block', 'task', 'handler'], ['block', 'task', 'handler'], { inherited: true, doc: 'Handlers to notify when the task changed something; on a block, for its tasks without a notify of their own (the nearest one wins).' }),
   kw('args', 'dict', TH, TH, { templated: true, doc: 'Module arguments (besides those under the module name).' }),
   kw('action', 'string', TH, TH, { doc: 'The module and its arguments as one string (`copy src=a dest=b`), or a mapping with `module` and the arguments.' }),
   kw('local_action', 'string', TH, TH, { doc: 'As `action`, run on the controller (delegate_to: localhost).' }),

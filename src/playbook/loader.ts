@@ -84,6 +84,8 @@ export interface Inherit {
   connection?: string;
   remoteUser?: string;
   port?: number;
+  /** a block's notify, for its tasks without their own */
+  notify?: string[];
   role?: RoleInfo;
   /** templated keywords (by keyword name) handed down */
   templated?: Record<string, string>;
@@ -118,6 +120,7 @@ export function inheritFrom(t: Task, withWhen: boolean): Inherit {
     connection: t.connection,
     remoteUser: t.remoteUser,
     port: t.port,
+    ...(t.notify.length ? { notify: [...t.notify] } : {}),
     role: t.role,
     ...(t.templated ? { templated: { ...t.templated } } : {}),
     ...(t.moduleDefaults ? { moduleDefaults: t.moduleDefaults } : {}),
@@ -1780,7 +1783,7 @@ function makeTask(kind: Task['kind'], pos: SourcePos, kw: Keywords, inh: Inherit
     pos,
     args: {},
     when: [...inh.when, ...(kw.when ?? [])],
-    notify: kw.notify ?? [],
+    notify: kw.notify ?? inh.notify ?? [],
     runOnce: kw.runOnce ?? inh.runOnce ?? false,
     // handlers keep their own tags: their Inherit starts with none
     tags: uniq([...inh.tags, ...(kw.tags ?? [])]),
@@ -1847,6 +1850,7 @@ function mergeInherit(parent: Inherit, kw: Keywords): Inherit {
     connection: kw.connection ?? parent.connection,
     remoteUser: kw.remoteUser ?? parent.remoteUser,
     port: kw.port ?? parent.port,
+    notify: kw.notify ?? parent.notify,
     ...(parent.templated || kw.templated ? { templated: mergeTemplated(parent.templated, kw) } : {}),
     ...(parent.moduleDefaults || kw.moduleDefaults ? { moduleDefaults: { ...parent.moduleDefaults, ...kw.moduleDefaults } } : {}),
   };

@@ -4,7 +4,9 @@
  * - a play's `user` keyword: the old name of `remote_user`, as Ansible's Play.preprocess_data takes
  *   it (the upstream python_venv_build role's examples/playbook.yml); both at once is an error;
  * - a tasks file that include_tasks itself from a rescue, a retry loop ended by a `when`
- *   (kubespray's calico route-reflector update-node.yml): Ansible includes it anew each time.
+ *   (kubespray's calico route-reflector update-node.yml): Ansible includes it anew each time;
+ * - `notify` on a block (kubespray's kubeadm-setup.yml): its tasks without a notify of their own
+ *   notify it; a task's own or an inner block's wins.
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -89,5 +91,53 @@ describe('corpus shapes as in ansible-playbook: play user, a self-including task
     const r: CliResult = ours;
     expect(r.code, r.stderr + r.stdout.slice(-2000)).to.equal(0);
     expect(r.events.find((e) => e.type === 'host_result' && e.task === 'done')?.result?.msg).to.equal(expected);
+  });
+
+  it("takes a block's notify for its tasks, the nearest one winning, as ansible-playbook", async () => {
+    writeFileSync(
+      join(dir, 'blocknotify.yml'),
+      [
+        '- hosts: localhost',
+        '  connection: local',
+        '  gather_facts: false',
+        '  handlers:',
+        '    - { name: h1, debug: { msg: H1 ran } }',
+        '    - { name: h2, debug: { msg: H2 ran } }',
+        '    - { name: h3, debug: { msg: H3 ran } }',
+        '    - { name: h4, debug: { msg: H4 ran } }',
+        '  tasks:',
+        '    - name: outer',
+        '      notify: h1',
+        '      block:',
+        '        - name: own notify only',
+        '          command: "true"',
+        '          notify: h2',
+        '        - name: unchanged',
+        '          command: "true"',
+        '          changed_when: false',
+        '        - block:',
+        '            - name: nested changed',
+        '              command: "true"',
+        '          notify: h3',
+        '    - name: second',
+        '      notify: h4',
+        '      block:',
+        '        - name: inherits',
+        '          command: "true"',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'hosts'), 'localhost ansible_connection=local\n');
+    const [theirs, ours] = await Promise.all([
+      ansiblePlaybooks([{ id: 'b', argv: ['-i', 'hosts', 'blocknotify.yml'], cwd: dir }]),
+      runCli(['-i', 'hosts', 'blocknotify.yml', '--output', 'jsonl', '--retry-file', 'none'], { cwd: dir }),
+    ]);
+    const a: AnsibleRun = theirs.b!;
+    expect(a.code, a.stdout.slice(-2000)).to.equal(0);
+    const ran = (names: string[]) => ['h1', 'h2', 'h3', 'h4'].filter((h) => names.includes(h));
+    const expected = ran((a.json?.plays ?? []).flatMap((p) => p.tasks.map((t) => t.task.name)));
+    expect(expected).to.deep.equal(['h2', 'h3', 'h4']);
+    expect(ours.code, ours.stderr + ours.stdout.slice(-2000)).to.equal(0);
+    expect(ran(ours.events.filter((e) => e.type === 'host_result').map((e) => String(e.task)))).to.deep.equal(expected);
   });
 });
