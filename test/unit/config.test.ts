@@ -270,3 +270,29 @@ become_user = nobody
     expect(runs.get('ww')).to.deep.equal(theirs);
   });
 });
+
+describe('configuration: ANSIBLE_INVENTORY when -i is absent, as Ansible', function () {
+  this.timeout(120_000);
+  it('wheelwright inventory --list and a playbook run use it, as ansible-inventory / ansible-playbook do', async () => {
+    const { runCli } = await import('../helpers/cli.js');
+    const { ansiblePlaybook, parsePythonJson } = await import('../helpers/ansible.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ww-cfg-inv-'));
+    const home = mkdtempSync(join(tmpdir(), 'ww-cfg-inv-home-'));
+    writeFileSync(join(dir, 'a.ini'), '[web]\nw1 ansible_connection=local x=1\n');
+    writeFileSync(join(dir, 'b.yml'), 'all:\n  children:\n    db:\n      hosts:\n        d1: {ansible_connection: local, x: 2}\n');
+    writeFileSync(join(dir, 'pb.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - {name: x, debug: {msg: "{{ inventory_hostname }} {{ x }}"}}\n');
+    const env = { HOME: home, ANSIBLE_INVENTORY: `${join(dir, 'a.ini')},${join(dir, 'b.yml')}` };
+    const [theirsInv, oursInv, theirsRun, oursRun] = await Promise.all([
+      run('ansible-inventory', ['--list'], { cwd: dir, env: { PATH: process.env.PATH!, ...env } }),
+      runCli(['inventory', '--list'], { cwd: dir, env }),
+      ansiblePlaybook(['pb.yml'], { cwd: dir, env }),
+      runCli(['pb.yml', '--output', 'jsonl'], { cwd: dir, env }),
+    ]);
+    expect(oursInv.code, oursInv.stderr).to.equal(0);
+    expect(JSON.parse(oursInv.stdout)).to.deep.equal(parsePythonJson(theirsInv.stdout));
+    const msgs = (xs: string[]) => xs.sort();
+    const theirs = msgs(Object.values(theirsRun.json!.plays[0]!.tasks[0]!.hosts).map((r) => String(r.msg)));
+    expect(theirs).to.deep.equal(['d1 2', 'w1 1']);
+    expect(msgs(oursRun.events.filter((e) => e.type === 'host_result').map((e) => String(e.result.msg)))).to.deep.equal(theirs);
+  });
+});
