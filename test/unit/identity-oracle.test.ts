@@ -316,3 +316,42 @@ describe('identity and connection: same as ansible-playbook', function () {
     });
   }
 });
+
+/**
+ * The connection settings of ansible.cfg act as in ansible-playbook (issue 13 point 5): remote_user,
+ * private_key_file and host_key_checking = False (the throwaway sshd's host key is known to
+ * nobody; HOME is empty, so no default key) reach the hosts; a host's ansible_user beats remote_user
+ * (the tests run as root, so remote_user is a user that does not exist: unreachable where it acts). The
+ * real CLI reads ./ansible.cfg; no -i (the file's `inventory`).
+ */
+describe('identity: remote_user, private_key_file, host_key_checking from ansible.cfg, as ansible-playbook', function () {
+  this.timeout(300_000);
+  let sshd: Sshd | undefined;
+  let seen: { ansible: Outcome; ww: Outcome } | undefined;
+
+  before(async function () {
+    if (process.getuid?.() !== 0 || !sshdAvailable()) return this.skip();
+    sshd = await startSshd();
+    const { runCli } = await import('../helpers/cli.js');
+    const { ansiblePlaybook } = await import('../helpers/ansible.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ww-identity-cfg-'));
+    const home = mkdtempSync(join(tmpdir(), 'ww-identity-cfg-home-')); // no known_hosts, no ~/.ssh keys
+    writeFileSync(join(dir, 'ansible.cfg'), `[defaults]\ninventory = ./hosts\nremote_user = nosuchuser\nprivate_key_file = ${clientKeys().key}\nhost_key_checking = False\n`);
+    writeFileSync(join(dir, 'hosts'), `r1 ansible_host=127.0.0.1 ansible_port=${sshd.port}\nr2 ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root\n`);
+    writeFileSync(join(dir, 'site.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: over ssh\n      command: whoami\n');
+    const [a, w] = await Promise.all([
+      ansiblePlaybook(['site.yml'], { cwd: dir, env: { HOME: home } }),
+      runCli(['site.yml', '--output', 'jsonl', '--retry-file', 'none'], { cwd: dir, env: { HOME: home } }),
+    ]);
+    seen = { ansible: fromAnsible(a), ww: fromEvents(w.events as RunEvent[]) };
+  });
+
+  after(async () => {
+    await sshd?.stop();
+  });
+
+  it('r1 connects as remote_user (nosuchuser: unreachable); r2 ansible_user root beats it, with the configured key and no host key check', () => {
+    expect(seen!.ansible, JSON.stringify(seen)).to.deep.equal({ r1: { 'over ssh': 'unreachable' }, r2: { 'over ssh': 'ok root' } });
+    expect(seen!.ww).to.deep.equal(seen!.ansible);
+  });
+});
