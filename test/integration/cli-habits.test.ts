@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, runCli, ensureBuilt } from '../helpers/cli.js';
@@ -129,5 +129,66 @@ describe('ansible-playbook habits: --start-at-task, --force-handlers, --step', f
     expect(r.stderr).to.match(/^ERROR: --step asks before each task and needs a terminal/);
     expect(r.stderr).to.include('usage: wheelwright');
     expect(r.stdout).to.equal('');
+  });
+});
+
+/** Run `argv` in a tmux pane (a private tmux server) in `cwd`, typing each answer once its prompt is the last line; the screen at the end. */
+async function answerInTmux(argv: string[], cwd: string, answers: Array<[RegExp, string]>): Promise<string> {
+  const socket = `ww-ask-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  const q = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
+  try {
+    const env = 'env -u NO_COLOR NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=False ANSIBLE_STDOUT_CALLBACK=default TERM=xterm';
+    tmux('new-session', '-d', '-x', '160', '-y', '80', '-s', 'ask', '-c', cwd, `${env} ${argv.map(q).join(' ')}; echo WW-EXIT=$?; sleep 600`);
+    const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'ask');
+    const waitFor = async (re: RegExp) => {
+      const t0 = Date.now();
+      while (!re.test(screen())) {
+        if (Date.now() - t0 > 90_000) throw new Error(`gave up waiting for ${re} in:\n${screen()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    for (const [prompt, answer] of answers) {
+      await waitFor(prompt);
+      tmux('send-keys', '-t', 'ask', '-l', answer);
+      tmux('send-keys', '-t', 'ask', 'Enter');
+    }
+    await waitFor(/WW-EXIT=\d+/);
+    return screen();
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+describe('-K and --ask-vault-pass in a terminal: asked as ansible-playbook asks, the answer used', function () {
+  this.timeout(240_000);
+  it('the same prompts; the vault password typed decrypts the vaulted vars file as in ansible-playbook; nothing typed is echoed', async () => {
+    ensureBuilt();
+    const dir = mkdtempSync(join(tmpdir(), 'ww-ask-'));
+    writeFileSync(join(dir, 'hosts'), 'h1 ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
+    writeFileSync(join(dir, 'pw'), 'typed-vault-pw\n');
+    writeFileSync(join(dir, 'secret.yml'), 'secret: s3cr3t-value\n');
+    execFileSync('ansible-vault', ['encrypt', '--vault-password-file', join(dir, 'pw'), join(dir, 'secret.yml')]);
+    rmSync(join(dir, 'pw'));
+    writeFileSync(join(dir, 'pb.yml'), '- hosts: h1\n  gather_facts: false\n  vars_files: [secret.yml]\n  tasks:\n    - name: shown\n      debug: {msg: "{{ secret }}"}\n');
+    const answers: Array<[RegExp, string]> = [[/BECOME password: $/m, 'typed-become-pw'], [/Vault password: $/m, 'typed-vault-pw']];
+    const [w, a] = await Promise.all([
+      answerInTmux([process.execPath, join(ROOT, 'bin/wheelwright.js'), '-i', 'hosts', 'pb.yml', '-K', '--ask-vault-pass', '--retry-file', 'none'], dir, answers),
+      answerInTmux(['ansible-playbook', '-i', 'hosts', 'pb.yml', '-K', '--ask-vault-pass'], dir, answers),
+    ]);
+    const prompts = (x: string) => x.split('\n').filter((l) => /password: *$/.test(l)).map((l) => l.trim());
+    expect(prompts(a)).to.deep.equal(['BECOME password:', 'Vault password:']);
+    expect(prompts(w)).to.deep.equal(prompts(a));
+    expect(a).to.include('"msg": "s3cr3t-value"');
+    expect(w).to.include('"msg": "s3cr3t-value"');
+    for (const x of [w, a]) {
+      expect(x).to.include('WW-EXIT=0');
+      expect(x).to.not.include('typed-');
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
 });
