@@ -8,7 +8,8 @@ DEBS=(openssh-server openssh-client iproute2 sudo git python3 python3-venv pytho
       gcc dpkg-dev python3-pip-whl python3-setuptools-whl python3-wheel-whl nginx-light ansible-core ansible
       apt-utils ca-certificates chromium tmux time python3-netaddr
       python3-jmespath   # the json_query oracle (community.general's filter needs it)
-      systemd dbus)   # systemd + dbus: the lab's optional systemd host (labsd) boots the controller's systemd
+      systemd dbus    # systemd + dbus: the lab's optional systemd host (labsd) boots the controller's systemd
+      python3-debian)   # the deb822_repository oracle (ansible-core 2.16 from source): its module needs python3-debian
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,13 +1,12 @@
 import type { ModuleDef } from './types.js';
 import { runPython } from './lib/py.js';
-import { PY_HTTP } from './lib/py-http.js';
 
 /**
  * ansible.builtin.deb822_repository (ansible-core 2.15+): /etc/apt/sources.list.d/SLUG.sources in
- * deb822 form, fields sorted by argument name, and a signed_by key given as a URL written to
- * /etc/apt/keyrings/SLUG.asc|gpg. Written from ansible-core's source (the Debian ansible-core 2.14
- * used as the oracle does not have the module); python3-debian is not needed: the one-paragraph
- * deb822 text is composed here as Deb822.dump writes it. One round trip, atomic writes.
+ * deb822 form, the fields in the order the task gives them (defaults last), and a signed_by key
+ * given as a URL written to /etc/apt/keyrings/SLUG.asc|gpg. Ported from ansible-core 2.16's module
+ * and compared with it (test/integration/deb822-oracle.test.ts); python3-debian is not needed: the
+ * one-paragraph deb822 text is composed here as Deb822.dump writes it. One round trip, atomic writes.
  */
 const BODY = String.raw`
 import textwrap
@@ -50,10 +49,12 @@ def write_signed_by_key(v, slug):
     from urllib.parse import urlparse
     if not urlparse(v).scheme:
         return False, None, v
-    rsp, info = fetch_url(v, timeout=10)
-    if info['status'] != 200 or rsp is None:
-        raise RuntimeError(info.get('msg', 'HTTP Error %s' % info['status']))
-    data = rsp.read()
+    # Ansible's open_url: urllib's redirects and proxies, 10 s, its user agent; the error's own text
+    import urllib.request
+    try:
+        data = urllib.request.urlopen(urllib.request.Request(v, headers={'User-Agent': 'ansible-httpget'}), timeout=10).read()
+    except Exception as e:
+        raise RuntimeError(str(e))
     if not data:
         return False, v, None
     ext = 'asc' if b'-----BEGIN PGP PUBLIC KEY BLOCK-----' in data else 'gpg'
@@ -72,8 +73,6 @@ def main():
     p = dict(ARGS)
     mode = p.pop('mode')
     state = p.pop('state')
-    for k in ('use_proxy',):
-        p.pop(k, None)
     name = p['name']
     slug = re.sub(r'[^a-z0-9-]+', '', re.sub(r'[_\s]+', '-', name.lower()))
     dest = os.path.join('/etc/apt/sources.list.d', '%s.sources' % slug)
@@ -92,7 +91,8 @@ def main():
         return {'repo': None, 'changed': changed, 'dest': dest, 'key_filename': kf}
     lines = []
     key_filename = None
-    for key, value in sorted(p.items()):
+    # Ansible's order: the task's own arguments as given, then defaults (types) in argument-spec order
+    for key, value in p.items():
         if value is None:
             continue
         if isinstance(value, bool):
@@ -104,7 +104,7 @@ def main():
         elif key == 'signed_by':
             try:
                 kc, key_filename, data = write_signed_by_key(value, slug)
-            except Exception as e:
+            except RuntimeError as e:
                 fail('Could not fetch signed_by key: %s' % e)
             value = key_filename or data
             changed = kc or changed
@@ -129,7 +129,7 @@ export const deb822RepositoryModule: ModuleDef = {
   name: 'deb822_repository',
   description: 'Add or remove an APT repository in deb822 form (/etc/apt/sources.list.d/NAME.sources), with its signing key.',
   notes:
-    "As ansible-core 2.15+'s module: the file is named from `name` (lower case, `_`/spaces to `-`, other characters dropped), fields are written sorted by argument name, a `signed_by` URL is fetched (by the host) into /etc/apt/keyrings/NAME.asc or .gpg, a file path or fingerprint is written as given, key text as an indented block. Differences: python3-debian is not needed; there is no oracle test (the Debian ansible-core 2.14 the tests run has no deb822_repository), the lab test checks the files written from Ansible's source. The cache is not updated (as in Ansible: use apt update_cache).",
+    "As ansible-core 2.15+'s module: the file is named from `name` (lower case, `_`/spaces to `-`, other characters dropped), fields are written in the order the task gives the arguments (`types` last when left to its default), a `signed_by` URL is fetched (by the host) into /etc/apt/keyrings/NAME.asc or .gpg, an existing file path or fingerprints are written as given, key text as an indented block. Difference: python3-debian is not needed on the host. Oracle-tested against ansible-core 2.16 run from source. The cache is not updated (as in Ansible: use apt update_cache).",
   checkMode: 'full',
   argSpec: {
     name: { type: 'str', required: true, description: 'the repository name: X-Repolib-Name and the file names' },
@@ -156,5 +156,5 @@ export const deb822RepositoryModule: ModuleDef = {
     state: { type: 'str', default: 'present', choices: ['present', 'absent'], description: 'absent removes the .sources file and the NAME.asc/.gpg key' },
   },
   returns: { repo: 'the deb822 text written (null when absent)', dest: 'the .sources file', key_filename: 'the key file, when signed_by was a URL' },
-  run: (args, ctx) => runPython(ctx, 'deb822_repository', `${PY_HTTP}\n${BODY}`, { use_proxy: true, ...args }),
+  run: (args, ctx) => runPython(ctx, 'deb822_repository', BODY, args),
 };

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { skipWithoutLab, useLab, type Lab } from '../integration/_lab-fixture.js';
-import { ansiblePass, ansiblePassHosts, closeAnsibleMasters, hostState, pick, wheelwrightPass, writePlaybook, type PassResult, type TaskOutcome } from './oracle.js';
+import { ansiblePass, ansiblePassHosts, closeAnsibleMasters, hostState, pick, wheelwrightPass, writePlaybook, type AnsibleCommand, type PassResult, type TaskOutcome } from './oracle.js';
 import { labHostExec } from '../../src/lab/index.js';
 import type { OracleCase } from '../fixtures/modules-oracle/cases.js';
 
@@ -41,13 +41,15 @@ export interface OracleSuite {
   finish?(lab: Lab): Promise<void>;
   /** Extra keys of the play (vars...), for both tools; called after prepare(). */
   play?(): Record<string, unknown>;
+  /** Another ansible-playbook than the one on PATH (a newer ansible-core from source); called after prepare(). */
+  ansibleCommand?(): AnsibleCommand | undefined;
 }
 
 /** One ansible-playbook run: `check` host in check+diff mode, `run` host for real. */
-export async function ansibleCheckAndRun(lab: Lab, dir: string, play: Record<string, unknown>, check: string, run: string): Promise<{ check: PassResult; run: PassResult }> {
+export async function ansibleCheckAndRun(lab: Lab, dir: string, play: Record<string, unknown>, check: string, run: string, command?: AnsibleCommand): Promise<{ check: PassResult; run: PassResult }> {
   const cond = `{{ inventory_hostname == '${check}' }}`;
   const playbook = writePlaybook(dir, 'site-ansible.yml', stringify([{ ...play, check_mode: cond, diff: cond }]));
-  const both = await ansiblePassHosts(lab, playbook, [check, run]);
+  const both = await ansiblePassHosts(lab, playbook, [check, run], [], command);
   return { check: both.get(check)!, run: both.get(run)! };
 }
 
@@ -149,12 +151,13 @@ export function defineOracleSuite(s: OracleSuite): void {
         await wwPass('run', WW);
         await wwPass('again', WW);
       })();
+      const command = s.ansibleCommand?.();
       const ansible = s.ansibleSeparateRuns
         ? Promise.all([
-            took('ansible check', ansiblePass(lab, playbook, AC, ['--check', '--diff'])),
-            took('ansible run', ansiblePass(lab, playbook, AR)),
+            took('ansible check', ansiblePass(lab, playbook, AC, ['--check', '--diff'], command)),
+            took('ansible run', ansiblePass(lab, playbook, AR, [], command)),
           ]).then(([check, run]) => ({ check, run }))
-        : took('ansible check+run', ansibleCheckAndRun(lab, dir, play, AC, AR));
+        : took('ansible check+run', ansibleCheckAndRun(lab, dir, play, AC, AR, command));
       const [a] = await Promise.all([ansible, ww, wwCheck]);
       passes.check.ansible = a.check;
       passes.run.ansible = a.run;

@@ -42,13 +42,19 @@ export async function closeAnsibleMasters(lab: Lab): Promise<void> {
   }
 }
 
+/** Another ansible-playbook than Debian's on PATH (e.g. a newer ansible-core run from source): argv and extra env. */
+export interface AnsibleCommand {
+  argv: string[];
+  env?: Record<string, string>;
+}
+
 /** ansible-playbook with the json callback, against `host` of the lab inventory. */
-export async function ansiblePass(lab: Lab, playbook: string, host: string, extra: string[] = []): Promise<PassResult> {
-  return (await ansiblePassHosts(lab, playbook, [host], extra)).get(host)!;
+export async function ansiblePass(lab: Lab, playbook: string, host: string, extra: string[] = [], command?: AnsibleCommand): Promise<PassResult> {
+  return (await ansiblePassHosts(lab, playbook, [host], extra, command)).get(host)!;
 }
 
 /** One ansible-playbook run over several lab hosts: each host's task outcomes. */
-export async function ansiblePassHosts(lab: Lab, playbook: string, hosts: string[], extra: string[] = []): Promise<Map<string, PassResult>> {
+export async function ansiblePassHosts(lab: Lab, playbook: string, hosts: string[], extra: string[] = [], command?: AnsibleCommand): Promise<Map<string, PassResult>> {
   const tmp = mkdtempSync(join(tmpdir(), 'ww-oracle-'));
   const env = {
     ANSIBLE_STDOUT_CALLBACK: 'ww_oracle',
@@ -61,8 +67,10 @@ export async function ansiblePassHosts(lab: Lab, playbook: string, hosts: string
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_DEPRECATION_WARNINGS: 'False',
     ANSIBLE_SSH_ARGS: `-F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=${lab.knownHostsFile} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o ControlMaster=auto -o ControlPersist=60s -o ControlPath=${CONTROL_DIR}/%C`,
+    ...command?.env,
   };
-  const r = await spawnCollect('ansible-playbook', ['-i', lab.inventoryFile, '-l', hosts.join(','), ...extra, playbook], env, tmp);
+  const [cmd, ...pre] = command?.argv ?? ['ansible-playbook'];
+  const r = await spawnCollect(cmd!, [...pre, '-i', lab.inventoryFile, '-l', hosts.join(','), ...extra, playbook], env, tmp);
   if (process.env.WW_ORACLE_DEBUG) writeFileSync(`${process.env.WW_ORACLE_DEBUG}/ansible-${hosts.join('+')}${extra.join('')}.out`, `${r.stdout}\n${r.stderr}`);
   let doc: any;
   try {
