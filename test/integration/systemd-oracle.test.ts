@@ -7,10 +7,13 @@
  * failed, the registered fields (name, state, enabled, msg and the `status` properties Ansible
  * returns: the same keys, and chosen values), --check's prediction, the second run; and the end
  * state (`systemctl is-active` / `is-enabled` / Description / NeedDaemonReload of every unit, the
- * units' own logs of start/reload/stop, the unit symlinks). Cases: started/stopped/restarted/
- * reloaded, enabled true/false, masked true/false, daemon_reload after a unit file edit, failures
- * (unknown unit, starting a masked unit), the `service` module without facts (Ansible detects
- * systemd and runs its systemd module) and `scope: user` (the sudo user's manager; it lingers).
+ * units' own logs of start/reload/stop, the unit symlinks, `systemctl --global is-enabled` of the
+ * global units, whether PID 1 re-executed). Cases: started/stopped/restarted/reloaded, enabled
+ * true/false, masked true/false, daemon_reload after a unit file edit, failures (unknown unit,
+ * starting a masked unit), the `service` module without facts (Ansible detects systemd and runs its
+ * systemd module), `scope: user` (the sudo user's manager; it lingers), `scope: global` (enable,
+ * disable, mask, unmask for every user; starting fails) and daemon_reexec (PID 1 re-executes).
+ * The per-case tests are defineCaseTests' (test/helpers/oracle-suite.ts) with this suite's extras.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { skipWithoutLab, useLab, type Lab } from './_lab-fixture.js';
-import { ansiblePass, closeAnsibleMasters, hostState, pick, wheelwrightPass, writePlaybook, type PassResult } from '../helpers/oracle.js';
+import { ansiblePass, closeAnsibleMasters, hostState, pick, wheelwrightPass, writePlaybook, type TaskOutcome } from '../helpers/oracle.js';
+import { defineCaseTests, type CasePass, type OraclePasses } from '../helpers/oracle-suite.js';
 import { labHostExec, labSystemdUp } from '../../src/lab/index.js';
 import { CASES, RESET, STATE, USER, USER_UNIT, W, type Case } from '../fixtures/systemd-oracle/cases.js';
 
@@ -28,7 +32,7 @@ describe('systemd and service against a real systemd (lab host labsd)', function
   let lab: Lab;
   let sdLab: Lab;
   let dir: string;
-  const passes: Record<'check' | 'run' | 'again', { ansible?: PassResult; ww?: PassResult }> = { check: {}, run: {}, again: {} };
+  const passes: OraclePasses = { check: {}, run: {}, again: {} };
   const states: Record<string, { ansible?: string; ww?: string }> = {};
 
   before(async function () {
@@ -89,39 +93,34 @@ describe('systemd and service against a real systemd (lab host labsd)', function
     expect(states.run!.ww).to.include('wwsd-dr active disabled [wwsd-dr edited] reload=no');
     expect(states.run!.ww).to.include(`user ${USER_UNIT} active enabled`);
     expect(states.run!.ww).to.include(`== ${W}/wwsd-reload.log\nreload\n`);
+    expect(states.run!.ww).to.include('global wwsd-glob-en enabled').and.include('global wwsd-glob-mask masked').and.include('PID 1 re-executed since the seed');
+    expect(states.check!.ww).to.include('PID 1 not re-executed since the seed');
   });
 
   it('a second run leaves the same state as Ansible\'s second run', function () {
     expect(states.again!.ww).to.equal(states.again!.ansible);
   });
 
-  for (const c of CASES) {
-    describe(c.name, function () {
-      const get = (pass: 'check' | 'run' | 'again', tool: 'ansible' | 'ww') => {
-        const r = passes[pass][tool]?.get(c.name);
-        if (!r) throw new Error(`no ${tool} result for '${c.name}' in the ${pass} pass`);
-        return r;
-      };
-      const same = (pass: 'check' | 'run' | 'again', fields: string[] | undefined) => {
-        const a = get(pass, 'ansible');
-        const w = get(pass, 'ww');
+  // per case: defineCaseTests' comparisons, plus the `status` keys in every pass and Ansible's own second run
+  const statusKeys = (pass: CasePass, get: (pass: CasePass, tool: 'ansible' | 'ww') => TaskOutcome) => {
+    const a = get(pass, 'ansible').result;
+    const w = get(pass, 'ww').result;
+    // status: every property Ansible returns (systemctl show), no more, no fewer
+    if (a.status || w.status) expect(Object.keys(w.status ?? {}).sort()).to.deep.equal(Object.keys(a.status ?? {}).sort());
+  };
+  defineCaseTests(CASES, passes, { ansibleCheck: HOST, ansible: HOST, ww: HOST }, {
+    // a failing case predicts nothing
+    checkExempt: CASES.filter((c) => c.fails).map((c) => c.name),
+    extra(pass, c, get) {
+      statusKeys(pass, get);
+      if (pass === 'run') expect(get('run', 'ww').failed, 'fails in Ansible too').to.equal(!!c.fails);
+      if (pass === 'again') {
+        // Ansible ran a second pass here too: the same outcome and fields (restarted/reloaded always act, as in Ansible)
+        const a = get('again', 'ansible');
+        const w = get('again', 'ww');
         expect({ changed: w.changed, failed: w.failed }, JSON.stringify(w.result)).to.deep.equal({ changed: a.changed, failed: a.failed });
-        if (fields) expect(pick(w.result, fields, HOST)).to.deep.equal(pick(a.result, fields, HOST));
-        // status: every property Ansible returns (systemctl show), no more, no fewer
-        if (a.result.status || w.result.status) expect(Object.keys(w.result.status ?? {}).sort()).to.deep.equal(Object.keys(a.result.status ?? {}).sort());
-      };
-      it('changed/failed and registered fields as ansible-playbook', function () {
-        same('run', c.fields);
-        expect(get('run', 'ww').failed, 'fails in Ansible too').to.equal(!!c.fails);
-      });
-      it('--check predicts changed as ansible-playbook does', function () {
-        same('check', c.checkFields);
-        if (!c.fails && !c.checkUnpredictable) expect(get('check', 'ww').changed).to.equal(get('run', 'ww').changed);
-      });
-      it('a second run changes nothing (restarted/reloaded always act, as in Ansible)', function () {
-        same('again', c.fields);
-        expect(get('again', 'ww').changed).to.equal(!!c.alwaysChanged);
-      });
-    });
-  }
+        if (c.fields) expect(pick(w.result, c.fields, HOST)).to.deep.equal(pick(a.result, c.fields, HOST));
+      }
+    },
+  });
 });
