@@ -14,6 +14,7 @@ const M1 = 'test/integration/modules-oracle.test.ts';
 const M2 = 'test/integration/modules-oracle-2.test.ts';
 const M3 = 'test/integration/modules-oracle-3.test.ts';
 const SD = 'test/integration/systemd-oracle.test.ts';
+const D8 = 'test/integration/deb822-oracle.test.ts';
 /** `attributes` (chattr flags), localhost. */
 const FA = 'test/unit/file-attributes-oracle.test.ts';
 
@@ -23,6 +24,7 @@ export const ORACLE_CASE_FILES: Record<string, string> = {
   [M2]: 'test/fixtures/modules-oracle-2/cases.ts',
   [M3]: 'test/fixtures/modules-oracle/cases-3.ts',
   [SD]: 'test/fixtures/systemd-oracle/cases.ts',
+  [D8]: 'test/fixtures/deb822-oracle/cases.ts',
   'test/unit/add-host-group-by.test.ts': 'test/fixtures/dynamic-inventory/site.yml',
   'test/unit/setup-subsets.test.ts': 'test/fixtures/setup-subsets/site.yml',
 };
@@ -53,9 +55,9 @@ export const ORACLE_COVERAGE: OracleCoverage[] = [
   { module: 'apt_repository', tests: [M3] },
   { module: 'yum_repository', tests: [M3, FA] },
   { module: 'apt_key', tests: [M3] },
-  { module: 'deb822_repository', tests: ['test/integration/deb822.test.ts'], note: 'not against Ansible: ansible-core 2.14 has no deb822_repository (expected files written down from its source)' },
+  { module: 'deb822_repository', tests: [D8], note: "against ansible-core 2.16 run from source (Debian's 2.14 has no deb822_repository): every argument, signed_by as URL/key/path/fingerprints, modes, absent; files byte for byte" },
   { module: 'service', tests: [M2, SD], note: 'part 2: SysV init scripts; systemd-oracle: a real systemd' },
-  { module: 'systemd_service', tests: [M2, SD], note: 'part 2: offline (enable, mask); systemd-oracle: a real systemd' },
+  { module: 'systemd_service', tests: [M2, SD], note: 'part 2: offline (enable, mask); systemd-oracle: a real systemd (scope system/user/global, daemon_reload, daemon_reexec)' },
   { module: 'package_facts', tests: [M1] },
   { module: 'service_facts', tests: [M1] },
   { module: 'getent', tests: [M2] },
