@@ -1,9 +1,22 @@
 import { writeFile } from 'node:fs/promises';
-import { BRIDGE, BRIDGE_ADDRESS, PREFIX, netnsName, vethName, hostAddress } from './state.js';
+import { BRIDGE, BRIDGE_ADDRESS, PREFIX, SUBNET_PREFIX, netnsName, vethName, hostAddress } from './state.js';
 import { must, run } from './run.js';
+
+/**
+ * An `unreachable` route for the lab subnet with a high metric. While the bridge is up, its
+ * connected route (metric 0) wins; once it is gone, traffic for a lab address fails at once
+ * (EHOSTUNREACH) instead of leaving by the default route: an ssh to a host of a lab that is down
+ * once reached a machine outside and hung for an hour holding the lab lock. Kept after `lab down`
+ * on purpose; it only covers the lab's own subnet.
+ */
+export async function ensureGuardRoute(): Promise<void> {
+  await must('ip', ['route', 'replace', 'unreachable', `${SUBNET_PREFIX}.0/24`, 'metric', String(GUARD_METRIC)]);
+}
+export const GUARD_METRIC = 4095;
 
 /** The lab bridge on the controller: labbr0 with 10.231.0.1/24, no IPv6, no route anywhere else. */
 export async function ensureBridge(): Promise<void> {
+  await ensureGuardRoute();
   const exists = (await run('ip', ['link', 'show', 'dev', BRIDGE])).code === 0;
   if (!exists) await must('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
   await writeFile(`/proc/sys/net/ipv6/conf/${BRIDGE}/disable_ipv6`, '1').catch(() => {});
@@ -25,6 +38,7 @@ export async function removeBridge(log: (m: string) => void): Promise<void> {
     return;
   }
   await run('ip', ['link', 'del', BRIDGE]);
+  await ensureGuardRoute();
 }
 
 /** netns wwlabN with eth0 = 10.231.0.(10+N)/24, its peer wwlabNv on the bridge. No default route. */

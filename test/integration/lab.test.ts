@@ -178,11 +178,14 @@ describe('lab: isolated real hosts', function () {
     }
     expect(existsSync(lab.dir)).to.equal(false);
     expect(await labStatus()).to.equal(undefined);
+    // With the lab down, a lab address is unreachable at once, not routed out by the default route.
+    expect((await run('ip', ['route', 'get', lab.hosts[0]!.address])).stderr).to.match(/No route to host/);
 
     lab = await labUp(N);
     const r = await labSsh(lab, 'lab6', 'hostname; test -e /usr/bin/tree; echo $?');
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.equal('lab6\n1\n');
+    expect((await run('ip', ['route', 'get', lab.hosts[0]!.address])).stdout).to.include('dev labbr0');
     // Fresh: what lab2 installed before is gone.
     expect((await labHostExec('lab2', 'test -e /usr/bin/tree; echo $?')).stdout.trim()).to.equal('1');
   });
