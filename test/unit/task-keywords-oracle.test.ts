@@ -610,7 +610,10 @@ interface Seen {
 
 function pick(r: Record<string, any>, status: string): Seen {
   const s: Seen = { status };
-  if (typeof r.stdout === 'string' && status !== 'skipped') s.stdout = r.stdout;
+  // An async job past its time has two outcomes in Ansible, by timing: the poll's "did not complete"
+  // (no stdout), or, when async_wrapper's own limit wrote first, its "Timeout exceeded" job result
+  // (child_pid, and the empty stdout async_status starts every result with): not compared.
+  if (typeof r.stdout === 'string' && status !== 'skipped' && !(r.stdout === '' && 'child_pid' in r)) s.stdout = r.stdout;
   if (typeof r.msg === 'string' && (status === 'ok' || status === 'changed') && typeof r.stdout !== 'string') s.msg = r.msg;
   // debug's msg of any type; a timeout's words
   else if (r.msg !== undefined && status === 'ok' && r.stdout === undefined) s.msg = r.msg;
