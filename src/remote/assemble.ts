@@ -5,8 +5,10 @@
  * A host needs nothing installed: assembleScript() puts the package's sources in front of the main
  * script, importable through a meta-path finder, so each call still sends ONE self-contained script.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
 
 /** The modules of the package (src/remote/wwremote/NAME.py). */
 const MODULES = ['__init__', 'errors', 'fsutil', 'lock', 'proc', 'ownership', 'wheelfile', 'distro', 'facts', 'symlinks', 'installer', 'fetch'] as const;
@@ -61,7 +63,47 @@ export function remotePrelude(): string {
   return prelude;
 }
 
-/** The one script sent per call: the package, then the main script. */
+/** The one script sent per call: the package, then the main script (run with `python3 -`: local use and tests). */
 export function assembleScript(main: string): string {
   return remotePrelude() + main;
+}
+
+/**
+ * What a host is sent: the boot (src/remote/boot.py, the command's `-c`), and on stdin a first line
+ * `<key> <spec JSON>` and the program: every module's and the main script's source, compressed.
+ * The boot keeps the program's compiled code on the host by `key`, so a warm call compiles nothing;
+ * the spec is the only thing that differs between calls.
+ */
+export interface RemoteProgram {
+  /** sha256 of the program (the host's code cache key) */
+  key: string;
+  /** zlib(JSON {module: [file name, source]}), "__main__" the main script */
+  body: Buffer;
+}
+
+let boot: string | undefined;
+/** The boot loader's source (`python3 -S -c` argument). */
+export function remoteBoot(): string {
+  boot ??= readFileSync(`${packageDir()}../boot.py`, 'utf8');
+  return boot;
+}
+
+const programs = new Map<string, RemoteProgram>();
+/** The program for a main script (`file`: its name in tracebacks), built once per process. */
+export function remoteProgram(file: string, main: string): RemoteProgram {
+  const id = `${file}\0${main}`;
+  let p = programs.get(id);
+  if (!p) {
+    const dir = packageDir();
+    const modules: Record<string, [string, string]> = {};
+    for (const m of MODULES) {
+      const name = m === '__init__' ? 'wwremote' : `wwremote.${m}`;
+      modules[name] = [`<wwremote>/${name.replace(/\./g, '/')}.py`, readFileSync(`${dir}${m}.py`, 'utf8')];
+    }
+    modules.__main__ = [`<wheelwright>/${file}`, main];
+    const json = JSON.stringify(modules);
+    p = { key: createHash('sha256').update(json).digest('hex'), body: deflateSync(json, { level: 9 }) };
+    programs.set(id, p);
+  }
+  return p;
 }

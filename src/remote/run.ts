@@ -1,10 +1,12 @@
 /**
- * The one TS runner for remote scripts: send `<python> -` with the assembled script on stdin (ONE
- * command), find the script's `WW-RESULT {json}` line, parse it. The error type every remote-script
- * failure shares is RemoteError (VenvError and WheelBuildError are its kinds).
+ * The one TS runner for remote scripts: ONE command, `<python> -S -c <boot>` with the spec and the
+ * program on stdin (src/remote/assemble.ts, src/remote/boot.py: the host keeps the compiled
+ * program by its hash), then find the script's `WW-RESULT {json}` line and parse it. The error type
+ * every remote-script failure shares is RemoteError (VenvError and WheelBuildError are its kinds).
  */
 import type { BecomeOptions, Connection } from '../connection/types.js';
 import { shQuote } from '../shell/quote.js';
+import { remoteBoot, remoteProgram } from './assemble.js';
 
 export const RESULT_PREFIX = 'WW-RESULT ';
 
@@ -30,13 +32,23 @@ export interface RemoteRunOptions {
   what: string;
 }
 
-/** Run `script` with `python` on `conn`; the parsed result object (ok or not). Throws RemoteError('transport') without one. */
 /** Phase lines a remote script writes on stderr for the live view (not part of error output). */
 export const PROGRESS_PREFIX = 'WW-PROGRESS ';
 
-export async function runRemoteScript(conn: Connection, python: string, script: string, opts: RemoteRunOptions): Promise<Record<string, unknown> & { ok: boolean }> {
+/** A main script (src/venv/ensure_venv.py, src/wheels/build_wheels.py) and this call's spec (its `WW_SPEC_JSON`). */
+export interface RemoteScript {
+  /** the script's file name (tracebacks) */
+  file: string;
+  main: string;
+  spec: Record<string, unknown>;
+}
+
+/** Run `script` with `python` on `conn`; the parsed result object (ok or not). Throws RemoteError('transport') without one. */
+export async function runRemoteScript(conn: Connection, python: string, script: RemoteScript, opts: RemoteRunOptions): Promise<Record<string, unknown> & { ok: boolean }> {
+  const program = remoteProgram(script.file, script.main);
+  const stdin = Buffer.concat([Buffer.from(`${program.key} ${JSON.stringify(script.spec)}\n`, 'utf8'), program.body]);
   // -S: no site module at start-up (a third of a no-op's CPU); the scripts load it before real work (wwremote.proc.with_site)
-  const r = await conn.exec(`${shQuote(python)} -S -`, { stdin: script, become: opts.become, timeoutMs: opts.timeoutMs, onStderr: opts.onStderr });
+  const r = await conn.exec(`${shQuote(python)} -S -c ${shQuote(remoteBoot())}`, { stdin, become: opts.become, timeoutMs: opts.timeoutMs, onStderr: opts.onStderr });
   const line = r.stdout
     .split('\n')
     .reverse()

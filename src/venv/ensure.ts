@@ -250,7 +250,7 @@ export async function runVenvScript<T = Record<string, unknown>>(
         for (const l of lines) opts.onLog!(l);
       }
     : undefined;
-  const res = await runRemoteScript(conn, python, renderScript(payload), { become: opts.become, timeoutMs: opts.timeoutMs, onStderr, what: 'venv script' }).catch(
+  const res = await runRemoteScript(conn, python, { file: 'ensure_venv.py', main: ensureScriptText(), spec: payload }, { become: opts.become, timeoutMs: opts.timeoutMs, onStderr, what: 'venv script' }).catch(
     (e: unknown) => {
       if (e instanceof RemoteError && !(e instanceof VenvError)) throw new VenvError(`${e.message}${e.tail ? `: ${e.tail}` : ''}`, 'transport', undefined, undefined, undefined, conn.host);
       throw e;

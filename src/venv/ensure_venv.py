@@ -2,9 +2,10 @@
 """wheelwright: make a venv hold exactly the packages a spec asks for.
 
 Runs on the host that owns the venv (the controller for `wheelwright venv ...`, a target over SSH
-for the python_venv_build role), in ONE round trip: `<python> -` with this text on stdin. The
-TypeScript side (src/venv/ensure.ts) embeds the JSON spec below as base64; for debugging the spec
-can also be given as a file: `python3 ensure_venv.py spec.json`.
+for the python_venv_build role), in ONE round trip: src/remote/run.ts sends it with the JSON spec
+(WW_SPEC_JSON) through src/remote/boot.py, which keeps its compiled code on the host. renderScript()
+(src/venv/ensure.ts) can instead embed the spec as base64 for `python3 -` with the text on stdin;
+for debugging the spec can also be given as a file: `python3 ensure_venv.py spec.json`.
 
 Stdlib only, Python >= 3.6. Prints exactly one result line `WW-RESULT <json>` on stdout; progress
 goes to stderr, pip's output to the log file. Exit status 0 on success, 1 on failure (the result
@@ -12,13 +13,9 @@ line then has ok=false, kind, error, log, logTail).
 
 Actions: ensure (default), gc, rollback, role_target. (Wheels are built by src/wheels/build_wheels.py.) See docs/local-venvs.md for the spec.
 """
-import base64
-import hashlib
 import json
 import os
-import platform
 import re
-import socket
 import sys
 import time
 
@@ -30,12 +27,13 @@ from wwremote import distro as ww_distro  # noqa: E402
 from wwremote import ownership, proc  # noqa: E402
 from wwremote.errors import RemoteError, run_main  # noqa: E402
 from wwremote.facts import facts_current, write_facts  # noqa: E402
-from wwremote.fsutil import read_json, rm_rf, sha256_file, write_atomic  # noqa: E402
+from wwremote.fsutil import read_json, rm_rf, sha256, sha256_file, write_atomic  # noqa: E402
 from wwremote.lock import Lock  # noqa: E402
 from wwremote.symlinks import link_into, symlink_sources  # noqa: E402
 from wwremote.wheelfile import find_pip_wheel as ww_find_pip_wheel, parse_wheel_name, pep503  # noqa: E402
 
-SPEC_B64 = None  # @@WW_SPEC@@ (replaced by the TypeScript side)
+SPEC_B64 = None  # @@WW_SPEC@@ (replaced by the TypeScript side in a script run as `python3 -`)
+WW_SPEC_JSON = globals().get("WW_SPEC_JSON")  # this call's spec, set by src/remote/boot.py
 
 MARKER = ".wheelwright-marker.json"
 ACTIVATED = ".wheelwright-activated"
@@ -111,7 +109,7 @@ def interpreter_info():
 def effective_hash(spec_hash, py):
     """The spec hash (computed by the TypeScript side) plus the interpreter identity: a venv is
     only valid for the interpreter (implementation, major.minor, real path) that created it."""
-    h = hashlib.sha256()
+    h = sha256()
     h.update(("%s\n%s\n%s\n%s\n" % (spec_hash, py["implementation"], py["pyver"], py["realpath"])).encode("utf-8"))
     return h.hexdigest()
 
@@ -345,7 +343,7 @@ def create_venv(venv, spec, log, desc, bootstrap=True):
     if not os.path.isdir(venv):
         os.makedirs(venv)
     write_atomic(os.path.join(venv, OWNED), "created by wheelwright pid=%d host=%s at %s\n" % (
-        os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S%z")))
+        os.getpid(), os.uname()[1], time.strftime("%Y-%m-%dT%H:%M:%S%z")))
     rc = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log, {})
     if rc != 0:
         raise RemoteError("venv", "%s: `%s -m venv` failed (is the venv module installed? on Debian/Ubuntu: python3-venv)" % (desc, sys.executable), log.path, log.start)
@@ -391,7 +389,7 @@ def write_marker(venv, spec, hsh, py, installed, generation=None, dists=None):
         "generation": generation,
         "wheelDists": dists or {},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "host": socket.gethostname(),
+        "host": os.uname()[1],
     }
     write_atomic(os.path.join(venv, MARKER), json.dumps(marker, indent=1, sort_keys=True) + "\n")
     return marker
@@ -473,7 +471,7 @@ def build_into(venv, spec, hsh, py, log, desc, fresh, generation=None, prev=None
 
 def log_header(log, action, path, hsh):
     log.write("=== wheelwright build %s pid=%d host=%s action=%s path=%s hash=%s\n" % (
-        time.strftime("%Y-%m-%dT%H:%M:%S%z"), os.getpid(), socket.gethostname(), action, path, hsh[:12]))
+        time.strftime("%Y-%m-%dT%H:%M:%S%z"), os.getpid(), os.uname()[1], action, path, hsh[:12]))
 
 
 # ---------------------------------------------------------------- ensure: in place
@@ -801,7 +799,7 @@ def distro_key():
         except (IOError, OSError):
             continue
     ident = osr.get("ID", "").lower()
-    distro = DISTRO_NAMES.get(ident) or osr.get("NAME") or platform.system() or "Unknown"
+    distro = DISTRO_NAMES.get(ident) or osr.get("NAME") or os.uname()[0] or "Unknown"
     version = osr.get("VERSION_ID", "")
     if ident == "debian":
         try:
@@ -815,7 +813,7 @@ def distro_key():
         v = ".".join(version.split(".")[:2])
     else:
         v = version.split(".")[0]
-    return "-".join(re.sub(r"\s+", "_", x.strip().lower()) for x in (distro, v, platform.machine()))
+    return "-".join(re.sub(r"\s+", "_", x.strip().lower()) for x in (distro, v, os.uname()[4]))
 
 
 def missing_distro_packages(pkgs, remembered=None):
@@ -843,7 +841,7 @@ def check_repositories(spec):
             urllib.request.urlopen(url, timeout=15).close()
         except Exception as e:  # URLError, HTTPError, socket errors
             raise RemoteError("missing", "the wheel repository %s is not reachable from %s: %s (check openstack_repo_url and that the repo server serves it)"
-                          % (url, socket.gethostname(), getattr(e, "reason", e)))
+                          % (url, os.uname()[1], getattr(e, "reason", e)))
 
 
 def do_role_target(p):
@@ -893,7 +891,7 @@ def do_role_target(p):
                 if e.kind != "fetch":
                     raise
                 raise RemoteError("missing", "the wheel repository %s is not reachable from %s, or does not serve the built wheels: %s "
-                              "(check openstack_repo_url and that the repo server serves it)" % (pinned["url"], socket.gethostname(), e.message))
+                              "(check openstack_repo_url and that the repo server serves it)" % (pinned["url"], os.uname()[1], e.message))
             if got:
                 say("fetched %d wheel(s) from %s" % (len(got), pinned["url"]))
         else:
@@ -924,7 +922,11 @@ def do_role_target(p):
 # ---------------------------------------------------------------- main
 
 def load_spec():
+    if WW_SPEC_JSON:
+        return json.loads(WW_SPEC_JSON)
     if SPEC_B64:
+        import base64
+
         return json.loads(base64.b64decode(SPEC_B64).decode("utf-8"))
     if len(sys.argv) > 1:
         with open(sys.argv[1]) as f:

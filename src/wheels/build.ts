@@ -11,7 +11,6 @@ import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BecomeOptions, Connection } from '../connection/types.js';
 import { shSplit } from '../shell/split.js';
-import { assembleScript } from '../remote/assemble.js';
 import { RemoteError, runRemoteScript } from '../remote/run.js';
 
 /** What to build. Field comments name the role variable each one carries. */
@@ -148,7 +147,6 @@ export class WheelBuildError extends RemoteError {
 
 /** The first line of every requirements/constraints file, as upstream writes it (tools and upstream's tests look for it). */
 export const UPSTREAM_HEADER = '# Managed with python_venv_build role';
-const PLACEHOLDER = '__WW_SPEC_B64__';
 
 let scriptCache: string | undefined;
 /** The Python script's text (from next to this module, or from src/ when running from dist/). */
@@ -215,8 +213,7 @@ export function scriptSpec(spec: WheelBuildSpec): Record<string, unknown> {
 
 /** Build (or confirm up to date) the wheels of one venv on the build host `conn`. One remote command. */
 export async function buildWheels(conn: Connection, spec: WheelBuildSpec, opts: WheelBuildOptions = {}): Promise<WheelBuildResult> {
-  const payload = Buffer.from(JSON.stringify(scriptSpec(spec)), 'utf8').toString('base64');
-  const script = assembleScript(buildScript()).replace(PLACEHOLDER, payload);
+  const script = { file: 'build_wheels.py', main: buildScript(), spec: scriptSpec(spec) };
   const python = spec.python ?? 'python3';
   let res: Record<string, unknown> & { ok: boolean };
   try {

@@ -1,7 +1,7 @@
 """wheelwright build-host step: build every wheel one venv needs, once, on the build ("repo") host.
 
-Sent by src/wheels/build.ts over `conn.exec('<python> -', {stdin})` with the JSON spec embedded
-as base64 below; the whole step is this one remote command. Standard library only (Python 3.6+).
+Sent by src/wheels/build.ts through src/remote/run.ts (`<python> -S -c <boot>`, src/remote/boot.py),
+which gives it the JSON spec as WW_SPEC_JSON; the whole step is this one remote command. Standard library only (Python 3.6+).
 Prints exactly one line on stdout: `WW-RESULT {json}`. Everything pip says goes to a log file.
 
 Steps (docs/wheel-build.md has the details):
@@ -15,9 +15,7 @@ Steps (docs/wheel-build.md has the details):
      write the manifest and then the result pins, atomically;
   6. on failure remove the input and result files so that the next run retries.
 """
-import base64
 import errno
-import hashlib
 import json
 import os
 import platform
@@ -25,7 +23,6 @@ import re
 import shutil
 import sys
 import time
-import zipfile
 
 try:
     import wwremote  # noqa: F401  (defined in front of this script by src/remote/assemble.ts)
@@ -34,11 +31,11 @@ except ImportError:  # run from a checkout
 from wwremote import ownership, proc  # noqa: E402
 from wwremote.distro import Remembered, missing_packages  # noqa: E402
 from wwremote.errors import RemoteError, run_main, tail_of  # noqa: E402
-from wwremote.fsutil import read_text, remove_quietly, sha256_file, write_atomic  # noqa: E402
+from wwremote.fsutil import read_text, remove_quietly, sha256, sha256_file, write_atomic  # noqa: E402
 from wwremote.lock import Lock, now_iso  # noqa: E402
 from wwremote.wheelfile import find_pip_wheel, pep503  # noqa: E402  (by version: pip-23 over pip-9)
 
-SPEC_B64 = "__WW_SPEC_B64__"
+WW_SPEC_JSON = globals().get("WW_SPEC_JSON")  # this call's spec, set by src/remote/boot.py
 UPSTREAM_HEADER = "# Managed with python_venv_build role"
 SCRIPT_VERSION = 1
 BUILDER_STAMP = ".ww-builder.json"
@@ -66,7 +63,9 @@ WHEEL_RE = re.compile(
 
 
 def sha256_bytes(data):
-    return hashlib.sha256(data).hexdigest()
+    h = sha256()
+    h.update(data)
+    return h.hexdigest()
 
 
 def is_network_failure(output):
@@ -253,6 +252,8 @@ def ensure_builder(spec, log):
 
 def wheel_metadata(path):
     """(project name, version) from the wheel's METADATA; falls back to the filename."""
+    import zipfile  # here: a no-op opens no wheel
+
     m = WHEEL_RE.match(os.path.basename(path))
     name, version = (m.group("name"), m.group("version")) if m else (None, None)
     try:
@@ -407,7 +408,7 @@ def main(spec):
     manifest_file = prefix + "-wheels.json"
     log_path = prefix + "-wheel-build.log"
     log = proc.Log(log_path, fresh=True, header=proc.host_header("build-host"))
-    ident = hashlib.sha256(("%s\0%s\0%s" % (spec["venvPath"], spec["key"], req_dir)).encode("utf-8")).hexdigest()[:16]
+    ident = sha256_bytes(("%s\0%s\0%s" % (spec["venvPath"], spec["key"], req_dir)).encode("utf-8"))[:16]
     build_dir = os.path.join(os.path.dirname(wheel_dir.rstrip("/")) or "/", ".ww-build-" + ident)
     base = {
         "key": spec["key"],
@@ -551,7 +552,13 @@ def main(spec):
 
 
 def load_spec():
-    spec = json.loads(base64.b64decode(SPEC_B64).decode("utf-8"))
+    if WW_SPEC_JSON:
+        spec = json.loads(WW_SPEC_JSON)
+    elif len(sys.argv) > 1:  # debugging: python3 build_wheels.py spec.json (wwremote on PYTHONPATH)
+        with open(sys.argv[1]) as f:
+            spec = json.load(f)
+    else:
+        raise RemoteError("spec", "no spec given")
     spec.setdefault("findLinks", [])
     spec.setdefault("bootstrapWheelDirs", ["/usr/share/python-wheels"])
     spec.setdefault("buildEnv", {})

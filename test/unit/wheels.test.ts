@@ -145,9 +145,9 @@ describe('wheels: pure helpers', () => {
     });
   });
 
-  it('the script carries exactly one spec placeholder and one result prefix', () => {
+  it('the script reads its spec from the boot (WW_SPEC_JSON) and prints one result prefix', () => {
     const s = buildScript();
-    expect(s.split('__WW_SPEC_B64__').length - 1).to.equal(1);
+    expect(s).to.match(/^WW_SPEC_JSON = globals\(\)\.get\("WW_SPEC_JSON"\)/m);
     expect(s).to.include('WW-RESULT ');
   });
 });

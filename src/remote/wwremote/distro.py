@@ -9,10 +9,9 @@ all; any package change re-runs the queries. rpm hosts always ask rpm."""
 import json
 import os
 import re
-import shutil
-import subprocess
 
 from wwremote.errors import RemoteError
+from wwremote.fsutil import which
 
 DPKG_ADMIN = "/var/lib/dpkg"
 STATE_FILE = "/var/cache/wheelwright/distro-state.json"
@@ -20,6 +19,8 @@ STATE_VERSION = 1
 
 
 def run_quiet(argv):
+    import subprocess  # here: a no-op with remembered answers runs nothing
+
     try:
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         out, _err = p.communicate()
@@ -45,7 +46,7 @@ class Remembered(object):
 
     def __init__(self, path=None):
         self.path = path or STATE_FILE
-        self.stamp = dpkg_stamp() if shutil.which("dpkg-query") else None
+        self.stamp = dpkg_stamp() if which("dpkg-query") else None
         self.known = {}
         self.dirty = False
         if self.stamp is None:
@@ -98,13 +99,13 @@ def missing_packages(pkgs, remembered=None):
     key = "installed:" + "\0".join(sorted(set(names)))
     if remembered is not None and remembered.get(key) is True:
         return []
-    if shutil.which("dpkg-query"):
+    if which("dpkg-query"):
         _rc, out = run_quiet(["dpkg-query", "-W", "-f", "${Package} ${Status}\n"] + names)
         ok = set(l.split(" ", 1)[0] for l in out.splitlines() if l.endswith(" install ok installed"))
         missing = [n for n in names if n not in ok]
         if not missing and remembered is not None:
             remembered.put(key, True)
         return missing
-    if shutil.which("rpm"):
+    if which("rpm"):
         return [n for n in names if run_quiet(["rpm", "-q", n])[0] != 0]
     raise RemoteError("spec", "cannot check distro packages: neither dpkg-query nor rpm found")

@@ -1,9 +1,6 @@
 """Files: atomic writes, removal, hashing."""
-import base64
-import hashlib
 import json
 import os
-import shutil
 
 
 def write_atomic(path, data, mode=None):
@@ -56,11 +53,35 @@ def rm_rf(path):
     if os.path.islink(path) or os.path.isfile(path):
         os.unlink(path)
     elif os.path.isdir(path):
+        import shutil
+
         shutil.rmtree(path)
 
 
+def which(name):
+    """shutil.which(name) for a plain command name, without importing shutil (a no-op needs only this)."""
+    for d in (os.environ.get("PATH") or os.defpath).split(os.pathsep):
+        p = os.path.join(d or ".", name)
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def sha256():
+    """A new sha256 hash object; hashlib (and the OpenSSL library it loads) is imported only if the
+    interpreter has no built-in sha256 module (`_sha256`, 3.12+: `_sha2`)."""
+    try:
+        from _sha256 import sha256 as new
+    except ImportError:
+        try:
+            from _sha2 import sha256 as new
+        except ImportError:
+            from hashlib import sha256 as new
+    return new()
+
+
 def sha256_file(path):
-    h = hashlib.sha256()
+    h = sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
@@ -69,4 +90,8 @@ def sha256_file(path):
 
 def record_hash(data):
     """The RECORD form of a sha256: `sha256=<urlsafe base64, no padding>`."""
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
+    import base64
+
+    h = sha256()
+    h.update(data)
+    return "sha256=" + base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode("ascii")

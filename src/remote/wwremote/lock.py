@@ -4,7 +4,6 @@ import fcntl
 import json
 import os
 import re
-import socket
 import sys
 import time
 
@@ -20,7 +19,7 @@ RECORD_RE = re.compile(r"^pid=(\d+) host=(\S+) since=(\S+) purpose=(.*)$")
 
 def holder_record(what):
     """What a holder writes into its lock file: `pid=N host=H since=T purpose=WHAT`."""
-    return "pid=%d host=%s since=%s purpose=%s\n" % (os.getpid(), socket.gethostname(), now_iso(), what)
+    return "pid=%d host=%s since=%s purpose=%s\n" % (os.getpid(), os.uname()[1], now_iso(), what)
 
 
 def describe_holder(raw):

@@ -4,7 +4,6 @@ and for the build host's builder venv (build_wheels.py: its stamp or ownership f
 import json
 import os
 import re
-import socket
 import stat
 
 from wwremote.errors import RemoteError
@@ -85,7 +84,7 @@ def check_replaceable(path, force=False, markers=(), say=None):
     a mount point or a directory holding one are refused even then."""
     if not os.path.lexists(path):
         return
-    where = "%s on host %s" % (path, socket.gethostname())
+    where = "%s on host %s" % (path, os.uname()[1])
     real = os.path.realpath(path) if not os.path.islink(path) else os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
     never = None
     if not os.path.islink(path):
@@ -155,7 +154,7 @@ def check_side_files(path):
         side = path.rstrip("/") + suffix
         if not os.path.lexists(side):
             continue
-        where = "%s on host %s" % (side, socket.gethostname())
+        where = "%s on host %s" % (side, os.uname()[1])
         if not os.path.islink(side) and stat.S_ISFIFO(os.stat(side).st_mode):
             continue  # a pipe someone reads the log from: written to, nothing in it is destroyed
         if os.path.islink(side) or not os.path.isfile(side):

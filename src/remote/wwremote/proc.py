@@ -2,8 +2,6 @@
 can read back this run's part of the log for its error message."""
 import os
 import re
-import socket
-import subprocess
 import sys
 
 from wwremote.lock import now_iso
@@ -124,6 +122,8 @@ def run_logged(argv, log, env=None, cwd=None, title=None, on_line=None):
     if title:
         log.write("\n===== %s %s\n" % (now_iso(), title))
     log.write("$ %s\n" % redact(" ".join(argv)))
+    import subprocess  # here: a no-op runs nothing
+
     f = log._open()
     try:
         if on_line is None:
@@ -145,4 +145,4 @@ def run_logged(argv, log, env=None, cwd=None, title=None, on_line=None):
 
 
 def host_header(what):
-    return "wheelwright %s log, pid %d on %s, started %s" % (what, os.getpid(), socket.gethostname(), now_iso())
+    return "wheelwright %s log, pid %d on %s, started %s" % (what, os.getpid(), os.uname()[1], now_iso())

@@ -1,11 +1,10 @@
 """Distro-packaged Python modules linked into a venv (venv_packages_to_symlink)."""
 import os
 import re
-import shutil
 
 from wwremote.distro import run_quiet
 from wwremote.errors import RemoteError
-from wwremote.fsutil import rm_rf
+from wwremote.fsutil import rm_rf, which
 
 SITE_RE = re.compile(r"^(.*/python3[^/]*/(?:site|dist)-packages)/([^/]+)")
 
@@ -21,7 +20,7 @@ def symlink_sources(pkgs, remembered=None):
             out.extend(t for t in known if t not in out)
             continue
         mine = []
-        if shutil.which("dpkg-query"):
+        if which("dpkg-query"):
             rc, listing = run_quiet(["dpkg", "-L", pkg])
         else:
             rc, listing = run_quiet(["rpm", "-ql", pkg])
@@ -63,7 +62,7 @@ def link_into(site_packages, sources, log=None):
         rm_rf(tmp)
         os.symlink(src, tmp)
         if os.path.isdir(dest) and not os.path.islink(dest):
-            shutil.rmtree(dest)
+            rm_rf(dest)
         os.replace(tmp, dest)
         if log is not None:
             log.write("symlinked %s -> %s\n" % (dest, src))
