@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cleanLines, ensurePayload, ensureScriptPath, renderScript, specHash, VenvError, type VenvSpec } from '../../src/venv/ensure.js';
 import { cacheRoot, parseRequirementsFile, wheelDirFingerprint } from '../../src/venv/local.js';
 import { venvCli } from '../../src/cli/venv.js';
@@ -42,9 +42,11 @@ describe('venv spec', () => {
     expect(existsSync(ensureScriptPath())).to.equal(true);
   });
 
-  it('ensure_venv.py parses as Python 3.6 (oldest supported target interpreter)', () => {
-    const out = execFileSync('/usr/bin/python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read(), feature_version=(3, 6)); print("ok")', ensureScriptPath()], { encoding: 'utf8' });
-    expect(out.trim()).to.equal('ok');
+  it('ensure_venv.py and the remote boot parse as Python 3.6 (oldest supported target interpreter)', () => {
+    for (const f of [ensureScriptPath(), join(dirname(ensureScriptPath()), '..', 'remote', 'boot.py')]) {
+      const out = execFileSync('/usr/bin/python3', ['-c', 'import ast, sys; ast.parse(open(sys.argv[1]).read(), feature_version=(3, 6)); print("ok")', f], { encoding: 'utf8' });
+      expect(out.trim(), f).to.equal('ok');
+    }
   });
 
   it('VenvError.detail() carries the tail and the log path', () => {
