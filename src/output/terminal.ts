@@ -147,9 +147,11 @@ function short(v: unknown): string {
 
 function failureText(r: ModuleResult): string {
   const parts: string[] = [];
-  if (r.msg) parts.push(String(r.msg));
+  // fail's and debug's msg may be any type (as in Ansible): a list or mapping is shown as JSON
+  const msg = r.msg === undefined || r.msg === null || typeof r.msg === 'string' ? (r.msg ?? '') : JSON.stringify(r.msg);
+  if (msg) parts.push(msg);
   const tail = typeof r.stderr === 'string' && r.stderr.trim() ? r.stderr.trim().split('\n').slice(-10).join('\n') : '';
-  if (tail && !(r.msg ?? '').includes(tail)) parts.push(`stderr:\n${tail}`);
+  if (tail && !msg.includes(tail)) parts.push(`stderr:\n${tail}`);
   if (r.rc !== undefined && r.rc !== null && r.rc !== 0) parts.push(`(rc=${r.rc})`);
   return parts.join('\n') || JSON.stringify(r);
 }

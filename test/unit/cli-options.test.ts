@@ -108,4 +108,16 @@ describe('CLI: one option parser, one help format', () => {
     expect(existsSync(marker)).to.equal(true);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it("prints a fail's list or mapping msg as JSON (Ansible keeps its type), not JavaScript's text of it", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'ww-failmsg-'));
+    writeFileSync(join(dir, 'hosts'), 'h1 ansible_connection=local\n');
+    writeFileSync(join(dir, 'pb.yml'), '- hosts: h1\n  gather_facts: false\n  tasks:\n    - {fail: {msg: [boom, 2]}, ignore_errors: true}\n    - fail: {msg: {a: 1}}\n');
+    const r = await cli(['-i', join(dir, 'hosts'), join(dir, 'pb.yml'), '--retry-file', 'none']);
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code).to.equal(2);
+    expect(r.stdout).to.include('FAILED! ["boom",2]').and.include('FAILED! {"a":1}').and.not.include('[object Object]');
+  });
 });

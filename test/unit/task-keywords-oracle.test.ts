@@ -482,6 +482,7 @@ const REGISTERED = `- hosts: h1,h2
     - {name: set_fact, set_fact: {x: 1}, register: r_sf}
     - {name: assert, assert: {that: [true]}, register: r_assert}
     - {name: fail module, fail: {msg: boom}, register: r_failmod, ignore_errors: true}
+    - {name: fail module list msg, fail: {msg: [boom, 2]}, register: r_failmodl, ignore_errors: true}
     - {name: undefined in args, debug: {msg: "{{ nope }}"}, register: r_undef, ignore_errors: true}
     - {name: loop, command: "echo {{ item }}", loop: [1, 2], register: r_loop}
     - {name: loop some skipped, command: "echo {{ item }}", loop: [1, 2], when: item == 2, register: r_loop_skip}
@@ -516,6 +517,7 @@ const REGISTERED = `- hosts: h1,h2
           sf: "{{ r_sf }}"
           assert: "{{ r_assert }}"
           failmod: "{{ r_failmod }}"
+          failmodl: "{{ r_failmodl }}"
           undef: "{{ r_undef }}"
           loop: "{{ r_loop }}"
           loop_skip: "{{ r_loop_skip }}"
