@@ -66,6 +66,8 @@ export interface DeployContext {
   root: string;
   /** both tools install without byte-code (pip's --no-compile in venv_pip_install_args) */
   noCompile?: boolean;
+  /** wheelwright's strategy (ANSIBLE_STRATEGY); unset: the default, linear */
+  strategy?: string;
 }
 
 /**
@@ -183,7 +185,7 @@ export async function runWheelwright(ctx: DeployContext, alpha: string): Promise
   for (const i of ctx.inventory) args.push('-i', i);
   args.push('-e', `@${vars}`, '-f', '100', '--output', 'jsonl', '--retry-file', 'none');
   const startedMs = Date.now();
-  const r = await timed(process.execPath, args, process.env, ctx.lab);
+  const r = await timed(process.execPath, args, ctx.strategy ? { ...process.env, ANSIBLE_STRATEGY: ctx.strategy } : process.env, ctx.lab);
   // the run's JSON lines (timestamped events), kept for a per-phase look: bench/results/ww-runs/
   const keep = join(ctx.root, 'bench', 'results', 'ww-runs');
   mkdirSync(keep, { recursive: true });

@@ -37,6 +37,8 @@ const { values } = parseArgs({
     'playbook-mb': { type: 'string', default: '50' },
     'ansible-role': { type: 'string' },
     'no-compile': { type: 'boolean', default: false },
+    // wheelwright's strategy in the deploy case (issue 13: the role keeps its speed under linear)
+    strategy: { type: 'string' },
   },
 });
 const targets = Number(values.targets);
@@ -47,13 +49,14 @@ const only = new Set(values.only!.split(',').map((s) => s.trim()).filter(Boolean
 const roleDir = values['ansible-role'] ? resolve(values['ansible-role']) : undefined;
 const usage = () => {
   process.stderr.write(
-    `usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--fleet 32,64] [--ansible-role DIR] [--no-compile] [--hosts N] [--playbook-mb MB] [--only ${CASES.join(',')}]\n`,
+    `usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--fleet 32,64] [--ansible-role DIR] [--no-compile] [--strategy linear|free] [--hosts N] [--playbook-mb MB] [--only ${CASES.join(',')}]\n`,
   );
   process.exit(5);
 };
 if (
   !Number.isInteger(targets) || targets < 1 || !Number.isInteger(runs) || runs < 1 || !Number.isInteger(microTasks) || microTasks < 1 ||
-  fleetSizes.some((n) => !Number.isInteger(n) || n < 1 || n > 98) || [...only].some((c) => !(CASES as readonly string[]).includes(c))
+  fleetSizes.some((n) => !Number.isInteger(n) || n < 1 || n > 98) || [...only].some((c) => !(CASES as readonly string[]).includes(c)) ||
+  (values.strategy !== undefined && !['linear', 'free'].includes(values.strategy))
 ) {
   usage();
 }
@@ -86,7 +89,7 @@ const SCENARIOS: Scenario[] = ['cold', 'no-op', 'change'];
 
 async function deploy(): Promise<void> {
   const lab = await labUp(targets + 1, { log });
-  const ctx = { ...(await prepare(lab, ROOT)), noCompile: values['no-compile'] };
+  const ctx = { ...(await prepare(lab, ROOT)), noCompile: values['no-compile'], strategy: values.strategy };
   const tools: Array<{ name: string; run: (alpha: string) => Promise<RunFigures> }> = [{ name: 'wheelwright', run: (a) => runWheelwright(ctx, a) }];
   if (roleDir) tools.push({ name: 'upstream role (ansible-core)', run: (a) => runUpstream(ctx, roleDir, a) });
   const results: Record<string, Record<Scenario, RunFigures[]>> = {};
@@ -125,7 +128,7 @@ async function deploy(): Promise<void> {
     }
   }
   const lines = [
-    `deploy: 1 repo server + ${targets} targets, median of ${runs} runs (${new Date().toISOString()})${values['no-compile'] ? ', both tools with --no-compile (no byte-code)' : ''}`,
+    `deploy: 1 repo server + ${targets} targets, median of ${runs} runs (${new Date().toISOString()})${values['no-compile'] ? ', both tools with --no-compile (no byte-code)' : ''}${values.strategy ? `, wheelwright with strategy ${values.strategy}` : ''}`,
     '',
     '| tool | scenario | wall (s) | controller CPU (s) | lab hosts CPU (s) | peak RSS (MB) | changed tasks | remote commands: repo | per target (max) |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
