@@ -224,6 +224,14 @@ export function connectionSpecFromVars(host: string, vars: Record<string, unknow
   if (proxyJump !== undefined && proxyJump.toLowerCase() === 'none') proxyJump = undefined;
   if (proxyJump !== undefined) parseProxyJump(proxyJump, `host ${host}: ProxyJump`); // validate early
 
+  // ansible_ssh_timeout (the ssh plugin's `timeout` variable) beats -T, ANSIBLE_TIMEOUT and ansible.cfg
+  const timeoutVar = vars.ansible_ssh_timeout;
+  if (timeoutVar !== undefined && timeoutVar !== null && timeoutVar !== '') {
+    const t = Number(timeoutVar);
+    if (!Number.isFinite(t) || t <= 0) throw new UserError(`host ${host}: ansible_ssh_timeout must be a positive number of seconds, got ${JSON.stringify(timeoutVar)}`);
+    base.connectTimeoutMs = t * 1000;
+  }
+
   return {
     ...base,
     connection: 'ssh',

@@ -355,3 +355,167 @@ describe('identity: remote_user, private_key_file, host_key_checking from ansibl
     expect(seen!.ww).to.deep.equal(seen!.ansible);
   });
 });
+
+/**
+ * forks, timeout and become_method act from ansible.cfg, from ANSIBLE_FORKS/ANSIBLE_TIMEOUT/
+ * ANSIBLE_BECOME_METHOD and from -f/-T/--become-method, each below the variables and keywords as in
+ * ansible-playbook (issue 13 points 4 and 5). Three runs per tool, same files:
+ *   cfg:  ansible.cfg forks = 2, timeout = 3, become_method = su
+ *   env:  the same file, ANSIBLE_FORKS=3 ANSIBLE_TIMEOUT=2 ANSIBLE_BECOME_METHOD=sudo (env beats the file)
+ *   cli:  env as above, plus -f 3 -T 1 --become-method su (the CLI beats both)
+ * forks: hosts p1-p3 (local) enter a critical section made of files and wait there until all three
+ *   are inside (or 1.5 s: the most a forks-limited host waits); enter/leave lines in one log give the
+ *   most hosts ever inside at once, which is min(forks, 3) whatever the machine's speed.
+ * timeout: hosts x1, x2 point at a TCP server that never speaks; the connect timeout in force is read
+ *   from Ansible's ssh command line (ansible_ssh_executable: a wrapper that logs its arguments) and
+ *   from wheelwright's "timed out after N s". x2 has ansible_ssh_timeout = 2, which beats every other.
+ * become_method: under become to nobody the task names the escalating program among its ancestor
+ *   processes (sudo or su; become to root as root is skipped by Ansible, so nobody);
+ *   b2's ansible_become_method=sudo and b3's play keyword become_method: sudo beat file, env, CLI.
+ */
+describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_* and the CLI, as ansible-playbook', function () {
+  this.timeout(300_000);
+  type Seen = { forks: number; timeouts: Record<string, number>; become: Record<string, string> };
+  const seen: Record<string, { ansible: Seen; ww: Seen }> = {};
+  let silent: import('node:net').Server | undefined;
+  const sockets: import('node:net').Socket[] = [];
+
+  before(async function () {
+    if (process.getuid?.() !== 0) return this.skip(); // become as root without a password
+    const { createServer } = await import('node:net');
+    const { readFileSync, chmodSync, existsSync } = await import('node:fs');
+    const { runCli } = await import('../helpers/cli.js');
+    const { ansiblePlaybook } = await import('../helpers/ansible.js');
+    silent = createServer((s) => {
+      sockets.push(s);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as { port: number }).port;
+    const home = mkdtempSync(join(tmpdir(), 'ww-knobs-home-'));
+    const playbook = `
+- name: forks
+  hosts: p1,p2,p3
+  gather_facts: false
+  tasks:
+    - name: critical section
+      shell: |
+        log={{ playbook_dir }}/cs.log; d={{ playbook_dir }}/cs; mkdir -p $d
+        echo enter >> $log; touch $d/{{ inventory_hostname }}; i=0
+        while [ $(ls $d | wc -l) -lt 3 ] && [ $i -lt 30 ]; do sleep 0.05; i=$((i+1)); done
+        echo leave >> $log
+
+- name: become method
+  hosts: b1,b2
+  gather_facts: false
+  become: true
+  become_user: nobody
+  tasks:
+    - name: sudo or su
+      shell: |
+        p=$$; m=none
+        while [ "$p" -gt 1 ]; do c=$(cat /proc/$p/comm); case $c in sudo|su) m=$c; break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
+        echo "$(id -un) $m"
+
+- name: become method keyword
+  hosts: b3
+  gather_facts: false
+  become: true
+  become_user: nobody
+  become_method: sudo
+  tasks:
+    - name: sudo or su
+      shell: |
+        p=$$; m=none
+        while [ "$p" -gt 1 ]; do c=$(cat /proc/$p/comm); case $c in sudo|su) m=$c; break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
+        echo "$(id -un) $m"
+
+- name: connect timeout
+  hosts: x1,x2
+  gather_facts: false
+  tasks:
+    - name: connect
+      command: whoami
+`;
+    const runs: Record<string, { env: Record<string, string>; argv: string[] }> = {
+      cfg: { env: {}, argv: [] },
+      env: { env: { ANSIBLE_FORKS: '3', ANSIBLE_TIMEOUT: '2', ANSIBLE_BECOME_METHOD: 'sudo' }, argv: [] },
+      cli: { env: { ANSIBLE_FORKS: '3', ANSIBLE_TIMEOUT: '2', ANSIBLE_BECOME_METHOD: 'sudo' }, argv: ['-f', '3', '-T', '1', '--become-method', 'su'] },
+    };
+    const setup = (id: string): string => {
+      const dir = mkdtempSync(join(tmpdir(), `ww-knobs-${id}-`));
+      const wrapper = join(dir, 'ssh-log');
+      writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${join(dir, 'ssh-args.log')}\nexec ssh "$@"\n`);
+      chmodSync(wrapper, 0o755);
+      writeFileSync(join(dir, 'ansible.cfg'), '[defaults]\ninventory = ./hosts\nforks = 2\ntimeout = 3\n\n[privilege_escalation]\nbecome_method = su\n');
+      const x = `ansible_host=127.0.0.1 ansible_port=${port} ansible_ssh_executable=${wrapper} ansible_ssh_private_key_file=${clientKeys().key}`;
+      writeFileSync(join(dir, 'hosts'), [
+        'p1 ansible_connection=local', 'p2 ansible_connection=local', 'p3 ansible_connection=local',
+        // (Ansible's su runs the target's login shell, nologin for nobody, unless given -s; wheelwright's always passes -s /bin/sh)
+        ...['b1', 'b2 ansible_become_method=sudo', 'b3'].map((b) => `${b} ansible_connection=local ansible_su_flags='-s /bin/sh'`),
+        `x1 ${x} ansible_user=userx1`, `x2 ${x} ansible_user=userx2 ansible_ssh_timeout=2`,
+      ].join('\n') + '\n');
+      writeFileSync(join(dir, 'site.yml'), playbook);
+      return dir;
+    };
+    const mostInside = (dir: string): number => {
+      let n = 0;
+      let most = 0;
+      for (const l of readFileSync(join(dir, 'cs.log'), 'utf8').split('\n')) {
+        if (l === 'enter') most = Math.max(most, ++n);
+        else if (l === 'leave') n--;
+      }
+      return most;
+    };
+    const env = (extra: Record<string, string>) => ({ HOME: home, SUDO_USER: '', ANSIBLE_CONFIG: '', ...extra });
+    await Promise.all(Object.entries(runs).map(async ([id, run]) => {
+      const aDir = setup(`a-${id}`);
+      const wDir = setup(`w-${id}`);
+      const [a, w] = await Promise.all([
+        ansiblePlaybook(['site.yml', ...run.argv], { cwd: aDir, env: env(run.env) }),
+        runCli(['site.yml', '--output', 'jsonl', '--retry-file', 'none', ...run.argv], { cwd: wDir, env: env(run.env) }),
+      ]);
+      const aSeen: Seen = { forks: mostInside(aDir), timeouts: {}, become: {} };
+      const log = existsSync(join(aDir, 'ssh-args.log')) ? readFileSync(join(aDir, 'ssh-args.log'), 'utf8') : '';
+      for (const line of log.split('\n')) {
+        const user = /User="?(userx\d)/.exec(line)?.[1];
+        const t = /ConnectTimeout=(\d+)/.exec(line)?.[1];
+        if (user && t) aSeen.timeouts[user.slice(4)] = Number(t);
+      }
+      for (const p of a.json?.plays ?? []) {
+        for (const t of p.tasks) {
+          for (const [h, res] of Object.entries(t.hosts)) if (/^b\d$/.test(h)) aSeen.become[h] = `${res._status === 'changed' ? 'ok' : res._status} ${res.stdout ?? ''}`.trim();
+        }
+      }
+      const wSeen: Seen = { forks: mostInside(wDir), timeouts: {}, become: {} };
+      for (const e of w.events as RunEvent[]) {
+        if (e.type !== 'host_result') continue;
+        const r = e.result as { stdout?: string; msg?: string };
+        if (/^x\d$/.test(e.host)) {
+          const t = /timed out after (\d+(?:\.\d+)?) s/.exec(r.msg ?? '')?.[1];
+          wSeen.timeouts[e.host] = t === undefined ? NaN : Number(t);
+        }
+        if (/^b\d$/.test(e.host)) wSeen.become[e.host] = `${e.status === 'changed' ? 'ok' : e.status} ${r.stdout ?? ''}`.trim();
+      }
+      seen[id] = { ansible: aSeen, ww: wSeen };
+    }));
+  });
+
+  after(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => (silent ? silent.close(() => r()) : r()));
+  });
+
+  const expected: Record<string, Seen> = {
+    cfg: { forks: 2, timeouts: { x1: 3, x2: 2 }, become: { b1: 'ok nobody su', b2: 'ok nobody sudo', b3: 'ok nobody sudo' } },
+    env: { forks: 3, timeouts: { x1: 2, x2: 2 }, become: { b1: 'ok nobody sudo', b2: 'ok nobody sudo', b3: 'ok nobody sudo' } },
+    cli: { forks: 3, timeouts: { x1: 1, x2: 2 }, become: { b1: 'ok nobody su', b2: 'ok nobody sudo', b3: 'ok nobody sudo' } },
+  };
+  for (const id of ['cfg', 'env', 'cli']) {
+    it(`${id}: most hosts at once, connect timeout per host, sudo or su per host`, () => {
+      // the expectation is what ansible-playbook did (checked first, so a change in Ansible shows as such)
+      expect(seen[id]!.ansible, 'ansible-playbook').to.deep.equal(expected[id]);
+      expect(seen[id]!.ww, 'wheelwright').to.deep.equal(seen[id]!.ansible);
+    });
+  }
+});
