@@ -296,3 +296,75 @@ describe('configuration: ANSIBLE_INVENTORY when -i is absent, as Ansible', funct
     expect(msgs(oursRun.events.filter((e) => e.type === 'host_result').map((e) => String(e.result.msg)))).to.deep.equal(theirs);
   });
 });
+
+/**
+ * /etc/ansible/ansible.cfg, the last place Ansible looks (no ANSIBLE_CONFIG, no ./ansible.cfg, no
+ * ~/.ansible.cfg), found by both tools. The real /etc is not touched: as root, both tools run inside
+ * `unshare --mount` where a temp dir is bind-mounted over /etc/ansible (or, where /etc/ansible does
+ * not exist, a tmpfs-backed overlay over /etc gets one). `config dump --only-changed` is compared with
+ * `ansible-config dump --only-changed`, and a playbook run without -i reaches the hosts of the file's
+ * `inventory`, as ansible-playbook's does.
+ */
+describe('configuration: /etc/ansible/ansible.cfg found as Ansible finds it (mount namespace)', function () {
+  this.timeout(120_000);
+  let out: Record<string, string> | undefined;
+
+  before(async function () {
+    if (process.getuid?.() !== 0) {
+      // eslint-disable-next-line no-console
+      console.log('    (skipped: needs root for unshare --mount, to put a file at /etc/ansible/ansible.cfg without touching the real /etc)');
+      return this.skip();
+    }
+    const { ROOT, ensureBuilt } = await import('../helpers/cli.js');
+    const { ANSIBLE_ENV } = await import('../helpers/ansible.js');
+    const { readFileSync, readdirSync } = await import('node:fs');
+    ensureBuilt();
+    const t = mkdtempSync(join(tmpdir(), 'ww-etc-ansible-'));
+    for (const d of ['etc-ansible', 'home', 'cwd', 'layer']) mkdirSync(join(t, d));
+    writeFileSync(join(t, 'etc-ansible', 'ansible.cfg'), `[defaults]\ninventory = ${t}/hosts\nforks = 4\nretry_files_enabled = False\n\n[privilege_escalation]\nbecome_user = nobody\n`);
+    writeFileSync(join(t, 'hosts'), 'e1 ansible_connection=local\ne2 ansible_connection=local\n');
+    writeFileSync(join(t, 'cwd', 'site.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: who\n      command: whoami\n      become: true\n');
+    const ww = `${process.execPath} ${join(ROOT, 'bin', 'wheelwright.js')}`;
+    const script = `set -e
+T=${t}
+if [ -d /etc/ansible ]; then
+  mount --bind $T/etc-ansible /etc/ansible
+else
+  mount -t tmpfs tmpfs $T/layer && mkdir $T/layer/up $T/layer/work
+  mount -t overlay overlay -o lowerdir=/etc,upperdir=$T/layer/up,workdir=$T/layer/work /etc
+  mkdir /etc/ansible && cp $T/etc-ansible/ansible.cfg /etc/ansible/
+fi
+cd $T/cwd
+{ ansible-config dump --only-changed > $T/ansible-dump
+  env ${Object.entries(ANSIBLE_ENV).map(([k, v]) => `${k}='${v}'`).join(' ')} ansible-playbook site.yml > $T/ansible-run || true; } &
+${ww} config dump --only-changed > $T/ww-dump
+${ww} site.yml --output jsonl > $T/ww-run || true
+wait
+`;
+    writeFileSync(join(t, 'run.sh'), script);
+    const env: Record<string, string> = { PATH: process.env.PATH!, HOME: join(t, 'home'), NO_COLOR: '1' };
+    await run('unshare', ['--mount', '--propagation', 'private', 'sh', join(t, 'run.sh')], { env });
+    out = Object.fromEntries(readdirSync(t).filter((f) => /-(dump|run)$/.test(f)).map((f) => [f, readFileSync(join(t, f), 'utf8')]));
+  });
+
+  it('config dump --only-changed: CONFIG_FILE /etc/ansible/ansible.cfg and its settings, as ansible-config', () => {
+    const a = onlyKnown(out!['ansible-dump']!);
+    expect(a).to.include('CONFIG_FILE() = /etc/ansible/ansible.cfg');
+    expect(onlyKnown(out!['ww-dump']!)).to.deep.equal(a);
+  });
+
+  it('a run without -i uses its inventory and become_user, as ansible-playbook', async () => {
+    const { parsePythonJson } = await import('../helpers/ansible.js');
+    const a = out!['ansible-run']!;
+    const j = parsePythonJson(a.slice(a.indexOf('{')));
+    const theirs: Record<string, string> = {};
+    for (const p of j.plays) for (const t of p.tasks) for (const [h, r] of Object.entries<any>(t.hosts)) theirs[h] = `${r._status} ${r.stdout ?? ''}`;
+    const ours: Record<string, string> = {};
+    for (const l of out!['ww-run']!.split('\n').filter(Boolean)) {
+      const e = JSON.parse(l);
+      if (e.type === 'host_result') ours[e.host] = `${e.status} ${e.result.stdout ?? ''}`;
+    }
+    expect(theirs).to.deep.equal({ e1: 'changed nobody', e2: 'changed nobody' });
+    expect(ours).to.deep.equal(theirs);
+  });
+});
