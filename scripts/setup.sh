@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEBS=(openssh-server openssh-client iproute2 sudo git python3 python3-venv python3-dev python3-pip
-      gcc dpkg-dev python3-pip-whl python3-setuptools-whl python3-wheel-whl nginx-light ansible-core ansible
+      gcc dpkg-dev sshpass python3-pip-whl python3-setuptools-whl python3-wheel-whl nginx-light ansible-core ansible
       apt-utils ca-certificates chromium tmux time python3-netaddr
       python3-jmespath   # the json_query oracle (community.general's filter needs it)
       systemd dbus    # systemd + dbus: the lab's optional systemd host (labsd) boots the controller's systemd

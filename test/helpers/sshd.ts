@@ -74,6 +74,12 @@ export interface SshdOptions {
   hostKeyType?: 'ed25519' | 'ecdsa' | 'rsa';
   /** Reuse the host key files of another test server (same identity, new port). */
   hostKeyFrom?: string;
+  /**
+   * Let root log in with this password, without changing the machine's users: sshd runs in its own
+   * mount namespace (`unshare --mount`) where a copy of /etc/shadow with this password for root is
+   * bind-mounted over /etc/shadow (UsePAM no: sshd checks the shadow file itself).
+   */
+  rootPassword?: string;
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
@@ -93,6 +99,12 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   writeFileSync(authorized, readFileSync(`${k.key}.pub`, 'utf8') + readFileSync(`${k.encryptedKey}.pub`, 'utf8'), { mode: 0o644 });
   const hostKey = readFileSync(`${hostKeyFile}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
   const passwordUsers = opts.passwordUsers ?? [TEST_USER];
+  let shadow: string | undefined;
+  if (opts.rootPassword !== undefined) {
+    const hash = execFileSync('openssl', ['passwd', '-6', '-stdin'], { input: `${opts.rootPassword}\n` }).toString().trim();
+    shadow = join(dir, 'shadow');
+    writeFileSync(shadow, readFileSync('/etc/shadow', 'utf8').replace(/^root:[^:]*:/m, `root:${hash}:`), { mode: 0o600 });
+  }
 
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
@@ -113,11 +125,15 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       'LogLevel VERBOSE',
       'Subsystem sftp internal-sftp',
       ...(passwordUsers.length ? [`Match User ${passwordUsers.join(',')}`, '  PasswordAuthentication yes'] : []),
+      ...(shadow ? ['Match User root', '  PasswordAuthentication yes', '  PermitRootLogin yes'] : []),
       '',
     ].join('\n');
     const cfgFile = join(dir, 'sshd_config');
     writeFileSync(cfgFile, config);
-    const child: ChildProcess = spawn(SSHD, ['-D', '-e', '-f', cfgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // with a shadow copy: unshare execs sh, which execs sshd (one PID throughout, ended by it)
+    const child: ChildProcess = shadow
+      ? spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /etc/shadow && exec "$2" -D -e -f "$3"', 'sh', shadow, SSHD, cfgFile], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(SSHD, ['-D', '-e', '-f', cfgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     const ready = await new Promise<boolean>((resolve) => {
