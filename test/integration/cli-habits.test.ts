@@ -192,3 +192,60 @@ describe('-K and --ask-vault-pass in a terminal: asked as ansible-playbook asks,
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+/**
+ * -k/--ask-pass in a terminal (issue 13 point 4): the SSH password typed logs in, as with
+ * ansible-playbook (which needs sshpass). A throwaway sshd on 127.0.0.1 lets root log in with a
+ * password kept in its own mount namespace's /etc/shadow (the machine's users are untouched); the
+ * only key offered is not authorized, so the password is what logs in. h2's ansible_password (wrong)
+ * beats the typed one: unreachable in both tools. HOME is an empty temp dir (no known_hosts written).
+ */
+describe('-k/--ask-pass in a terminal: asked as ansible-playbook asks, the password logs in', function () {
+  this.timeout(240_000);
+  it('the same prompt; h1 logs in with the typed password, h2 ansible_password beats it; nothing typed is echoed', async function () {
+    const { sshdAvailable, startSshd } = await import('../helpers/sshd.js');
+    let sshpass = true;
+    try {
+      execFileSync('sshpass', ['-V'], { stdio: 'ignore' });
+    } catch {
+      sshpass = false;
+    }
+    if (!sshdAvailable() || !sshpass) {
+      // eslint-disable-next-line no-console
+      console.log('      (skipped: needs root, openssh-server and sshpass; scripts/setup.sh installs them)');
+      return this.skip();
+    }
+    ensureBuilt();
+    const password = 'typed-ssh-pw-77';
+    const sshd = await startSshd({ rootPassword: password });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'ww-askpass-'));
+      const home = mkdtempSync(join(tmpdir(), 'ww-askpass-home-'));
+      const key = join(dir, 'id_unauthorized');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+      const at = `ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root ansible_ssh_private_key_file=${key} ansible_python_interpreter=/usr/bin/python3`;
+      writeFileSync(join(dir, 'hosts'), `h1 ${at}\nh2 ${at} ansible_password=wrong-password\n`);
+      writeFileSync(join(dir, 'pb.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: who\n      command: whoami\n      register: r\n    - name: shown\n      debug: {msg: "login {{ r.stdout }}"}\n');
+      const env = ['env', '-u', 'SSH_AUTH_SOCK', `HOME=${home}`, 'ANSIBLE_HOST_KEY_CHECKING=False'];
+      const answers: Array<[RegExp, string]> = [[/SSH password: $/m, password]];
+      const [w, a] = await Promise.all([
+        answerInTmux([...env, process.execPath, join(ROOT, 'bin/wheelwright.js'), '-i', 'hosts', 'pb.yml', '-k', '--retry-file', 'none'], dir, answers),
+        answerInTmux([...env, 'ansible-playbook', '-i', 'hosts', 'pb.yml', '-k'], dir, answers),
+      ]);
+      const prompts = (x: string) => x.split('\n').filter((l) => /password: *$/.test(l)).map((l) => l.trim());
+      expect(prompts(a)).to.deep.equal(['SSH password:']);
+      expect(prompts(w)).to.deep.equal(prompts(a));
+      for (const x of [w, a]) {
+        expect(x, x).to.include('"msg": "login root"');
+        expect(x, x).to.match(/h1\s+: ok=2 .*unreachable=0/);
+        expect(x, x).to.match(/h2\s+: ok=0 .*unreachable=1/);
+        expect(x, x).to.include('WW-EXIT=4');
+        expect(x).to.not.include(password);
+      }
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(home, { recursive: true, force: true });
+    } finally {
+      await sshd.stop();
+    }
+  });
+});
