@@ -579,7 +579,7 @@ export class HostRun {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new UserError(`environment variable name '${k}' is not valid (letters, digits and _ only, not starting with a digit)`, task.pos);
       if (v.includes('\0')) throw new UserError(`environment variable '${k}' holds a NUL character, which no environment can take`, task.pos);
     }
-    const become = this.becomeFor(task, scope, target, where);
+    const become = this.becomeFor(task, scope, target, where, this.connectionKeywords(task, scope, where));
     const access = this.pc.access;
     const shared = this.pc.shared;
     const flags = this.pc.flags;
@@ -635,7 +635,7 @@ export class HostRun {
    * and ansible_become_method (inventory, play or task vars) override the keywords; the keywords
    * (task < block < play) override the CLI's -b/--become-user/--become-method.
    */
-  private becomeFor(task: Task, scope: Record<string, unknown>, target: string, where: Where): BecomeOptions | undefined {
+  private becomeFor(task: Task, scope: Record<string, unknown>, target: string, where: Where, over?: { connection?: string; user?: string; port?: number }): BecomeOptions | undefined {
     const play = this.pc.play;
     const cli = this.pc.flags.become ?? {};
     const v = (name: string): unknown => {
@@ -650,6 +650,8 @@ export class HostRun {
     const method = methodVar !== undefined ? String(methodVar) : (task.becomeMethod ?? play.becomeMethod ?? cli.method ?? 'sudo');
     if (method !== 'sudo' && method !== 'su') throw new UserError(`become method '${method}' is not supported (use sudo or su)`, task.pos);
     const user = userVar !== undefined ? String(userVar) : renderString(task.becomeUser ?? play.becomeUser ?? cli.user ?? 'root', scope, where);
+    // as Ansible (become_allow_same_user = False): no escalation to the user already logged in
+    if (user === this.pc.access.loginUser(target, over)) return undefined;
     return { method, user, password: this.pc.access.becomePassword(target) };
   }
 

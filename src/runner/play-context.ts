@@ -33,6 +33,12 @@ export interface HostAccess {
   /** `over`: task/block connection keywords, over the play's (the host's variables still win) */
   connection(host: string, over?: { connection?: string; user?: string; port?: number }): Promise<Connection>;
   becomePassword(host: string): string | undefined;
+  /**
+   * The user Ansible takes as the login user when it decides whether become is needed: for a local
+   * connection the controller's user, over ssh the user set by a variable, keyword, -u or the
+   * configuration (undefined when none is: ssh's own default does not count, as in Ansible).
+   */
+  loginUser(host: string, over?: { connection?: string; user?: string; port?: number }): string | undefined;
   /** facts of any host, gathering them once per run if needed */
   facts(host: string): Promise<Record<string, unknown>>;
   once<T>(key: string, fn: () => Promise<T>): Promise<T>;

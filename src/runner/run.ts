@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { userInfo } from 'node:os';
 import type { Inventory } from '../inventory/index.js';
 import { selectHosts } from '../inventory/index.js';
 import type { Play, Playbook } from '../playbook/types.js';
@@ -130,6 +131,16 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       return c;
     },
     becomePassword: (host) => specOf(host).becomePassword,
+    loginUser: (host, over) => {
+      if (specOf(host, over).connection === 'local') {
+        // Python's getpass.getuser(), as Ansible's local connection
+        const e = process.env;
+        return e.LOGNAME || e.USER || e.LNAME || e.USERNAME || userInfo().username;
+      }
+      const vars = opts.inventory.hosts.has(host) ? hostvarsOf(shared, host) : {};
+      const v = vars.ansible_ssh_user ?? vars.ansible_user;
+      return v !== undefined && v !== null ? String(v) : withOver(over).user;
+    },
     once,
     facts: (host) =>
       once(`facts:${host}`, async () => {

@@ -82,6 +82,18 @@ const PLAYBOOK = `
   tasks:
     - name: over ssh
       command: whoami
+
+# become to the user logged in as: Ansible escalates only when that user was set (ssh1: ansible_ssh_user=root)
+- name: same user over ssh
+  hosts: ssh1,sn1
+  gather_facts: false
+  become: true
+  tasks:
+    - name: escalation
+      shell: |
+        p=$$; m=none
+        while [ "$p" -gt 1 ]; do c=$(cat /proc/$p/comm); case $c in sudo|su) m=$c; break;; node|ansible-playboo|sshd) break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
+        echo "$(id -un) $m"
 `;
 
 function inventory(sshd?: Sshd): string {
@@ -106,6 +118,7 @@ function inventory(sshd?: Sshd): string {
           `j1 ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root ansible_ssh_private_key_file=${key} ansible_ssh_common_args='-o ProxyJump=root@127.0.0.1:1'`,
           `j2 ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root ansible_ssh_private_key_file=${key} ansible_ssh_extra_args='-o ProxyJump=root@127.0.0.1:1'`,
           `j3 ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root ansible_ssh_private_key_file=${key} ansible_ssh_common_args='-o ServerAliveInterval=5' ansible_ssh_extra_args='-o ServerAliveCountMax=3'`,
+          `sn1 ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_ssh_private_key_file=${key}`, // no user set: the local user (root)
           // password logins (Ansible: through sshpass); no key of ours is authorized for them (an unauthorized one is given)
           ...[
             `pw1 ansible_password=${ROOT_PASSWORD}`,
@@ -327,9 +340,9 @@ describe('identity and connection: same as ansible-playbook', function () {
     await sshd?.stop();
   });
 
-  for (const host of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'ssh1', 'j1', 'j2', 'j3', 'pw1', 'pw2', 'pw3', 'pw4', 'pw5']) {
+  for (const host of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'ssh1', 'sn1', 'j1', 'j2', 'j3', 'pw1', 'pw2', 'pw3', 'pw4', 'pw5']) {
     it(`host ${host}${host.startsWith('pw') ? ' (password login)' : ''}`, function () {
-      if (/^(ssh|j|pw)\d/.test(host) && !sshd) this.skip();
+      if (/^(ssh|sn|j|pw)\d/.test(host) && !sshd) this.skip();
       if (host.startsWith('pw') && !sshpassAvailable) {
         // eslint-disable-next-line no-console
         console.log('      (skipped: ansible-playbook needs sshpass for password logins; scripts/setup.sh installs it)');
@@ -440,7 +453,7 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
         echo leave >> $log
 
 - name: become method
-  hosts: b1,b2
+  hosts: b1,b2,b4
   gather_facts: false
   become: true
   become_user: nobody
@@ -448,7 +461,7 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
     - name: sudo or su
       shell: |
         p=$$; m=none
-        while [ "$p" -gt 1 ]; do c=$(cat /proc/$p/comm); case $c in sudo|su) m=$c; break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
+        while [ "$p" -gt 1 ]; do c=$(cat /proc/$p/comm); case $c in sudo|su) m=$c; break;; node|ansible-playboo|sshd) break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
         echo "$(id -un) $m"
 
 - name: become method keyword
@@ -461,7 +474,7 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
     - name: sudo or su
       shell: |
         p=$$; m=none
-        while [ "$p" -gt 1 ]; do c=$(cat /proc/$p/comm); case $c in sudo|su) m=$c; break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
+        while [ "$p" -gt 1 ]; do c=$(cat /proc/$p/comm); case $c in sudo|su) m=$c; break;; node|ansible-playboo|sshd) break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
         echo "$(id -un) $m"
 
 - name: connect timeout
@@ -486,7 +499,7 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
       writeFileSync(join(dir, 'hosts'), [
         'p1 ansible_connection=local', 'p2 ansible_connection=local', 'p3 ansible_connection=local',
         // (Ansible's su runs the target's login shell, nologin for nobody, unless given -s; wheelwright's always passes -s /bin/sh)
-        ...['b1', 'b2 ansible_become_method=sudo', 'b3'].map((b) => `${b} ansible_connection=local ansible_su_flags='-s /bin/sh'`),
+        ...['b1', 'b2 ansible_become_method=sudo', 'b3', 'b4 ansible_become_user=root'].map((b) => `${b} ansible_connection=local ansible_su_flags='-s /bin/sh'`),
         `x1 ${x} ansible_user=userx1`, `x2 ${x} ansible_user=userx2 ansible_ssh_timeout=2`,
       ].join('\n') + '\n');
       writeFileSync(join(dir, 'site.yml'), playbook);
@@ -541,9 +554,10 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
   });
 
   const expected: Record<string, Seen> = {
-    cfg: { forks: 2, timeouts: { x1: 3, x2: 2 }, become: { b1: 'ok nobody su', b2: 'ok nobody sudo', b3: 'ok nobody sudo' } },
-    env: { forks: 3, timeouts: { x1: 2, x2: 2 }, become: { b1: 'ok nobody sudo', b2: 'ok nobody sudo', b3: 'ok nobody sudo' } },
-    cli: { forks: 3, timeouts: { x1: 1, x2: 2 }, become: { b1: 'ok nobody su', b2: 'ok nobody sudo', b3: 'ok nobody sudo' } },
+    // b4 becomes root as root: Ansible does not escalate (become_allow_same_user = False)
+    cfg: { forks: 2, timeouts: { x1: 3, x2: 2 }, become: { b1: 'ok nobody su', b2: 'ok nobody sudo', b3: 'ok nobody sudo', b4: 'ok root none' } },
+    env: { forks: 3, timeouts: { x1: 2, x2: 2 }, become: { b1: 'ok nobody sudo', b2: 'ok nobody sudo', b3: 'ok nobody sudo', b4: 'ok root none' } },
+    cli: { forks: 3, timeouts: { x1: 1, x2: 2 }, become: { b1: 'ok nobody su', b2: 'ok nobody sudo', b3: 'ok nobody sudo', b4: 'ok root none' } },
   };
   for (const id of ['cfg', 'env', 'cli']) {
     it(`${id}: most hosts at once, connect timeout per host, sudo or su per host`, () => {
