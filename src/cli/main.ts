@@ -352,6 +352,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
             become: values.become || set<boolean>('DEFAULT_BECOME'),
             user: values['become-user'] ?? set<string>('DEFAULT_BECOME_USER'),
             method: (becomeMethod ?? set<string>('DEFAULT_BECOME_METHOD')) as 'sudo' | 'su' | undefined,
+            allowSameUser: set<boolean>('BECOME_ALLOW_SAME_USER'),
           },
         },
         sink,

@@ -39,6 +39,7 @@ export const SETTINGS: readonly SettingDecl[] = [
   { name: 'DEFAULT_BECOME', section: 'privilege_escalation', key: 'become', env: 'ANSIBLE_BECOME', type: 'boolean', default: false },
   { name: 'DEFAULT_BECOME_USER', section: 'privilege_escalation', key: 'become_user', env: 'ANSIBLE_BECOME_USER', type: 'string', default: 'root' },
   { name: 'DEFAULT_BECOME_METHOD', section: 'privilege_escalation', key: 'become_method', env: 'ANSIBLE_BECOME_METHOD', type: 'string', default: 'sudo' },
+  { name: 'BECOME_ALLOW_SAME_USER', section: 'privilege_escalation', key: 'become_allow_same_user', env: 'ANSIBLE_BECOME_ALLOW_SAME_USER', type: 'boolean', default: false },
   { name: 'DEFAULT_BECOME_ASK_PASS', section: 'privilege_escalation', key: 'become_ask_pass', env: 'ANSIBLE_BECOME_ASK_PASS', type: 'boolean', default: false },
   { name: 'DEFAULT_ASK_PASS', section: 'defaults', key: 'ask_pass', env: 'ANSIBLE_ASK_PASS', type: 'boolean', default: false },
   { name: 'DEFAULT_FORCE_HANDLERS', section: 'defaults', key: 'force_handlers', env: 'ANSIBLE_FORCE_HANDLERS', type: 'boolean', default: false },

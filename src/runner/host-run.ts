@@ -651,7 +651,7 @@ export class HostRun {
     if (method !== 'sudo' && method !== 'su') throw new UserError(`become method '${method}' is not supported (use sudo or su)`, task.pos);
     const user = userVar !== undefined ? String(userVar) : renderString(task.becomeUser ?? play.becomeUser ?? cli.user ?? 'root', scope, where);
     // as Ansible (become_allow_same_user = False): no escalation to the user already logged in
-    if (user === this.pc.access.loginUser(target, over)) return undefined;
+    if (!cli.allowSameUser && user === this.pc.access.loginUser(target, over)) return undefined;
     return { method, user, password: this.pc.access.becomePassword(target) };
   }
 

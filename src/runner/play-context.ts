@@ -14,7 +14,7 @@ export interface RunFlags {
   /** the strategy of plays that set none (configuration, ANSIBLE_STRATEGY); default linear */
   strategy?: 'linear' | 'free';
   /** -b, --become-user, --become-method: below play/task keywords and ansible_become* variables */
-  become?: { become?: boolean; user?: string; method?: 'sudo' | 'su' };
+  become?: { become?: boolean; user?: string; method?: 'sudo' | 'su'; /** become_allow_same_user */ allowSameUser?: boolean };
   /** --start-at-task: the run starts at the first task matching this name or fnmatch pattern */
   startAtTask?: string;
   /**

@@ -408,7 +408,8 @@ describe('identity: remote_user, private_key_file, host_key_checking from ansibl
  * ANSIBLE_BECOME_METHOD and from -f/-T/--become-method, each below the variables and keywords as in
  * ansible-playbook (issue 13 points 4 and 5). Three runs per tool, same files:
  *   cfg:  ansible.cfg forks = 2, timeout = 3, become_method = su
- *   env:  the same file, ANSIBLE_FORKS=3 ANSIBLE_TIMEOUT=2 ANSIBLE_BECOME_METHOD=sudo (env beats the file)
+ *   env:  the same file, ANSIBLE_FORKS=3 ANSIBLE_TIMEOUT=2 ANSIBLE_BECOME_METHOD=sudo (env beats the file),
+ *         ANSIBLE_BECOME_ALLOW_SAME_USER=True (b4, root becoming root, then escalates)
  *   cli:  env as above, plus -f 3 -T 1 --become-method su (the CLI beats both)
  * forks: hosts p1-p3 (local) enter a critical section made of files and wait there until all three
  *   are inside (or 1.5 s: the most a forks-limited host waits); enter/leave lines in one log give the
@@ -486,7 +487,7 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
 `;
     const runs: Record<string, { env: Record<string, string>; argv: string[] }> = {
       cfg: { env: {}, argv: [] },
-      env: { env: { ANSIBLE_FORKS: '3', ANSIBLE_TIMEOUT: '2', ANSIBLE_BECOME_METHOD: 'sudo' }, argv: [] },
+      env: { env: { ANSIBLE_FORKS: '3', ANSIBLE_TIMEOUT: '2', ANSIBLE_BECOME_METHOD: 'sudo', ANSIBLE_BECOME_ALLOW_SAME_USER: 'True' }, argv: [] },
       cli: { env: { ANSIBLE_FORKS: '3', ANSIBLE_TIMEOUT: '2', ANSIBLE_BECOME_METHOD: 'sudo' }, argv: ['-f', '3', '-T', '1', '--become-method', 'su'] },
     };
     const setup = (id: string): string => {
@@ -556,7 +557,7 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
   const expected: Record<string, Seen> = {
     // b4 becomes root as root: Ansible does not escalate (become_allow_same_user = False)
     cfg: { forks: 2, timeouts: { x1: 3, x2: 2 }, become: { b1: 'ok nobody su', b2: 'ok nobody sudo', b3: 'ok nobody sudo', b4: 'ok root none' } },
-    env: { forks: 3, timeouts: { x1: 2, x2: 2 }, become: { b1: 'ok nobody sudo', b2: 'ok nobody sudo', b3: 'ok nobody sudo', b4: 'ok root none' } },
+    env: { forks: 3, timeouts: { x1: 2, x2: 2 }, become: { b1: 'ok nobody sudo', b2: 'ok nobody sudo', b3: 'ok nobody sudo', b4: 'ok root sudo' } }, // ANSIBLE_BECOME_ALLOW_SAME_USER
     cli: { forks: 3, timeouts: { x1: 1, x2: 2 }, become: { b1: 'ok nobody su', b2: 'ok nobody sudo', b3: 'ok nobody sudo', b4: 'ok root none' } },
   };
   for (const id of ['cfg', 'env', 'cli']) {
