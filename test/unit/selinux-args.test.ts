@@ -22,13 +22,13 @@ describe('SELinux file arguments', function () {
   it('are accepted and ignored where SELinux is disabled, as ansible-playbook does (twice: changed, then not)', async () => {
     const outs = { ansible: mkdtempSync(join(tmpdir(), 'ww-se-a-')), ww: mkdtempSync(join(tmpdir(), 'ww-se-w-')) };
     try {
-      const oracle = ansiblePlaybooks([
-        { id: 'a1', argv: ['-i', 'hosts', 'site.yml', '-e', `out=${outs.ansible}`], cwd: DIR },
+      // each tool's second run follows its first; the two tools run side by side (separate dirs)
+      const ansible = (id: string) => ansiblePlaybooks([{ id, argv: ['-i', 'hosts', 'site.yml', '-e', `out=${outs.ansible}`], cwd: DIR }]).then((r) => r[id]!);
+      const ww = () => runCli(['-i', 'hosts', 'site.yml', '-e', `out=${outs.ww}`, '--output', 'jsonl', '--retry-file', 'none'], { cwd: DIR });
+      const [[theirs1, theirs2], [ours1, ours2]] = await Promise.all([
+        ansible('a1').then(async (a1) => [a1, await ansible('a2')] as const),
+        ww().then(async (w1) => [w1, await ww()] as const),
       ]);
-      const theirs1 = (await oracle).a1!;
-      const theirs2 = (await ansiblePlaybooks([{ id: 'a2', argv: ['-i', 'hosts', 'site.yml', '-e', `out=${outs.ansible}`], cwd: DIR }])).a2!;
-      const ours1 = await runCli(['-i', 'hosts', 'site.yml', '-e', `out=${outs.ww}`, '--output', 'jsonl', '--retry-file', 'none'], { cwd: DIR });
-      const ours2 = await runCli(['-i', 'hosts', 'site.yml', '-e', `out=${outs.ww}`, '--output', 'jsonl', '--retry-file', 'none'], { cwd: DIR });
       for (const r of [theirs1, theirs2]) expect(r.code, r.stderr + r.stdout).to.equal(0);
       for (const r of [ours1, ours2]) expect(r.code, r.stderr + r.stdout).to.equal(0);
       const theirChanged = (r: typeof theirs1) =>
