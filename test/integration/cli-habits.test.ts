@@ -32,40 +32,10 @@ const CASES: Record<string, string[]> = {
 };
 const ENV: Record<string, Record<string, string>> = { 'force_handlers from ANSIBLE_FORCE_HANDLERS': { ANSIBLE_FORCE_HANDLERS: 'True' } };
 
-/**
- * Run a command with --step in a tmux pane (a private tmux server) and answer its questions y, n, c
- * as each one appears; returns the screen at the end.
- */
-async function stepInTmux(argv: string[]): Promise<string> {
-  const socket = `ww-step-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const dir = mkdtempSync(join(tmpdir(), 'ww-step-'));
-  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-  const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-  try {
-    const env = 'env -u NO_COLOR NO_COLOR=1 ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=False ANSIBLE_STDOUT_CALLBACK=default TERM=xterm';
-    tmux('new-session', '-d', '-x', '160', '-y', '80', '-s', 'step', '-c', FIX, `${env} ${argv.map(q).join(' ')}; echo WW-EXIT=$?; sleep 600`);
-    const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'step');
-    const waitFor = async (re: RegExp) => {
-      const t0 = Date.now();
-      while (!re.test(screen())) {
-        if (Date.now() - t0 > 90_000) throw new Error(`gave up waiting for ${re} in:\n${screen()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
-    for (const [task, answer] of [['one', 'y'], ['two', 'n'], ['three', 'c']] as const) {
-      await waitFor(new RegExp(`Perform task: TASK: ${task} \\(N\\)o/\\(y\\)es/\\(c\\)ontinue: $`, 'm'));
-      tmux('send-keys', '-t', 'step', answer, 'Enter');
-    }
-    await waitFor(/WW-EXIT=\d+/);
-    return screen();
-  } finally {
-    try {
-      tmux('kill-server');
-    } catch {
-      /* gone */
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** Run a command with --step in a tmux pane and answer its questions y, n, c as each one appears; the screen at the end. */
+function stepInTmux(argv: string[]): Promise<string> {
+  const ask = (task: string) => new RegExp(`Perform task: TASK: ${task} \\(N\\)o/\\(y\\)es/\\(c\\)ontinue: $`, 'm');
+  return answerInTmux(argv, FIX, [[ask('one'), 'y'], [ask('two'), 'n'], [ask('three'), 'c']]);
 }
 
 describe('ansible-playbook habits: --start-at-task, --force-handlers, --step', function () {
