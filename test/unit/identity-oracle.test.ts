@@ -442,6 +442,12 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
     await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', () => r()));
     const port = (silent.address() as { port: number }).port;
     const home = mkdtempSync(join(tmpdir(), 'ww-knobs-home-'));
+    // the task of both become plays: who runs it, and which program (sudo or su) escalated
+    const WHICH_BECOME = `    - name: sudo or su
+      shell: |
+        p=$$; m=none
+        while [ "$p" -gt 1 ]; do c=$(cat /proc/$p/comm); case $c in sudo|su) m=$c; break;; node|ansible-playboo|sshd) break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
+        echo "$(id -un) $m"`;
     const playbook = `
 - name: forks
   hosts: p1,p2,p3
@@ -460,11 +466,7 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
   become: true
   become_user: nobody
   tasks:
-    - name: sudo or su
-      shell: |
-        p=$$; m=none
-        while [ "$p" -gt 1 ]; do c=$(cat /proc/$p/comm); case $c in sudo|su) m=$c; break;; node|ansible-playboo|sshd) break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
-        echo "$(id -un) $m"
+${WHICH_BECOME}
 
 - name: become method keyword
   hosts: b3
@@ -473,11 +475,7 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
   become_user: nobody
   become_method: sudo
   tasks:
-    - name: sudo or su
-      shell: |
-        p=$$; m=none
-        while [ "$p" -gt 1 ]; do c=$(cat /proc/$p/comm); case $c in sudo|su) m=$c; break;; node|ansible-playboo|sshd) break;; esac; p=$(cut -d' ' -f4 /proc/$p/stat); done
-        echo "$(id -un) $m"
+${WHICH_BECOME}
 
 - name: connect timeout
   hosts: x1,x2
