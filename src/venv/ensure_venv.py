@@ -401,6 +401,25 @@ def pinned_mode(spec, fresh):
     return bool(spec.get("pinned")) and fresh and (spec.get("packageState") or "latest") != "absent"
 
 
+def pip_install_listed(venv, paths, pip_args, log, env, tmp_parent):
+    """pip installs exactly the wheel files `paths`, without resolving, but BY NAME (`name==version`
+    from a directory holding links to those files only), as upstream's targets install: given file
+    paths, pip would write a direct_url.json for each and `pip freeze` would print `name @
+    file:///...` instead of `name==version`. The exit code."""
+    import tempfile
+    only = tempfile.mkdtemp(prefix=".ww-listed-", dir=tmp_parent)
+    try:
+        reqs = []
+        for p in paths:
+            os.symlink(os.path.abspath(p), os.path.join(only, os.path.basename(p)))
+            w = parse_wheel_name(p)
+            reqs.append("%s==%s" % (w["name"], w["version"]) if w else p)
+        argv = [venv_python(venv), "-m", "pip", "install", "--no-deps", "--no-index", "--find-links", only] + pip_args
+        return run_logged(argv + reqs, log, env)
+    finally:
+        rm_rf(only)
+
+
 def install_pinned(venv, spec, log, desc, prev):
     """Install the pinned closure (already in the local wheelhouse, verified) plus pip itself.
     Unchanged packages are hard-linked from the previous generation `prev`. Returns the marker's
@@ -428,10 +447,11 @@ def install_pinned(venv, spec, log, desc, prev):
         pip_args = []
     try:
         if pip_args:
-            # extra pip arguments asked for: pip installs the explicit files, still without resolving
-            ww_installer.install_wheels(venv, wheels[len(pinned["wheels"]):], log=log)
-            argv = [venv_python(venv), "-m", "pip", "install", "--no-deps", "--no-index"] + pip_args
-            rc = run_logged(argv + [w["path"] for w in wheels[:len(pinned["wheels"])]], log, spec.get("env") or {})
+            # extra pip arguments asked for: pip installs the listed files, still without resolving
+            flags = [a for a in pip_args if a in ("--compile", "--no-compile")]
+            ww_installer.install_wheels(venv, wheels[len(pinned["wheels"]):], log=log,
+                                        compile=flags[-1] == "--compile" if flags else compile_pycs)
+            rc = pip_install_listed(venv, [w["path"] for w in wheels[:len(pinned["wheels"])]], pip_args, log, spec.get("env") or {}, wh)
             if rc != 0:
                 raise pip_failure("pip install --no-deps", log, desc, spec)
             dists = {}
