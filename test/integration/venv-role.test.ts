@@ -261,11 +261,23 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
 
   it('push transport streams only the missing wheels into a wheelhouse on the target', async () => {
     const venv = '/openstack/venvs/pushed';
+    const WH = '/var/cache/wheelwright/wheelhouse';
+    // lab5's wheelhouse holds the demo venv's wheels (fetched over http); two of them go missing
+    await sh(lab, 'lab5', `rm -f ${WH}/*/ww_alpha-1.0-*.whl ${WH}/*/ww_gamma-*.whl`);
+    const had = new Set((await sh(lab, 'lab5', `cd ${WH} && sha256sum */*.whl || true`)).split('\n').filter(Boolean)
+      .map((l) => { const [sha, path] = l.split(/\s+/); return `${path!.split('/').pop()}:${sha}`; }));
     const r = await deploy(venv, ['-e', 'venv_wheel_transport=push'], undefined, undefined, '1', 'lab5');
     expect(r.code, r.stdout.slice(-3000) + r.stderr).to.equal(0);
     expect((await sh(lab, 'lab5', importCheck(venv))).trim()).to.equal('1.0');
-    const wh = await sh(lab, 'lab5', 'ls /var/cache/wheelwright/wheelhouse/*/');
+    const wh = await sh(lab, 'lab5', `ls ${WH}/*/`);
     expect(wh).to.match(/ww_alpha-1\.0-.*\.whl/);
+    // exactly the build's files the wheelhouse lacked were pushed (one put each), not the closure
+    const listed = (JSON.parse(await sh(lab, 'lab1', 'cat /var/www/repo/os-releases/master/*/requirements/pushed-wheels.json')) as { wheels: { file: string; sha256: string }[] }).wheels;
+    const lacked = listed.filter((w) => !had.has(`${w.file}:${w.sha256}`)).map((w) => w.file);
+    expect(lacked.some((f) => /^ww_alpha-1\.0-/.test(f)) && lacked.some((f) => /^ww_gamma-/.test(f)), lacked.join(' ')).to.equal(true);
+    expect(lacked.length).to.be.lessThan(listed.length);
+    const installed = r.events.find((e) => e.type === 'host_result' && e.host === 'lab5' && e.module === 'venv_install');
+    expect(installed?.result.pushedWheels, 'wheels pushed').to.equal(lacked.length);
     expect((await sh(lab, 'lab5', `grep -c find-links ${venv}/.wheelwright-marker.json || true`)).trim()).to.be.oneOf(['0', '']);
   });
 

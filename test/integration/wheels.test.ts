@@ -79,6 +79,7 @@ describe('wheels: buildWheels on the local machine', function () {
     for (const w of first.wheels) {
       expect(existsSync(join(wheelDir, w.file)), w.file).to.equal(true);
       expect(w.sha256).to.equal(sha(join(wheelDir, w.file)));
+      expect(w.size, `${w.file} size`).to.equal(statSync(join(wheelDir, w.file)).size); // the targets check it too
     }
     expect(first.wheels.map((w) => w.name)).to.deep.equal(['ww-alpha', 'ww-beta', 'ww-gamma']);
     // Files: one header line, then one entry per line, newline-terminated.
