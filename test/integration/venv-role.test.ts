@@ -106,6 +106,25 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     for (const t of TARGETS) expect(await sh(lab, t, 'cat /var/tmp/demo-restarts')).to.equal('restart\n');
   });
 
+  it("the repo_server role's no-op costs at most one remote command per task (the recap's counts, task by task)", async () => {
+    // the play as the fixture's (and OSA's): facts first, then the role
+    const pb = join(work, 'repo-only.yml');
+    writeFileSync(pb, '- hosts: repo_all\n  gather_facts: true\n  roles: [repo_server]\n');
+    const tasks = ['Web server package', 'Repo root', 'Repo site', 'Web server running']; // roles/repo_server/tasks/main.yml
+    const run = async (extra: string[]) => {
+      const r = await runCli([pb, '-i', lab.inventoryFile, '-i', inventory, '--output', 'jsonl', '--retry-file', 'none', ...extra]);
+      expect(r.code, r.stdout.slice(-2000)).to.equal(0);
+      expect(totalChanged(r)).to.equal(0);
+      return r.events.find((e) => e.type === 'recap')!.remoteCommands.lab1 ?? 0;
+    };
+    const from: number[] = [];
+    for (const t of tasks) from.push(await run(['--start-at-task', t]));
+    from.push(await run(['--tags', 'no-such-tag'])); // facts only (their task is tagged always)
+    // starting at task k runs facts and tasks k..4: a task's commands are the difference of two runs
+    const each = tasks.map((_t, k) => from[k]! - from[k + 1]!);
+    expect(each.every((n) => n <= 1), `remote commands per task ${JSON.stringify(each)} (facts: ${from[4]})`).to.equal(true);
+  });
+
   it('OSA-style group_vars/host_vars: the role\'s variables derived by Jinja from facts, groups, hostvars', async () => {
     // Written the way OpenStack-Ansible writes inventory/group_vars: subscripts on facts, groups
     // and hostvars, `| default`, `~`, `| ternary`, `| combine`; nothing of it is given on the command line.
