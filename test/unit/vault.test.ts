@@ -44,18 +44,24 @@ describe('vault: interoperable with ansible-vault', function () {
 
   it('wheelwright encrypts, ansible-vault decrypts (1.1, and 1.2 with a label); and back', async () => {
     writeFileSync(join(dir, 'plain.txt'), 'line one\nünïcode\n');
-    const r1 = await runCli(['vault', 'encrypt', 'plain.txt', '--output', 'ww.vault', '--vault-password-file', 'pw'], { cwd: dir });
+    writeFileSync(join(dir, 'their.txt'), 'from ansible-vault\n');
+    // independent files: both encryptions and ansible-vault's own at the same time
+    const [r1, r2] = await Promise.all([
+      runCli(['vault', 'encrypt', 'plain.txt', '--output', 'ww.vault', '--vault-password-file', 'pw'], { cwd: dir }),
+      runCli(['vault', 'encrypt', 'plain.txt', '--output', 'ww12.vault', '--vault-id', 'prod@pw'], { cwd: dir }),
+      vault(['encrypt', 'their.txt', '--vault-id', 'dev@pw'], dir),
+    ]);
     expect(r1.code, r1.stderr).to.equal(0);
     expect(readFileSync(join(dir, 'ww.vault'), 'utf8')).to.match(/^\$ANSIBLE_VAULT;1\.1;AES256\n([0-9a-f]{80}\n)+[0-9a-f]*\n?$/);
-    expect((await vault(['view', 'ww.vault', '--vault-password-file', 'pw'], dir)).stdout).to.equal('line one\nünïcode\n');
-    const r2 = await runCli(['vault', 'encrypt', 'plain.txt', '--output', 'ww12.vault', '--vault-id', 'prod@pw'], { cwd: dir });
     expect(r2.code, r2.stderr).to.equal(0);
     expect(readFileSync(join(dir, 'ww12.vault'), 'utf8').split('\n')[0]).to.equal('$ANSIBLE_VAULT;1.2;AES256;prod');
-    expect((await vault(['view', 'ww12.vault', '--vault-id', 'prod@pw'], dir)).stdout).to.equal('line one\nünïcode\n');
-
-    writeFileSync(join(dir, 'their.txt'), 'from ansible-vault\n');
-    await vault(['encrypt', 'their.txt', '--vault-id', 'dev@pw'], dir);
-    const view = await runCli(['vault', 'view', 'their.txt', '--vault-id', 'dev@pw.sh'], { cwd: dir });
+    const [v1, v2, view] = await Promise.all([
+      vault(['view', 'ww.vault', '--vault-password-file', 'pw'], dir),
+      vault(['view', 'ww12.vault', '--vault-id', 'prod@pw'], dir),
+      runCli(['vault', 'view', 'their.txt', '--vault-id', 'dev@pw.sh'], { cwd: dir }),
+    ]);
+    expect(v1.stdout).to.equal('line one\nünïcode\n');
+    expect(v2.stdout).to.equal('line one\nünïcode\n');
     expect(view.code, view.stderr).to.equal(0);
     expect(view.stdout).to.equal('from ansible-vault\n');
     const dec = await runCli(['vault', 'decrypt', 'their.txt', '--vault-password-file', 'pw'], { cwd: dir });
@@ -69,32 +75,36 @@ describe('vault: interoperable with ansible-vault', function () {
     writeFileSync(editor, '#!/bin/sh\nprintf "edited by editor\\n" >> "$1"\n');
     chmodSync(editor, 0o755);
     const env = { EDITOR: editor };
-    const made = await runCli(['vault', 'create', 'made.vault', '--vault-id', 'dev@pw'], { cwd: dir, env });
-    expect(made.code, made.stderr).to.equal(0);
-    expect(readFileSync(join(dir, 'made.vault'), 'utf8').split('\n')[0]).to.equal('$ANSIBLE_VAULT;1.2;AES256;dev');
-    expect((await vault(['view', 'made.vault', '--vault-id', 'dev@pw'], dir)).stdout).to.equal('edited by editor\n');
-    const again = await runCli(['vault', 'create', 'made.vault', '--vault-id', 'dev@pw'], { cwd: dir, env });
-    expect(again.code).to.equal(5);
-    expect(again.stderr).to.match(/made\.vault exists, please use 'edit' instead/);
-
-    writeFileSync(join(dir, 'theirs2.txt'), 'a\n');
-    await vault(['encrypt', 'theirs2.txt', '--vault-id', 'prod@pw'], dir);
-    const edited = await runCli(['vault', 'edit', 'theirs2.txt', '--vault-id', 'prod@pw'], { cwd: dir, env });
-    expect(edited.code, edited.stderr).to.equal(0);
-    expect(readFileSync(join(dir, 'theirs2.txt'), 'utf8').split('\n')[0]).to.equal('$ANSIBLE_VAULT;1.2;AES256;prod');
-    expect((await vault(['view', 'theirs2.txt', '--vault-id', 'prod@pw'], dir)).stdout).to.equal('a\nedited by editor\n');
-    const before = readFileSync(join(dir, 'theirs2.txt'));
-    const unchanged = await runCli(['vault', 'edit', 'theirs2.txt', '--vault-id', 'prod@pw'], { cwd: dir, env: { EDITOR: 'true' } });
-    expect(unchanged.code, unchanged.stderr).to.equal(0);
-    expect(readFileSync(join(dir, 'theirs2.txt')).equals(before), 'an unchanged edit rewrites nothing').to.equal(true);
-
-    const rekeyed = await runCli(['vault', 'rekey', 'made.vault', '--vault-id', 'dev@pw', '--new-vault-password-file', 'pw2'], { cwd: dir });
-    expect(rekeyed.code, rekeyed.stderr).to.equal(0);
-    expect((await vault(['view', 'made.vault', '--vault-password-file', 'pw2'], dir)).stdout).to.equal('edited by editor\n');
-    await vault(['rekey', 'theirs2.txt', '--vault-id', 'prod@pw', '--new-vault-password-file', 'pw2'], dir);
-    const view = await runCli(['vault', 'view', 'theirs2.txt', '--vault-password-file', 'pw2'], { cwd: dir });
-    expect(view.code, view.stderr).to.equal(0);
-    expect(view.stdout).to.equal('a\nedited by editor\n');
+    // two files, each with its own steps in order; the two at the same time
+    const ours = async () => {
+      const made = await runCli(['vault', 'create', 'made.vault', '--vault-id', 'dev@pw'], { cwd: dir, env });
+      expect(made.code, made.stderr).to.equal(0);
+      expect(readFileSync(join(dir, 'made.vault'), 'utf8').split('\n')[0]).to.equal('$ANSIBLE_VAULT;1.2;AES256;dev');
+      expect((await vault(['view', 'made.vault', '--vault-id', 'dev@pw'], dir)).stdout).to.equal('edited by editor\n');
+      const again = await runCli(['vault', 'create', 'made.vault', '--vault-id', 'dev@pw'], { cwd: dir, env });
+      expect(again.code).to.equal(5);
+      expect(again.stderr).to.match(/made\.vault exists, please use 'edit' instead/);
+      const rekeyed = await runCli(['vault', 'rekey', 'made.vault', '--vault-id', 'dev@pw', '--new-vault-password-file', 'pw2'], { cwd: dir });
+      expect(rekeyed.code, rekeyed.stderr).to.equal(0);
+      expect((await vault(['view', 'made.vault', '--vault-password-file', 'pw2'], dir)).stdout).to.equal('edited by editor\n');
+    };
+    const theirs = async () => {
+      writeFileSync(join(dir, 'theirs2.txt'), 'a\n');
+      await vault(['encrypt', 'theirs2.txt', '--vault-id', 'prod@pw'], dir);
+      const edited = await runCli(['vault', 'edit', 'theirs2.txt', '--vault-id', 'prod@pw'], { cwd: dir, env });
+      expect(edited.code, edited.stderr).to.equal(0);
+      expect(readFileSync(join(dir, 'theirs2.txt'), 'utf8').split('\n')[0]).to.equal('$ANSIBLE_VAULT;1.2;AES256;prod');
+      expect((await vault(['view', 'theirs2.txt', '--vault-id', 'prod@pw'], dir)).stdout).to.equal('a\nedited by editor\n');
+      const before = readFileSync(join(dir, 'theirs2.txt'));
+      const unchanged = await runCli(['vault', 'edit', 'theirs2.txt', '--vault-id', 'prod@pw'], { cwd: dir, env: { EDITOR: 'true' } });
+      expect(unchanged.code, unchanged.stderr).to.equal(0);
+      expect(readFileSync(join(dir, 'theirs2.txt')).equals(before), 'an unchanged edit rewrites nothing').to.equal(true);
+      await vault(['rekey', 'theirs2.txt', '--vault-id', 'prod@pw', '--new-vault-password-file', 'pw2'], dir);
+      const view = await runCli(['vault', 'view', 'theirs2.txt', '--vault-password-file', 'pw2'], { cwd: dir });
+      expect(view.code, view.stderr).to.equal(0);
+      expect(view.stdout).to.equal('a\nedited by editor\n');
+    };
+    await Promise.all([ours(), theirs()]);
   });
 
   it('copy sends a vaulted src decrypted (decrypt: false sends it as it is), as ansible-playbook', async () => {
@@ -140,8 +150,10 @@ describe('vault: interoperable with ansible-vault', function () {
     writeFileSync(join(dir, 'play/group_vars/all.yml'), vaultEncrypt('gv_secret: from-group-vars\n', pw));
     writeFileSync(join(dir, 'play/vf.yml'), vaultEncrypt('vf_secret: from-vars-file\n', pw));
     writeFileSync(join(dir, 'play/extra.yml'), vaultEncrypt('ev_secret: from-extra-vars\n', pw));
-    const ours = await runCli(['vault', 'encrypt_string', '--vault-password-file', 'pw', '--name', 'ww_inline', 'inline-by-wheelwright'], { cwd: dir });
-    const theirs = await vault(['encrypt_string', '--vault-password-file', 'pw', '--name', 'ans_inline', 'inline-by-ansible'], dir);
+    const [ours, theirs] = await Promise.all([
+      runCli(['vault', 'encrypt_string', '--vault-password-file', 'pw', '--name', 'ww_inline', 'inline-by-wheelwright'], { cwd: dir }),
+      vault(['encrypt_string', '--vault-password-file', 'pw', '--name', 'ans_inline', 'inline-by-ansible'], dir),
+    ]);
     const indent = (t: string) => t.trimEnd().split('\n').map((l) => `    ${l}`).join('\n');
     writeFileSync(
       join(dir, 'play/site.yml'),
