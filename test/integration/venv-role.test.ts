@@ -75,7 +75,8 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     const phases = r.events.filter((e) => e.type === 'host_progress');
     expect(phases.some((e) => /^building wheels on lab1 /.test(e.msg))).to.equal(true);
     for (const t of TARGETS) expect(phases.some((e) => e.host === t && e.msg.startsWith(`installing ${venv}`)), t).to.equal(true);
-    for (const t of TARGETS) {
+    // each target's checks in order; the targets side by side
+    await Promise.all(TARGETS.map(async (t) => {
       expect((await sh(lab, t, importCheck(venv))).trim()).to.equal('1.0');
       const freeze = await sh(lab, t, `${venv}/bin/python -m pip list --format=freeze --disable-pip-version-check`);
       expect(freeze).to.include('ww-alpha==1.0').and.include('ww-beta==1.0').and.include('ww-cext==1.0').and.include(`ww-gitpkg==${pk.gitVersion}`);
@@ -92,7 +93,7 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
       }
       expect(reqs).to.include('\nww-gitpkg\n');
       expect(await sh(lab, t, `cat ${venv}/constraints.txt`)).to.match(/\nww-alpha==1\.0\n/);
-    }
+    }));
     expect((await sh(lab, 'lab1', 'dpkg-query -W -f=\'${Status}\' liblz4-dev'))).to.include('install ok installed');
 
     const again = await deploy(venv);
@@ -217,7 +218,7 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     const log = await sh(lab, 'lab1', 'cat /var/www/repo/os-releases/master/*/requirements/demo-wheel-build.log');
     expect(log).to.match(/ww_alpha-2\.0/);
     expect(log).not.to.match(/Building wheel for ww-cext/); // unchanged packages come from the shared wheel dir
-    for (const t of TARGETS) {
+    await Promise.all(TARGETS.map(async (t) => {
       expect((await sh(lab, t, importCheck(venv))).trim()).to.equal('2.0');
       const now = (await sh(lab, t, `readlink ${venv}`)).trim();
       expect(now).not.to.equal(before);
@@ -230,7 +231,7 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
       for (const mod of ['ww_cext', 'ww_beta', 'pip']) expect(await ino(newGen, mod), mod).to.equal(await ino(oldGen, mod));
       expect(await ino(newGen, 'ww_alpha')).not.to.equal(await ino(oldGen, 'ww_alpha'));
       expect(await sh(lab, t, `${venv}/bin/pip check`)).to.match(/No broken requirements/);
-    }
+    }));
   });
 
   it('venv_rollback puts the previous generation back in service, from the controller', async () => {
@@ -386,9 +387,9 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     const [a, b] = await Promise.all([deploy(venv), deploy(venv)]);
     expect(a.code, a.stdout.slice(-2000)).to.equal(0);
     expect(b.code, b.stdout.slice(-2000)).to.equal(0);
-    for (const t of TARGETS) {
+    await Promise.all(TARGETS.map(async (t) => {
       expect((await sh(lab, t, importCheck(venv))).trim()).to.equal('1.0');
       expect((await sh(lab, t, `ls ${venv}.generations`)).trim().split('\n')).to.have.length(1);
-    }
+    }));
   });
 });
