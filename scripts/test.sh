@@ -19,12 +19,12 @@ if [ "$#" -gt 0 ]; then
   exec npx mocha "$@"
 fi
 
-# integration files that use no lab host (localhost, a throwaway sshd, local venvs), nor rebuild
-# dist/ (package.test.ts runs `npm pack`, which rebuilds it: it stays in phase 2)
-LAB_FREE=(cli-habits engine grouping interrupt live outputs venv-cli venv-ensure venv-ssh verbosity wheels)
+# integration files that use no lab host (localhost, a throwaway sshd, local venvs) and leave the
+# working tree's dist/ alone (package.test.ts packs a copy of the sources)
+LAB_FREE=(cli-habits engine grouping interrupt live outputs package venv-cli venv-ensure venv-ssh verbosity wheels)
 # the slowest files first (longest first keeps both workers busy to the end), then the rest
 SLOW=(test/unit/task-keywords-oracle.test.ts test/unit/identity-oracle.test.ts test/unit/vault.test.ts
-      test/unit/ssh.test.ts test/integration/venv-cli.test.ts test/unit/exit-codes-oracle.test.ts
+      test/unit/ssh.test.ts test/integration/venv-cli.test.ts test/integration/package.test.ts test/unit/exit-codes-oracle.test.ts
       test/integration/cli-habits.test.ts test/unit/config.test.ts test/unit/setup-subsets.test.ts
       test/unit/selinux-args.test.ts test/integration/engine.test.ts)
 phase1=()

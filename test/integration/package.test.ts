@@ -1,12 +1,30 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 
 const FIX = join(ROOT, 'test/fixtures/api');
 const TSC = join(ROOT, 'node_modules/.bin/tsc');
+
+/**
+ * A copy of what the package ships (package.json `files`, except dist/) and of what its prepack
+ * build reads (src/, scripts/, tsconfig.json), node_modules linked: `npm pack` there builds dist/
+ * from the sources, in the copy. The working tree's dist/, which other test files run the CLI from
+ * at the same time (scripts/test.sh), is not rebuilt under them.
+ */
+function packSource(dir: string): string {
+  const copy = join(dir, 'source');
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
+  const shipped = pkg.files.filter((f) => !f.startsWith('!')).map((f) => f.split('/')[0]!);
+  for (const name of new Set(['package.json', 'README.md', 'tsconfig.json', 'src', 'scripts', ...shipped])) {
+    if (name === 'dist' || !existsSync(join(ROOT, name))) continue;
+    cpSync(join(ROOT, name), join(copy, name), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+  return copy;
+}
 
 /**
  * The API's front door as a user meets it: `npm pack`, install the tarball into a fresh project,
@@ -21,8 +39,9 @@ describe('package: npm pack, install, import by name, run', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the packed tarball installs, type-checks from TypeScript and runs a playbook on localhost', () => {
-    // prepack builds dist/; --json names the tarball
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir, '--loglevel=error'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    // prepack builds dist/ (in a copy of the sources: no dist/ there before); --json names the tarball
+    const source = packSource(dir);
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir, '--loglevel=error'], { cwd: source, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
     const tarball = join(dir, packed[0].filename as string);
     const files = (packed[0].files as Array<{ path: string }>).map((f) => f.path);
     expect(files).to.include.members(['dist/index.js', 'dist/index.d.ts', 'bin/wheelwright.js', 'dist/bin/main.js', 'roles/python_venv_build/tasks/main.yml', 'schema/playbook.schema.json', 'schema/tasks.schema.json', 'schema/inventory.schema.json']);
