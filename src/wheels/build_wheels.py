@@ -33,7 +33,7 @@ from wwremote.distro import Remembered, missing_packages  # noqa: E402
 from wwremote.errors import RemoteError, run_main, tail_of  # noqa: E402
 from wwremote.fsutil import read_text, remove_quietly, sha256, sha256_file, write_atomic  # noqa: E402
 from wwremote.lock import Lock, now_iso  # noqa: E402
-from wwremote.wheelfile import find_pip_wheel, pep503  # noqa: E402  (by version: pip-23 over pip-9)
+from wwremote.wheelfile import find_newest_wheel, find_pip_wheel, pep503  # noqa: E402  (by version: pip-23 over pip-9)
 
 WW_SPEC_JSON = globals().get("WW_SPEC_JSON")  # this call's spec, set by src/remote/boot.py
 UPSTREAM_HEADER = "# Managed with python_venv_build role"
@@ -171,6 +171,80 @@ def venv_python_version(venv):
     return m.group(1) if m else None
 
 
+def ensurepip_projects(version_info=None):
+    """What `python -m venv` puts into a venv through ensurepip: pip, and setuptools before
+    Python 3.12 (ensurepip's _PACKAGE_NAMES)."""
+    return ("setuptools", "pip") if tuple((version_info or sys.version_info)[:2]) < (3, 12) else ("pip",)
+
+
+def bootstrap_wheels(boot_dirs, version_info=None):
+    """The wheels to unpack into a fresh builder venv in place of ensurepip: the newest compatible
+    wheel of each of ensurepip's projects in the bootstrap dirs (where Debian's ensurepip takes them
+    from). None when there is no pip wheel there (then ensurepip itself runs)."""
+    found = [(p, find_newest_wheel(boot_dirs, p, version_info)) for p in ensurepip_projects(version_info)]
+    if not dict(found).get("pip"):
+        return None
+    return [w for _p, w in found if w]
+
+
+def has_pip(venv):
+    """pip is completely installed in the venv (its RECORD is written last, by pip and by
+    wwremote.installer alike)."""
+    import glob  # here: only a builder that is not up to date looks
+
+    return bool(glob.glob(os.path.join(glob.escape(venv), "lib", "python*", "site-packages", "pip-*.dist-info", "RECORD")))
+
+
+def clear_partial_builder(venv):
+    """Empty a builder venv that has no complete pip (an earlier run died while making it), all
+    but its ownership file: it is made again from scratch."""
+    for n in os.listdir(venv):
+        if n != OWNED:
+            p = os.path.join(venv, n)
+            shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+
+
+def create_builder_venv(spec, venv, boot_dirs, log):
+    """A builder venv with pip (and what else ensurepip would bring) in it, at the cost of a
+    `--without-pip` venv and unpacking those wheels (no pip run, no byte-code: pip's first run
+    writes the byte-code of what it imports). Without a pip wheel in the bootstrap dirs: ensurepip,
+    then pip run from a wheel in the wheel dir or find-links, as before."""
+    code, out = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log, title="create builder venv without pip")
+    if code != 0:
+        raise RemoteError("builder", "cannot create the builder venv %s" % venv, tail=tail_of(out), attempts=1)
+    vpy = os.path.join(venv, "bin", "python")
+    wheels = bootstrap_wheels(boot_dirs)
+    if wheels:
+        from wwremote import installer  # here: only a cold builder unpacks anything
+
+        log.write("bootstrap: unpacking %s\n" % ", ".join(wheels))
+        try:
+            installer.install_wheels(venv, [{"path": w, "sha256": sha256_file(w)} for w in wheels],
+                                     requested=ensurepip_projects(), compile=False, log=log)
+        except (RemoteError, OSError, ValueError) as e:
+            raise RemoteError("builder", "cannot bootstrap pip into %s: %s" % (venv, getattr(e, "message", e)), attempts=1)
+        return
+    code, out = run_logged([vpy, "-m", "ensurepip", "--default-pip"], log, title="bootstrap pip with ensurepip")
+    if code == 0 and os.access(os.path.join(venv, "bin", "pip"), os.X_OK):
+        return
+    # No ensurepip here (e.g. Debian without python3-venv's wheels): run pip from a wheel.
+    pip_whl = find_pip_wheel(boot_dirs + [spec["wheelDir"]] + list(spec["findLinks"]))
+    if not pip_whl:
+        raise RemoteError(
+            "builder",
+            "cannot bootstrap pip into %s: no pip wheel in %s" % (venv, ", ".join(boot_dirs + [spec["wheelDir"]])),
+            tail=tail_of(out),
+        )
+    code, out = run_logged(
+        [vpy, os.path.join(pip_whl, "pip"), "install", "--disable-pip-version-check"] + pip_source_args(spec, boot_dirs) + ["pip"],
+        log,
+        env=base_env(spec, venv),
+        title="bootstrap pip",
+    )
+    if code != 0:
+        raise RemoteError("builder", "cannot bootstrap pip into %s" % venv, tail=tail_of(out), attempts=1)
+
+
 def ensure_builder(spec, log):
     """Create or refresh the builder venv; True when it changed. A stamp file records its spec.
     Ownership first (issue 8): a builder path that exists and is not ours (no stamp, no ownership
@@ -215,32 +289,9 @@ def ensure_builder(spec, log):
         if not os.path.exists(os.path.join(venv, OWNED)):
             write_atomic(os.path.join(venv, OWNED), "created by wheelwright as a builder venv\n")
         boot_dirs = [d for d in spec["bootstrapWheelDirs"] if os.path.isdir(d)]
-        if not os.access(vpy, os.X_OK):
-            code, out = run_logged([sys.executable, "-m", "venv", venv], log, title="create builder venv")
-            if code != 0 or not os.access(os.path.join(venv, "bin", "pip"), os.X_OK):
-                # No ensurepip here (e.g. Debian without python3-venv's wheels): bootstrap pip from a wheel.
-                for n in os.listdir(venv):
-                    if n != OWNED:
-                        p = os.path.join(venv, n)
-                        shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
-                code, out = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log, title="create builder venv without pip")
-                if code != 0:
-                    raise RemoteError("builder", "cannot create the builder venv %s" % venv, tail=tail_of(out), attempts=1)
-                pip_whl = find_pip_wheel(boot_dirs + [spec["wheelDir"]] + list(spec["findLinks"]))
-                if not pip_whl:
-                    raise RemoteError(
-                        "builder",
-                        "cannot bootstrap pip into %s: no pip wheel in %s" % (venv, ", ".join(boot_dirs + [spec["wheelDir"]])),
-                        tail=tail_of(out),
-                    )
-                code, out = run_logged(
-                    [vpy, os.path.join(pip_whl, "pip"), "install", "--disable-pip-version-check"] + pip_source_args(spec, boot_dirs) + ["pip"],
-                    log,
-                    env=base_env(spec, venv),
-                    title="bootstrap pip",
-                )
-                if code != 0:
-                    raise RemoteError("builder", "cannot bootstrap pip into %s" % venv, tail=tail_of(out), attempts=1)
+        if not (os.access(vpy, os.X_OK) and has_pip(venv)):
+            clear_partial_builder(venv)
+            create_builder_venv(spec, venv, boot_dirs, log)
         cmd = [vpy, "-m", "pip", "install", "--upgrade"] + pip_source_args(spec, boot_dirs) + spec["pipArgs"] + spec["buildRequirements"]
         run_with_retries(cmd, log, spec["retries"], spec["retryDelaySec"], env=base_env(spec, venv), title="install build requirements into the builder venv")
         write_atomic(stamp_path, json.dumps(want, sort_keys=True, indent=1) + "\n")

@@ -59,10 +59,11 @@ def wheel_metadata_field(path, field):
     return m.group(1) if m else None
 
 
-def find_pip_wheel(dirs, version_info=None):
-    """The newest pip wheel in `dirs` whose Requires-Python accepts this interpreter, by version
-    (pip-23 beats pip-9, whatever the name order), or None."""
+def find_newest_wheel(dirs, project, version_info=None):
+    """The newest wheel of `project` (PEP 503 name) in `dirs` whose Requires-Python accepts this
+    interpreter, by version (pip-23 beats pip-9, whatever the name order), or None."""
     best = None
+    want = pep503(project)
     for d in dirs:
         try:
             names = os.listdir(d)
@@ -70,7 +71,7 @@ def find_pip_wheel(dirs, version_info=None):
             continue
         for n in names:
             w = parse_wheel_name(n)
-            if not w or pep503(w["name"]) != "pip":
+            if not w or pep503(w["name"]) != want:
                 continue
             p = os.path.join(d, n)
             if not python_ok_for(wheel_metadata_field(p, "Requires-Python"), version_info):
@@ -79,3 +80,9 @@ def find_pip_wheel(dirs, version_info=None):
             if best is None or key > best[0]:
                 best = (key, p)
     return best[1] if best else None
+
+
+def find_pip_wheel(dirs, version_info=None):
+    """The newest pip wheel in `dirs` whose Requires-Python accepts this interpreter, by version
+    (pip-23 beats pip-9, whatever the name order), or None."""
+    return find_newest_wheel(dirs, "pip", version_info)
