@@ -20,6 +20,8 @@ export interface RunFigures {
   cpu: number;
   /** CPU seconds on the lab hosts (every process there, see labCpu) */
   remoteCpu?: number;
+  /** of which on the repo server (the build host) */
+  repoCpu?: number;
   maxRssMb: number;
   changed: number;
   repoCommands?: number;
@@ -76,7 +78,7 @@ export interface DeployContext {
  * is its PID namespace's init, so orphans are reaped there too: the difference of two samples is the
  * CPU the run cost on the hosts, finished processes included, whoever (which tool) ran them.
  */
-export function labCpu(lab: Lab): number {
+export function labCpu(lab: Lab, hosts?: readonly string[]): number {
   const parent = new Map<number, number>();
   const ticks = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
@@ -90,7 +92,7 @@ export function labCpu(lab: Lab): number {
       /* gone meanwhile */
     }
   }
-  const roots = new Set(lab.hosts.map((h) => h.pid));
+  const roots = new Set(lab.hosts.filter((h) => !hosts || hosts.includes(h.name)).map((h) => h.pid));
   let sum = 0;
   for (const [pid, t] of ticks) {
     for (let p = pid, n = 0; p > 1 && n < 64; p = parent.get(p) ?? 0, n++) {
@@ -159,9 +161,10 @@ function extraVars(ctx: DeployContext, alpha: string, tool: 'wheelwright' | 'ups
 }
 
 /** `cmd args` under GNU time: its figures, stdout, and the exit code. */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, lab?: Lab): Promise<{ code: number | null; out: string; err: string; wall: number; cpu: number; maxRssMb: number; remoteCpu?: number }> {
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, lab?: Lab, repo?: string): Promise<{ code: number | null; out: string; err: string; wall: number; cpu: number; maxRssMb: number; remoteCpu?: number; repoCpu?: number }> {
   const tf = join(tmpdir(), `ww-bench-time-${process.pid}-${Date.now()}`);
   const cpu0 = lab ? labCpu(lab) : 0;
+  const repo0 = lab && repo ? labCpu(lab, [repo]) : 0;
   return new Promise((resolve, reject) => {
     const p = spawn('/usr/bin/time', ['-o', tf, '-f', '%e %U %S %M', cmd, ...args], { env });
     let out = '';
@@ -173,7 +176,7 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, lab?: Lab): 
       const { readFileSync, rmSync } = await import('node:fs');
       const last = readFileSync(tf, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
       rmSync(tf, { force: true });
-      resolve({ code, out, err, wall: last[0]!, cpu: last[1]! + last[2]!, maxRssMb: last[3]! / 1024, ...(lab ? { remoteCpu: labCpu(lab) - cpu0 } : {}) });
+      resolve({ code, out, err, wall: last[0]!, cpu: last[1]! + last[2]!, maxRssMb: last[3]! / 1024, ...(lab ? { remoteCpu: labCpu(lab) - cpu0 } : {}), ...(lab && repo ? { repoCpu: labCpu(lab, [repo]) - repo0 } : {}) });
     });
   });
 }
@@ -185,7 +188,7 @@ export async function runWheelwright(ctx: DeployContext, alpha: string): Promise
   for (const i of ctx.inventory) args.push('-i', i);
   args.push('-e', `@${vars}`, '-f', '100', '--output', 'jsonl', '--retry-file', 'none');
   const startedMs = Date.now();
-  const r = await timed(process.execPath, args, ctx.strategy ? { ...process.env, ANSIBLE_STRATEGY: ctx.strategy } : process.env, ctx.lab);
+  const r = await timed(process.execPath, args, ctx.strategy ? { ...process.env, ANSIBLE_STRATEGY: ctx.strategy } : process.env, ctx.lab, ctx.repo);
   // the run's JSON lines (timestamped events), kept for a per-phase look: bench/results/ww-runs/
   const keep = join(ctx.root, 'bench', 'results', 'ww-runs');
   mkdirSync(keep, { recursive: true });
@@ -199,7 +202,7 @@ export async function runWheelwright(ctx: DeployContext, alpha: string): Promise
   const changed = Object.values(recap.stats as Record<string, { changed: number }>).reduce((n, s) => n + s.changed, 0);
   const cmds = recap.remoteCommands as Record<string, number>;
   return {
-    wall: r.wall, cpu: r.cpu, remoteCpu: r.remoteCpu, maxRssMb: r.maxRssMb, changed,
+    wall: r.wall, cpu: r.cpu, remoteCpu: r.remoteCpu, repoCpu: r.repoCpu, maxRssMb: r.maxRssMb, changed,
     repoCommands: cmds[ctx.repo] ?? 0, targetCommands: Math.max(...ctx.targets.map((t) => cmds[t] ?? 0)),
     phases: phases(events, startedMs),
   };
@@ -278,11 +281,11 @@ export async function runUpstream(ctx: DeployContext, roleDir: string, alpha: st
     ANSIBLE_RETRY_FILES_ENABLED: 'False',
     ANSIBLE_LOCALHOST_WARNING: 'False',
   };
-  const r = await timed('ansible-playbook', args, env, ctx.lab);
+  const r = await timed('ansible-playbook', args, env, ctx.lab, ctx.repo);
   if (r.code !== 0) throw new Error(`ansible-playbook with the upstream role failed (exit ${r.code}):\n${r.out.slice(-4000)}\n${r.err.slice(-2000)}`);
   let changed = 0;
   for (const m of r.out.matchAll(/changed=(\d+)/g)) changed += Number(m[1]);
-  return { wall: r.wall, cpu: r.cpu, remoteCpu: r.remoteCpu, maxRssMb: r.maxRssMb, changed };
+  return { wall: r.wall, cpu: r.cpu, remoteCpu: r.remoteCpu, repoCpu: r.repoCpu, maxRssMb: r.maxRssMb, changed };
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -123,15 +123,15 @@ async function deploy(): Promise<void> {
     for (const s of SCENARIOS) {
       const ww = tool.name === 'wheelwright';
       rows.push(
-        `| ${tool.name} | ${s} | ${f2(med(tool.name, s, 'wall'))} | ${f2(med(tool.name, s, 'cpu'))} | ${f2(med(tool.name, s, 'remoteCpu'))} | ${med(tool.name, s, 'maxRssMb').toFixed(0)} | ${med(tool.name, s, 'changed')} | ${ww ? med(tool.name, s, 'repoCommands') : '-'} | ${ww ? med(tool.name, s, 'targetCommands') : '-'} |`,
+        `| ${tool.name} | ${s} | ${f2(med(tool.name, s, 'wall'))} | ${f2(med(tool.name, s, 'cpu'))} | ${f2(med(tool.name, s, 'remoteCpu'))} | ${f2(med(tool.name, s, 'repoCpu'))} | ${med(tool.name, s, 'maxRssMb').toFixed(0)} | ${med(tool.name, s, 'changed')} | ${ww ? med(tool.name, s, 'repoCommands') : '-'} | ${ww ? med(tool.name, s, 'targetCommands') : '-'} |`,
       );
     }
   }
   const lines = [
     `deploy: 1 repo server + ${targets} targets, median of ${runs} runs (${new Date().toISOString()})${values['no-compile'] ? ', both tools with --no-compile (no byte-code)' : ''}${values.strategy ? `, wheelwright with strategy ${values.strategy}` : ''}`,
     '',
-    '| tool | scenario | wall (s) | controller CPU (s) | lab hosts CPU (s) | peak RSS (MB) | changed tasks | remote commands: repo | per target (max) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| tool | scenario | wall (s) | controller CPU (s) | lab hosts CPU (s) | of which repo server | peak RSS (MB) | changed tasks | remote commands: repo | per target (max) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ];
   for (const [name, msg] of Object.entries(failures)) lines.push('', `${name}: FAILED: ${msg.slice(0, 1500)}`);
