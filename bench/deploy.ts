@@ -70,6 +70,8 @@ export interface DeployContext {
   noCompile?: boolean;
   /** wheelwright's strategy (ANSIBLE_STRATEGY); unset: the default, linear */
   strategy?: string;
+  /** the checkout whose bin/wheelwright.js runs (default: root; the noop case's --ab) */
+  cli?: string;
 }
 
 /**
@@ -184,7 +186,7 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, lab?: Lab, r
 export async function runWheelwright(ctx: DeployContext, alpha: string): Promise<RunFigures> {
   const vars = join(ctx.dir, 'ww-vars.json');
   writeFileSync(vars, JSON.stringify(extraVars(ctx, alpha)));
-  const args = [join(ctx.root, 'bin/wheelwright.js'), join(ctx.root, 'test/fixtures/venv-role/site.yml')];
+  const args = [join(ctx.cli ?? ctx.root, 'bin/wheelwright.js'), join(ctx.root, 'test/fixtures/venv-role/site.yml')];
   for (const i of ctx.inventory) args.push('-i', i);
   args.push('-e', `@${vars}`, '-f', '100', '--output', 'jsonl', '--retry-file', 'none');
   const startedMs = Date.now();

@@ -6,6 +6,9 @@
  *           no-op (the same again), one-package change (ww-alpha 1.0 <-> 2.0), --runs times each;
  *           with --ansible-role DIR also the upstream role on ansible-core, same lab, same
  *           variables, and the ratios
+ *   noop    the deployment's no-op only, --runs times after one unmeasured cold run: medians of
+ *           wall, CPU and each phase; with --ab DIR, another built checkout's CLI takes turns with
+ *           this one (interleaved A/B on the same lab and state)
  *   fleet   no-op and one-package change on --fleet targets (default 32,64): wall time, controller
  *           CPU per host, controller peak memory
  *   scale   the controller on large inputs, no lab (bench/scale.ts: --hosts, --playbook-mb)
@@ -22,12 +25,13 @@ import { runTemplatingBench, templatingTable } from './templating.js';
 import { median, prepare, runUpstream, runWheelwright, wipe, type RunFigures } from './deploy.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CASES = ['scale', 'templating', 'micro', 'deploy', 'fleet'] as const;
+const CASES = ['scale', 'templating', 'micro', 'deploy', 'noop', 'fleet'] as const;
 const { values } = parseArgs({
   options: {
     targets: { type: 'string', default: '8' },
     runs: { type: 'string', default: '3' },
-    only: { type: 'string', default: CASES.join(',') },
+    // noop is for measuring changes to the no-op: not in the default set (deploy has its no-op)
+    only: { type: 'string', default: CASES.filter((c) => c !== 'noop').join(',') },
     tasks: { type: 'string', default: '20' },
     fleet: { type: 'string', default: '32,64' },
     // the scale case (bench/scale.ts: a big playbook, a big inventory, a play over many local hosts)
@@ -39,6 +43,8 @@ const { values } = parseArgs({
     'no-compile': { type: 'boolean', default: false },
     // wheelwright's strategy in the deploy case (issue 13: the role keeps its speed under linear)
     strategy: { type: 'string' },
+    // the noop case: another built checkout whose CLI takes turns with this one (A/B)
+    ab: { type: 'string' },
   },
 });
 const targets = Number(values.targets);
@@ -49,7 +55,7 @@ const only = new Set(values.only!.split(',').map((s) => s.trim()).filter(Boolean
 const roleDir = values['ansible-role'] ? resolve(values['ansible-role']) : undefined;
 const usage = () => {
   process.stderr.write(
-    `usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--fleet 32,64] [--ansible-role DIR] [--no-compile] [--strategy linear|free] [--hosts N] [--playbook-mb MB] [--only ${CASES.join(',')}]\n`,
+    `usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--fleet 32,64] [--ansible-role DIR] [--no-compile] [--strategy linear|free] [--ab DIR] [--hosts N] [--playbook-mb MB] [--only ${CASES.join(',')}]\n`,
   );
   process.exit(5);
 };
@@ -154,6 +160,47 @@ async function deploy(): Promise<void> {
   report(lines.join('\n'));
 }
 
+/**
+ * The no-op alone, for measuring it: one cold run (not measured), then --runs no-op runs; with --ab
+ * DIR the CLI of that checkout (built) takes turns with this one, run for run, on the same lab and
+ * state. Medians of wall, controller CPU, lab hosts CPU and each phase, per CLI.
+ */
+async function noop(): Promise<void> {
+  const lab = await labUp(targets + 1, { log });
+  const ctx = { ...(await prepare(lab, ROOT)), noCompile: values['no-compile'], strategy: values.strategy };
+  const clis = [{ name: 'this', root: ROOT }];
+  if (values.ab) clis.unshift({ name: `A ${resolve(values.ab)}`, root: resolve(values.ab) });
+  await wipe(ctx);
+  log('noop: cold run (not measured)');
+  await runWheelwright(ctx, '1.0');
+  const res = new Map<string, RunFigures[]>(clis.map((c) => [c.name, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const c of i % 2 ? [...clis].reverse() : clis) {
+      log(`noop: run ${i + 1}/${runs}: ${c.name}`);
+      res.get(c.name)!.push(await runWheelwright({ ...ctx, cli: c.root }, '1.0'));
+    }
+  }
+  await wipe(ctx);
+  json.noop = Object.fromEntries(res);
+  const m = (rs: RunFigures[], f: (r: RunFigures) => number | undefined) => median(rs.map((r) => f(r) ?? 0));
+  const cols = clis.map((c) => c.name);
+  const lines = [
+    `noop: 1 repo server + ${targets} targets, median of ${runs} no-op runs${clis.length > 1 ? ', A/B interleaved' : ''} (${new Date().toISOString()})`,
+    '',
+    `| figure | ${cols.join(' | ')} |`,
+    `|---|${cols.map(() => '---:|').join('')}`,
+  ];
+  const row = (label: string, f: (r: RunFigures) => number | undefined) => lines.push(`| ${label} | ${cols.map((c) => f2(m(res.get(c)!, f))).join(' | ')} |`);
+  row('wall (s)', (r) => r.wall);
+  row('controller CPU (s)', (r) => r.cpu);
+  row('lab hosts CPU (s)', (r) => r.remoteCpu);
+  row('remote commands: repo', (r) => r.repoCommands);
+  row('remote commands: per target (max)', (r) => r.targetCommands);
+  const names = [...new Set([...res.values()].flatMap((rs) => rs.flatMap((r) => (r.phases ?? []).map((p) => p.phase))))];
+  for (const n of names) row(`phase: ${n}`, (r) => r.phases?.find((p) => p.phase === n)?.s);
+  report(lines.join('\n'));
+}
+
 async function fleet(): Promise<void> {
   const rows: string[] = [];
   const out: Record<string, unknown> = {};
@@ -197,6 +244,7 @@ async function main(): Promise<void> {
   if (only.has('templating')) report(templatingTable(runTemplatingBench(Number(values['template-hosts'])), Number(values['template-hosts'])));
   if (only.has('micro')) await micro();
   if (only.has('deploy')) await deploy();
+  if (only.has('noop')) await noop();
   if (only.has('fleet')) await fleet();
   writeFileSync(join(ROOT, 'bench/results/latest.md'), reports.join('\n\n') + '\n');
   writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify(json, null, 2));
