@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkArgs } from '../../src/modules/argspec.js';
 import { getModule, moduleNames } from '../../src/modules/registry.js';
-import { composeFactsScript, filterFacts, parseFactsOutput, subsetOptions } from '../../src/modules/lib/facts.js';
+import { composeFactsScript, filterFacts, idOutput, parseFactsOutput, pythonVersion, subsetOptions } from '../../src/modules/lib/facts.js';
 import { composeAptScript, composeDnfScript, parsePkgOutput } from '../../src/modules/lib/pkg.js';
 import { composeServiceScript } from '../../src/modules/lib/service-script.js';
 import { composeFileScript } from '../../src/modules/lib/remote-file.js';
@@ -127,11 +127,12 @@ describe('modules: pure helpers', () => {
     expect(composeFactsScript({ hardware: false, network: false })).to.not.contain('ip -4 route');
     const ubuntu = parseFactsOutput(['nodename=web1.example.com', 'hostname=web1.example.com', 'fqdn=web1.example.com', 'machine=aarch64',
       'os_ID=ubuntu', 'os_VERSION_ID="22.04"', 'os_VERSION_CODENAME=jammy', 'os_ID_LIKE=debian', 'has_apt-get=1', 'pid1=systemd',
-      'env_PATH=/usr/bin:/bin', 'user_id=deploy', 'vcpus=4', 'route4=1.1.1.1 via 10.0.0.1 dev ens3 src 10.0.0.5 uid 1000', 'python=/usr/bin/python3', 'python_version_info=3 10 12 final 0'].join('\n'));
+      'env_PATH=/usr/bin:/bin', 'id=uid=1000(deploy) gid=1001(staff) groups=1001(staff),27(sudo)', 'vcpus=4', 'route4=1.1.1.1 via 10.0.0.1 dev ens3 src 10.0.0.5 uid 1000', 'python=/usr/bin/python3', 'python_V=Python 3.10.12'].join('\n'));
     expect(ubuntu).to.include({ ansible_hostname: 'web1', ansible_fqdn: 'web1.example.com', ansible_domain: 'example.com', ansible_distribution: 'Ubuntu',
       ansible_distribution_version: '22.04', ansible_distribution_major_version: '22', ansible_distribution_release: 'jammy', ansible_os_family: 'Debian',
       ansible_pkg_mgr: 'apt', ansible_service_mgr: 'systemd', ansible_architecture: 'aarch64', ansible_user_id: 'deploy', ansible_processor_vcpus: 4,
-      ansible_python_version: '3.10.12', discovered_interpreter_python: '/usr/bin/python3' });
+      ansible_python_version: '3.10.12', discovered_interpreter_python: '/usr/bin/python3', ansible_user_uid: 1000, ansible_user_gid: 1001 });
+    expect(ubuntu.ansible_python).to.deep.equal({ executable: '/usr/bin/python3', type: 'CPython', version: { major: 3, minor: 10, micro: 12, releaselevel: 'final', serial: 0 }, version_info: [3, 10, 12, 'final', 0] });
     expect(ubuntu.ansible_default_ipv4).to.deep.equal({ address: '10.0.0.5', interface: 'ens3', gateway: '10.0.0.1' });
     expect((ubuntu.ansible_env as Record<string, string>).PATH).to.equal('/usr/bin:/bin');
     const rocky = parseFactsOutput('os_ID="rocky"\nos_VERSION_ID="9.3"\nos_VERSION="9.3 (Blue Onyx)"\nos_ID_LIKE="rhel centos fedora"\nhas_dnf=1\nhas_yum=1\nsystemd_booted=1\n');
@@ -144,6 +145,18 @@ describe('modules: pure helpers', () => {
     expect(parseFactsOutput('os_ID=debian\nos_VERSION_ID="12"\ndebian_version=12.5\n')).to.include({ ansible_distribution_version: '12.5', ansible_distribution_major_version: '12' });
     expect(Object.keys(filterFacts(ubuntu, ['ansible_dist*', 'ansible_fqdn']))).to.have.members(['ansible_distribution', 'ansible_distribution_version', 'ansible_distribution_major_version', 'ansible_distribution_release', 'ansible_fqdn']);
     expect(subsetOptions(['min'])).to.deep.equal({ hardware: false, network: false });
+    // sys.version_info from `python -V`; the effective user from one `id` (as id -un, -u, -g)
+    expect(pythonVersion('Python 3.12.0rc1')).to.deep.equal([3, 12, 0, 'candidate', 1]);
+    expect(pythonVersion('Python 3.13.0a4+')).to.deep.equal([3, 13, 0, 'alpha', 4]);
+    expect(pythonVersion('Python 3.6.8\n')).to.deep.equal([3, 6, 8, 'final', 0]);
+    expect(pythonVersion('python: command not found')).to.equal(undefined);
+    expect(parseFactsOutput('python=/usr/bin/python3\npython_V=Unknown option: -V\n').ansible_python).to.equal(undefined);
+    expect(idOutput('uid=1000(ann) gid=1000(ann) euid=0(root) egid=5(tty) groups=1000(ann)')).to.deep.equal({ uid: 0, user: 'root', gid: 5 });
+    expect(idOutput('uid=4242 gid=4242 groups=4242')).to.deep.equal({ uid: 4242, gid: 4242 });
+    expect(idOutput('uid=0(root) gid=0(root) groups=0(root) context=unconfined_u:unconfined_r:unconfined_t:s0')).to.deep.equal({ uid: 0, user: 'root', gid: 0 });
+    // fewer processes: no hostname(1) (uname's nodename), one id, python -V, no head
+    const full = composeFactsScript();
+    expect(full).to.not.match(/\bhostname 2|id -u|-S -c|\| head/);
     expect(subsetOptions(['all', '!hardware'])).to.deep.equal({ hardware: false, network: true });
   });
 
