@@ -68,7 +68,7 @@ export const ISSUE9_COVERAGE: Issue9Row[] = [
     shown: [T(ROLE, 'push transport streams only the missing wheels into a wheelhouse on the target'), T(FAULTS, 'connection cut mid-push: a wheel cut short never lands in the wheelhouse; old venv in service; the rerun repairs')],
   },
   {
-    point: '2', what: 'the pinned closure installed without pip\'s resolver; `bin/pip list`, `pip check` on the lab targets',
+    point: '2', what: 'the pinned closure installed without pip\'s resolver (by the installer: INSTALLER `wheelwright`, no direct_url.json, `pip freeze` pins all); `bin/pip list`, `pip check` on the lab targets',
     where: 'src/venv/ensure_venv.py (install_pinned); src/remote/wwremote/installer.py',
     shown: [T(ROLE, COLD)],
   },
@@ -113,9 +113,9 @@ export const ISSUE9_COVERAGE: Issue9Row[] = [
     gap: 'that the compile runs in parallel is not asserted (it would be a timing)',
   },
   {
-    point: '4', what: 'a no-op is ONE remote command per target (from the recap\'s remoteCommands)',
+    point: '4', what: 'a no-op is ONE remote command per target (from the recap\'s remoteCommands), with push transport too',
     where: 'src/venvbuild/target.ts (ensureTarget); src/venv/ensure_venv.py (do_role_target)',
-    shown: [T(ROLE, COLD), T(FAULTS, '128 targets in one no-op run: no errors, nothing changed, one remote command each')],
+    shown: [T(ROLE, COLD), T(FAULTS, '128 targets in one no-op run: no errors, nothing changed, one remote command each'), T(ROLE, 'push transport streams only the missing wheels into a wheelhouse on the target')],
   },
   {
     point: '4', what: 'the build host\'s no-op check is ONE command (facts + check = 2 on the repo server)',

@@ -82,6 +82,10 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
       expect(freeze).to.include('ww-alpha==1.0').and.include('ww-beta==1.0').and.include('ww-cext==1.0').and.include(`ww-gitpkg==${pk.gitVersion}`);
       // installed without pip's resolver, yet whole and consistent to pip
       expect(await sh(lab, t, `${venv}/bin/pip check`)).to.match(/No broken requirements/);
+      // put there by wheelwright's installer (a pip run writes `pip`), by name as pip from a wheel
+      // directory: no direct_url.json, so `pip freeze` pins every package (the git one included)
+      expect(await sh(lab, t, `cd ${venv}/lib/python3*/site-packages && cat ww_alpha-1.0.dist-info/INSTALLER && ls */direct_url.json 2>/dev/null | wc -l`)).to.equal('wheelwright\n0\n');
+      expect(await sh(lab, t, `${venv}/bin/pip freeze --all --disable-pip-version-check`)).not.to.include(' @ ');
       // build-time distro packages stayed on the repo server
       expect((await labSsh(lab, t, 'dpkg-query -W -f=\'${Status}\' liblz4-dev')).stdout).not.to.include('install ok installed');
       expect(await sh(lab, t, 'cat /etc/ansible/facts.d/openstack_ansible.fact')).to.match(/\[demo\]\s*\nvenv_tag = 1/);
@@ -298,6 +302,11 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     expect(lacked.length).to.be.lessThan(listed.length);
     const installed = r.events.find((e) => e.type === 'host_result' && e.host === 'lab5' && e.module === 'venv_install');
     expect(installed?.result.pushedWheels, 'wheels pushed').to.equal(lacked.length);
+    // the no-op with push is one command on the target too (the wheelhouse is looked at only to install)
+    const again = await deploy(venv, ['-e', 'venv_wheel_transport=push'], undefined, undefined, '1', 'lab5');
+    expect(again.code, again.stdout.slice(-3000)).to.equal(0);
+    expect(totalChanged(again)).to.equal(0);
+    expect(again.events.find((e) => e.type === 'recap')!.remoteCommands.lab5, 'remote commands on lab5').to.equal(1);
     expect((await sh(lab, 'lab5', `grep -c find-links ${venv}/.wheelwright-marker.json || true`)).trim()).to.be.oneOf(['0', '']);
   });
 
