@@ -9,7 +9,7 @@
 #          runs here unless it is added to LAB_FREE below.
 #   local: the files that use no lab host (test/unit/, and LAB_FREE) in two mocha worker processes
 #          (--parallel --jobs 2), the slowest dispatched first; and the remote side's Python
-#          unittests. Their output is shown when the lab stream has ended.
+#          unittests, at a lower priority (nice 5). Their output is shown when the lab stream has ended.
 # Most of a test file's time is waiting (on ansible-playbook, sshd, pip, a lab host, a timeout), so
 # the streams share a 2-core machine well. The files share nothing: each has its own temp dirs,
 # free ports, tmux socket and test user (per process), and only the lab stream touches the lab;
@@ -43,9 +43,9 @@ done < <(find test/integration -name '*.test.ts' | LC_ALL=C sort)
 logs=$(mktemp -d /tmp/ww-test-logs.XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 # the remote side's Python package (stdlib unittest; no lab needed)
-python3 -m unittest discover -s src/remote/tests >"$logs/python" 2>&1 &
+nice -n 5 python3 -m unittest discover -s src/remote/tests >"$logs/python" 2>&1 &
 py=$!
-local_files() { npx mocha --parallel --jobs 2 "${local_set[@]}"; }
+local_files() { "$@" npx mocha --parallel --jobs 2 "${local_set[@]}"; }
 lab_files() { npx mocha "${lab_set[@]}"; }
 
 local_rc=0
@@ -54,7 +54,8 @@ if [ "${WW_TEST_STREAMS:-}" = serial ]; then
   local_files || local_rc=$?
   lab_files || lab_rc=$?
 else
-  local_files >"$logs/local" 2>&1 &
+  # niced: the lab stream, the longer one, comes first when both want the CPU
+  local_files nice -n 5 >"$logs/local" 2>&1 &
   local_pid=$!
   lab_files || lab_rc=$?
   wait "$local_pid" || local_rc=$?
