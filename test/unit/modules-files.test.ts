@@ -56,10 +56,19 @@ describe('modules: copy', () => {
     const c = await runModule('copy', { content: 'same', dest, mode: 'u+x' }, makeCtx({ check: true }));
     expect(c.changed).to.equal(true);
     expect(await mode(dest)).to.equal('644');
+    // the file's attributes as they are: unchanged (check mode) or after the change
+    const st = await stat(dest);
+    const attrs = (m: string) => ({ mode: m, uid: st.uid, gid: st.gid, size: 4 });
+    expect(c).to.include(attrs('0644'));
     const r = await runModule('copy', { content: 'same', dest, mode: 'u+x' });
     expect(r.changed).to.equal(true);
     expect(await mode(dest)).to.equal('744');
-    expect((await runModule('copy', { content: 'same', dest, mode: 'u+x' })).changed).to.equal(false);
+    expect(r).to.include(attrs('0744'));
+    const noop = await runModule('copy', { content: 'same', dest, mode: 'u+x' });
+    expect(noop.changed).to.equal(false);
+    expect(noop).to.include(attrs('0744'));
+    expect(noop.owner).to.be.a('string').and.equal(r.owner);
+    expect(noop.group).to.be.a('string').and.equal(r.group);
   });
 
   it('src from files/, into a directory dest, with backup', async () => {

@@ -122,7 +122,11 @@ if [ $cchg = 0 ]; then
     if [ -n "$mode" ]; then chmod -- "$wm" "$d" || ww_fail chmod; fi
   fi
   ww_o changed $achg
-  ww_final
+  # nothing changed on disk: what was read above is still so (three stat processes less)
+  if [ $achg = 0 ] || [ "$check" = 1 ]; then
+    ww_o mode "$cmode"; ww_o uid "$cuid"; ww_o gid "$cgid"; ww_o size "$csize"; ww_o owner "$cown"; ww_o group "$cgrp"
+  else ww_final
+  fi
   exit 0
 fi
 if [ "$send" = 0 ] && [ -z "$rsrc" ]; then ww_o need_content 1; ww_o changed 1; exit 0; fi
