@@ -66,7 +66,13 @@ export interface VenvSpec {
    * sha256-verified, installed without pip's resolver; unchanged ones hard-linked from the previous
    * generation. Not part of the hash (extraMarker carries the hashes).
    */
-  pinned?: { wheels: Array<{ file: string; sha256: string; size?: number }>; wheelhouse: string; url?: string };
+  pinned?: {
+    wheels: Array<{ file: string; sha256: string; size?: number }>;
+    wheelhouse: string;
+    url?: string;
+    /** Byte-code companions compiled on the build host (src/remote/wwremote/pycache.py): used when they fit the interpreter. */
+    pycs?: Array<{ wheel: string; file: string; sha256: string; size: number }>;
+  };
   /** Byte-compile what the pinned install unpacked (default true, as pip does). */
   compile?: boolean;
   /** Role hook: INI facts written when the venv changed. Not part of the hash. */

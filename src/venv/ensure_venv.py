@@ -457,7 +457,7 @@ def install_pinned(venv, spec, log, desc, prev):
             dists = {}
         else:
             res = ww_installer.install_wheels(venv, wheels, requested, prev_venv=prev if prev_dists else None,
-                                              prev_dists=prev_dists, compile=compile_pycs, log=log)
+                                              prev_dists=prev_dists, compile=compile_pycs, log=log, pycs=shipped_pycs(pinned))
             dists = res["dists"]
     except RemoteError as e:
         if e.kind != "install":
@@ -468,6 +468,17 @@ def install_pinned(venv, spec, log, desc, prev):
         if run_logged([venv_python(venv), "-m", "ensurepip", "--default-pip"], log, {}) != 0:
             raise RemoteError("venv", "could not put pip into %s (no pip wheel and ensurepip failed)" % venv)
     return dists
+
+
+def shipped_pycs(pinned):
+    """{wheel sha256: companion path} of the byte-code companions in the wheelhouse (fetched or
+    pushed and verified by sha256 in this run; the installer checks each against the interpreter)."""
+    out = {}
+    for p in pinned.get("pycs") or []:
+        path = os.path.join(pinned["wheelhouse"], *p["file"].split("/"))
+        if os.path.isfile(path):
+            out[p["wheel"]] = path
+    return out
 
 
 def build_into(venv, spec, hsh, py, log, desc, fresh, generation=None, prev=None):
@@ -864,6 +875,18 @@ def check_repositories(spec):
                           % (url, os.uname()[1], getattr(e, "reason", e)))
 
 
+def fetch_pinned(ww_fetch, url, wheels, pycs, wh):
+    """Fetch what the wheelhouse lacks of the wheels and their byte-code companions. A companion
+    that cannot be fetched costs only the target's compile time: the wheels are fetched alone then."""
+    try:
+        return ww_fetch.fetch(url, list(wheels) + list(pycs), wh)
+    except RemoteError as e:
+        if e.kind != "fetch" or not pycs:
+            raise
+        say("byte-code from the build host not fetched (%s): compiling here" % e.message)
+        return ww_fetch.fetch(url, wheels, wh)
+
+
 def do_role_target(p):
     key = distro_key()
     cands = p.get("candidates")
@@ -904,20 +927,22 @@ def do_role_target(p):
         # exactly the build's wheels, verified by sha256: http fetches what is missing itself (in
         # parallel); push asks the controller for the missing ones
         wh = pinned["wheelhouse"]
+        # with the wheels, their byte-code compiled on the build host (wwremote.pycache), if any
+        pycs = pinned.get("pycs") or [] if spec.get("compile", True) else []
         if pinned.get("url"):
             try:
-                got = ww_fetch.fetch(pinned["url"], pinned["wheels"], wh)
+                got = fetch_pinned(ww_fetch, pinned["url"], pinned["wheels"], pycs, wh)
             except RemoteError as e:
                 if e.kind != "fetch":
                     raise
                 raise RemoteError("missing", "the wheel repository %s is not reachable from %s, or does not serve the built wheels: %s "
                               "(check openstack_repo_url and that the repo server serves it)" % (pinned["url"], os.uname()[1], e.message))
             if got:
-                say("fetched %d wheel(s) from %s" % (len(got), pinned["url"]))
+                say("fetched %d file(s) from %s" % (len(got), pinned["url"]))
         else:
-            if not os.path.isdir(wh):
-                os.makedirs(wh)
-            lacking = ww_fetch.lacking(wh, pinned["wheels"])
+            if not os.path.isdir(os.path.join(wh, "pyc")):
+                os.makedirs(os.path.join(wh, "pyc"))
+            lacking = ww_fetch.lacking(wh, list(pinned["wheels"]) + list(pycs))
             if lacking:
                 return {"need": "wheels", "wheels": [w["file"] for w in lacking], "key": key, "changed": False}
     elif not current:

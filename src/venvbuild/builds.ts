@@ -121,6 +121,17 @@ async function buildOn(ctx: ModuleContext, s: VenvSettings, host: string, key: s
   }
 }
 
+/**
+ * Do targets byte-compile what they install? Yes by default (as pip); not with pip's --no-compile
+ * last in venv_pip_install_args; and not through the installer when other pip arguments make pip
+ * install the files (ensure_venv.py install_pinned): then shipped byte-code would not be used.
+ */
+export function targetsCompile(pipInstallArgs: readonly string[]): boolean {
+  const args = [...pipInstallArgs];
+  if (!args.every((a) => a === '--compile' || a === '--no-compile')) return false;
+  return args.length === 0 || args[args.length - 1] === '--compile';
+}
+
 /** The build script's `WW-PROGRESS <phase>` lines on stderr, whole lines only (chunks split anywhere). */
 export function progressLines(report: (msg: string) => void): (chunk: Buffer) => void {
   let partial = '';
@@ -164,6 +175,7 @@ async function buildOnce(
         lockTimeoutSec: s.lockTimeout,
         checkOnly,
         distroPackages: checkOnly ? [] : s.buildDistroPackages,
+        pycs: targetsCompile(s.pipInstallArgs),
       },
       { become: ctx.become, onStderr: progressLines((msg) => ctx.progress?.(`${msg} on ${host}`)) },
     );

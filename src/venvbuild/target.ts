@@ -22,6 +22,8 @@ export interface TargetOutcome {
   /** remote commands this target cost (the no-op costs exactly one) */
   commands: number;
   pushedWheels: number;
+  /** byte-code companions pushed with them (`pyc/...`, src/remote/wwremote/pycache.py) */
+  pushedPycs: number;
   installedPackages: string[];
 }
 
@@ -65,6 +67,8 @@ export function wheelBuildSpec(s: VenvSettings, build: KeyBuild): VenvSpec {
     pinned: {
       wheels: build.result.wheels.map((w) => ({ file: w.file, sha256: w.sha256, size: w.size })),
       wheelhouse: `${WHEELHOUSE}/${build.key}`,
+      // byte-code compiled once on the build host; not part of the hash (same venv either way)
+      pycs: build.result.pycs ?? [],
       url: push ? undefined : url.endsWith('/') ? url : `${url}/`,
     },
     extraMarker: {
@@ -96,7 +100,7 @@ export async function ensureTarget(
   plan: { builds?: Map<string, KeyBuild>; spec?: VenvSpec; distroPackages: string[]; buildHostsText: string },
 ): Promise<TargetOutcome> {
   const candidates = plan.builds ? Object.fromEntries([...plan.builds].map(([k, b]) => [k, ensurePayload(wheelBuildSpec(s, b))])) : undefined;
-  const outcome: TargetOutcome = { changed: false, commands: 0, pushedWheels: 0, installedPackages: [] };
+  const outcome: TargetOutcome = { changed: false, commands: 0, pushedWheels: 0, pushedPycs: 0, installedPackages: [] };
   for (let round = 0; round < 4; round++) {
     const payload: Record<string, unknown> = {
       action: 'role_target',
@@ -143,7 +147,8 @@ export async function ensureTarget(
           for (let file = files.shift(); file !== undefined; file = files.shift()) {
             const data = await buildConn.get(posix.join(wheelDir, file));
             await ctx.conn.put(data, posix.join(WHEELHOUSE, build.key, file), { mode: 0o644, become: ctx.become });
-            outcome.pushedWheels++;
+            if (file.startsWith('pyc/')) outcome.pushedPycs++;
+            else outcome.pushedWheels++;
             outcome.commands++;
           }
         };

@@ -78,6 +78,12 @@ export interface WheelBuildSpec {
   retries?: number;
   /** Seconds between those attempts (default 10). */
   retryDelaySec?: number;
+  /**
+   * Byte-code for the targets: compile each wheel's files once here into a companion next to the
+   * wheels (`<wheel dir>/pyc/`, cached by wheel sha256), listed in the result's `pycs`
+   * (src/remote/wwremote/pycache.py). For the role when its targets byte-compile (the default).
+   */
+  pycs?: boolean;
 }
 
 export interface BuiltWheel {
@@ -88,6 +94,15 @@ export interface BuiltWheel {
   version: string;
   sha256: string;
   /** Bytes. */
+  size: number;
+}
+
+/** A wheel's byte-code compiled on the build host: `file` (relative to the wheel dir), its sha256 and size. */
+export interface ShippedPycs {
+  /** sha256 of the wheel it was compiled from */
+  wheel: string;
+  file: string;
+  sha256: string;
   size: number;
 }
 
@@ -113,6 +128,8 @@ export interface WheelBuildResult {
   constraintsFile: string;
   /** The temporary wheel dir used (keyed by a hash of the full venv path, key and requirements dir). */
   buildDir: string;
+  /** Byte-code companions (spec.pycs): one per wheel, and for the pip wheel targets take from their distro. */
+  pycs?: ShippedPycs[];
   /** Set when spec.distroPackages lists packages the host lacks: nothing was built; install them and call again. */
   need?: 'packages';
   packages?: string[];
@@ -208,6 +225,7 @@ export function scriptSpec(spec: WheelBuildSpec): Record<string, unknown> {
     retries: spec.retries ?? 2,
     retryDelaySec: spec.retryDelaySec ?? 10,
     distroPackages: normaliseConstraints(spec.distroPackages),
+    ...(spec.pycs ? { pycs: true } : {}),
   };
 }
 

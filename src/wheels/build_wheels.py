@@ -602,6 +602,40 @@ def main(spec):
             log.close()
 
 
+def with_pycs(spec, out):
+    """Byte-code for the targets (spec `pycs`, when they compile it): each wheel of the result, and
+    the pip wheel targets add from their distro when the closure has none, compiled once here into
+    a companion next to the wheels (cached by wheel sha256: a one-package change compiles that
+    package); listed in the result as `pycs` [{wheel: sha256, file, sha256, size}]. Outside the
+    build's lock: companions are written atomically and two builds write the same bytes. A
+    failure here costs the targets their compile time, never the build."""
+    if not spec.get("pycs") or not out.get("ok") or out.get("need") or "wheels" not in out:
+        return out
+    from wwremote import pycache
+
+    wheel_dir = spec["wheelDir"]
+    wheels = [{"file": w["file"], "sha256": w["sha256"]} for w in out["wheels"]]
+    if not any(pep503(w["name"]) == "pip" for w in out["wheels"]):
+        pip = pycache.pip_wheel_for_targets(spec["bootstrapWheelDirs"], os.path.join(wheel_dir, pycache.SUBDIR, "pip-wheel.json"))
+        if pip:
+            wheels.append(pip)
+    log = None
+    try:
+        log = open(out.get("log") or os.devnull, "a")
+        create = not spec.get("checkOnly")
+        if create and any(pycache.cached(wheel_dir, w, pycache.interpreter_tag() or ("", "")) is None for w in wheels):
+            progress("byte-compiling for the targets")
+        out["pycs"] = pycache.companions(wheel_dir, wheels, create=create, log=log)
+    except Exception as e:  # noqa: BLE001 (the targets compile themselves then)
+        out["pycs"] = []
+        if log:
+            log.write("byte-code for the targets not made: %s: %s\n" % (type(e).__name__, e))
+    finally:
+        if log:
+            log.close()
+    return out
+
+
 def load_spec():
     if WW_SPEC_JSON:
         spec = json.loads(WW_SPEC_JSON)
@@ -625,4 +659,8 @@ def load_spec():
 
 
 if __name__ == "__main__":
-    sys.exit(run_main(lambda: main(load_spec())))
+    def step():
+        spec = load_spec()
+        return with_pycs(spec, main(spec))
+
+    sys.exit(run_main(step))

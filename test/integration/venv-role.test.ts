@@ -97,6 +97,12 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
       }
       expect(reqs).to.include('\nww-gitpkg\n');
       expect(await sh(lab, t, `cat ${venv}/constraints.txt`)).to.match(/\nww-alpha==1\.0\n/);
+      // byte-code compiled once on the repo server and shipped (src/remote/wwremote/pycache.py):
+      // the target compiled nothing, and an import loads the shipped pyc as it is
+      expect(await sh(lab, t, `grep '^installed ' ${venv}.log | tail -n1`)).to.match(/, 0 files byte-compiled, [1-9]\d* pycs from the build host\n$/);
+      const v = await sh(lab, t, `${venv}/bin/python -v -c 'import ww_alpha, pip' 2>&1 | grep -E "^# code object from .*/(ww_alpha|pip)/__pycache__/__init__\\.cpython-[0-9]+\\.pyc|^# wrote .*site-packages" || true`);
+      expect(v.split('\n').filter((l) => l.startsWith('# code object from'))).to.have.length(2);
+      expect(v).not.to.include('# wrote');
     }));
     expect((await sh(lab, 'lab1', 'dpkg-query -W -f=\'${Status}\' liblz4-dev'))).to.include('install ok installed');
 
@@ -287,7 +293,7 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     const venv = '/openstack/venvs/pushed';
     const WH = '/var/cache/wheelwright/wheelhouse';
     // lab5's wheelhouse holds the demo venv's wheels (fetched over http); two of them go missing
-    await sh(lab, 'lab5', `rm -f ${WH}/*/ww_alpha-1.0-*.whl ${WH}/*/ww_gamma-*.whl`);
+    await sh(lab, 'lab5', `rm -f ${WH}/*/ww_alpha-1.0-*.whl ${WH}/*/ww_gamma-*.whl ${WH}/*/pyc/ww_alpha-1.0-*.zip`);
     const had = new Set((await sh(lab, 'lab5', `cd ${WH} && sha256sum */*.whl || true`)).split('\n').filter(Boolean)
       .map((l) => { const [sha, path] = l.split(/\s+/); return `${path!.split('/').pop()}:${sha}`; }));
     const r = await deploy(venv, ['-e', 'venv_wheel_transport=push'], undefined, undefined, '1', 'lab5');
@@ -302,6 +308,9 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     expect(lacked.length).to.be.lessThan(listed.length);
     const installed = r.events.find((e) => e.type === 'host_result' && e.host === 'lab5' && e.module === 'venv_install');
     expect(installed?.result.pushedWheels, 'wheels pushed').to.equal(lacked.length);
+    // the wheels' byte-code companions travel the same way (the one removed), and are used
+    expect(installed?.result.pushedPycs, 'byte-code companions pushed').to.equal(1);
+    expect(await sh(lab, 'lab5', `grep '^installed ' ${venv}.log | tail -n1`)).to.match(/, 0 files byte-compiled, [1-9]\d* pycs from the build host\n$/);
     // the no-op with push is one command on the target too (the wheelhouse is looked at only to install)
     const again = await deploy(venv, ['-e', 'venv_wheel_transport=push'], undefined, undefined, '1', 'lab5');
     expect(again.code, again.stdout.slice(-3000)).to.equal(0);

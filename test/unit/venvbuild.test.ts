@@ -4,14 +4,14 @@ import { shSplit } from '../../src/shell/split.js';
 import { wheelBuildMode, noBuildGuard } from '../../src/venvbuild/modules.js';
 import { wheelBuildSpec, noBuildSpec } from '../../src/venvbuild/target.js';
 import { buildKey } from '../../src/wheels/build.js';
-import { runVenvScript } from '../../src/venv/ensure.js';
+import { runVenvScript, specHash } from '../../src/venv/ensure.js';
 import { LocalConnection } from '../../src/connection/local.js';
 import { getModule } from '../../src/modules/registry.js';
 import '../../src/modules/index.js';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { createVarScope } from '../../src/template/lazy.js';
-import type { KeyBuild } from '../../src/venvbuild/builds.js';
+import { targetsCompile, type KeyBuild } from '../../src/venvbuild/builds.js';
 
 const defaults = parse(readFileSync(new URL('../../roles/python_venv_build/defaults/main.yml', import.meta.url), 'utf8'));
 const settingsWith = (vars: Record<string, unknown>) => readSettings(createVarScope([defaults, { venv_install_destination_path: '/openstack/venvs/nova', ...vars }]));
@@ -73,9 +73,24 @@ describe('python_venv_build: settings, planning and target specs', () => {
     const push = wheelBuildSpec(settingsWith({ venv_wheel_transport: 'push' }), build);
     expect(push.findLinks).to.deep.equal(['/var/cache/wheelwright/wheelhouse/debian-12-x86_64']);
     expect(push.trustedHosts).to.deep.equal([]);
+    // byte-code compiled on the build host goes along, outside the hash (the same venv either way)
+    expect(spec.pinned!.pycs).to.deep.equal([]);
+    const pycs = [{ wheel: 'ab', file: 'pyc/nova-31.whl.ab.cpython-311.zip', sha256: 'cd', size: 9 }];
+    const withPycs = wheelBuildSpec(s, { ...build, result: { ...build.result, pycs } } as KeyBuild);
+    expect(withPycs.pinned!.pycs).to.deep.equal(pycs);
+    expect(specHash(withPycs)).to.equal(specHash(spec));
     const nb = noBuildSpec(settingsWith({ venv_pip_packages: ['git+https://x/y@z#egg=y'], venv_build_constraints: ['--constraint http://u/c.txt'] }));
     expect(nb.requirements).to.deep.equal(['git+https://x/y@z#egg=y']);
     expect(nb.constraints).to.deep.equal(['--constraint http://u/c.txt']);
+  });
+
+  it('the build makes byte-code for the targets only when they compile it through the installer', () => {
+    expect(targetsCompile([])).to.equal(true);
+    expect(targetsCompile(['--compile'])).to.equal(true);
+    expect(targetsCompile(['--no-compile'])).to.equal(false);
+    expect(targetsCompile(['--no-compile', '--compile'])).to.equal(true);
+    expect(targetsCompile(['--compile', '--no-compile'])).to.equal(false);
+    expect(targetsCompile(['--retries', '3'])).to.equal(false); // pip installs the files then
   });
 
   it('the target computes the same build key remotely as the build side does from facts', async () => {

@@ -42,7 +42,11 @@ def _context():
 
 def _get(url, w, dest_dir, timeout):
     import urllib.request
-    fd, tmp = tempfile.mkstemp(prefix="." + w["file"] + ".ww-tmp-", dir=dest_dir)
+    dest = os.path.join(dest_dir, *w["file"].split("/"))  # `pyc/<name>`: a companion (wwremote.pycache)
+    d = os.path.dirname(dest)
+    if not os.path.isdir(d):
+        os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(dest) + ".ww-tmp-", dir=d)
     try:
         h = hashlib.sha256()
         size = 0
@@ -60,7 +64,7 @@ def _get(url, w, dest_dir, timeout):
             raise fetch_error("%s: sha256 %s, the build result says %s (the repository serves another file)"
                              % (url, h.hexdigest(), w["sha256"]), w["file"])
         os.chmod(tmp, 0o644)
-        os.replace(tmp, os.path.join(dest_dir, w["file"]))
+        os.replace(tmp, dest)
         return size
     except BaseException:
         try:

@@ -25,6 +25,7 @@ import zipfile
 
 from wwremote.errors import RemoteError
 from wwremote.fsutil import record_hash
+from wwremote.pycache import Companion, entry_mtime
 from wwremote.wheelfile import pep503
 
 INSTALLER_NAME = "wheelwright"
@@ -140,6 +141,8 @@ class Dist(object):
         self.lib_dir = lib_dir
         self.files = {}
         self.py_files = []
+        self.sources = {}  # root .py files unpacked: dest -> (wheel entry, mtime, size), for shipped byte-code
+        self.to_compile = None  # what is left to byte-compile here (None: all of py_files)
 
     def add(self, path, data):
         self.files[_record_path(path, self.lib_dir)] = (record_hash(data), str(len(data)))
@@ -187,9 +190,14 @@ def unpack_wheel(whl, sch):
                     continue  # written anew
                 dest = _safe_join(root, n)
             _write(dest, data, executable)
+            # the same mtime on every host (wwremote.pycache): the build host's pycs match it
+            t = entry_mtime(zi.date_time)
+            os.utime(dest, (t, t))
             dist.add(dest, data)
             if dest.endswith(".py") and (dest.startswith(sch.purelib + os.sep) or dest.startswith(sch.platlib + os.sep)):
                 dist.py_files.append(dest)
+                if not n.startswith(data_dir + "/"):
+                    dist.sources[dest] = (n, t, len(data))
         ep = info + "/entry_points.txt"
         entry_text = z.read(ep).decode("utf-8") if ep in z.namelist() else ""
     console, gui = parse_entry_points(entry_text) if entry_text else ({}, {})
@@ -318,15 +326,33 @@ def finish_dist(dist, requested):
         f.write(buf.getvalue())
 
 
-def install_wheels(venv, wheels, requested=(), prev_venv=None, prev_dists=None, compile=True, log=None):
+def place_shipped_pycs(dist, companion_path, wheel_sha256, log=None):
+    """Byte-code compiled on the build host (wwremote.pycache): put the companion's pycs of the
+    files just unpacked into place (RECORD lines included); dist.to_compile keeps the rest.
+    Returns the number of pycs placed."""
+    dist.to_compile = list(dist.py_files)
+    comp = Companion.open_for(companion_path, wheel_sha256, log)
+    if comp is None:
+        return 0
+    try:
+        placed, dist.to_compile = comp.place(dist, dist.add)
+    finally:
+        comp.close()
+    return placed
+
+
+def install_wheels(venv, wheels, requested=(), prev_venv=None, prev_dists=None, compile=True, log=None, pycs=None):
     """Install `wheels` ([{path, sha256}]) into the fresh venv `venv`.
     prev_venv/prev_dists: the previous generation and its {wheel sha256: dist-info dir name}.
-    Returns {"dists": {sha256: dist-info dir name}, "unpacked": [...], "linked": [...], "compiled": n}."""
+    pycs: {wheel sha256: companion path} of byte-code compiled on the build host (used when it fits).
+    Returns {"dists": {sha256: dist-info dir name}, "unpacked": [...], "linked": [...], "compiled": n,
+    "shipped": n (pycs unpacked from companions)}."""
     sch = Scheme(venv)
     prev_sch = Scheme(prev_venv) if prev_venv else None
     want = set(pep503(r) for r in requested)
     dists, unpacked, linked, to_compile = {}, [], [], []
     done = []
+    shipped = 0
     for w in wheels:
         dist = None
         prev_info = (prev_dists or {}).get(w["sha256"]) if prev_sch else None
@@ -344,21 +370,23 @@ def install_wheels(venv, wheels, requested=(), prev_venv=None, prev_dists=None, 
             dist = unpack_wheel(w["path"], sch)
             unpacked.append(os.path.basename(w["path"]))
             to_compile.append(dist)
+            if compile and (pycs or {}).get(w["sha256"]):
+                shipped += place_shipped_pycs(dist, pycs[w["sha256"]], w["sha256"], log)
         dists[w["sha256"]] = os.path.basename(dist.info_dir)
         done.append(dist)
     compiled = 0
     if compile:
-        pycs = compile_files([p for d in to_compile for p in d.py_files])
-        compiled = len(pycs)
+        made = compile_files([p for d in to_compile for p in (d.py_files if d.to_compile is None else d.to_compile)])
+        compiled = len(made)
         for d in to_compile:
-            for p in d.py_files:
-                pyc = pycs.get(p)
+            for p in (d.py_files if d.to_compile is None else d.to_compile):
+                pyc = made.get(p)
                 if pyc:
                     with open(pyc, "rb") as f:
                         d.add(pyc, f.read())
     for d in done:
         finish_dist(d, pep503(d.name) in want)
     if log:
-        log.write("installed %d wheels: %d unpacked, %d hard-linked from %s, %d files byte-compiled\n"
-                  % (len(done), len(unpacked), len(linked), prev_venv or "-", compiled))
-    return {"dists": dists, "unpacked": unpacked, "linked": linked, "compiled": compiled}
+        log.write("installed %d wheels: %d unpacked, %d hard-linked from %s, %d files byte-compiled, %d pycs from the build host\n"
+                  % (len(done), len(unpacked), len(linked), prev_venv or "-", compiled, shipped))
+    return {"dists": dists, "unpacked": unpacked, "linked": linked, "compiled": compiled, "shipped": shipped}
