@@ -602,7 +602,68 @@ def main(spec):
             log.close()
 
 
-def with_pycs(spec, out):
+def start_pycs(spec):
+    """Byte-code for the targets, started before `pip wheel` (which mostly keeps one core busy): the
+    pip wheel targets take from their distro and the build tools found in the local wheel dirs
+    (setuptools, wheel: the bulk of the files to compile) are compiled by a forked child, niced, one
+    worker, while pip builds. Returns (pid, pipe) or None when all of it is cached already (a no-op
+    forks nothing). with_pycs() waits for it and finds them cached."""
+    if not spec.get("pycs") or spec.get("checkOnly"):
+        return None
+    try:
+        from wwremote import pycache
+
+        tag = pycache.interpreter_tag()
+        if tag is None:
+            return None
+        wheel_dir = spec["wheelDir"]
+        local = [d for d in spec["bootstrapWheelDirs"] + list(spec["findLinks"]) if "://" not in d]
+        names = [re.split(r"[\s<>=!~;\[]", r, 1)[0] for r in spec["buildRequirements"]]
+        cands = pycache.likely_wheels(local, names)
+        pip = pycache.pip_wheel_for_targets(spec["bootstrapWheelDirs"], os.path.join(wheel_dir, pycache.SUBDIR, "pip-wheel.json"))
+        if pip:
+            cands.append(pip)
+        todo = [w for w in cands if pycache.cached(wheel_dir, w, tag) is None]
+    except Exception:  # noqa: BLE001 (with_pycs() compiles them then)
+        return None
+    if not todo:
+        return None
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: compile, report, exit (never returns into the build)
+        code = 1
+        try:
+            os.close(r)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)  # the result line is the parent's alone
+            os.nice(10)  # pip's compiler first
+            pycache.companions(wheel_dir, todo, workers=1)
+            os.write(w, json.dumps(pycache.LAST_STATS).encode("utf-8"))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(w)
+    return pid, r
+
+
+def finish_pycs(started):
+    """Wait for start_pycs()'s child; what it did ({wheels, files, seconds, cpu}) or None."""
+    if not started:
+        return None
+    pid, r = started
+    data = b""
+    try:
+        with os.fdopen(r, "rb") as f:
+            data = f.read()
+    finally:
+        os.waitpid(pid, 0)
+    try:
+        return json.loads(data.decode("utf-8")) if data else None
+    except ValueError:
+        return None
+
+
+def with_pycs(spec, out, early=None):
     """Byte-code for the targets (spec `pycs`, when they compile it): each wheel of the result, and
     the pip wheel targets add from their distro when the closure has none, compiled once here into
     a companion next to the wheels (cached by wheel sha256: a one-package change compiles that
@@ -625,7 +686,13 @@ def with_pycs(spec, out):
         create = not spec.get("checkOnly")
         if create and any(pycache.cached(wheel_dir, w, pycache.interpreter_tag() or ("", "")) is None for w in wheels):
             progress("byte-compiling for the targets")
+        pycache.LAST_STATS.clear()
         out["pycs"] = pycache.companions(wheel_dir, wheels, create=create, log=log)
+        # what compiling cost here: during the build (early) and after it
+        out["pycsCompiled"] = {"duringBuild": early, "afterBuild": dict(pycache.LAST_STATS) or None}
+        if early and log:
+            log.write("byte-code for the targets, during pip wheel: %d wheels, %d files in %.2f s (%.2f CPU-s, 1 worker, niced)\n"
+                      % (early["wheels"], early["files"], early["seconds"], early["cpu"]))
     except Exception as e:  # noqa: BLE001 (the targets compile themselves then)
         out["pycs"] = []
         if log:
@@ -661,6 +728,11 @@ def load_spec():
 if __name__ == "__main__":
     def step():
         spec = load_spec()
-        return with_pycs(spec, main(spec))
+        early = start_pycs(spec)
+        try:
+            out = main(spec)
+        finally:
+            done = finish_pycs(early)
+        return with_pycs(spec, out, done)
 
     sys.exit(run_main(step))

@@ -163,11 +163,31 @@ class BuildHost(Base):
             json.dump(c, f)
         self.assertEqual(pycache.pip_wheel_for_targets([SYSTEM_WHEELS], cache)["sha256"], "remembered")  # no hashing
 
-    def test_the_build_script_lists_them_in_its_result(self):
+    def build_script(self):
         src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "wheels", "build_wheels.py")
         sp = importlib.util.spec_from_file_location("ww_build_wheels_pyc", src)
         bw = importlib.util.module_from_spec(sp)
         sp.loader.exec_module(bw)
+        return bw
+
+    def test_the_build_tools_compile_while_pip_builds(self):
+        bw = self.build_script()
+        boot = os.path.join(self.tmp, "boot")
+        os.makedirs(boot)
+        tool = make_wheel(boot, "wheel", "9.0")
+        make_wheel(boot, "other", "1.0")  # not a build requirement: not compiled ahead
+        wd = os.path.join(self.tmp, "wd-early")
+        s = {"pycs": True, "wheelDir": wd, "bootstrapWheelDirs": [boot], "findLinks": ["http://x/"], "buildRequirements": ["setuptools", "wheel>=1"]}
+        started = bw.start_pycs(s)
+        self.assertIsNotNone(started)
+        stats = bw.finish_pycs(started)
+        self.assertEqual((stats["wheels"], stats["files"]), (1, 2))
+        self.assertIsNotNone(pycache.cached(wd, spec(tool), pycache.interpreter_tag()))
+        self.assertIsNone(bw.start_pycs(s))  # all cached: nothing forked
+        self.assertIsNone(bw.start_pycs(dict(s, checkOnly=True)))
+
+    def test_the_build_script_lists_them_in_its_result(self):
+        bw = self.build_script()
         wheels = [{"file": os.path.basename(self.demo), "name": "demo-pkg", "version": "1.0", "sha256": sha256_file(self.demo), "size": 1}]
         base = {"ok": True, "wheels": wheels, "log": os.path.join(self.tmp, "build.log")}
         s = {"pycs": True, "wheelDir": self.wd, "bootstrapWheelDirs": [SYSTEM_WHEELS]}

@@ -29,6 +29,7 @@ FORMAT = 1
 INFO = "WW-PYC-INFO.json"  # inside the companion: what it was compiled from and by
 SUBDIR = "pyc"  # below the wheel dir (and the target's wheelhouse); pip's find-links never looks there
 EPOCH_1980 = 315532800  # the zip format's earliest date
+LAST_STATS = {}  # what the last make_companions() did: wheels, files, seconds, cpu
 
 
 def entry_mtime(date_time):
@@ -215,11 +216,12 @@ def _make(wheel_dir, wheels, tag, scratch, workers, log):
         out.append({"wheel": w["sha256"], "file": rel, "sha256": rec["sha256"], "size": rec["size"]})
         if log:
             log.write("byte-code: %s: %d pycs, %d failed to compile -> %s\n" % (w["file"], len(entries) - len(failed), len(failed), rel))
+    c1 = os.times()
+    LAST_STATS.clear()
+    LAST_STATS.update(wheels=len(plan), files=len(jobs), seconds=round(time.time() - t0, 3), cpu=round(sum(c1[:4]) - sum(c0[:4]), 3))
     if log:
-        c1 = os.times()
-        cpu = sum(c1[:4]) - sum(c0[:4])
         log.write("byte-code for the targets: %d wheels, %d files compiled once here in %.2f s (%.2f CPU-s, %d workers)\n"
-                  % (len(plan), len(jobs), time.time() - t0, cpu, workers or os.cpu_count() or 1))
+                  % (len(plan), len(jobs), LAST_STATS["seconds"], LAST_STATS["cpu"], workers or os.cpu_count() or 1))
     return out
 
 
@@ -286,6 +288,27 @@ def pip_wheel_for_targets(dirs, cache_path):
         os.makedirs(d)
     write_atomic(cache_path, json.dumps({"sig": sig, "pip": pip}, sort_keys=True) + "\n")
     return pip
+
+
+def likely_wheels(dirs, names):
+    """Wheels in the local directories `dirs` named in `names` (PEP 503): the build tools a build
+    takes from the distro's wheel dir, known before pip has resolved anything."""
+    from wwremote.fsutil import sha256_file
+    from wwremote.wheelfile import parse_wheel_name, pep503
+
+    want = set(pep503(n) for n in names)
+    out = []
+    for d in dirs:
+        try:
+            listing = sorted(os.listdir(d))
+        except OSError:
+            continue
+        for n in listing:
+            w = parse_wheel_name(n)
+            if w and pep503(w["name"]) in want:
+                p = os.path.join(d, n)
+                out.append({"file": n, "sha256": sha256_file(p), "path": p})
+    return out
 
 
 # ---------------------------------------------------------------------------------- target side
