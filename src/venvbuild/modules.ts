@@ -57,7 +57,7 @@ export const venvWheelsModule: ModuleDef = {
     return {
       changed,
       msg: summary.join('; ') || `no reachable build host in '${s.buildGroup}'`,
-      builds: Object.fromEntries([...builds].map(([k, b]) => [k, { host: b.host, constraints: b.result.constraints, built: b.result.built, log: b.result.log }])),
+      builds: Object.fromEntries([...builds].map(([k, b]) => [k, { host: b.host, constraints: b.result.constraints, built: b.result.built, log: b.result.log, ...(b.result.pycsCompiled ? { byteCode: b.result.pycsCompiled } : {}) }])),
     };
   },
 };

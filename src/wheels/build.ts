@@ -106,6 +106,13 @@ export interface ShippedPycs {
   size: number;
 }
 
+export interface PycStats {
+  wheels: number;
+  files: number;
+  seconds: number;
+  cpu: number;
+}
+
 export interface WheelBuildResult {
   /** False only when nothing was done at all (no build, no builder change, inputs unchanged). */
   changed: boolean;
@@ -130,6 +137,8 @@ export interface WheelBuildResult {
   buildDir: string;
   /** Byte-code companions (spec.pycs): one per wheel, and for the pip wheel targets take from their distro. */
   pycs?: ShippedPycs[];
+  /** What compiling the companions cost on the build host: during pip wheel (a niced child) and after it; null when nothing was compiled. */
+  pycsCompiled?: { duringBuild: PycStats | null; afterBuild: PycStats | null };
   /** Set when spec.distroPackages lists packages the host lacks: nothing was built; install them and call again. */
   need?: 'packages';
   packages?: string[];
