@@ -605,9 +605,10 @@ def main(spec):
 def start_pycs(spec):
     """Byte-code for the targets, started before `pip wheel` (which mostly keeps one core busy): the
     pip wheel targets take from their distro and the build tools found in the local wheel dirs
-    (setuptools, wheel: the bulk of the files to compile) are compiled by a forked child, niced, one
-    worker, while pip builds. Returns (pid, pipe) or None when all of it is cached already (a no-op
-    forks nothing). with_pycs() waits for it and finds them cached."""
+    (setuptools, wheel: the bulk of the files to compile) are compiled by a forked child while pip
+    builds. Not niced: on a loaded host a niced child starved and the build then waited for it (24 s
+    for 2.3 CPU-s at load 30). Returns (pid, pipe) or None when all of it is cached already (a
+    no-op forks nothing). with_pycs() waits for it and finds them cached."""
     if not spec.get("pycs") or spec.get("checkOnly"):
         return None
     try:
@@ -636,8 +637,7 @@ def start_pycs(spec):
             os.close(r)
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)  # the result line is the parent's alone
-            os.nice(10)  # pip's compiler first
-            pycache.companions(wheel_dir, todo, workers=1)
+            pycache.companions(wheel_dir, todo)
             os.write(w, json.dumps(pycache.LAST_STATS).encode("utf-8"))
             code = 0
         finally:
@@ -691,7 +691,7 @@ def with_pycs(spec, out, early=None):
         # what compiling cost here: during the build (early) and after it
         out["pycsCompiled"] = {"duringBuild": early, "afterBuild": dict(pycache.LAST_STATS) or None}
         if early and log:
-            log.write("byte-code for the targets, during pip wheel: %d wheels, %d files in %.2f s (%.2f CPU-s, 1 worker, niced)\n"
+            log.write("byte-code for the targets, during pip wheel: %d wheels, %d files in %.2f s (%.2f CPU-s)\n"
                       % (early["wheels"], early["files"], early["seconds"], early["cpu"]))
     except Exception as e:  # noqa: BLE001 (the targets compile themselves then)
         out["pycs"] = []
