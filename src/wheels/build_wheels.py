@@ -33,7 +33,7 @@ from wwremote.distro import Remembered, missing_packages  # noqa: E402
 from wwremote.errors import RemoteError, run_main, tail_of  # noqa: E402
 from wwremote.fsutil import read_text, remove_quietly, sha256, sha256_file, write_atomic  # noqa: E402
 from wwremote.lock import Lock, now_iso  # noqa: E402
-from wwremote.wheelfile import find_newest_wheel, find_pip_wheel, pep503  # noqa: E402  (by version: pip-23 over pip-9)
+from wwremote.wheelfile import find_newest_wheel, find_pip_wheel, pep503, wheel_metadata_field  # noqa: E402  (by version: pip-23 over pip-9)
 
 WW_SPEC_JSON = globals().get("WW_SPEC_JSON")  # this call's spec, set by src/remote/boot.py
 UPSTREAM_HEADER = "# Managed with python_venv_build role"
@@ -204,11 +204,143 @@ def clear_partial_builder(venv):
             shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
 
 
+NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+SDIST_RE = re.compile(r"^(?P<name>.+?)-(?P<version>[0-9][^-]*)\.(?:tar\.gz|tgz|tar\.bz2|tar\.xz|tar|zip)$", re.I)
+FINAL_RE = re.compile(r"^\d+(?:\.\d+)*$")
+
+
+def final_key(version):
+    """A final release's version as a comparable tuple (1.0 == 1.0.0)."""
+    key = tuple(int(x) for x in version.split("."))
+    while len(key) > 1 and key[-1] == 0:
+        key = key[:-1]
+    return key
+
+
+def plain_find_links(spec):
+    """The local find-links dirs of an offline build whose pip arguments say nothing else (only
+    --no-build-isolation, --no-index, --find-links DIR): where `pip install --upgrade` of the build
+    requirements would look. None when pip could see more or decide otherwise (an index, the host's
+    pip configuration, any other argument, a URL)."""
+    if spec.get("indexUrl") or spec.get("defaultIndex") or spec.get("hostPipConfig"):
+        return None
+    dirs = list(spec["bootstrapWheelDirs"]) + [spec["wheelDir"]] + list(spec["findLinks"])
+    args = list(spec["pipArgs"])
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("--no-build-isolation", "--no-index"):
+            i += 1
+        elif a in ("--find-links", "-f") and i + 1 < len(args):
+            dirs.append(args[i + 1])
+            i += 2
+        elif a.startswith("--find-links="):
+            dirs.append(a.split("=", 1)[1])
+            i += 1
+        else:
+            return None
+    out = []
+    for d in dirs:
+        if "://" in d or not os.path.isabs(d):
+            return None
+        if os.path.isdir(d) and d not in out:
+            out.append(d)
+    return out
+
+
+def chosen_wheel(dirs, project, version_info=None):
+    """The wheel `pip install --upgrade <project>` would take from these find-links dirs, when that
+    is plain: the newest version is a final release (every candidate's version is N(.N)*), it has
+    one pure-Python wheel (no sdist of a newer version), its Requires-Python is `>=` clauses this
+    interpreter meets, and it requires nothing outside its extras. None otherwise (pip decides)."""
+    want = pep503(project)
+    cands = []  # (version key, is wheel, file name, path)
+    for d in dirs:
+        for n in sorted(os.listdir(d)):
+            w = WHEEL_RE.match(n)
+            if w:
+                if pep503(w.group("name")) != want:
+                    continue
+                version, wheel = w.group("version"), True
+            else:
+                m = SDIST_RE.match(n)
+                if not m or pep503(m.group("name")) != want:
+                    continue
+                version, wheel = m.group("version"), False
+            if not FINAL_RE.match(version):
+                return None
+            cands.append((final_key(version), wheel, n, os.path.join(d, n)))
+    if not cands:
+        return None
+    best = max(c[0] for c in cands)
+    top = [c for c in cands if c[0] == best]
+    names = set(c[2] for c in top)
+    if len(names) != 1 or not all(c[1] for c in top):
+        return None  # an sdist of the newest version, or two different wheels of it
+    w = WHEEL_RE.match(top[0][2])
+    if w.group("abi") != "none" or w.group("plat") != "any" or "py3" not in w.group("py").split("."):
+        return None
+    paths = [c[3] for c in top]
+    if len(set(os.path.getsize(p) for p in paths)) != 1 or len(set(sha256_file(p) for p in paths)) != 1:
+        return None  # the same name, different files: which one pip takes is not plain
+    path = paths[0]
+    rp = wheel_metadata_field(path, "Requires-Python")
+    if rp:
+        have = tuple((version_info or sys.version_info)[:3])
+        for clause in rp.split(","):
+            m = re.match(r"\s*>=\s*(\d+(?:\.\d+)*)\s*$", clause)
+            if not m or have < tuple(int(x) for x in m.group(1).split(".")):
+                return None
+    for req in wheel_requires(path):
+        if not re.search(r";.*\bextra\s*==", req):
+            return None
+    return path
+
+
+def wheel_requires(path):
+    """The Requires-Dist lines of a wheel's METADATA."""
+    import zipfile  # here: a no-op opens no wheel
+
+    with zipfile.ZipFile(path) as z:
+        meta = [n for n in z.namelist() if re.match(r"^[^/]+\.dist-info/METADATA$", n)]
+        head = z.read(meta[0]).decode("utf-8", "replace").split("\n\n", 1)[0] if meta else ""
+    return [m.group(1) for m in re.finditer(r"^Requires-Dist:\s*(.+?)\s*$", head, re.M)]
+
+
+def builder_plan(spec, boot, version_info=None):
+    """Every wheel of a fresh builder venv, when `pip install --upgrade <build requirements>` after
+    ensurepip's wheels (`boot`) is plain to foresee (plain_find_links, chosen_wheel): for each build
+    requirement the wheel pip would take, for the rest of ensurepip's projects their bootstrap wheel.
+    None when pip must run."""
+    dirs = plain_find_links(spec)
+    if dirs is None:
+        return None
+    plan = {}
+    for path in boot:
+        plan[pep503(WHEEL_RE.match(os.path.basename(path)).group("name"))] = path
+    for req in spec["buildRequirements"]:
+        if not NAME_RE.match(req) or pep503(req) == "pip":
+            return None
+        path = chosen_wheel(dirs, req, version_info)
+        if path is None:
+            return None
+        have = plan.get(pep503(req))
+        if have is not None:
+            hv = WHEEL_RE.match(os.path.basename(have)).group("version")
+            nv = WHEEL_RE.match(os.path.basename(path)).group("version")
+            if FINAL_RE.match(hv) and final_key(hv) >= final_key(nv):
+                continue  # already satisfied: pip keeps the bootstrap copy
+        plan[pep503(req)] = path
+    return [plan[k] for k in sorted(plan)]
+
+
 def create_builder_venv(spec, venv, boot_dirs, log):
     """A builder venv with pip (and what else ensurepip would bring) in it, at the cost of a
     `--without-pip` venv and unpacking those wheels (no pip run, no byte-code: pip's first run
-    writes the byte-code of what it imports). Without a pip wheel in the bootstrap dirs: ensurepip,
-    then pip run from a wheel in the wheel dir or find-links, as before."""
+    writes the byte-code of what it imports). When builder_plan() can say which wheels `pip install
+    --upgrade <build requirements>` would take, they are unpacked with them and True is returned
+    (pip need not run). Without a pip wheel in the bootstrap dirs: ensurepip, then pip run from a
+    wheel in the wheel dir or find-links, as before."""
     code, out = run_logged([sys.executable, "-m", "venv", "--without-pip", venv], log, title="create builder venv without pip")
     if code != 0:
         raise RemoteError("builder", "cannot create the builder venv %s" % venv, tail=tail_of(out), attempts=1)
@@ -217,16 +349,21 @@ def create_builder_venv(spec, venv, boot_dirs, log):
     if wheels:
         from wwremote import installer  # here: only a cold builder unpacks anything
 
-        log.write("bootstrap: unpacking %s\n" % ", ".join(wheels))
+        plan = builder_plan(spec, wheels)
+        if plan:
+            log.write("bootstrap: unpacking %s (the build requirements as `pip install --upgrade` would take them)\n" % ", ".join(plan))
+        else:
+            log.write("bootstrap: unpacking %s\n" % ", ".join(wheels))
         try:
-            installer.install_wheels(venv, [{"path": w, "sha256": sha256_file(w)} for w in wheels],
-                                     requested=ensurepip_projects(), compile=False, log=log)
+            installer.install_wheels(venv, [{"path": w, "sha256": sha256_file(w)} for w in plan or wheels],
+                                     requested=list(ensurepip_projects()) + (list(spec["buildRequirements"]) if plan else []),
+                                     compile=False, log=log)
         except (RemoteError, OSError, ValueError) as e:
             raise RemoteError("builder", "cannot bootstrap pip into %s: %s" % (venv, getattr(e, "message", e)), attempts=1)
-        return
+        return bool(plan)
     code, out = run_logged([vpy, "-m", "ensurepip", "--default-pip"], log, title="bootstrap pip with ensurepip")
     if code == 0 and os.access(os.path.join(venv, "bin", "pip"), os.X_OK):
-        return
+        return False
     # No ensurepip here (e.g. Debian without python3-venv's wheels): run pip from a wheel.
     pip_whl = find_pip_wheel(boot_dirs + [spec["wheelDir"]] + list(spec["findLinks"]))
     if not pip_whl:
@@ -243,6 +380,7 @@ def create_builder_venv(spec, venv, boot_dirs, log):
     )
     if code != 0:
         raise RemoteError("builder", "cannot bootstrap pip into %s" % venv, tail=tail_of(out), attempts=1)
+    return False
 
 
 def ensure_builder(spec, log):
@@ -289,11 +427,13 @@ def ensure_builder(spec, log):
         if not os.path.exists(os.path.join(venv, OWNED)):
             write_atomic(os.path.join(venv, OWNED), "created by wheelwright as a builder venv\n")
         boot_dirs = [d for d in spec["bootstrapWheelDirs"] if os.path.isdir(d)]
+        installed = False
         if not (os.access(vpy, os.X_OK) and has_pip(venv)):
             clear_partial_builder(venv)
-            create_builder_venv(spec, venv, boot_dirs, log)
-        cmd = [vpy, "-m", "pip", "install", "--upgrade"] + pip_source_args(spec, boot_dirs) + spec["pipArgs"] + spec["buildRequirements"]
-        run_with_retries(cmd, log, spec["retries"], spec["retryDelaySec"], env=base_env(spec, venv), title="install build requirements into the builder venv")
+            installed = create_builder_venv(spec, venv, boot_dirs, log)
+        if not installed:
+            cmd = [vpy, "-m", "pip", "install", "--upgrade"] + pip_source_args(spec, boot_dirs) + spec["pipArgs"] + spec["buildRequirements"]
+            run_with_retries(cmd, log, spec["retries"], spec["retryDelaySec"], env=base_env(spec, venv), title="install build requirements into the builder venv")
         write_atomic(stamp_path, json.dumps(want, sort_keys=True, indent=1) + "\n")
         return True
 

@@ -27,11 +27,12 @@ def load_build_wheels():
     return mod
 
 
-def fake_wheel(d, name, version, requires_python=None):
-    path = os.path.join(d, "%s-%s-py3-none-any.whl" % (name, version))
+def fake_wheel(d, name, version, requires_python=None, requires=(), tag="py3-none-any"):
+    path = os.path.join(d, "%s-%s-%s.whl" % (name, version, tag))
     meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)
     if requires_python:
         meta += "Requires-Python: %s\n" % requires_python
+    meta += "".join("Requires-Dist: %s\n" % r for r in requires)
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("%s-%s.dist-info/METADATA" % (name, version), meta)
     return path
@@ -82,11 +83,81 @@ class BootstrapWheels(Tmp):
         self.assertEqual(bw.bootstrap_wheels([d], (3, 11, 2)), [pip])
 
 
+class BuilderPlan(Tmp):
+    """Which wheels `pip install --upgrade <build requirements>` would take, foreseen only when plain."""
+
+    def spec(self, **kw):
+        s = {"bootstrapWheelDirs": [self.dir("boot")], "wheelDir": self.dir("wheels"), "findLinks": [],
+             "pipArgs": ["--no-build-isolation", "--find-links", self.dir("links")], "buildRequirements": ["setuptools", "wheel"],
+             "indexUrl": None, "defaultIndex": False, "hostPipConfig": False}
+        s.update(kw)
+        return s
+
+    def setUp(self):
+        Tmp.setUp(self)
+        self.bw = load_build_wheels()
+        boot = self.dir("boot")
+        self.pip = fake_wheel(boot, "pip", "23.0.1")
+        self.st = fake_wheel(boot, "setuptools", "66.1.1")
+        self.wh = fake_wheel(boot, "wheel", "0.38.4", requires=["pytest>=3.0.0 ; extra == 'test'"])
+
+    def plan(self, spec=None):
+        return self.bw.builder_plan(spec or self.spec(), [self.st, self.pip], (3, 11, 2))
+
+    def test_plain_case_the_newest_wheel_of_each_requirement_and_ensurepips_rest(self):
+        self.assertEqual(self.plan(), [self.pip, self.st, self.wh])
+        newer = fake_wheel(self.dir("links"), "setuptools", "70.0.0")  # pip --upgrade takes the newest of all find-links
+        fake_wheel(self.dir("wheels"), "wheel", "0.38.4")  # the same version elsewhere: the boot copy is as good
+        with open(self.wh, "rb") as a, open(os.path.join(self.dir("wheels"), os.path.basename(self.wh)), "wb") as b:
+            b.write(a.read())
+        self.assertEqual(self.plan(), [self.pip, newer, self.wh])
+        # the bootstrap setuptools is kept when nothing newer exists (pip: already satisfied)
+        os.unlink(newer)
+        fake_wheel(self.dir("links"), "setuptools", "60.0")
+        self.assertEqual(self.plan(), [self.pip, self.st, self.wh])
+        # one version under two file names (66.1.1 and 66.1.1.0): not plain
+        fake_wheel(self.dir("links"), "setuptools", "66.1.1.0")
+        self.assertIsNone(self.plan())
+
+    def test_pip_decides_whenever_it_is_not_plain(self):
+        links = self.dir("links")
+        cases = {
+            "an index": self.spec(indexUrl="http://pypi.example/simple"),
+            "pip's default index": self.spec(defaultIndex=True),
+            "the host's pip configuration": self.spec(hostPipConfig=True),
+            "another pip argument": self.spec(pipArgs=["--no-build-isolation", "--pre"]),
+            "a URL find-links": self.spec(pipArgs=["--find-links", "http://repo/links"]),
+            "a specifier": self.spec(buildRequirements=["setuptools<60", "wheel"]),
+            "pip itself": self.spec(buildRequirements=["pip", "wheel"]),
+            "a requirement without any wheel": self.spec(buildRequirements=["pbr", "wheel"]),
+        }
+        for why, spec in cases.items():
+            self.assertIsNone(self.plan(spec), why)
+        for why, make in [
+            ("an sdist newer than the wheels", lambda: open(os.path.join(links, "wheel-0.40.0.tar.gz"), "w").close()),
+            ("a pre-release", lambda: fake_wheel(links, "wheel", "0.41.0rc1")),
+            ("a platform wheel", lambda: fake_wheel(links, "wheel", "0.42.0", tag="cp311-cp311-linux_x86_64")),
+            ("an unconditional dependency", lambda: fake_wheel(links, "wheel", "0.43.0", requires=["packaging>=20"])),
+            ("a Requires-Python other than >=", lambda: fake_wheel(links, "wheel", "0.44.0", requires_python="!=3.11.*")),
+            ("a Requires-Python this interpreter fails", lambda: fake_wheel(links, "wheel", "0.45.0", requires_python=">=3.12")),
+        ]:
+            for n in os.listdir(links):
+                os.unlink(os.path.join(links, n))
+            self.assertIsNotNone(self.plan(), why)
+            make()
+            self.assertIsNone(self.plan(), why)
+        # the same file name with other content in two dirs: which one pip takes is not plain
+        for n in os.listdir(links):
+            os.unlink(os.path.join(links, n))
+        fake_wheel(links, "wheel", "0.38.4", requires=["x ; extra == 'y'"])
+        self.assertIsNone(self.plan())
+
+
 @unittest.skipUnless(find_pip_wheel([SYSTEM_WHEELS]) and find_newest_wheel([SYSTEM_WHEELS], "wheel"),
                      "needs pip's and wheel's wheels in %s (Debian python3-pip-whl, python3-wheel-whl)" % SYSTEM_WHEELS)
 class BuilderVenv(Tmp):
-    def spec(self, venv):
-        return {"builderVenvPath": venv, "buildRequirements": ["setuptools", "wheel"], "pipArgs": ["--no-build-isolation"],
+    def spec(self, venv, pip_args=("--no-build-isolation",)):
+        return {"builderVenvPath": venv, "buildRequirements": ["setuptools", "wheel"], "pipArgs": list(pip_args),
                 "lockTimeoutSec": 5, "recreateBuilder": False, "bootstrapWheelDirs": [SYSTEM_WHEELS],
                 "wheelDir": self.dir("wheels"), "findLinks": [], "indexUrl": None, "retries": 0, "retryDelaySec": 0}
 
@@ -94,10 +165,10 @@ class BuilderVenv(Tmp):
         with open(os.path.join(self.d, "build.log")) as f:
             return f.read()
 
-    def ensure(self, bw, venv):
+    def ensure(self, bw, venv, **kw):
         log = proc.Log(os.path.join(self.d, "build.log"), fresh=True)
         try:
-            return bw.ensure_builder(self.spec(venv), log)
+            return bw.ensure_builder(self.spec(venv, **kw), log)
         finally:
             log.close()
 
@@ -132,13 +203,23 @@ class BuilderVenv(Tmp):
         self.assertIn("bootstrap: unpacking ", log)
         self.assertIn(find_pip_wheel([SYSTEM_WHEELS]), log)
         self.assertNotIn("ensurepip", log)
-        self.assertEqual(log.count("-m pip "), 1, log)  # one pip run: the build requirements
-        self.assertIn("-m pip install --upgrade", log)
+        self.assertEqual(log.count("-m pip "), 0, log)  # no pip run: the build requirements were plain
+        self.assertIn("(the build requirements as `pip install --upgrade` would take them)", log)
         self.assertTrue(bw.has_pip(venv))
         self.check_usable(venv)
         self.assertTrue(os.path.exists(os.path.join(venv, bw.OWNED)))
         self.assertTrue(os.path.exists(os.path.join(venv, bw.BUILDER_STAMP)))
         self.assertFalse(self.ensure(bw, venv))  # stamp matches: left alone
+
+    def test_pip_installs_the_build_requirements_when_they_are_not_plain(self):
+        bw = load_build_wheels()
+        venv = os.path.join(self.d, "builder")
+        self.assertTrue(self.ensure(bw, venv, pip_args=("--no-build-isolation", "--prefer-binary")))
+        log = self.log_text()
+        self.assertEqual(log.count("-m pip "), 1, log)
+        self.assertIn("-m pip install --upgrade", log)
+        self.assertNotIn("ensurepip", log)
+        self.check_usable(venv)
 
 
 if __name__ == "__main__":
