@@ -95,6 +95,8 @@ describe('wheels: buildWheels on the local machine', function () {
     expect(read(first.constraintsFile)).to.match(/^# Managed with python_venv_build role\n# [^\n]*inputs sha256:[0-9a-f]{64}\nww-alpha==1\.0\nww-beta==1\.0\nww-gamma==1\.0\n$/);
     expect(existsSync(first.buildDir), 'temp wheel dir removed').to.equal(false);
     expect(read(first.log)).to.include('pip wheel');
+    // a cold builder venv: ensurepip's wheels and the (plain) build requirements unpacked, no pip run for it
+    expect(read(first.log)).to.include('--without-pip').and.include('would take them)').and.not.include('install build requirements');
   });
 
   it('rerun with the same inputs: changed false, pip not run, log untouched', async () => {
