@@ -27,13 +27,13 @@ fi
 LAB_FREE=(cli-habits engine grouping interrupt live outputs package venv-cli venv-ensure venv-ssh verbosity wheels)
 # the slowest local files first (longest first keeps both workers busy to the end), then the rest
 SLOW=(test/unit/task-keywords-oracle.test.ts test/unit/identity-oracle.test.ts test/unit/vault.test.ts
-      test/unit/ssh.test.ts test/integration/venv-cli.test.ts test/integration/package.test.ts test/unit/exit-codes-oracle.test.ts
+      test/integration/venv-cli.test.ts test/integration/package.test.ts test/unit/exit-codes-oracle.test.ts
       test/integration/cli-habits.test.ts test/unit/config.test.ts test/unit/setup-subsets.test.ts
       test/unit/selinux-args.test.ts test/integration/engine.test.ts)
 local_set=()
 for f in "${SLOW[@]}"; do [ -e "$f" ] && local_set+=("$f"); done
 while IFS= read -r f; do
-  case " ${local_set[*]} " in *" $f "*) ;; *) local_set+=("$f") ;; esac
+  case " ${local_set[*]} test/unit/ssh.test.ts " in *" $f "*) ;; *) local_set+=("$f") ;; esac
 done < <(find test/unit -name '*.test.ts' | LC_ALL=C sort; for n in "${LAB_FREE[@]}"; do echo "test/integration/$n.test.ts"; done)
 lab_set=()
 while IFS= read -r f; do
@@ -45,7 +45,16 @@ trap 'rm -rf "$logs"' EXIT
 # the remote side's Python package (stdlib unittest; no lab needed)
 nice -n 5 python3 -m unittest discover -s src/remote/tests >"$logs/python" 2>&1 &
 py=$!
-local_files() { "$@" npx mocha --parallel --jobs 2 "${local_set[@]}"; }
+# ssh.test.ts adds and removes a test user: useradd/userdel replace /etc/shadow, which detaches the
+# shadow copy that identity-oracle's and cli-habits' throwaway sshd bind-mounts over it (their
+# password logins then fail). It runs alone, after the parallel files.
+ALONE=(test/unit/ssh.test.ts)
+local_files() {
+  local rc=0
+  "$@" npx mocha --parallel --jobs 2 "${local_set[@]}" || rc=$?
+  "$@" npx mocha "${ALONE[@]}" || rc=$?
+  return "$rc"
+}
 lab_files() { npx mocha "${lab_set[@]}"; }
 
 local_rc=0
