@@ -8,7 +8,6 @@ import subprocess
 import sys
 import tempfile
 import unittest
-import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -16,6 +15,7 @@ from wwremote import installer  # noqa: E402
 from wwremote.errors import RemoteError  # noqa: E402
 from wwremote.fsutil import record_hash, sha256_file  # noqa: E402
 from wwremote.wheelfile import find_pip_wheel  # noqa: E402
+from wheelmaker import write_wheel  # noqa: E402
 
 SYSTEM_WHEELS = "/usr/share/python-wheels"
 
@@ -36,17 +36,7 @@ def make_wheel(d, name="demo_pkg", version="1.0", requires=(), purelib=True, ext
         info + "/top_level.txt": name + "\n",
     }
     path = os.path.join(d, "%s-py3-none-any.whl" % dist)
-    rows = []
-    with zipfile.ZipFile(path, "w") as z:
-        for n, text in sorted(files.items()):
-            data = text.encode("utf-8")
-            zi = zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0))
-            zi.external_attr = (0o755 if "/scripts/" in n else 0o644) << 16
-            z.writestr(zi, data)
-            rows.append("%s,%s,%d" % (n, record_hash(data), len(data)))
-        rows.append(info + "/RECORD,,")
-        z.writestr(info + "/RECORD", "\n".join(rows) + "\n")
-    return path
+    return write_wheel(path, info, files)
 
 
 def run(argv, **kw):

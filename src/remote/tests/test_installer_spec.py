@@ -11,13 +11,13 @@ import subprocess
 import sys
 import tempfile
 import unittest
-import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from wwremote import installer, proc  # noqa: E402
-from wwremote.fsutil import record_hash, sha256_file  # noqa: E402
+from wwremote.fsutil import sha256_file  # noqa: E402
 from wwremote.wheelfile import find_pip_wheel  # noqa: E402
+from wheelmaker import write_wheel  # noqa: E402
 
 SYSTEM_WHEELS = "/usr/share/python-wheels"
 PIP_WHEEL = find_pip_wheel([SYSTEM_WHEELS])
@@ -43,17 +43,7 @@ def odd_wheel(d, version="1.0", requires=()):
         info + "/entry_points.txt": "[gui_scripts]\nodd-gui = oddpkg.gui:main\n\n[console_scripts]\nodd-cli = oddpkg.gui:main [extra]\n",
     }
     path = os.path.join(d, "%s-py3-none-any.whl" % dist)
-    rows = []
-    with zipfile.ZipFile(path, "w") as z:
-        for n, text in sorted(files.items()):
-            data = text.encode("utf-8")
-            zi = zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0))
-            zi.external_attr = (0o755 if "/scripts/" in n else 0o644) << 16
-            z.writestr(zi, data)
-            rows.append("%s,%s,%d" % (n, record_hash(data), len(data)))
-        rows.append(info + "/RECORD,,")
-        z.writestr(info + "/RECORD", "\n".join(rows) + "\n")
-    return path
+    return write_wheel(path, info, files)
 
 
 def plain_wheel(d, name, version):
@@ -65,15 +55,7 @@ def plain_wheel(d, name, version):
         info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     path = os.path.join(d, "%s-py3-none-any.whl" % dist)
-    rows = []
-    with zipfile.ZipFile(path, "w") as z:
-        for n, text in sorted(files.items()):
-            data = text.encode("utf-8")
-            z.writestr(zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0)), data)
-            rows.append("%s,%s,%d" % (n, record_hash(data), len(data)))
-        rows.append(info + "/RECORD,,")
-        z.writestr(info + "/RECORD", "\n".join(rows) + "\n")
-    return path
+    return write_wheel(path, info, files)
 
 
 def run(argv, **kw):
