@@ -222,7 +222,8 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
     const venv = '/openstack/venvs/fault-push';
     const push = ['-e', 'venv_wheel_transport=push'];
     await hx(h, 'rm -rf /var/cache/wheelwright/wheelhouse'); // every wheel is pushed afresh
-    await arm(h, 'cat', '/var/cache/wheelwright/wheelhouse/');
+    // a wheel's push (its temp file `.NAME.whl.ww-tmp-XXXX`), not a byte-code companion's (`.zip`), whichever goes first
+    await arm(h, 'cat', '.whl.ww-tmp-');
     const run = runCli(deployArgs('2.0', h, ['--retry-file', 'none', ...push, ...KEEPALIVE], venv));
     const cat = await reached(lab, h, 'cat', 'the push of a wheel');
     // the wheel being pushed: its temp name is `.NAME.ww-tmp-XXXX`
