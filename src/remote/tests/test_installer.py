@@ -15,7 +15,7 @@ from wwremote import installer  # noqa: E402
 from wwremote.errors import RemoteError  # noqa: E402
 from wwremote.fsutil import record_hash, sha256_file  # noqa: E402
 from wwremote.wheelfile import find_pip_wheel  # noqa: E402
-from wheelmaker import write_wheel  # noqa: E402
+from wheelmaker import files_of, run, write_wheel  # noqa: E402
 
 SYSTEM_WHEELS = "/usr/share/python-wheels"
 
@@ -37,19 +37,6 @@ def make_wheel(d, name="demo_pkg", version="1.0", requires=(), purelib=True, ext
     }
     path = os.path.join(d, "%s-py3-none-any.whl" % dist)
     return write_wheel(path, info, files)
-
-
-def run(argv, **kw):
-    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PIP_CONFIG_FILE=os.devnull)
-    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env, **kw)
-
-
-def files_of(venv):
-    out = set()
-    for root, dirs, names in os.walk(venv):
-        for n in names:
-            out.add(os.path.relpath(os.path.join(root, n), venv))
-    return out
 
 
 def record_paths(venv, info):

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from wwremote import installer, proc  # noqa: E402
 from wwremote.fsutil import sha256_file  # noqa: E402
 from wwremote.wheelfile import find_pip_wheel  # noqa: E402
-from wheelmaker import write_wheel  # noqa: E402
+from wheelmaker import files_of, run, write_wheel  # noqa: E402
 
 SYSTEM_WHEELS = "/usr/share/python-wheels"
 PIP_WHEEL = find_pip_wheel([SYSTEM_WHEELS])
@@ -56,21 +56,6 @@ def plain_wheel(d, name, version):
     }
     path = os.path.join(d, "%s-py3-none-any.whl" % dist)
     return write_wheel(path, info, files)
-
-
-def run(argv, **kw):
-    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PIP_CONFIG_FILE=os.devnull)
-    for k in [k for k in env if k.startswith("PIP_") and k not in ("PIP_DISABLE_PIP_VERSION_CHECK", "PIP_NO_INPUT", "PIP_CONFIG_FILE")]:
-        del env[k]
-    return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env, **kw)
-
-
-def files_of(venv):
-    out = set()
-    for root, _dirs, names in os.walk(venv):
-        for n in names:
-            out.add(os.path.relpath(os.path.join(root, n), venv))
-    return out
 
 
 def venv(path):
