@@ -41,6 +41,8 @@ const { values } = parseArgs({
     'playbook-mb': { type: 'string', default: '50' },
     'ansible-role': { type: 'string' },
     'no-compile': { type: 'boolean', default: false },
+    // deploy: one unmeasured cold deployment per tool first (see deploy())
+    'no-warmup': { type: 'boolean', default: false },
     // wheelwright's strategy in the deploy case (issue 13: the role keeps its speed under linear)
     strategy: { type: 'string' },
     // the noop case: another built checkout whose CLI takes turns with this one (A/B)
@@ -55,7 +57,7 @@ const only = new Set(values.only!.split(',').map((s) => s.trim()).filter(Boolean
 const roleDir = values['ansible-role'] ? resolve(values['ansible-role']) : undefined;
 const usage = () => {
   process.stderr.write(
-    `usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--fleet 32,64] [--ansible-role DIR] [--no-compile] [--strategy linear|free] [--ab DIR] [--hosts N] [--playbook-mb MB] [--only ${CASES.join(',')}]\n`,
+    `usage: npm run bench -- [--targets N] [--runs R] [--tasks N] [--fleet 32,64] [--ansible-role DIR] [--no-compile] [--no-warmup] [--strategy linear|free] [--ab DIR] [--hosts N] [--playbook-mb MB] [--only ${CASES.join(',')}]\n`,
   );
   process.exit(5);
 };
@@ -100,6 +102,23 @@ async function deploy(): Promise<void> {
   if (roleDir) tools.push({ name: 'upstream role (ansible-core)', run: (a) => runUpstream(ctx, roleDir, a) });
   const results: Record<string, Record<Scenario, RunFigures[]>> = {};
   const failures: Record<string, string> = {};
+  // A wipe keeps what lasts on a real host between deployments (the distro packages a run
+  // installed, pip's cache, apt's lists), so on a fresh lab the first tool's cold run would also pay
+  // for those and the other's would not. One unmeasured cold deployment per tool first makes every
+  // measured cold run start from the same state, whichever tool goes first.
+  if (!values['no-warmup']) {
+    for (const tool of tools) {
+      await wipe(ctx);
+      log(`warm-up: ${tool.name}: cold (not measured)`);
+      try {
+        await tool.run('1.0');
+      } catch (e) {
+        if (tool.name === 'wheelwright') throw e;
+        failures[tool.name] = (e as Error).message;
+        log(`${tool.name} failed: ${(e as Error).message}`);
+      }
+    }
+  }
   for (let i = 0; i < runs; i++) {
     // the tools take turns within each run, so machine load hits both alike
     for (const tool of tools) {
