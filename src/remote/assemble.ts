@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 
 /** The modules of the package (src/remote/wwremote/NAME.py). */
-const MODULES = ['__init__', 'errors', 'fsutil', 'lock', 'proc', 'ownership', 'wheelfile', 'distro', 'facts', 'symlinks', 'installer', 'fetch', 'pycache'] as const;
+const MODULES = ['__init__', 'jsonfast', 'relazy', 'errors', 'fsutil', 'lock', 'proc', 'ownership', 'wheelfile', 'distro', 'facts', 'symlinks', 'installer', 'fetch', 'pycache'] as const;
 
 function packageDir(): string {
   const candidates = [new URL('./wwremote/', import.meta.url), new URL('../../src/remote/wwremote/', import.meta.url)];

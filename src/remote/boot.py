@@ -1,7 +1,8 @@
 # wheelwright's remote boot (src/remote/boot.py): sent as `python3 -S -c <this>` by src/remote/run.ts.
 # stdin: one line `<program key> <spec JSON>`, then the program: zlib-compressed JSON {name: [file, source]}
 # ("__main__" is the script, the rest the wwremote package). The program's code objects are kept in a
-# cache on the host, by key (sha256 of the program) and interpreter: a warm call compiles nothing.
+# cache on the host, by key (sha256 of the program) and interpreter: a warm call compiles nothing, and
+# unmarshals only the modules it imports ({name: (file, marshalled code)}).
 # The cache is trusted only when the file and its directories are ours (uid) and writable by no one
 # else; anything wrong with it means compiling again. Python >= 3.6, stdlib, no site module needed.
 import marshal
@@ -32,7 +33,7 @@ def _ww_boot():
                 ok = ok and ds.st_uid == uid and not ds.st_mode & 0o022 and (ds.st_mode & 0o170000) == 0o040000
             if ok:
                 codes = marshal.loads(f.read())
-                if not isinstance(codes, dict) or "__main__" not in codes:
+                if not isinstance(codes, dict) or not isinstance(codes.get("__main__"), tuple):
                     codes = None
     except Exception:  # absent, unreadable, foreign, truncated: compile
         codes = None
@@ -43,19 +44,22 @@ def _ww_boot():
         program = json.loads(zlib.decompress(body).decode("utf-8"))
         codes = {}
         for mod, (fname, src) in program.items():
-            codes[mod] = compile(src, fname, "exec", dont_inherit=True)
+            codes[mod] = (fname, marshal.dumps(compile(src, fname, "exec", dont_inherit=True)))
         try:
             _ww_store(top, cdir, name, marshal.dumps(codes))
         except Exception:  # read-only or full disk: this call still runs
             pass
-    from importlib.machinery import ModuleSpec
+    try:  # the import system's own class: importing importlib.machinery costs a tenth of a no-op
+        ModuleSpec = sys.modules["_frozen_importlib"].ModuleSpec
+    except (KeyError, AttributeError):
+        from importlib.machinery import ModuleSpec
 
     class Loader(object):
         @classmethod
         def find_spec(cls, fullname, path=None, target=None):
             if fullname == "__main__" or fullname not in codes:
                 return None
-            spec = ModuleSpec(fullname, cls, origin=codes[fullname].co_filename, is_package=(fullname == "wwremote"))
+            spec = ModuleSpec(fullname, cls, origin=codes[fullname][0], is_package=(fullname == "wwremote"))
             spec.has_location = False
             return spec
 
@@ -66,10 +70,10 @@ def _ww_boot():
         @staticmethod
         def exec_module(module):
             module.__file__ = module.__spec__.origin
-            exec(codes[module.__name__], module.__dict__)
+            exec(marshal.loads(codes[module.__name__][1]), module.__dict__)
 
     sys.meta_path.insert(0, Loader)
-    return codes["__main__"], spec
+    return marshal.loads(codes["__main__"][1]), spec
 
 
 def _ww_store(top, cdir, name, blob):
@@ -103,4 +107,19 @@ def _ww_store(top, cdir, name, blob):
 
 _ww_code, WW_SPEC_JSON = _ww_boot()
 del _ww_boot, _ww_store
-exec(_ww_code)
+try:
+    exec(_ww_code)
+except SystemExit as _ww_exit:
+    _ww_status = _ww_exit.code
+else:
+    _ww_status = None
+# A no-op's result is out and its files are closed (wwremote.errors.run_main says so): exit without
+# tearing the interpreter down, a sixth of a no-op check's CPU on a small host. Otherwise as usual.
+if getattr(sys.modules.get("wwremote.errors"), "QUICK_EXIT", False) and "threading" not in sys.modules and (_ww_status is None or isinstance(_ww_status, int)):
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # a closed stdout: the usual exit reports it
+        sys.exit(_ww_status)
+    os._exit(_ww_status or 0)
+sys.exit(_ww_status)

@@ -13,9 +13,7 @@ line then has ok=false, kind, error, log, logTail).
 
 Actions: ensure (default), gc, rollback, role_target. (Wheels are built by src/wheels/build_wheels.py.) See docs/local-venvs.md for the spec.
 """
-import json
 import os
-import re
 import sys
 import time
 
@@ -24,11 +22,13 @@ try:
 except ImportError:  # run from a checkout: python3 src/venv/ensure_venv.py spec.json
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "remote"))
 from wwremote import distro as ww_distro  # noqa: E402
+from wwremote import jsonfast  # noqa: E402  (json without re: the no-op check imports neither)
 from wwremote import ownership, proc  # noqa: E402
 from wwremote.errors import RemoteError, run_main  # noqa: E402
 from wwremote.facts import facts_current, write_facts  # noqa: E402
 from wwremote.fsutil import read_json, rm_rf, sha256, sha256_file, write_atomic  # noqa: E402
 from wwremote.lock import Lock  # noqa: E402
+from wwremote.relazy import compiled, re  # noqa: E402
 from wwremote.symlinks import link_into, symlink_sources  # noqa: E402
 from wwremote.wheelfile import find_pip_wheel as ww_find_pip_wheel, parse_wheel_name, pep503  # noqa: E402
 
@@ -391,6 +391,8 @@ def write_marker(venv, spec, hsh, py, installed, generation=None, dists=None):
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "host": os.uname()[1],
     }
+    import json
+
     write_atomic(os.path.join(venv, MARKER), json.dumps(marker, indent=1, sort_keys=True) + "\n")
     return marker
 
@@ -553,7 +555,7 @@ def ensure_inplace(spec, path, hsh, py):
 
 # ---------------------------------------------------------------- ensure: generations
 
-GENERATION_NAME = re.compile(r"^(?:[0-9a-f]{12}(?:-[0-9]+)?|legacy-[0-9]+)$")
+GENERATION_NAME = compiled(r"^(?:[0-9a-f]{12}(?:-[0-9]+)?|legacy-[0-9]+)$")
 
 
 def gens_dir(path):
@@ -747,7 +749,7 @@ def do_rollback(spec):
 
 # ---------------------------------------------------------------- gc of a cache directory
 
-CACHE_NAME = re.compile(r"^[0-9]+\.[0-9]+-[0-9a-f]{16}$")  # `{pyver}-{hash}`, the cache path of `venv ensure`
+CACHE_NAME = compiled(r"^[0-9]+\.[0-9]+-[0-9a-f]{16}$")  # `{pyver}-{hash}`, the cache path of `venv ensure`
 
 
 def do_gc(spec):
@@ -836,7 +838,7 @@ def distro_key():
         try:
             with open("/etc/debian_version") as f:
                 dv = f.readline().strip()
-            if re.match(r"^\d+(\.\d+)*$", dv):
+            if all(x.isdecimal() for x in dv.split(".")):  # re.match(r"^\d+(\.\d+)*$", dv)
                 version = dv
         except (IOError, OSError):
             pass
@@ -844,7 +846,7 @@ def distro_key():
         v = ".".join(version.split(".")[:2])
     else:
         v = version.split(".")[0]
-    return "-".join(re.sub(r"\s+", "_", x.strip().lower()) for x in (distro, v, os.uname()[4]))
+    return "-".join("_".join(x.strip().lower().split()) for x in (distro, v, os.uname()[4]))  # whitespace runs: _
 
 
 def missing_distro_packages(pkgs, remembered=None):
@@ -968,14 +970,14 @@ def do_role_target(p):
 
 def load_spec():
     if WW_SPEC_JSON:
-        return json.loads(WW_SPEC_JSON)
+        return jsonfast.loads(WW_SPEC_JSON)
     if SPEC_B64:
         import base64
 
-        return json.loads(base64.b64decode(SPEC_B64).decode("utf-8"))
+        return jsonfast.loads(base64.b64decode(SPEC_B64).decode("utf-8"))
     if len(sys.argv) > 1:
         with open(sys.argv[1]) as f:
-            return json.load(f)
+            return jsonfast.loads(f.read())
     raise RemoteError("spec", "no spec given")
 
 

@@ -16,11 +16,7 @@ Steps (docs/wheel-build.md has the details):
   6. on failure remove the input and result files so that the next run retries.
 """
 import errno
-import json
 import os
-import platform
-import re
-import shutil
 import sys
 import time
 
@@ -28,11 +24,12 @@ try:
     import wwremote  # noqa: F401  (defined in front of this script by src/remote/assemble.ts)
 except ImportError:  # run from a checkout
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "remote"))
-from wwremote import ownership, proc  # noqa: E402
+from wwremote import jsonfast, ownership, proc  # noqa: E402  (jsonfast: json without re)
 from wwremote.distro import Remembered, missing_packages  # noqa: E402
 from wwremote.errors import RemoteError, run_main, tail_of  # noqa: E402
 from wwremote.fsutil import read_text, remove_quietly, sha256, sha256_file, write_atomic  # noqa: E402
 from wwremote.lock import Lock, now_iso  # noqa: E402
+from wwremote.relazy import compiled, re  # noqa: E402  (re, platform, shutil: imported only off the no-op path)
 from wwremote.wheelfile import find_newest_wheel, find_pip_wheel, pep503, wheel_metadata_field  # noqa: E402  (by version: pip-23 over pip-9)
 
 WW_SPEC_JSON = globals().get("WW_SPEC_JSON")  # this call's spec, set by src/remote/boot.py
@@ -42,22 +39,22 @@ BUILDER_STAMP = ".ww-builder.json"
 OWNED = ".wheelwright-owned"  # written into a builder venv dir before anything else: a leftover is provably ours
 
 # pip output that means "the network failed": worth retrying. Checked only when no build error is seen.
-NETWORK_RE = re.compile(
+NETWORK_RE = compiled(
     r"NewConnectionError|ConnectTimeoutError|ReadTimeoutError|ConnectionError|Connection (?:refused|reset|aborted)"
     r"|Max retries exceeded|Temporary failure in name resolution|Name or service not known|Could not fetch URL"
     r"|RemoteDisconnected|IncompleteRead|ProtocolError|timed out|Network is unreachable|No route to host"
     r"|HTTP error (?:429|5\d\d)|\b(?:429|5\d\d) Server Error|fatal: unable to access|Could not resolve host"
     r"|The remote end hung up unexpectedly|early EOF",
-    re.I,
+    "I",
 )
 # pip output that means "the build itself failed": never retried (the same sources fail the same way),
 # even when some network warning was printed too.
-BUILD_ERROR_RE = re.compile(
+BUILD_ERROR_RE = compiled(
     r"fatal error:|compilation terminated|error: command '[^']*' failed|Failed building wheel"
     r"|metadata-generation-failed|ResolutionImpossible|conflicting dependencies|SyntaxError",
-    re.I,
+    "I",
 )
-WHEEL_RE = re.compile(
+WHEEL_RE = compiled(
     r"^(?P<name>[^\s-]+?)-(?P<version>[^\s-]+?)(?:-(?P<build>\d[^\s-]*))?-(?P<py>[^\s-]+?)-(?P<abi>[^\s-]+?)-(?P<plat>[^\s-]+?)\.whl$"
 )
 
@@ -161,12 +158,42 @@ def base_env(spec, venv):
 # ------------------------------------------------------------------------------------- builder venv
 
 
+def python_version():
+    """platform.python_version(), without platform (nor the re it imports): sys.version's first
+    word, with a patch level."""
+    v = sys.version.split(None, 1)[0] if sys.version.strip() else ""
+    if not v or not all(c.isalnum() or c in "._+" for c in v):
+        import platform
+
+        return platform.python_version()
+    return v + ".0" if v.count(".") == 1 else v
+
+
 def python_identity():
-    return {"executable": os.path.realpath(sys.executable), "version": platform.python_version()}
+    return {"executable": os.path.realpath(sys.executable), "version": python_version()}
 
 
 def venv_python_version(venv):
+    """The `version` (or `version_info`) of the venv's pyvenv.cfg: re.search(r"^\\s*version(?:_info)?
+    \\s*=\\s*(\\S+)", cfg, re.M), line by line while the answer is on one line."""
     cfg = read_text(os.path.join(venv, "pyvenv.cfg")) or ""
+    for line in cfg.split("\n"):
+        rest = line.lstrip()
+        if not rest.startswith("version"):
+            continue
+        rest = rest[len("version"):]
+        for r in ((rest[len("_info"):],) if rest.startswith("_info") else ()) + (rest,):
+            r = r.lstrip()
+            if r.startswith("="):
+                value = r[1:].split()
+                if not value:
+                    break  # the value on a later line: as the pattern reads it
+                return value[0]
+        else:
+            continue
+        break
+    else:
+        return None
     m = re.search(r"^\s*version(?:_info)?\s*=\s*(\S+)", cfg, re.M)
     return m.group(1) if m else None
 
@@ -198,15 +225,17 @@ def has_pip(venv):
 def clear_partial_builder(venv):
     """Empty a builder venv that has no complete pip (an earlier run died while making it), all
     but its ownership file: it is made again from scratch."""
+    import shutil
+
     for n in os.listdir(venv):
         if n != OWNED:
             p = os.path.join(venv, n)
             shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
 
 
-NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
-SDIST_RE = re.compile(r"^(?P<name>.+?)-(?P<version>[0-9][^-]*)\.(?:tar\.gz|tgz|tar\.bz2|tar\.xz|tar|zip)$", re.I)
-FINAL_RE = re.compile(r"^\d+(?:\.\d+)*$")
+NAME_RE = compiled(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+SDIST_RE = compiled(r"^(?P<name>.+?)-(?P<version>[0-9][^-]*)\.(?:tar\.gz|tgz|tar\.bz2|tar\.xz|tar|zip)$", "I")
+FINAL_RE = compiled(r"^\d+(?:\.\d+)*$")
 
 
 def final_key(version):
@@ -408,12 +437,14 @@ def ensure_builder(spec, log):
         raw = read_text(stamp_path)
         if raw:
             try:
-                have = json.loads(raw)
+                have = jsonfast.loads(raw)
             except ValueError:
                 have = None
-        usable = os.access(vpy, os.X_OK) and venv_python_version(venv) == platform.python_version()
+        usable = os.access(vpy, os.X_OK) and venv_python_version(venv) == python_version()
         if have == want and usable and not spec["recreateBuilder"]:
             return False
+        import json
+        import shutil
         wipe = spec["recreateBuilder"] or not usable or (have is not None and have.get("python") != want["python"])
         if wipe and os.path.lexists(venv):
             # check_replaceable() allowed it: ours (stamp or ownership file), or an empty directory
@@ -526,6 +557,8 @@ def move_into(src, wheel_dir, replace):
         if e.errno != errno.EXDEV:
             raise
         tmp = os.path.join(wheel_dir, "." + os.path.basename(src) + ".ww-tmp-%d" % os.getpid())
+        import shutil
+
         shutil.copyfile(src, tmp)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dest)
@@ -543,7 +576,7 @@ def public(wheels):
 def inputs_header(spec):
     """The result file's first line: a hash of every build input, so "up to date" is one comparison."""
     fingerprint = sha256_bytes(
-        json.dumps(
+        jsonfast.dumps(
             {
                 "v": SCRIPT_VERSION,
                 "files": spec["files"],
@@ -551,7 +584,7 @@ def inputs_header(spec):
                 "env": spec["buildEnv"],
                 "indexUrl": spec.get("indexUrl") or None,
                 "findLinks": spec["findLinks"],
-                "python": platform.python_version(),
+                "python": python_version(),
             },
             sort_keys=True,
         ).encode("utf-8")
@@ -568,7 +601,7 @@ def current_result(spec, result_file, manifest_file, wheel_dir, header):
     pins = parse_pins(result_text)
     manifest = None
     try:
-        manifest = json.loads(read_text(manifest_file) or "null")
+        manifest = jsonfast.loads(read_text(manifest_file) or "null")
     except ValueError:
         manifest = None
     wheels = wheels_for_pins(wheel_dir, pins, manifest) if pins is not None else None
@@ -658,11 +691,15 @@ def main(spec):
                     pins, wheels, manifest = current
                     new_manifest = {"inputs": fingerprint, "wheels": wheels}
                     if new_manifest != manifest:
+                        import json
+
                         write_atomic(manifest_file, json.dumps(new_manifest, sort_keys=True, indent=1) + "\n")
                     return unbuilt_result(base, pins, wheels, builder_changed, inputs_changed)
 
             # Build. The result file goes first: if we die half-way, the next run must rebuild.
             proc.with_site()
+            import json
+            import shutil
             remove_quietly(result_file)
             remove_quietly(manifest_file)
             log.write("wheelwright wheel build of %s (venv %s) for %s, started %s\n" % (spec["venvBasename"], spec["venvPath"], spec["key"], now_iso()))
@@ -742,6 +779,14 @@ def main(spec):
             log.close()
 
 
+def requirement_name(r):
+    """A requirement's text up to its first space, comparison, marker or extras (re.split(r"[\\s<>=!~;\\[]", r, 1)[0])."""
+    for i, c in enumerate(r):
+        if c.isspace() or c in "<>=!~;[":
+            return r[:i]
+    return r
+
+
 def start_pycs(spec):
     """Byte-code for the targets, started before `pip wheel` (which mostly keeps one core busy): the
     pip wheel targets take from their distro and the build tools found in the local wheel dirs
@@ -759,7 +804,7 @@ def start_pycs(spec):
             return None
         wheel_dir = spec["wheelDir"]
         local = [d for d in spec["bootstrapWheelDirs"] + list(spec["findLinks"]) if "://" not in d]
-        names = [re.split(r"[\s<>=!~;\[]", r, 1)[0] for r in spec["buildRequirements"]]
+        names = [requirement_name(r) for r in spec["buildRequirements"]]
         cands = pycache.likely_wheels(local, names)
         pip = pycache.pip_wheel_for_targets(spec["bootstrapWheelDirs"], os.path.join(wheel_dir, pycache.SUBDIR, "pip-wheel.json"))
         if pip:
@@ -778,7 +823,7 @@ def start_pycs(spec):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)  # the result line is the parent's alone
             pycache.companions(wheel_dir, todo)
-            os.write(w, json.dumps(pycache.LAST_STATS).encode("utf-8"))
+            os.write(w, jsonfast.dumps(pycache.LAST_STATS).encode("utf-8"))
             code = 0
         finally:
             os._exit(code)
@@ -798,7 +843,7 @@ def finish_pycs(started):
     finally:
         os.waitpid(pid, 0)
     try:
-        return json.loads(data.decode("utf-8")) if data else None
+        return jsonfast.loads(data.decode("utf-8")) if data else None
     except ValueError:
         return None
 
@@ -845,10 +890,10 @@ def with_pycs(spec, out, early=None):
 
 def load_spec():
     if WW_SPEC_JSON:
-        spec = json.loads(WW_SPEC_JSON)
+        spec = jsonfast.loads(WW_SPEC_JSON)
     elif len(sys.argv) > 1:  # debugging: python3 build_wheels.py spec.json (wwremote on PYTHONPATH)
         with open(sys.argv[1]) as f:
-            spec = json.load(f)
+            spec = jsonfast.loads(f.read())
     else:
         raise RemoteError("spec", "no spec given")
     spec.setdefault("findLinks", [])

@@ -28,7 +28,9 @@ sys.exit(spec.get("code", 0))
 
 
 def program(main=MAIN):
-    mods = {"wwremote": ["<wwremote>/wwremote.py", ""], "wwremote.errors": ["<wwremote>/wwremote/errors.py", read("wwremote", "errors.py")]}
+    mods = {"wwremote": ["<wwremote>/wwremote.py", ""]}
+    for m in ("errors", "jsonfast", "relazy"):
+        mods["wwremote." + m] = ["<wwremote>/wwremote/%s.py" % m, read("wwremote", m + ".py")]
     mods["__main__"] = ["<wheelwright>/t.py", main]
     return zlib.compress(json.dumps(mods).encode())
 
@@ -107,6 +109,26 @@ class Boot(unittest.TestCase):
             code, out, err = self.run_boot(program())
             self.assertEqual(code, 0, err)
             self.assertIn("WW-RESULT", out)
+
+    def test_an_unchanged_result_exits_without_teardown(self):
+        # run_main() marks an unchanged result: the boot then exits at once (atexit handlers, which
+        # the teardown would run, do not); a changed one, or a failure, exits as usual
+        main = """
+import atexit, sys
+from wwremote import errors
+spec = __import__("json").loads(WW_SPEC_JSON)
+atexit.register(lambda: sys.stderr.write("teardown\\n"))
+def step():
+    if spec.get("fail"):
+        raise errors.RemoteError("spec", "failed")
+    return {"changed": spec["changed"]}
+sys.exit(errors.run_main(step))
+"""
+        for spec, code, teardown in (({"changed": False}, 0, False), ({"changed": True}, 0, True), ({"changed": False, "fail": True}, 1, True)):
+            rc, out, err = self.run_boot(program(main), key="q", spec=spec)
+            self.assertEqual(rc, code, err)
+            self.assertIn("WW-RESULT", out)
+            self.assertEqual("teardown" in err, teardown, spec)
 
     def test_a_failing_program_reports_with_its_file_name(self):
         code, out, err = self.run_boot(program("raise ValueError('boom')\n"), key="bad")

@@ -6,10 +6,9 @@ stamp (the status file's inode, size and mtime, and the mtime of its journal dir
 `updates/`): every install, upgrade or removal through dpkg/apt rewrites the status file (or adds
 a journal entry), so an unchanged stamp means the answers still hold and a no-op runs no dpkg at
 all; any package change re-runs the queries. rpm hosts always ask rpm."""
-import json
 import os
-import re
 
+from wwremote import jsonfast
 from wwremote.errors import RemoteError
 from wwremote.fsutil import which
 
@@ -56,7 +55,7 @@ class Remembered(object):
             # only a regular file of ours (root's or the running user's) is trusted
             if not os.path.islink(self.path) and st.st_uid in (0, os.getuid()) and not st.st_mode & 0o022:
                 with open(self.path) as f:
-                    data = json.load(f)
+                    data = jsonfast.loads(f.read())
                 if data.get("version") == STATE_VERSION and data.get("stamp") == self.stamp:
                     self.known = data.get("known") or {}
         except (OSError, ValueError, AttributeError):
@@ -79,14 +78,20 @@ class Remembered(object):
             d = os.path.dirname(self.path)
             if not os.path.isdir(d):
                 os.makedirs(d, 0o755)
-            write_atomic(self.path, json.dumps({"version": STATE_VERSION, "stamp": self.stamp, "known": self.known}, sort_keys=True))
+            write_atomic(self.path, jsonfast.dumps({"version": STATE_VERSION, "stamp": self.stamp, "known": self.known}, sort_keys=True))
             self.dirty = False
         except OSError:
             pass
 
 
 def package_names(pkgs):
-    return [re.split(r"[=<>]", x, 1)[0].strip() for x in pkgs if x and x.strip()]
+    """The names of `name`, `name=ver`, `name>=ver`... (re.split(r"[=<>]", x, 1)[0].strip(), without re)."""
+    out = []
+    for x in pkgs:
+        if x and x.strip():
+            cut = min([i for i in (x.find("="), x.find("<"), x.find(">")) if i >= 0] or [len(x)])
+            out.append(x[:cut].strip())
+    return out
 
 
 def missing_packages(pkgs, remembered=None):

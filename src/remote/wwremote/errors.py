@@ -1,11 +1,15 @@
 """The one error type of the remote scripts and their result protocol (one `WW-RESULT {json}` line)."""
-import json
-import re
 import sys
 
+from wwremote import jsonfast
+from wwremote.relazy import compiled
+
 RESULT_PREFIX = "WW-RESULT "
-ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+ANSI_RE = compiled(r"\x1b\[[0-9;]*[A-Za-z]")
 TAIL_LINES = 40
+# Set by run_main() once an unchanged result is out: nothing of the run is left to write, so the boot
+# (src/remote/boot.py) may skip the interpreter's teardown.
+QUICK_EXIT = False
 
 
 def tail_of(text, n=TAIL_LINES):
@@ -69,7 +73,7 @@ class RemoteError(Exception):
 def emit(obj, stream=None):
     """The result line: the only thing a script prints on stdout."""
     stream = stream or sys.stdout
-    stream.write(RESULT_PREFIX + json.dumps(obj, sort_keys=True) + "\n")
+    stream.write(RESULT_PREFIX + jsonfast.dumps(obj, sort_keys=True) + "\n")
     stream.flush()
 
 
@@ -77,10 +81,12 @@ def run_main(step, stream=None):
     """Run step() and print its result (a dict; ok=True is added) or its failure; exit code 0/1.
     A RemoteError is reported as such; any other exception as kind `internal` with its traceback,
     so the caller always gets a result line."""
+    global QUICK_EXIT
     try:
         res = step()
         res["ok"] = True
         emit(res, stream)
+        QUICK_EXIT = res.get("changed") is False
         return 0
     except RemoteError as e:
         emit(e.result(), stream)

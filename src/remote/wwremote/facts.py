@@ -1,7 +1,5 @@
 """Local facts (an INI file, as the role's `ini_file` tasks write it): write and check."""
-import configparser
 import os
-from io import StringIO
 
 from wwremote.fsutil import write_atomic
 
@@ -17,6 +15,17 @@ def facts_current(facts):
     values = _values(facts)
     if values is None:
         return True
+    try:
+        with open(facts["path"]) as f:
+            data = plain_ini(f.read())
+    except OSError:  # as configparser's read(): an unreadable file holds nothing
+        return False
+    except ValueError:  # not text: configparser says what it says
+        data = None
+    if data is not None:
+        return all(s in data and o in data[s] and data[s][o] == v for s, o, v in values)
+    import configparser  # here: a file that is not in the plain form write_facts() writes
+
     cp = configparser.RawConfigParser()
     cp.optionxform = str
     try:
@@ -26,6 +35,37 @@ def facts_current(facts):
     return all(cp.has_section(s) and cp.has_option(s, o) and cp.get(s, o) == v for s, o, v in values)
 
 
+def plain_ini(text):
+    """{section: {option: value}} of an INI text in the plain form configparser writes (`[section]`
+    lines, `option = value` lines, blank lines), as RawConfigParser (optionxform=str) reads it;
+    None for anything else (comments, indented or continued lines, DEFAULT, duplicates, lines
+    before a section), which configparser itself then reads. A no-op check imports no configparser
+    (nor re, which it needs)."""
+    out = {}
+    cur = None
+    for line in text.split("\n"):
+        v = line.strip()
+        if not v:
+            continue
+        if line[0].isspace() or v[0] in "#;":
+            return None
+        if v[0] == "[" and v[-1] == "]" and len(v) > 2:
+            name = v[1:-1]
+            if name == "DEFAULT" or name in out:
+                return None
+            cur = out[name] = {}
+            continue
+        cuts = [i for i in (v.find("="), v.find(":")) if i >= 0]
+        if cur is None or not cuts or v[0] == "[":
+            return None
+        i = min(cuts)
+        opt = v[:i].rstrip()
+        if not opt or opt in cur:
+            return None
+        cur[opt] = v[i + 1:].strip()
+    return out
+
+
 def write_facts(facts):
     """Set the given values, keeping the file's other sections and options; atomic. False when
     there is nothing to write."""
@@ -33,6 +73,9 @@ def write_facts(facts):
     if values is None:
         return False
     path = facts["path"]
+    import configparser
+    from io import StringIO
+
     cp = configparser.RawConfigParser()
     cp.optionxform = str
     if os.path.exists(path):

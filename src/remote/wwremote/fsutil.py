@@ -1,6 +1,7 @@
 """Files: atomic writes, removal, hashing."""
-import json
 import os
+
+from wwremote import jsonfast
 
 
 def write_atomic(path, data, mode=None):
@@ -37,7 +38,7 @@ def read_json(path):
     """A JSON file's value, or None when it is missing or not JSON."""
     try:
         with open(path, "r") as f:
-            return json.load(f)
+            return jsonfast.loads(f.read())
     except (IOError, OSError, ValueError):
         return None
 

@@ -1,20 +1,19 @@
 """Remote locks: an flock on a file that records its holder, so a waiter that times out names it."""
 import errno
 import fcntl
-import json
 import os
-import re
 import sys
 import time
 
 from wwremote.errors import RemoteError
+from wwremote.relazy import compiled
 
 
 def now_iso():
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-RECORD_RE = re.compile(r"^pid=(\d+) host=(\S+) since=(\S+) purpose=(.*)$")
+RECORD_RE = compiled(r"^pid=(\d+) host=(\S+) since=(\S+) purpose=(.*)$")
 
 
 def holder_record(what):
@@ -31,6 +30,8 @@ def describe_holder(raw):
     if m:
         return "pid %s on host %s since %s (%s)" % m.groups()
     try:
+        import json  # here: only a waiter that timed out reads a record
+
         info = json.loads(text)
     except ValueError:
         return text

@@ -1,12 +1,12 @@
 """Ownership before deletion (issue 8): wheelwright removes, replaces or writes into only what it
 can prove it created. Used for the venvs on targets (ensure_venv.py: a marker or ownership file)
 and for the build host's builder venv (build_wheels.py: its stamp or ownership file)."""
-import json
 import os
-import re
 import stat
 
+from wwremote import jsonfast
 from wwremote.errors import RemoteError
+from wwremote.relazy import re
 
 # wheelwright removes or replaces only what it can prove it created: a directory with its marker or
 # ownership file, a generations symlink, a name of its own (generation/cache/temp names). Anything
@@ -20,7 +20,9 @@ def mount_points():
         with open("/proc/self/mountinfo") as f:
             for line in f:
                 fields = line.split(" ")
-                if len(fields) > 4:
+                if len(fields) > 4 and "\\" not in fields[4]:
+                    out.add(fields[4])
+                elif len(fields) > 4:
                     out.add(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4]))
     except (IOError, OSError):
         pass
@@ -134,7 +136,7 @@ def _ours_lock(data):
     if not text or text.startswith("pid="):
         return True
     try:
-        info = json.loads(text)
+        info = jsonfast.loads(text)
     except ValueError:
         return False
     return isinstance(info, dict) and "pid" in info

@@ -1,10 +1,10 @@
 """Logged commands (pip runs): output to a log file on the host, the caller gets the exit code and
 can read back this run's part of the log for its error message."""
 import os
-import re
 import sys
 
 from wwremote.lock import now_iso
+from wwremote.relazy import re
 
 LOG_ROTATE_BYTES = 2 * 1024 * 1024
 

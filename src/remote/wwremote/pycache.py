@@ -20,10 +20,10 @@ source path when it loads a pyc (`_imp._fix_co_filename`), so tracebacks name th
 Standard library only; zipfile, hashlib and multiprocessing are imported only when a companion is
 made or read (a no-op build check only stats cached files).
 """
-import calendar
-import json
 import os
 import sys
+
+from wwremote import jsonfast as json  # json.loads/dumps without importing re
 
 FORMAT = 1
 INFO = "WW-PYC-INFO.json"  # inside the companion: what it was compiled from and by
@@ -35,6 +35,8 @@ LAST_STATS = {}  # what the last make_companions() did: wheels, files, seconds, 
 def entry_mtime(date_time):
     """The mtime a file unpacked from a zip entry gets (the build host and targets alike): the
     entry's date_time read as UTC, never before 1980."""
+    import calendar
+
     try:
         y, mo, d, h, mi, s = date_time[:6]
         t = calendar.timegm((int(y), int(mo) or 1, int(d) or 1, int(h), int(mi), int(s), 0, 0, 0))
@@ -46,12 +48,16 @@ def entry_mtime(date_time):
 def interpreter_tag():
     """(cache tag, magic number hex) of this interpreter, or None when it writes no standard pycs
     (no cache tag, a pycache prefix, optimisation on: compile as usual then)."""
-    import importlib.util
-
     tag = getattr(sys.implementation, "cache_tag", None)
     if not tag or getattr(sys, "pycache_prefix", None) or sys.flags.optimize:
         return None
-    return tag, importlib.util.MAGIC_NUMBER.hex()
+    try:  # the import system's own (importlib.util's): importing importlib.util costs a no-op more
+        magic = sys.modules["_frozen_importlib_external"].MAGIC_NUMBER
+    except (KeyError, AttributeError):
+        import importlib.util
+
+        magic = importlib.util.MAGIC_NUMBER
+    return tag, magic.hex()
 
 
 def companion_file(wheel_file, wheel_sha256, tag):
@@ -125,7 +131,7 @@ def cached(wheel_dir, wheel, tag):
     rel = companion_file(wheel["file"], wheel["sha256"], tag)
     try:
         with open(os.path.join(wheel_dir, rel + ".json")) as f:
-            rec = json.load(f)
+            rec = json.loads(f.read())
         st = os.stat(os.path.join(wheel_dir, rel))
     except (OSError, ValueError):
         return None
@@ -271,7 +277,7 @@ def pip_wheel_for_targets(dirs, cache_path):
         return None
     try:
         with open(cache_path) as f:
-            c = json.load(f)
+            c = json.loads(f.read())
         if c.get("sig") == sig and c.get("pip"):
             return c["pip"]
     except (OSError, ValueError, AttributeError):

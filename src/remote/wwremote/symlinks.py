@@ -1,12 +1,12 @@
 """Distro-packaged Python modules linked into a venv (venv_packages_to_symlink)."""
 import os
-import re
 
 from wwremote.distro import run_quiet
 from wwremote.errors import RemoteError
 from wwremote.fsutil import rm_rf, which
+from wwremote.relazy import compiled
 
-SITE_RE = re.compile(r"^(.*/python3[^/]*/(?:site|dist)-packages)/([^/]+)")
+SITE_RE = compiled(r"^(.*/python3[^/]*/(?:site|dist)-packages)/([^/]+)")
 
 
 def symlink_sources(pkgs, remembered=None):

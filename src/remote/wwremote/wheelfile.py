@@ -1,9 +1,10 @@
 """Wheel file names (PEP 427), project names (PEP 503), versions, and finding pip's own wheel."""
 import os
-import re
 import sys
 
-WHEEL_RE = re.compile(
+from wwremote.relazy import compiled, re
+
+WHEEL_RE = compiled(
     r"^(?P<name>[^\s-]+?)-(?P<version>[^\s-]+?)(?:-(?P<build>\d[^\s-]*))?-(?P<py>[^\s-]+?)-(?P<abi>[^\s-]+?)-(?P<plat>[^\s-]+?)\.whl$"
 )
 
@@ -15,7 +16,18 @@ def parse_wheel_name(filename):
 
 
 def pep503(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """re.sub(r"[-_.]+", "-", name).lower(), without re (a no-op compares names)."""
+    out = []
+    sep = False
+    for c in name:
+        if c in "-_.":
+            if not sep:
+                out.append("-")
+            sep = True
+        else:
+            out.append(c)
+            sep = False
+    return "".join(out).lower()
 
 
 def version_key(v):
