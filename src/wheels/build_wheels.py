@@ -30,7 +30,7 @@ from wwremote.errors import RemoteError, run_main, tail_of  # noqa: E402
 from wwremote.fsutil import read_text, remove_quietly, sha256, sha256_file, write_atomic  # noqa: E402
 from wwremote.lock import Lock, now_iso  # noqa: E402
 from wwremote.relazy import compiled, re  # noqa: E402  (re, platform, shutil: imported only off the no-op path)
-from wwremote.wheelfile import find_newest_wheel, find_pip_wheel, pep503, wheel_metadata_field  # noqa: E402  (by version: pip-23 over pip-9)
+from wwremote.wheelfile import find_newest_wheel, find_pip_wheel, parse_wheel_name, pep503, wheel_metadata_field  # noqa: E402  (by version: pip-23 over pip-9)
 
 WW_SPEC_JSON = globals().get("WW_SPEC_JSON")  # this call's spec, set by src/remote/boot.py
 UPSTREAM_HEADER = "# Managed with python_venv_build role"
@@ -499,16 +499,36 @@ def norm_version(v):
     return v.replace("_", "-").lower()
 
 
+PIN_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+
+
+def parse_pin(line):
+    """(name, version) of a stripped `name==version` (or ===) line: re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)
+    \\s*===?\\s*(\\S+)$", line).groups(), without re (a no-op reads every pin), or None."""
+    i = 0
+    while i < len(line) and line[i] in PIN_NAME_CHARS:
+        i += 1
+    if i == 0 or line[0] in "._-":
+        return None
+    rest = line[i:].lstrip()
+    for op in ("===", "=="):
+        if rest.startswith(op):
+            v = rest[len(op):].lstrip()
+            if v and not any(c.isspace() for c in v):
+                return line[:i], v
+    return None
+
+
 def parse_pins(text):
     pins = []
     for line in (text or "").split("\n"):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        m = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*===?\s*(\S+)$", line)
-        if not m:
+        pin = parse_pin(line)
+        if pin is None:
             return None
-        pins.append((m.group(1), m.group(2)))
+        pins.append(pin)
     return pins
 
 
@@ -523,9 +543,9 @@ def wheels_for_pins(wheel_dir, pins, manifest):
         return None
     found = {}
     for n in listing:
-        m = WHEEL_RE.match(n)
+        m = parse_wheel_name(n)
         if m:
-            found.setdefault((pep503(m.group("name")), norm_version(m.group("version"))), []).append(n)
+            found.setdefault((pep503(m["name"]), norm_version(m["version"])), []).append(n)
     out = []
     for name, version in pins:
         k = (pep503(name), norm_version(version))

@@ -134,6 +134,18 @@ class StringHelpers(unittest.TestCase):
         for r in ("setuptools", "wheel>=0.38", "pip ; python_version<'3'", "x[extra]==1", "y~=1", "z!=2", "a\tb", ""):
             self.assertEqual(build_wheels.requirement_name(r), re.split(r"[\s<>=!~;\[]", r, 1)[0], r)
 
+    def test_wheel_names_and_pins_as_the_patterns(self):
+        for n in ("ww_alpha-1.0-py3-none-any.whl", "pip-23.0.1-py3-none-any.whl", "a-1-2b-py3-none-any.whl", "a-1-b2-py3-none-any.whl",
+                  "x-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", "a-1-py3-none-.whl", "a-1-py3-none-any.whl.json",
+                  "a--1-py3-none-any.whl", "a-1-py3-none-any", "a-1-2-3-4-5-6.whl", "a b-1-py3-none-any.whl", "a-1-py3-none-any.whl\n",
+                  "a-1-\u0661x-py3-none-any.whl", "README", "", "-1-py3-none-any.whl", "/dir/ww-2.0-py3-none-any.whl"):
+            m = wheelfile.WHEEL_RE.match(os.path.basename(n))
+            self.assertEqual(wheelfile.parse_wheel_name(n), m.groupdict() if m else None, repr(n))
+        for line in ("ww-alpha==1.0", "a===1", "a====1", "a===", "a== 1", "a ==  1.0+local", "a==1 2", "A.b_c-D==1!2.0", "_a==1",
+                     "a!=1", "a = = 1", "a==", "a=\u00a0=1", "a==\u00a01", "é==1", "a==1\u2003"):
+            m = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*===?\s*(\S+)$", line)
+            self.assertEqual(build_wheels.parse_pin(line), m.groups() if m else None, repr(line))
+
     def test_python_version_is_platforms(self):
         import platform
 
@@ -176,6 +188,8 @@ pycache.interpreter_tag()
 build_wheels.python_identity()
 build_wheels.venv_python_version(d)
 build_wheels.requirement_name("wheel>=1")
+assert build_wheels.parse_pins("# h\nww-alpha==1.0\n") == [("ww-alpha", "1.0")]
+assert wheelfile.parse_wheel_name("ww_alpha-1.0-py3-none-any.whl")["plat"] == "any"
 ownership.mount_points()
 jsonfast.loads(jsonfast.dumps({"a": [1]}))
 errors.emit({"ok": True}, open(os.devnull, "w"))

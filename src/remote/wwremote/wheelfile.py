@@ -10,9 +10,21 @@ WHEEL_RE = compiled(
 
 
 def parse_wheel_name(filename):
-    """{name, version, build, py, abi, plat} of a wheel file name, or None."""
-    m = WHEEL_RE.match(os.path.basename(filename))
-    return m.groupdict() if m else None
+    """{name, version, build, py, abi, plat} of a wheel file name (WHEEL_RE's groups), or None.
+    Split at its dashes without re (a no-op build check reads every name in the wheel dir)."""
+    n = os.path.basename(filename)
+    if any(c.isspace() for c in n):
+        m = WHEEL_RE.match(n)
+        return m.groupdict() if m else None
+    parts = n.split("-")
+    if len(parts) not in (5, 6) or not parts[-1].endswith(".whl") or "" in parts or len(parts[-1]) <= 4:
+        return None
+    build = None
+    if len(parts) == 6:
+        build = parts.pop(2)
+        if not build[0].isdecimal():  # \d
+            return None
+    return {"name": parts[0], "version": parts[1], "build": build, "py": parts[2], "abi": parts[3], "plat": parts[4][:-4]}
 
 
 def pep503(name):
