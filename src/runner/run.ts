@@ -21,6 +21,7 @@ import { PlayContext, type HostAccess, type RunFlags } from './play-context.js';
 import { HostRun } from './host-run.js';
 import { promptedVars, resolvePlayKeywords } from './play-keywords.js';
 import { describeConnection } from './trace.js';
+import { shouldRunByTags } from './tags.js';
 import { startAtTask } from './start-at.js';
 
 export interface RunOptions extends RunFlags {
@@ -106,27 +107,29 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     return p;
   };
   const remoteCommands: Record<string, number> = {};
-  const counted = new Map<string, Connection>();
+  /** each connection key's connection, opened or opening (a failed open stays failed, as in the pool) */
+  const opened = new Map<string, Promise<Connection>>();
   const described = new Set<string>();
-  /** connections opened ahead of use (the next play's hosts), by the key their first use will have */
+  /** connections opened ahead of use, by the key their first use will have */
   const warm = new Map<string, { spec: string; conn: Connection; ready: Promise<Connection>; failed: boolean }>();
   const access: HostAccess = {
     connection: async (host, over) => {
       const key = keyOf(host, over);
-      let c = counted.get(key);
+      let c = opened.get(key);
       if (!c) {
+        const spec = specOf(host, over);
         if (opts.verbosity >= 3 && !described.has(key)) {
           described.add(key);
-          sink({ type: 'verbose', host, level: 3, msg: describeConnection(specOf(host, over)) });
+          sink({ type: 'verbose', host, level: 3, msg: describeConnection(spec) });
         }
         const w = warm.get(key);
         if (w) {
           warm.delete(key);
           // still opening, or open, with the spec the host has now: it is this host's connection
-          if (!w.failed && w.spec === JSON.stringify(specOf(host, over))) pool.adopt(key, w.ready);
+          if (!w.failed && w.spec === JSON.stringify(spec)) pool.adopt(key, w.ready);
           else if (!w.failed) void pool.discard(w.conn);
         }
-        counted.set(key, (c = countingConnection(await pool.get(key, specOf(host, over)), remoteCommands)));
+        opened.set(key, (c = pool.get(key, spec).then((conn) => countingConnection(conn, remoteCommands))));
       }
       return c;
     },
@@ -157,49 +160,94 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       }),
   };
 
+  /** the play keywords a play's connections have (below the CLI's, above nothing: host variables win) */
+  const overOf = (play: Play): Over => ({
+    ...(play.connection ? { connection: play.connection } : {}),
+    ...(play.remoteUser !== undefined ? { user: play.remoteUser } : {}),
+    ...(play.port !== undefined ? { port: play.port } : {}),
+  });
+  /** The hosts a play contacts first: its first batch's first `forks` hosts (failed or unreachable ones are not used again). */
+  const firstContacts = (play: Play, hosts: string[]): string[] => {
+    const usable = hosts.filter((h) => {
+      const st = shared.states.get(h);
+      return !st || st.active || st.ended;
+    });
+    return (serialBatches(usable, play.serial)[0] ?? []).slice(0, Math.max(1, opts.forks));
+  };
+  let closing = false;
   /**
-   * Open the connections of a play's first `forks` hosts ahead of it, with the connection keywords
-   * it will have. Nothing is reported from here: a host that cannot be reached is reported by its
-   * first use, which opens anew when the warm attempt failed (or adopts it while still pending).
+   * Open ahead of their first use the SSH connections `hosts` will have under a play's keywords
+   * `over`, and give the readiness of each (a connection already open or opening included). Nothing
+   * is reported from here: a host that cannot be reached is reported by its first use, which
+   * adopts the attempt while it is pending and opens anew once it failed.
    */
+  const warmHosts = (hosts: string[], over: Over): Promise<unknown>[] => {
+    const ready: Promise<unknown>[] = [];
+    if (closing || shared.interrupted) return ready;
+    const base = defaults;
+    defaults = { ...opts.connectionDefaults };
+    try {
+      for (const host of hosts) {
+        const key = keyOf(host, over);
+        const w = opened.get(key) ?? warm.get(key)?.ready;
+        if (w) {
+          ready.push(w); // in use, or opened ahead already
+          continue;
+        }
+        if (!opts.inventory.hosts.has(host)) continue;
+        const vars = hostvarsOf(shared, host);
+        const spec = connectionSpecFromVars(host, vars, {
+          hostKeyChecking: opts.hostKeyChecking,
+          knownHostsFile: opts.knownHostsFile ?? (vars.wheelwright_known_hosts_file as string | undefined),
+          connectTimeoutMs: opts.connectTimeoutMs,
+          defaults: withOver(over),
+        });
+        if (spec.connection !== 'ssh') continue;
+        const entry = { spec: JSON.stringify(spec), failed: false, ...pool.warm(spec) };
+        entry.ready.catch(() => (entry.failed = true));
+        warm.set(key, entry);
+        ready.push(entry.ready);
+      }
+    } finally {
+      defaults = base;
+    }
+    return ready;
+  };
+  /** The next play's first hosts connect while this play runs (a connection has no side effect; its first use checks that it still fits). */
   const warmNext = (rawPlay: Play | undefined) => {
-    if (!rawPlay || shared.interrupted) return;
+    if (!rawPlay || closing || shared.interrupted) return;
     try {
       const play = withConfigDefaults(resolvePlayKeywords(rawPlay, opts.extraVars), opts);
       const pattern = play.hosts.includes('{{') ? renderString(play.hosts, opts.extraVars, { file: play.pos.file, line: play.pos.line, col: play.pos.col }) : play.hosts;
       let hosts = selectHosts(opts.inventory, pattern, { baseDir: opts.playbook.baseDir });
       if (limited) hosts = hosts.filter((h) => limited.has(h));
-      const over: Over = {
-        ...(play.connection ? { connection: play.connection } : {}),
-        ...(play.remoteUser !== undefined ? { user: play.remoteUser } : {}),
-        ...(play.port !== undefined ? { port: play.port } : {}),
-      };
-      const base = defaults;
-      defaults = { ...opts.connectionDefaults };
-      try {
-        for (const host of hosts.slice(0, Math.max(1, opts.forks))) {
-          const key = keyOf(host, over);
-          if (counted.has(key) || warm.has(key) || !opts.inventory.hosts.has(host)) continue;
-          const st = shared.states.get(host);
-          if (st && !st.active && !st.ended) continue; // failed or unreachable earlier: not used again
-          const vars = hostvarsOf(shared, host);
-          const spec = connectionSpecFromVars(host, vars, {
-            hostKeyChecking: opts.hostKeyChecking,
-            knownHostsFile: opts.knownHostsFile ?? (vars.wheelwright_known_hosts_file as string | undefined),
-            connectTimeoutMs: opts.connectTimeoutMs,
-            defaults: withOver(over),
-          });
-          if (spec.connection !== 'ssh') continue;
-          const w = { spec: JSON.stringify(spec), failed: false, ...pool.warm(spec) };
-          w.ready.catch(() => (w.failed = true));
-          warm.set(key, w);
-        }
-      } finally {
-        defaults = base;
-      }
+      warmHosts(firstContacts(play, hosts), overOf(play));
     } catch {
       /* the play reports its own problems when it starts */
     }
+  };
+  /**
+   * Connections opened ahead of use: none in check mode or with --step (the run may touch no
+   * host). A play that gathers facts opens its first hosts' at once (gathering contacts them before
+   * anything else); the next play's open once this play's first connections are up, so that they
+   * do not slow down the ones this play waits for (all of them compete for the same CPUs).
+   */
+  const ahead = !opts.check && !opts.step;
+  const openAhead = (play: Play, hosts: string[], skipped: PlayContext['skipped'], next: Play | undefined): void => {
+    if (!ahead) return;
+    let first: Promise<unknown>[] = [];
+    try {
+      const gathers = play.gatherFacts && skipped !== 'all' && shouldRunByTags(['always'], opts.tags, opts.skipTags);
+      const firsts = firstContacts(play, hosts);
+      // (the play's keywords are `defaults` now: the keys its first uses will have take no `over`)
+      first = gathers ? warmHosts(firsts, overOf(play)) : firsts.flatMap((h) => opened.get(keyOf(h)) ?? warm.get(keyOf(h))?.ready ?? []);
+    } catch {
+      /* the play reports its own problems when it runs */
+    }
+    void Promise.allSettled(first).then((r) => {
+      // none of them could be reached: the run may well end here (as when a batch is all unreachable)
+      if (r.length === 0 || r.some((x) => x.status === 'fulfilled')) warmNext(next);
+    });
   };
 
   let stopping: Promise<void> = Promise.resolve();
@@ -252,14 +300,12 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       };
       const alive = hosts.filter((h) => shared.states.get(h)!.active || shared.states.get(h)!.ended);
       for (const h of alive) shared.states.get(h)!.ended = false;
-      // the next play's hosts connect while this play runs (a connection has no side effect; its
-      // first use checks that it still fits, see warmNext)
-      warmNext(opts.playbook.plays[nextPlay]);
       const pc = new PlayContext(play, shared, opts, sink, access, alive);
       if (opts.startAtTask !== undefined && !startedAt) {
         pc.skipped = startAtTask(play, opts.startAtTask);
         startedAt = pc.skipped !== 'all';
       }
+      openAhead(play, alive, pc.skipped, opts.playbook.plays[nextPlay]);
       for (const batch of serialBatches(alive, play.serial)) {
         if (pc.aborted || shared.interrupted) break;
         pc.newBatch(batch);
@@ -291,6 +337,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
     await stopping;
+    closing = true;
     await pool.closeAll();
   }
 
