@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { readSettings, mergePackages, forKey } from '../../src/venvbuild/settings.js';
+import { readSettings, mergePackages, forKey, compareAscii, ICU_ASCII_ORDER } from '../../src/venvbuild/settings.js';
 import { shSplit } from '../../src/shell/split.js';
 import { wheelBuildMode, noBuildGuard } from '../../src/venvbuild/modules.js';
 import { wheelBuildSpec, noBuildSpec } from '../../src/venvbuild/target.js';
@@ -32,6 +32,23 @@ describe('python_venv_build: settings, planning and target specs', () => {
     const s = settingsWith({ venv_default_pip_packages: ['PyMySQL', '', 'nova'], venv_pip_packages: ['pymysql', 'Babel', ' '] });
     expect(s.pipPackages).to.deep.equal(['Babel', 'nova', 'PyMySQL']);
     expect(mergePackages(['b', 'A'], ['a', 'c'])).to.deep.equal(['A', 'b', 'c']);
+  });
+
+  it("sorts as localeCompare (ICU's root collation) does, without loading ICU for ASCII names", () => {
+    const ascii = [...Array(95)].map((_, i) => String.fromCharCode(32 + i)).filter((c) => c === c.toLowerCase());
+    expect([...ascii].sort((a, b) => a.localeCompare(b)).join('')).to.equal(ICU_ASCII_ORDER);
+    // strings over the alphabet, a deterministic sample, punctuation and prefixes included
+    let seed = 12345;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const alphabet = ICU_ASCII_ORDER + 'aaaeeoo--==..';
+    const words = [...Array(400)].map(() => [...Array(1 + rnd(12))].map(() => alphabet[rnd(alphabet.length)]).join(''));
+    words.push('ww-alpha', 'ww_alpha', 'wwalpha', 'ww-alpha==1.0', 'ww-alpha1', 'ww-alpha~=1', 'git+file:///x@v1#egg=y', 'a', 'a-', 'a_');
+    for (const a of words) for (const b of words.slice(0, 60)) expect(compareAscii(a, b), `${a} vs ${b}`).to.equal(Math.sign(a.localeCompare(b)));
+    const pkgs = ['Ww-Beta', 'ww_alpha', 'WW-alpha==2', 'git+https://x/y.git@v1#egg=z', 'pkg[extra]>=1', 'zz~=1.0', 'a.b'];
+    expect(mergePackages(pkgs)).to.deep.equal([...pkgs].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+    // other characters: ICU itself
+    const other = ['Éclair', 'eclair', 'ecla', 'ézé'];
+    expect(mergePackages(other)).to.deep.equal([...other].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
   });
 
   it('wrong types name the variable and the expected type', () => {

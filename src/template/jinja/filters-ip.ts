@@ -156,23 +156,30 @@ function cidr(s: string): Range {
 function span(a: string, b: string): Range {
   return { version: 4, lo: parseNet(a)!.ip, hi: parseNet(b)!.ip };
 }
-const V4_PRIVATE = [cidr('10.0.0.0/8'), cidr('100.64.0.0/10'), cidr('172.16.0.0/12'), cidr('192.0.0.0/24'), cidr('192.168.0.0/16'), cidr('198.18.0.0/15'), span('239.0.0.0', '239.255.255.255')];
-const V6_PRIVATE = [cidr('fc00::/7'), cidr('fec0::/10')];
-const V4_LINK_LOCAL = cidr('169.254.0.0/16');
-const V6_LINK_LOCAL = cidr('fe80::/10');
-const V4_MULTICAST = cidr('224.0.0.0/4');
-const V6_MULTICAST = cidr('ff00::/8');
-const V4_LOOPBACK = cidr('127.0.0.0/8');
+/** The special ranges, parsed on first use (not at start-up: most runs use no ip filter). */
+let special:
+  | { v4Private: Range[]; v6Private: Range[]; v4LinkLocal: Range; v6LinkLocal: Range; v4Multicast: Range; v6Multicast: Range; v4Loopback: Range }
+  | undefined;
+const ranges = () =>
+  (special ??= {
+    v4Private: [cidr('10.0.0.0/8'), cidr('100.64.0.0/10'), cidr('172.16.0.0/12'), cidr('192.0.0.0/24'), cidr('192.168.0.0/16'), cidr('198.18.0.0/15'), span('239.0.0.0', '239.255.255.255')],
+    v6Private: [cidr('fc00::/7'), cidr('fec0::/10')],
+    v4LinkLocal: cidr('169.254.0.0/16'),
+    v6LinkLocal: cidr('fe80::/10'),
+    v4Multicast: cidr('224.0.0.0/4'),
+    v6Multicast: cidr('ff00::/8'),
+    v4Loopback: cidr('127.0.0.0/8'),
+  });
 
 /** A network (or an address: a one-address network) inside a range. */
 function inside(n: Net, r: Range): boolean {
   return n.version === r.version && networkOf(n) >= r.lo && lastOf(n) <= r.hi;
 }
-const isLinkLocal = (n: Net) => inside(n, n.version === 4 ? V4_LINK_LOCAL : V6_LINK_LOCAL);
-const isPrivate = (n: Net) => (n.version === 4 ? V4_PRIVATE : V6_PRIVATE).some((r) => inside(n, r)) || isLinkLocal(n);
-const isMulticast = (n: Net) => inside(n, n.version === 4 ? V4_MULTICAST : V6_MULTICAST);
+const isLinkLocal = (n: Net) => inside(n, n.version === 4 ? ranges().v4LinkLocal : ranges().v6LinkLocal);
+const isPrivate = (n: Net) => (n.version === 4 ? ranges().v4Private : ranges().v6Private).some((r) => inside(n, r)) || isLinkLocal(n);
+const isMulticast = (n: Net) => inside(n, n.version === 4 ? ranges().v4Multicast : ranges().v6Multicast);
 const addrNet = (n: Net): Net => ({ version: n.version, ip: n.ip, prefix: WIDTH[n.version] });
-const isLoopbackAddr = (n: Net) => (n.version === 4 ? inside(addrNet(n), V4_LOOPBACK) : n.ip === 1n);
+const isLoopbackAddr = (n: Net) => (n.version === 4 ? inside(addrNet(n), ranges().v4Loopback) : n.ip === 1n);
 
 // ---- ipaddr()
 
