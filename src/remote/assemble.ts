@@ -102,7 +102,8 @@ export function remoteProgram(file: string, main: string): RemoteProgram {
     }
     modules.__main__ = [`<wheelwright>/${file}`, main];
     const json = JSON.stringify(modules);
-    p = { key: createHash('sha256').update(json).digest('hex'), body: deflateSync(json, { level: 9 }) };
+    // zlib's default level: level 9 took twice the CPU (~7 ms a program, each run) for 0.6% less to send
+    p = { key: createHash('sha256').update(json).digest('hex'), body: deflateSync(json, { level: 6 }) };
     programs.set(id, p);
   }
   return p;
