@@ -7,25 +7,53 @@ export const MARK = '@@ww ';
 /** Shell function every composed script uses to print one `@@ww key=value` result line. */
 export const SH_OUT = `ww_o() { printf '@@ww %s=%s\\n' "$1" "$2"; }`;
 
-/** sha256 of stdin, base64 of stdin (one line), with fallbacks for hosts without coreutils. */
+/**
+ * sha256 of stdin (`ww_sha256` prints it; `ww_sum` sets `ww_h`, one process), base64 of stdin (one
+ * line), with fallbacks for hosts without coreutils.
+ */
 export const SH_HASH = [
   `ww_sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum | cut -d' ' -f1; elif command -v shasum >/dev/null 2>&1; then shasum -a 256 | cut -d' ' -f1; else openssl dgst -sha256 | sed 's/^.* //'; fi; }`,
+  `ww_sum() { if command -v sha256sum >/dev/null 2>&1; then ww_h=$(sha256sum); elif command -v shasum >/dev/null 2>&1; then ww_h=$(shasum -a 256); else ww_h=$(openssl dgst -sha256); ww_h=\${ww_h##* }; fi; ww_h=\${ww_h%% *}; }`,
   `ww_b64() { if command -v base64 >/dev/null 2>&1; then base64 | tr -d '\\n'; else openssl base64 | tr -d '\\n'; fi; }`,
 ].join('\n');
 
 /**
- * `ww_want_mode CURRENT DESIRED ISDIR` prints the octal mode (as `stat -c %a` shows it) that
- * `chmod DESIRED` would give a file whose mode is CURRENT: octal modes are normalised, symbolic
- * ones (u+rwX,g-w) are applied to a scratch file.
+ * `ww_attrs STAT PATH` (STAT: `stat` or `stat -L`): the mode (as `stat -c %a`), uid, gid, size,
+ * owner and group names of PATH in ONE stat process (the names on lines of their own: they may hold
+ * spaces), into a_mode a_uid a_gid a_size a_own a_grp (empty when stat fails).
+ * `ww_dir_base PATH`: dirname and basename into ww_dir, ww_base (no process for a plain path).
+ */
+export const SH_ATTRS = `ww_nl='
+'
+ww_attrs() {
+  ww_s=$($1 -c '%a %u %g %s
+%U
+%G' -- "$2")
+  ww_l=\${ww_s%%"$ww_nl"*}; ww_s=\${ww_s#*"$ww_nl"}
+  a_own=\${ww_s%%"$ww_nl"*}; a_grp=\${ww_s#*"$ww_nl"}
+  set -- $ww_l; a_mode=$1; a_uid=$2; a_gid=$3; a_size=$4
+}
+ww_dir_base() {
+  case "$1" in
+    */|*//*|'') ww_dir=$(dirname -- "$1"); ww_base=$(basename -- "$1") ;;
+    */*) ww_dir=\${1%/*}; ww_dir=\${ww_dir:-/}; ww_base=\${1##*/} ;;
+    *) ww_dir=.; ww_base=$1 ;;
+  esac
+}`;
+
+/**
+ * `ww_want_mode CURRENT DESIRED ISDIR` sets ww_wm to the octal mode (as `stat -c %a` shows it) that
+ * `chmod DESIRED` would give a file whose mode is CURRENT: octal modes are normalised (leading
+ * zeros off, in the shell), symbolic ones (u+rwX,g-w) are applied to a scratch file.
  */
 export const SH_MODE = `ww_want_mode() {
   case "$2" in
     ''|*[!0-7]*) ;;
-    *) printf '%o\\n' "0$2"; return 0 ;;
+    *) ww_wm=\${2#"\${2%%[!0]*}"}; ww_wm=\${ww_wm:-0}; return 0 ;;
   esac
   ww_t=$(mktemp -d 2>/dev/null) || return 1
   if [ "$3" = 1 ]; then mkdir "$ww_t/x"; else : > "$ww_t/x"; fi
-  if chmod "$1" "$ww_t/x" && chmod "$2" "$ww_t/x"; then stat -c %a "$ww_t/x"; ww_r=0; else ww_r=1; fi
+  if chmod "$1" "$ww_t/x" && chmod "$2" "$ww_t/x"; then ww_wm=$(stat -c %a "$ww_t/x"); ww_r=0; else ww_r=1; fi
   rm -rf "$ww_t"
   return $ww_r
 }`;

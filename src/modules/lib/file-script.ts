@@ -1,5 +1,5 @@
 import { shQuote } from '../../shell/quote.js';
-import { SH_MODE, SH_OUT, normMode, safePath } from './exec.js';
+import { SH_ATTRS, SH_MODE, SH_OUT, normMode, safePath } from './exec.js';
 
 export interface FileScriptParams {
   path: string;
@@ -21,16 +21,18 @@ export function composeFileStateScript(p: FileScriptParams): string {
   const q = (v: string | undefined) => shQuote(v ?? '');
   return `${SH_OUT}
 ${SH_MODE}
+${SH_ATTRS}
 p=${q(safePath(p.path))}; st=${q(p.state)}; src=${q(p.src)}; mode=${q(normMode(p.mode))}; owner=${q(p.owner)}; group=${q(p.group)}
 rec=${p.recurse ? 1 : 0}; force=${p.force ? 1 : 0}; follow=${p.follow ? 1 : 0}; check=${p.check ? 1 : 0}
 ww_fail() { ww_o error "$1"; exit 0; }
+# few processes on a no-op: the state, the temp name and the attributes without subshells (one stat)
 ww_state() {
-  if [ -L "$1" ]; then echo link
-  elif [ -d "$1" ]; then echo directory
-  elif [ -e "$1" ]; then if [ "$(stat -c %h -- "$1")" -gt 1 ]; then echo hard; else echo file; fi
-  else echo absent; fi
+  if [ -L "$1" ]; then ww_st=link
+  elif [ -d "$1" ]; then ww_st=directory
+  elif [ -e "$1" ]; then if [ "$(stat -c %h -- "$1")" -gt 1 ]; then ww_st=hard; else ww_st=file; fi
+  else ww_st=absent; fi
 }
-prev=$(ww_state "$p")
+ww_state "$p"; prev=$ww_st
 ww_o prev "$prev"
 if [ -z "$st" ]; then
   if [ "$prev" != absent ]; then st=$prev; [ "$st" = hard ] && st=file
@@ -40,7 +42,7 @@ if [ -z "$st" ]; then
 fi
 ww_o state "$st"
 chg=0
-tmp="$(dirname -- "$p")/.$(basename -- "$p").ww-tmp-${p.tag}"
+ww_tmp() { ww_dir_base "$p"; tmp="$ww_dir/.$ww_base.ww-tmp-${p.tag}"; }
 case "$st" in
   absent)
     if [ "$prev" != absent ]; then chg=1; [ "$check" = 1 ] || rm -rf -- "$p" || ww_fail rm; fi
@@ -68,6 +70,7 @@ case "$st" in
       chg=1
       if [ "$check" = 0 ]; then
         [ "$prev" = directory ] && { rmdir -- "$p" || ww_fail rm; }
+        ww_tmp
         trap 'rm -f -- "$tmp"' EXIT
         ln -s -- "$src" "$tmp" || ww_fail ln
         mv -fT -- "$tmp" "$p" 2>/dev/null || { rm -f -- "$p" && mv -f -- "$tmp" "$p"; } || ww_fail rename
@@ -82,6 +85,7 @@ case "$st" in
       if [ "$prev" = file ] && [ "$force" = 0 ]; then ww_fail filetohard; fi
       chg=1
       if [ "$check" = 0 ]; then
+        ww_tmp
         trap 'rm -f -- "$tmp"' EXIT
         ln -- "$src" "$tmp" || ww_fail ln
         mv -f -- "$tmp" "$p" || ww_fail rename
@@ -93,6 +97,8 @@ if [ ! -e "$p" ] && [ ! -L "$p" ]; then ww_o changed $chg; exit 0; fi
 nofollow=0
 if [ "$st" = link ] || { [ "$follow" = 0 ] && [ -L "$p" ]; }; then nofollow=1; fi
 ww_snap() { find "$p" -exec stat -c '%a %u %g %n' {} + 2>/dev/null | cksum; }
+S="stat -L"; [ "$nofollow" = 1 ] && S=stat
+read=0; ach=0
 if [ "$rec" = 1 ] && [ -d "$p" ] && [ "$nofollow" = 0 ]; then
   if [ "$check" = 1 ]; then
     if [ -n "$owner" ] && [ -n "$(find "$p" ! -user "$owner" -print 2>/dev/null | head -n 1)" ]; then chg=1; fi
@@ -110,24 +116,23 @@ if [ "$rec" = 1 ] && [ -d "$p" ] && [ "$nofollow" = 0 ]; then
     [ "$s1" = "$(ww_snap)" ] || chg=1
   fi
 else
-  S="stat -L"; [ "$nofollow" = 1 ] && S=stat
-  set -- $($S -c '%a %u %g' -- "$p"); cmode=$1; cuid=$2; cgid=$3
-  cown=$($S -c %U -- "$p"); cgrp=$($S -c %G -- "$p")
+  ww_attrs "$S" "$p"; read=1; cmode=$a_mode; cuid=$a_uid; cgid=$a_gid; cown=$a_own; cgrp=$a_grp
   isd=0; [ -d "$p" ] && isd=1
   if [ -n "$owner" ] && [ "$owner" != "$cown" ] && [ "$owner" != "$cuid" ]; then
-    chg=1; if [ "$check" = 0 ]; then if [ "$nofollow" = 1 ]; then chown -h -- "$owner" "$p"; else chown -- "$owner" "$p"; fi || ww_fail chown; fi
+    chg=1; if [ "$check" = 0 ]; then ach=1; if [ "$nofollow" = 1 ]; then chown -h -- "$owner" "$p"; else chown -- "$owner" "$p"; fi || ww_fail chown; fi
   fi
   if [ -n "$group" ] && [ "$group" != "$cgrp" ] && [ "$group" != "$cgid" ]; then
-    chg=1; if [ "$check" = 0 ]; then if [ "$nofollow" = 1 ]; then chgrp -h -- "$group" "$p"; else chgrp -- "$group" "$p"; fi || ww_fail chgrp; fi
+    chg=1; if [ "$check" = 0 ]; then ach=1; if [ "$nofollow" = 1 ]; then chgrp -h -- "$group" "$p"; else chgrp -- "$group" "$p"; fi || ww_fail chgrp; fi
   fi
   if [ -n "$mode" ] && [ "$nofollow" = 0 ]; then
-    wm=$(ww_want_mode "$cmode" "$mode" $isd) || ww_fail badmode
-    if [ "$wm" != "$cmode" ]; then chg=1; if [ "$check" = 0 ]; then chmod -- "$wm" "$p" || ww_fail chmod; fi; fi
+    ww_want_mode "$cmode" "$mode" $isd || ww_fail badmode
+    wm=$ww_wm
+    if [ "$wm" != "$cmode" ]; then chg=1; if [ "$check" = 0 ]; then ach=1; chmod -- "$wm" "$p" || ww_fail chmod; fi; fi
   fi
 fi
 ww_o changed $chg
-S="stat -L"; [ "$nofollow" = 1 ] && S=stat
-set -- $($S -c '%a %u %g %s' -- "$p" 2>/dev/null); ww_o mode "$1"; ww_o uid "$2"; ww_o gid "$3"; ww_o size "$4"
-ww_o owner "$($S -c %U -- "$p" 2>/dev/null)"; ww_o group "$($S -c %G -- "$p" 2>/dev/null)"
+# the attributes as read above when nothing was applied since (no stat process), else read again
+if [ $read = 0 ] || [ $ach = 1 ]; then ww_attrs "$S" "$p" 2>/dev/null; fi
+ww_o mode "$a_mode"; ww_o uid "$a_uid"; ww_o gid "$a_gid"; ww_o size "$a_size"; ww_o owner "$a_own"; ww_o group "$a_grp"
 `;
 }

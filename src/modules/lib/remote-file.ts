@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { shQuote } from '../../shell/quote.js';
 import type { FileDiff, ModuleContext, ModuleResult } from '../types.js';
-import { SH_HASH, SH_MODE, SH_OUT, execFailure, normMode, parseMarked, run, statFields, tail } from './exec.js';
+import { SH_ATTRS, SH_HASH, SH_MODE, SH_OUT, execFailure, normMode, parseMarked, run, statFields, tail } from './exec.js';
 
 /**
  * "Compare and atomically write one file, with mode/owner/group, backup, validate and diff", the
@@ -12,6 +12,8 @@ import { SH_HASH, SH_MODE, SH_OUT, execFailure, normMode, parseMarked, run, stat
  * `need_content`, and a second run sends it only when it must be written.
  */
 export const SEND_LIMIT = 1024 * 1024;
+/** Content up to this size (and without NUL bytes) is drained by the shell when not written. */
+export const SHELL_DRAIN_LIMIT = 4096;
 /** Before-content above this size is not fetched for --diff. */
 export const DIFF_LIMIT = 256 * 1024;
 
@@ -50,6 +52,8 @@ export interface ScriptParams {
   sha: string;
   /** 1: the content follows on stdin. */
   send: boolean;
+  /** What is sent can be drained by the shell itself (small text, no NUL byte): no cat process. */
+  drainInShell?: boolean;
   remoteSrc?: string;
   baseName?: string;
   mode?: string;
@@ -71,30 +75,30 @@ export function composeFileScript(p: ScriptParams): string {
   return `${SH_OUT}
 ${SH_HASH}
 ${SH_MODE}
+${SH_ATTRS}
 d=${q(p.dest)}; want=${q(p.sha)}; send=${p.send ? 1 : 0}; rsrc=${q(p.remoteSrc)}; sbase=${q(p.baseName)}
 mode=${q(normMode(p.mode))}; owner=${q(p.owner)}; group=${q(p.group)}
 backup=${p.backup ? 1 : 0}; force=${p.force ? 1 : 0}; check=${p.check ? 1 : 0}; diff=${p.diff ? 1 : 0}; maxdiff=${DIFF_LIMIT}
-ww_drain() { if [ "$send" = 1 ]; then cat >/dev/null; fi; }
+${p.drainInShell ? `ww_drain() { if [ "$send" = 1 ]; then while IFS= read -r ww_x; do :; done; fi; }` : `ww_drain() { if [ "$send" = 1 ]; then cat >/dev/null; fi; }`}
 ww_fail() { ww_drain; ww_o error "$1"; exit 0; }
 if [ -d "$d" ]; then
   if [ -n "$sbase" ]; then d="\${d%/}/$sbase"; ww_o dest "$d"; else ww_fail isdir; fi
 fi
-dir=$(dirname -- "$d"); base=$(basename -- "$d")
+ww_dir_base "$d"; dir=$ww_dir; base=$ww_base
 [ -d "$dir" ] || ww_fail nodir
 tmp="$dir/.$base.ww-tmp-${p.tag}"
-trap 'rm -f -- "$tmp"' EXIT
+trap '{ [ -e "$tmp" ] || [ -L "$tmp" ]; } && rm -f -- "$tmp"' EXIT
 exists=0
 if [ -e "$d" ]; then
   exists=1
   [ -f "$d" ] || ww_fail notfile
   if [ "$force" = 0 ]; then ww_drain; ww_o exists 1; ww_o skipped_force 1; exit 0; fi
-  cur=$(ww_sha256 < "$d")
-  set -- $(stat -L -c '%a %u %g %s' -- "$d"); cmode=$1; cuid=$2; cgid=$3; csize=$4
-  cown=$(stat -L -c %U -- "$d"); cgrp=$(stat -L -c %G -- "$d")
+  ww_sum < "$d"; cur=$ww_h
+  ww_attrs "stat -L" "$d"; cmode=$a_mode; cuid=$a_uid; cgid=$a_gid; csize=$a_size; cown=$a_own; cgrp=$a_grp
 fi
 if [ -n "$rsrc" ]; then
   [ -f "$rsrc" ] || ww_fail nosrc
-  want=$(ww_sha256 < "$rsrc")
+  ww_sum < "$rsrc"; want=$ww_h
 fi
 ww_o exists $exists
 ww_o sha "$want"
@@ -107,13 +111,13 @@ fi
 ww_owner_ok() { [ -z "$owner" ] || [ "$owner" = "$1" ] || [ "$owner" = "$2" ]; }
 ww_group_ok() { [ -z "$group" ] || [ "$group" = "$1" ] || [ "$group" = "$2" ]; }
 ww_final() {
-  set -- $(stat -L -c '%a %u %g %s' -- "$d"); ww_o mode "$1"; ww_o uid "$2"; ww_o gid "$3"; ww_o size "$4"
-  ww_o owner "$(stat -L -c %U -- "$d")"; ww_o group "$(stat -L -c %G -- "$d")"
+  ww_attrs "stat -L" "$d"
+  ww_o mode "$a_mode"; ww_o uid "$a_uid"; ww_o gid "$a_gid"; ww_o size "$a_size"; ww_o owner "$a_own"; ww_o group "$a_grp"
 }
 if [ $cchg = 0 ]; then
   ww_drain
   achg=0
-  if [ -n "$mode" ]; then wm=$(ww_want_mode "$cmode" "$mode" 0) || ww_fail badmode; [ "$wm" = "$cmode" ] || achg=1; fi
+  if [ -n "$mode" ]; then ww_want_mode "$cmode" "$mode" 0 || ww_fail badmode; wm=$ww_wm; [ "$wm" = "$cmode" ] || achg=1; fi
   ww_owner_ok "$cown" "$cuid" || achg=1
   ww_group_ok "$cgrp" "$cgid" || achg=1
   if [ $achg = 1 ] && [ "$check" = 0 ]; then
@@ -122,7 +126,7 @@ if [ $cchg = 0 ]; then
     if [ -n "$mode" ]; then chmod -- "$wm" "$d" || ww_fail chmod; fi
   fi
   ww_o changed $achg
-  # nothing changed on disk: what was read above is still so (three stat processes less)
+  # nothing changed on disk: what was read above is still so (no stat process)
   if [ $achg = 0 ] || [ "$check" = 1 ]; then
     ww_o mode "$cmode"; ww_o uid "$cuid"; ww_o gid "$cgid"; ww_o size "$csize"; ww_o owner "$cown"; ww_o group "$cgrp"
   else ww_final
@@ -132,11 +136,12 @@ fi
 if [ "$send" = 0 ] && [ -z "$rsrc" ]; then ww_o need_content 1; ww_o changed 1; exit 0; fi
 if [ "$check" = 1 ]; then ww_drain; ww_o changed 1; [ $exists = 1 ] && ww_final; exit 0; fi
 if [ -n "$rsrc" ]; then cat -- "$rsrc" > "$tmp" || ww_fail write; else cat > "$tmp" || ww_fail write; fi
-got=$(ww_sha256 < "$tmp")
+ww_sum < "$tmp"; got=$ww_h
 [ "$got" = "$want" ] || { ww_o error transfer; exit 0; }
 if [ -n "$mode" ]; then
   ref=$(stat -c %a -- "$tmp"); [ $exists = 1 ] && ref=$cmode
-  wm=$(ww_want_mode "$ref" "$mode" 0) || { ww_o error badmode; exit 0; }
+  ww_want_mode "$ref" "$mode" 0 || { ww_o error badmode; exit 0; }
+  wm=$ww_wm
   chmod -- "$wm" "$tmp" || { ww_o error chmod; exit 0; }
 elif [ $exists = 1 ]; then chmod -- "$cmode" "$tmp" 2>/dev/null
 fi
@@ -202,7 +207,9 @@ export async function putFile(ctx: ModuleContext, spec: RemoteFileSpec): Promise
   };
   // Small content goes with the first (and only) run; large content only when needed.
   let send = !!content && !spec.check && content.length <= SEND_LIMIT;
-  let r = await run(ctx, composeFileScript({ ...base, send }), send ? content : undefined);
+  // a few KB of text the shell's read drains (a byte a read() on a pipe: no more than that)
+  const drainInShell = !!content && content.length <= SHELL_DRAIN_LIMIT && !content.includes(0);
+  let r = await run(ctx, composeFileScript({ ...base, send, drainInShell }), send ? content : undefined);
   if (r.code !== 0) return execFailure(`writing ${spec.dest}`, r);
   let p = parseMarked(r.stdout);
   const first = p.kv;
