@@ -1,10 +1,13 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnection } from '../../src/connection/local.js';
 import type { Connection, ExecOptions } from '../../src/connection/types.js';
+import { parseMarked } from '../../src/modules/lib/exec.js';
+import { composeAptScript, parsePkgOutput } from '../../src/modules/lib/pkg.js';
 import { makeCtx, runModule } from '../fixtures/modules/ctx.js';
 
 let dir: string;
@@ -199,6 +202,57 @@ describe('modules: package', () => {
     const rm1 = await runModule('apt', { name: 'bar', state: 'absent' }, ctx());
     expect(rm1.changed).to.equal(true);
     expect((await runModule('apt', { name: 'bar', state: 'absent' }, ctx())).changed).to.equal(false);
+  });
+
+  it('apt: "these are installed" remembered per dpkg database stamp: a no-op runs no dpkg-query; any change asks again', async function () {
+    if (!existsSync('/usr/bin/dpkg-query')) this.skip();
+    // a copy of this machine's dpkg database (DPKG_ADMINDIR), so that it can be changed
+    const adm = join(dir, 'dpkg');
+    await mkdir(join(adm, 'updates'), { recursive: true });
+    await writeFile(join(adm, 'status'), await readFile('/var/lib/dpkg/status'));
+    const memo = join(dir, 'memo');
+    await mkdir(memo, { mode: 0o755 });
+    await chmod(memo, 0o755);
+    const run = (o: { names?: string[]; state?: 'present' | 'latest' | 'absent'; check?: boolean; path?: string } = {}) => {
+      const script = composeAptScript({ names: o.names ?? ['coreutils', 'dpkg'], state: o.state ?? 'present', updateCache: false, cacheValidTime: 0, check: o.check ?? false, memoDir: memo });
+      const out = execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8', env: { PATH: o.path ?? '/usr/sbin:/usr/bin:/sbin:/bin', DPKG_ADMINDIR: adm } });
+      const { all } = parseMarked(out);
+      return { memo: all.memo?.[0] === '1', ok: all.ok ?? [], outcome: parsePkgOutput(all) };
+    };
+    expect(run({ check: true })).to.deep.include({ memo: false, ok: ['coreutils', 'dpkg'] });
+    expect(existsSync(join(memo, 'apt-installed')), 'check mode remembers nothing').to.equal(false);
+    expect(run()).to.deep.include({ memo: false, ok: ['coreutils', 'dpkg'] });
+    const second = run();
+    expect(second).to.deep.include({ memo: true, ok: ['coreutils', 'dpkg'] });
+    expect(second.outcome).to.include({ changed: false, failed: false });
+    expect(run({ check: true }).memo, 'check mode reads it').to.equal(true);
+    // another set of names is another answer; versions, latest and absent always ask dpkg
+    expect(run({ names: ['dpkg'] }).memo).to.equal(false);
+    expect(run({ names: ['dpkg'] }).memo).to.equal(true);
+    expect(run().memo, 'both answers kept under one stamp').to.equal(true);
+    expect(run({ names: ['coreutils=0'], check: true }).memo).to.equal(false);
+    expect(run({ state: 'absent', names: ['ww-no-such-package-xyz'] }).memo).to.equal(false);
+    // a package change (dpkg rewrites its status file, or journals into updates/): asked again
+    await writeFile(join(adm, 'status.new'), await readFile(join(adm, 'status')));
+    await rename(join(adm, 'status.new'), join(adm, 'status'));
+    expect(run().memo).to.equal(false);
+    expect(run().memo).to.equal(true);
+    await writeFile(join(adm, 'updates', '0001'), '');
+    expect(run().memo).to.equal(false);
+    expect(run().memo).to.equal(true);
+    // a memo file or directory others may write, or another dpkg-query first on PATH: not used
+    await chmod(join(memo, 'apt-installed'), 0o666);
+    expect(run().memo).to.equal(false);
+    await chmod(join(memo, 'apt-installed'), 0o644);
+    expect(run().memo).to.equal(true);
+    await chmod(memo, 0o777);
+    expect(run().memo).to.equal(false);
+    await chmod(memo, 0o755);
+    const bin = join(dir, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'dpkg-query'), '#!/bin/sh\nexec /usr/bin/dpkg-query "$@"\n', { mode: 0o755 });
+    expect(run({ path: `${bin}:/usr/bin:/bin` })).to.deep.include({ memo: false, ok: ['coreutils', 'dpkg'] });
+    expect(run().memo).to.equal(true);
   });
 
   it('rejects hostile package names before they reach a shell', async () => {

@@ -18,7 +18,12 @@ export interface PkgParams {
   lockTimeout?: number;
   enablerepo?: string[];
   disablerepo?: string[];
+  /** apt: where "these packages are installed" is remembered per dpkg database stamp (tests: a scratch dir). */
+  memoDir?: string;
 }
+
+/** The directory the remote side keeps its state in (root's: src/remote/boot.py, wwremote.distro). */
+export const APT_MEMO_DIR = '/var/cache/wheelwright';
 
 /** Package specs end up as separate shell words: reject whitespace and control characters. */
 export function validSpec(s: string): boolean {
@@ -37,10 +42,12 @@ set -- ${p.names.map(shQuote).join(' ')}
 if [ "$upd" = 1 ]; then
   need=1
   if [ "$valid" -gt 0 ]; then
-    now=$(date +%s); m=0
+    now=$(date +%s); m=0; fs=
     for f in /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists /var/cache/apt/pkgcache.bin; do
-      if [ -e "$f" ]; then t=$(stat -c %Y -- "$f"); [ "$t" -gt "$m" ] && m=$t; fi
+      [ -e "$f" ] && fs="$fs $f"
     done
+    # one stat for all of them (set -f: no globbing; the paths hold no spaces)
+    if [ -n "$fs" ]; then for t in $(stat -c %Y -- $fs); do [ "$t" -gt "$m" ] && m=$t; done; fi
     ww_o cache_age $((now - m))
     [ $((now - m)) -le "$valid" ] && need=0
   fi
@@ -57,13 +64,60 @@ if [ "$upd" = 1 ]; then
 fi
 inst=; rem=; miss=; pend=; names=
 for spec in "$@"; do names="$names \${spec%%=*}"; done
-# one dpkg-query for all packages: name|status|version
-db=$(dpkg-query -W -f='\${binary:Package}|\${Package}|\${Status}|\${Version}\n' $names 2>/dev/null)
-ww_db() { printf '%s\n' "$db" | awk -F'|' -v n="$1" '$1 == n || $2 == n { print $3 "|" $4; exit }'; }
+# "all of these are installed" is remembered per dpkg database stamp (its status file's inode, size
+# and mtime, its journal dir's), as wwremote.distro does for the venv role: a no-op of state=present
+# runs no dpkg-query. Only with the system's dpkg-query and a memo dir that is ours and writable by
+# no one else (one stat process reads the stamp and those modes); the stamp is read before the query.
+memo=0; mstamp=; msame=0; mf=${shQuote(`${p.memoDir ?? APT_MEMO_DIR}/apt-installed`)}; madm=\${DPKG_ADMINDIR:-/var/lib/dpkg}
+ww_q=; ww_ifs=$IFS; IFS=:
+for ww_d in $PATH; do [ -x "\${ww_d:-.}/dpkg-query" ] && { ww_q=\${ww_d:-.}/dpkg-query; break; }; done
+IFS=$ww_ifs
+case "$state $# $*" in "present 0"*|present*=*|latest*|absent*) ;; *)
+  case "$ww_q" in /usr/bin/dpkg-query|/bin/dpkg-query)
+    if [ -O "\${mf%/*}" ] && [ -f "$madm/status" ] && [ -d "$madm/updates" ]; then
+      mfs=; [ -O "$mf" ] && mfs=$mf
+      ww_m=$(stat -c '%i %s %y|%a' -- "$madm/status" "$madm/updates" "\${mf%/*}" $mfs 2>/dev/null)
+      ww_i=0; mok=1
+      while IFS='|' read -r ww_a ww_b; do
+        ww_i=$((ww_i + 1))
+        case $ww_i in 1|2) mstamp="$mstamp $ww_a" ;; *) [ $((0$ww_b & 022)) = 0 ] || mok=0 ;; esac
+      done <<WWEOF
+$ww_m
+WWEOF
+      if [ $ww_i -lt 3 ]; then mstamp=
+      elif [ $mok = 1 ] && [ -n "$mfs" ]; then
+        while IFS= read -r ww_l; do
+          [ "$ww_l" = "$mstamp|$names" ] && memo=1
+          case "$ww_l" in "$mstamp|"*) msame=1 ;; esac
+        done < "$mf"
+      fi
+      [ $mok = 1 ] || mstamp=
+    fi ;;
+  esac ;;
+esac
+if [ $memo = 1 ]; then
+  ww_o memo 1
+  db=
+  for spec in "$@"; do ww_o ok "$spec"; done
+  set --
+else
+  # one dpkg-query for all packages: name|status|version
+  db=$(dpkg-query -W -f='\${binary:Package}|\${Package}|\${Status}|\${Version}\n' $names 2>/dev/null)
+fi
+# the line of a package in db (name or name:arch), read by the shell: status|version into s
+ww_db() {
+  s=
+  while IFS='|' read -r ww_b ww_p ww_s ww_v; do
+    if [ "$ww_b" = "$1" ] || [ "$ww_p" = "$1" ]; then s="$ww_s|$ww_v"; break; fi
+  done <<WWEOF
+$db
+WWEOF
+}
+nok=0
 for spec in "$@"; do
   name=\${spec%%=*}; ver=
   case "$spec" in *=*) ver=\${spec#*=} ;; esac
-  s=$(ww_db "$name"); iv=\${s#*|}
+  ww_db "$name"; iv=\${s#*|}
   installed=0; case "$s" in *" installed|"*) installed=1 ;; esac
   cfg=0; case "$s" in *" config-files|"*) cfg=1 ;; esac
   if [ "$state" = absent ]; then
@@ -73,11 +127,15 @@ for spec in "$@"; do
   if [ $installed = 1 ]; then
     if [ -n "$ver" ]; then
       case "$iv" in $ver) ww_o ok "$spec"; continue ;; esac
-    elif [ "$state" != latest ]; then ww_o ok "$spec"; continue
+    elif [ "$state" != latest ]; then ww_o ok "$spec"; nok=$((nok + 1)); continue
     fi
   fi
   pend="$pend $spec"
 done
+# all installed as dpkg said (state=present): remembered under the stamp read before the query
+if [ -n "$mstamp" ] && [ "$check" = 0 ] && [ $nok -gt 0 ] && [ $nok = $# ]; then
+  if [ $msame = 1 ]; then printf '%s\n' "$mstamp|$names" >> "$mf"; else printf '%s\n' "$mstamp|$names" > "$mf"; fi 2>/dev/null
+fi
 if [ -n "$pend" ]; then
   pn=; for spec in $pend; do pn="$pn \${spec%%=*}"; done
   # one apt-cache policy for every package still undecided: name candidate
@@ -85,7 +143,7 @@ if [ -n "$pend" ]; then
   for spec in $pend; do
     name=\${spec%%=*}; ver=
     case "$spec" in *=*) ver=\${spec#*=} ;; esac
-    s=$(ww_db "$name"); iv=\${s#*|}
+    ww_db "$name"; iv=\${s#*|}
     installed=0; case "$s" in *" installed|"*) installed=1 ;; esac
     cand=$(printf '%s\n' "$pol" | awk -v n="$name" '$1 == n { print $2; exit }')
     if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then miss="$miss $spec"; ww_o missing "$spec"; continue; fi
