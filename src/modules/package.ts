@@ -1,5 +1,5 @@
 import type { ModuleContext, ModuleDef, ModuleResult } from './types.js';
-import { execFailure, parseMarked, run, tail } from './lib/exec.js';
+import { execFailure, inSh, parseMarked, run, tail } from './lib/exec.js';
 import { composeAptScript, composeDnfScript, parsePkgOutput, validSpec, type PkgParams } from './lib/pkg.js';
 
 export interface PackageArgs {
@@ -76,7 +76,7 @@ export const packageModule: ModuleDef<PackageArgs> = {
       params.names = names.map((n) => n.replace(/^([^=<>]+)=(?!=)/, '$1-'));
       script = composeDnfScript(params, mgr);
     } else return { changed: false, failed: true, msg: `unsupported package manager '${mgr}' (supported: apt, dnf, yum)` };
-    const r = await run(ctx, script);
+    const r = await run(ctx, mgr === 'apt' ? inSh(ctx, script) : script);
     if (r.code !== 0) return execFailure(`${mgr} packages`, r);
     const parsed = parseMarked(r.stdout);
     if (!('rc' in parsed.kv) && !parsed.kv.error) return execFailure(`${mgr} packages`, r);

@@ -1,5 +1,5 @@
 import type { ModuleDef } from './types.js';
-import { execFailure, run } from './lib/exec.js';
+import { execFailure, inSh, run } from './lib/exec.js';
 import { composeFactsScript, factsOfCollectors, filterFacts, parseFactsOutput, selectCollectors } from './lib/facts.js';
 
 export interface SetupArgs {
@@ -27,7 +27,7 @@ export const setupModule: ModuleDef<SetupArgs> = {
       return { changed: false, failed: true, msg: (e as Error).message };
     }
     // Facts are read-only: gather them in check mode too.
-    const r = await run(ctx, composeFactsScript({ hardware: collectors.has('hardware'), network: collectors.has('network') }), undefined, args.gather_timeout * 1000);
+    const r = await run(ctx, inSh(ctx, composeFactsScript({ hardware: collectors.has('hardware'), network: collectors.has('network') })), undefined, args.gather_timeout * 1000);
     if (r.code !== 0) return execFailure('gathering facts', r);
     const all = parseFactsOutput(r.stdout);
     // interpreter discovery's fact, not a collector's: outside the subsets and the filter (as Ansible's action adds it)

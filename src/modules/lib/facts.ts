@@ -121,19 +121,25 @@ export function composeFactsScript(opts: FactsOptions = { hardware: true, networ
     `[ -d /etc/init.d ] && o initd 1`,
     `command -v openrc >/dev/null 2>&1 && o openrc 1`,
     `for py in /usr/bin/python3 /usr/libexec/platform-python /usr/local/bin/python3 python3; do`,
-    `  p=$(command -v "$py" 2>/dev/null) || continue`,
+    // a path is tested by the shell itself (command -v in a subshell is a fork)
+    `  case "$py" in /*) [ -f "$py" ] && [ -x "$py" ] || continue; p=$py ;; *) p=$(command -v "$py" 2>/dev/null) || continue ;; esac`,
     // \`-V\` prints the version before the interpreter starts: a fifth of \`-S -c\`'s CPU
     `  v=$("$p" -V 2>&1) || continue`,
     `  o python "$p"; o python_V "$v"; break`,
     `done`,
     `o env_PATH "$PATH"; o env_HOME "\${HOME:-}"; o env_USER "\${USER:-}"; o env_LOGNAME "\${LOGNAME:-}"; o env_SHELL "\${SHELL:-}"; o env_LANG "\${LANG:-}"; o env_PWD "\${PWD:-}"`,
-    // one id for the user's name, uid and gid (C locale: its output is translated otherwise)
-    `o id "$(LC_ALL=C id 2>/dev/null)"`,
+    // the effective uid and gid (and the allowed CPUs) from the shell's own /proc/self/status, the
+    // name from /etc/passwd (getpwuid's first match there): no id process; else one id (C locale)
+    `su=; sg=; sc=; if [ -r /proc/self/status ]; then while read -r k a b c; do case "$k" in Uid:) su=$b ;; Gid:) sg=$b ;; Cpus_allowed_list:) sc=$a ;; esac; done < /proc/self/status; fi`,
+    `sn=; if [ -n "$su" ] && [ -n "$sg" ] && [ -r /etc/passwd ]; then while IFS=: read -r n x u r; do [ "$u" = "$su" ] && { sn=$n; break; }; done < /etc/passwd; fi`,
+    `if [ -n "$sn" ]; then o id "uid=$su($sn) gid=$sg"; else o id "$(LC_ALL=C id 2>/dev/null)"; fi`,
     `[ -r /etc/machine-id ] && first /etc/machine-id machine_id`,
   ];
   if (opts.hardware) {
     lines.push(
-      `o vcpus "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"`,
+      // nproc's answer (the allowed CPUs) counted from Cpus_allowed_list (0-3,6), unless OMP_* settings change nproc's
+      `n=0; case "\${OMP_NUM_THREADS:-}\${OMP_THREAD_LIMIT:-}:$sc" in :*[0-9]*) oi=$IFS; IFS=,; for r in $sc; do case "$r" in *-*) n=$((n + \${r#*-} - \${r%-*} + 1)) ;; *) n=$((n + 1)) ;; esac; done; IFS=$oi ;; esac`,
+      `if [ "$n" -gt 0 ]; then o vcpus "$n"; else o vcpus "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null)"; fi`,
       `[ -r /proc/meminfo ] && while read -r k v u; do case "$k" in MemTotal:) o memtotal_kb "$v";; MemFree:) o memfree_kb "$v";; SwapTotal:) o swaptotal_kb "$v";; esac; done < /proc/meminfo`,
     );
   }
