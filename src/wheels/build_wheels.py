@@ -716,7 +716,9 @@ def main(spec):
                         write_atomic(manifest_file, json.dumps(new_manifest, sort_keys=True, indent=1) + "\n")
                     return unbuilt_result(base, pins, wheels, builder_changed, inputs_changed)
 
-            # Build. The result file goes first: if we die half-way, the next run must rebuild.
+            # Build. The build tools' byte-code compiles meanwhile (not on a no-op: finding the
+            # tools hashes their wheels). The result file goes first: if we die half-way, the next run must rebuild.
+            EARLY_PYCS.append(start_pycs(spec))
             proc.with_site()
             import json
             import shutil
@@ -805,6 +807,9 @@ def requirement_name(r):
         if c.isspace() or c in "<>=!~;[":
             return r[:i]
     return r
+
+
+EARLY_PYCS = []  # what start_pycs() started for this run's build (main() starts it once it builds)
 
 
 def start_pycs(spec):
@@ -933,11 +938,10 @@ def load_spec():
 if __name__ == "__main__":
     def step():
         spec = load_spec()
-        early = start_pycs(spec)
         try:
             out = main(spec)
         finally:
-            done = finish_pycs(early)
+            done = finish_pycs(EARLY_PYCS[0] if EARLY_PYCS else None)
         return with_pycs(spec, out, done)
 
     sys.exit(run_main(step))
