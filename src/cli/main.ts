@@ -1,14 +1,16 @@
 import { existsSync } from 'node:fs';
 import { loadPluginDirs } from '../template/python-plugins.js';
-import { resolve, basename, join } from 'node:path';
+import { resolve, basename, dirname, join } from 'node:path';
 import { PROJECT_ROOT } from './project-root.js';
 import { EXIT, UserError, exitForSignal } from '../errors.js';
 import { killLocalCommands } from '../connection/local.js';
-import { groupCharsMode, loadInventory, selectHosts } from '../inventory/index.js';
-import { loadPlaybook, type Playbook, type Task } from '../playbook/index.js';
+import { groupCharsMode, loadInventory, readsOnly, selectHosts, type Inventory, type LoadInventoryOptions } from '../inventory/index.js';
+import { loadPlaybook, type Play, type Playbook, type Task } from '../playbook/index.js';
 import { shouldRunByTags } from '../runner/tags.js';
 import { parseExtraVars } from '../vars/precedence.js';
 import { runPlaybook } from '../runner/run.js';
+import { preconnect, type Preconnected } from '../runner/ahead.js';
+import type { ConnectionDefaults } from '../connection/spec.js';
 import { configuredStrategy } from '../config/strategy.js';
 import { dumpConfig, loadAnsibleConfig } from '../config/index.js';
 import { VAULT_OPTIONS, vaultSecretsFrom } from './vault.js';
@@ -213,6 +215,18 @@ function listTasks(playbooks: Playbook[], names: string[], what: { tasks: boolea
   return text;
 }
 
+/**
+ * The inventory and the extra vars, read before the playbook (its first play's connections open
+ * while the rest loads): each promise holds its own error, thrown where the CLI reads it.
+ */
+function earlyInputs(sources: string[], options: LoadInventoryOptions, readExtraVars: () => Record<string, unknown>): { inventory: Promise<Inventory>; extraVars: Promise<Record<string, unknown>> } {
+  const inventory = loadInventory(sources, options);
+  const extraVars = inventory.then(() => readExtraVars());
+  inventory.catch(() => undefined);
+  extraVars.catch(() => undefined);
+  return { inventory, extraVars };
+}
+
 function splitList(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
 }
@@ -252,23 +266,67 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
   const password = values['ask-pass'] ? await askSecret('SSH password: ', '-k/--ask-pass') : undefined;
   const becomePassword = values['ask-become-pass'] ? await askSecret('BECOME password: ', '-K/--ask-become-pass') : undefined;
 
-  // Everything is loaded and validated before any host is contacted.
+  // Everything is loaded and validated before any command runs on a host. Play 1's connections
+  // open while its roles load (src/runner/ahead.ts), for a run that will contact hosts and whose
+  // inventory reading runs nothing: that inventory and the extra vars are then read before the
+  // playbook, their errors still reported after the playbook's.
   await vaultSecretsFrom(values, askSecret, set<string>('DEFAULT_VAULT_PASSWORD_FILE'));
+  const inventorySources = values.inventory ?? set<string[]>('DEFAULT_HOST_LIST') ?? [];
+  const inventoryOptions = { playbookDir: dirname(resolve(positionals[0]!)), transformInvalidGroupChars: groupCharsMode(cfg.settings.TRANSFORM_INVALID_GROUP_CHARS!.value) };
+  const readExtraVars = () => {
+    const vars: Record<string, unknown> = {};
+    for (const e of values['extra-vars'] ?? []) Object.assign(vars, parseExtraVars(e, process.cwd()));
+    return vars;
+  };
+  const connectionDefaults: ConnectionDefaults = {
+    ...(connection !== undefined ? { connection } : {}),
+    ...((values.user ?? set<string>('DEFAULT_REMOTE_USER')) !== undefined ? { user: values.user ?? set<string>('DEFAULT_REMOTE_USER') } : {}),
+    ...(set<number>('DEFAULT_REMOTE_PORT') !== undefined ? { port: set<number>('DEFAULT_REMOTE_PORT') } : {}),
+    ...((values['private-key'] ?? set<string>('DEFAULT_PRIVATE_KEY_FILE')) !== undefined
+      ? { privateKeyFile: values['private-key'] !== undefined ? resolve(values['private-key']) : set<string>('DEFAULT_PRIVATE_KEY_FILE') }
+      : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(becomePassword !== undefined ? { becomePassword } : {}),
+  };
+  const contacts =
+    !values['syntax-check'] && !values['list-tasks'] && !values['list-tags'] && !values['list-hosts'] && !values.check && !values.step && values['start-at-task'] === undefined;
+  // accept-new: no host key is written by a run that may still fail to load
+  const early = contacts && hkc !== 'accept-new' && inventorySources.every(readsOnly) ? earlyInputs(inventorySources, inventoryOptions, readExtraVars) : undefined;
+  let preconnecting: Promise<Preconnected | undefined> | undefined;
+  const onFirstPlay = early
+    ? (play: Play) => {
+        preconnecting = Promise.all([early.inventory, early.extraVars]).then(
+          ([inventory, extraVars]) =>
+            preconnect(play, {
+              inventory, extraVars, baseDir: inventoryOptions.playbookDir, limit: values.limit, forks,
+              tags: splitList(values.tags), skipTags: splitList(values['skip-tags']), gathering: set<string>('DEFAULT_GATHERING'),
+              hostKeyChecking: hkc, knownHostsFile: values['known-hosts'], connectTimeoutMs: timeout * 1000, connectionDefaults,
+            }),
+          () => undefined,
+        );
+      }
+    : undefined;
+  const closeEarly = () => void preconnecting?.then((p) => p?.close());
   const playbooks = [];
-  const rolesPath = (cfg.settings.DEFAULT_ROLES_PATH!.value as string[]).filter((d) => existsSync(d));
-  // Python filter/test plugins of the configured paths (a playbook's and a role's own come with them)
-  loadPluginDirs('filter', (cfg.settings.DEFAULT_FILTER_PLUGIN_PATH!.value as string[]).filter((d) => existsSync(d)));
-  loadPluginDirs('test', (cfg.settings.DEFAULT_TEST_PLUGIN_PATH!.value as string[]).filter((d) => existsSync(d)));
-  for (const p of positionals) playbooks.push(await loadPlaybook(resolve(p), { roleSearchPaths: [...rolesPath, join(PROJECT_ROOT, 'roles')] }));
-  // like Ansible, ANSIBLE_INVENTORY / the configured inventory when no -i is given
-  const inventory = await loadInventory(values.inventory ?? set<string[]>('DEFAULT_HOST_LIST') ?? [], {
-    playbookDir: playbooks[0]!.baseDir,
-    transformInvalidGroupChars: groupCharsMode(cfg.settings.TRANSFORM_INVALID_GROUP_CHARS!.value),
-  });
-  err(inventoryWarnings(inventory.warnings));
-  const extraVars: Record<string, unknown> = {};
-  for (const e of values['extra-vars'] ?? []) Object.assign(extraVars, parseExtraVars(e, process.cwd()));
-  checkVariableTemplates(inventory, extraVars);
+  let inventory: Inventory;
+  let extraVars: Record<string, unknown>;
+  try {
+    const rolesPath = (cfg.settings.DEFAULT_ROLES_PATH!.value as string[]).filter((d) => existsSync(d));
+    // Python filter/test plugins of the configured paths (a playbook's and a role's own come with them)
+    loadPluginDirs('filter', (cfg.settings.DEFAULT_FILTER_PLUGIN_PATH!.value as string[]).filter((d) => existsSync(d)));
+    loadPluginDirs('test', (cfg.settings.DEFAULT_TEST_PLUGIN_PATH!.value as string[]).filter((d) => existsSync(d)));
+    for (const p of positionals) {
+      playbooks.push(await loadPlaybook(resolve(p), { roleSearchPaths: [...rolesPath, join(PROJECT_ROOT, 'roles')], ...(playbooks.length === 0 && onFirstPlay ? { onFirstPlay } : {}) }));
+    }
+    // like Ansible, ANSIBLE_INVENTORY / the configured inventory when no -i is given
+    inventory = await (early?.inventory ?? loadInventory(inventorySources, inventoryOptions));
+    err(inventoryWarnings(inventory.warnings));
+    extraVars = await (early?.extraVars ?? readExtraVars());
+    checkVariableTemplates(inventory, extraVars);
+  } catch (e) {
+    closeEarly();
+    throw e;
+  }
 
   if (values['syntax-check']) {
     for (const p of playbooks) out(`playbook: ${p.file}: ok\n`);
@@ -294,10 +352,15 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
 
   const verbosity = values.verbose?.length ?? 0;
   const fromEnv = outputsFromAnsibleConfig(positionals[0]!);
+  // play 1's connections opened meanwhile: the first run takes them (and closes them); else closed here
+  let preconnected = await preconnecting;
   const outputs = await runOutputs({
     format, verbosity, junit: values.junit ?? fromEnv.junit, report: values.report, profile: values.profile || fromEnv.profile,
     // --step's questions go to the terminal between results: no live view redrawn over them
     write: out, writeErr: err, color: terminalTakesColor(process.stdout), tty: terminalTakesColor(process.stdout) && !values.step ? process.stdout : undefined,
+  }).catch((e: unknown) => {
+    void preconnected?.close();
+    throw e;
   });
   const sink: EventSink = outputs.sink;
   let exitCode: number = EXIT.ok;
@@ -324,6 +387,8 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
       const retryDir = set<string>('RETRY_FILES_SAVE_PATH') ?? playbook.baseDir;
       const retry = values['retry-file'] ?? (set<boolean>('RETRY_FILES_ENABLED') === false ? 'none' : undefined);
       const retryFile = retry === 'none' ? false : retry ? resolve(retry) : join(retryDir, `${basename(playbook.file).replace(/\.ya?ml$/, '')}.retry`);
+      const pre = preconnected; // the first run's: it uses and closes them
+      preconnected = undefined;
       const summary = await runPlaybook(
         {
           playbook, inventory, extraVars, limit: values.limit, forks, verbosity,
@@ -338,16 +403,8 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
           gathering: set<string>('DEFAULT_GATHERING'),
           anyErrorsFatal: set<boolean>('ANY_ERRORS_FATAL'),
           taskTimeout: cfg.settings.TASK_TIMEOUT!.value as number,
-          connectionDefaults: {
-            ...(connection !== undefined ? { connection } : {}),
-            ...((values.user ?? set<string>('DEFAULT_REMOTE_USER')) !== undefined ? { user: values.user ?? set<string>('DEFAULT_REMOTE_USER') } : {}),
-            ...(set<number>('DEFAULT_REMOTE_PORT') !== undefined ? { port: set<number>('DEFAULT_REMOTE_PORT') } : {}),
-            ...((values['private-key'] ?? set<string>('DEFAULT_PRIVATE_KEY_FILE')) !== undefined
-              ? { privateKeyFile: values['private-key'] !== undefined ? resolve(values['private-key']) : set<string>('DEFAULT_PRIVATE_KEY_FILE') }
-              : {}),
-            ...(password !== undefined ? { password } : {}),
-            ...(becomePassword !== undefined ? { becomePassword } : {}),
-          },
+          connectionDefaults,
+          ...(pre ? { preconnected: pre } : {}),
           become: {
             become: values.become || set<boolean>('DEFAULT_BECOME'),
             user: values['become-user'] ?? set<string>('DEFAULT_BECOME_USER'),
@@ -366,6 +423,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
     // as ansible-playbook: an error after the run when no task matched; the exit code stays
     if (startAt !== undefined) err(`ERROR! No matching task "${startAt}" found. Note: --start-at-task can only follow static includes.\n`);
   } finally {
+    void preconnected?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await outputs.finish();

@@ -15,6 +15,7 @@ import { registerDynamic } from './dynamic.js';
 export type { Inventory, InventoryGroup, InventoryHost } from './types.js';
 export { selectHosts, splitHostPattern } from './patterns.js';
 export { listInventoryJson } from './list-json.js';
+export { readsOnly } from './sources.js';
 
 export interface LoadInventoryOptions {
   /** Directory of the playbook: its group_vars/ and host_vars/ override the inventory's. */

@@ -45,6 +45,21 @@ function isExecutableOrShebang(file: string): { exec: boolean; shebang: boolean 
   return { exec, shebang };
 }
 
+/**
+ * Whether reading the source runs nothing: a host list, or a file that is neither executable nor
+ * a script (a directory may hold scripts). The CLI reads such an inventory before the playbook.
+ */
+export function readsOnly(source: string): boolean {
+  if (isHostList(source)) return true;
+  try {
+    if (!statSync(source).isFile()) return false;
+  } catch {
+    return true; // not found: an error, in its turn
+  }
+  const { exec, shebang } = isExecutableOrShebang(source);
+  return !exec && !shebang;
+}
+
 function parseHostList(inv: InventoryData, source: string): void {
   for (const raw of source.split(',')) {
     const h = raw.trim();

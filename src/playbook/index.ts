@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { getModule, moduleNames } from '../modules/registry.js';
 import { emptyInherit, includeInfo, inheritFrom, Loader, newPlayState, type Inherit, type ModuleLookup, type RoleFrom } from './loader.js';
 import { displayPath } from './source.js';
-import type { Playbook, RoleInfo, Task } from './types.js';
+import type { Play, Playbook, RoleInfo, Task } from './types.js';
 
 export { PlaybookError, type ModuleLookup } from './loader.js';
 export { serialBatches } from './serial.js';
@@ -20,6 +20,8 @@ export interface LoadPlaybookOptions {
   lookupModule?: ModuleLookup;
   /** Module names for "did you mean" hints; defaults to the registry's when lookupModule is not given. */
   moduleNames?: () => string[];
+  /** Called with the first play once its own keywords are read, before its roles load (see LoaderOptions). */
+  onFirstPlay?: (play: Play) => void;
 }
 
 let builtinsLoaded: Promise<void> | undefined;
@@ -55,7 +57,7 @@ async function resolveOptions(opts: LoadPlaybookOptions): Promise<{ lookupModule
  */
 export async function loadPlaybook(file: string, opts: LoadPlaybookOptions = {}): Promise<Playbook> {
   const resolved = await resolveOptions(opts);
-  const loader = new Loader({ roleSearchPaths: opts.roleSearchPaths, ...resolved });
+  const loader = new Loader({ roleSearchPaths: opts.roleSearchPaths, ...resolved, ...(opts.onFirstPlay ? { onFirstPlay: opts.onFirstPlay } : {}) });
   return loader.loadPlaybook(path.resolve(file));
 }
 

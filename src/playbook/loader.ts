@@ -45,6 +45,12 @@ export interface LoaderOptions {
   lookupModule: ModuleLookup;
   /** All module names, for "did you mean" hints on unknown modules. */
   moduleNames?: () => string[];
+  /**
+   * Called with the playbook's first play as soon as its own keywords are read, before its roles
+   * and tasks load (the CLI opens its hosts' connections meanwhile); not when the playbook starts
+   * with import_playbook or a problem was found. The play's task lists are empty then.
+   */
+  onFirstPlay?: (play: Play) => void;
 }
 
 /** Several problems found while loading; `message` has one `file:line:col: problem` line each. */
@@ -337,7 +343,7 @@ export class Loader {
     if (!isSeq(root)) return this.fail(`a playbook must be a list of plays, got ${describeNode(src, root)}`, src.pos(root)) ?? [];
     if (root.items.length === 0) return this.fail(`A playbook must contain at least one play: ${src.display}`, src.pos(root)) ?? [];
     const plays: Play[] = [];
-    for (const item of root.items) {
+    for (const [i, item] of root.items.entries()) {
       const node = src.resolve(item);
       if (!isMap(node)) {
         this.fail(`a play must be a mapping, got ${describeNode(src, node)}`, src.pos(node ?? (item as YNode)));
@@ -347,7 +353,7 @@ export class Loader {
       const imp = es.find((e) => shortKeyword(e.key) === 'import_playbook');
       if (imp) plays.push(...(await this.loadImportPlaybook(src, node, es, imp, stack, outer)));
       else {
-        const play = await this.loadPlay(src, node, es, outer);
+        const play = await this.loadPlay(src, node, es, outer, i === 0 && stack.length === 0 ? this.opts.onFirstPlay : undefined);
         if (play) plays.push(play);
       }
     }
@@ -391,6 +397,7 @@ export class Loader {
     node: YAMLMap,
     es0: Entry[],
     outer: { tags: string[]; vars: Record<string, unknown>; when: string[] },
+    onHeader?: (play: Play) => void,
   ): Promise<Play | undefined> {
     // a play's `user` is the old name of `remote_user` (Ansible's Play.preprocess_data)
     const userEntry = es0.find((e) => e.key === 'user');
@@ -536,6 +543,7 @@ export class Loader {
       }
     }
     if (!hostsEntry) this.fail(`${what} has no 'hosts'`, src.pos(node));
+    if (onHeader && this.problems.length === 0) onHeader({ ...play });
 
     const flags: Inherit = {
       tags: [],

@@ -27,7 +27,7 @@ export function newOmit(): string {
 }
 
 /** Inventory + facts + registered vars of a host: what `hostvars[host]` shows. */
-export function hostvarsOf(shared: RunShared, host: string): Record<string, unknown> {
+export function hostvarsOf(shared: Pick<RunShared, 'inventory' | 'states' | 'extraVars'>, host: string): Record<string, unknown> {
   const inv = shared.inventory.hosts.get(host);
   const state = shared.states.get(host);
   return buildHostScope({

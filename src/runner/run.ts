@@ -9,7 +9,7 @@ import { serialBatches } from '../playbook/serial.js';
 import type { Connection } from '../connection/types.js';
 import type { ConnectionSpec } from '../connection/types.js';
 import { ConnectionPool } from '../connection/factory.js';
-import { connectionSpecFromVars, type ConnectionDefaults } from '../connection/spec.js';
+import type { ConnectionDefaults } from '../connection/spec.js';
 import { getModule } from '../modules/registry.js';
 import { renderString } from '../template/render.js';
 import '../modules/index.js';
@@ -21,7 +21,7 @@ import { PlayContext, type HostAccess, type RunFlags } from './play-context.js';
 import { HostRun } from './host-run.js';
 import { promptedVars, resolvePlayKeywords } from './play-keywords.js';
 import { describeConnection } from './trace.js';
-import { shouldRunByTags } from './tags.js';
+import { firstContacts, gathersFirst, hostsOfPlay, openWarm, overOf, specFromVars, withConfigDefaults, type Over, type Preconnected, type WarmConnection } from './ahead.js';
 import { startAtTask } from './start-at.js';
 
 export interface RunOptions extends RunFlags {
@@ -47,6 +47,8 @@ export interface RunOptions extends RunFlags {
   anyErrorsFatal?: boolean;
   /** CLI -c, -u, --private-key: below play keywords and host variables */
   connectionDefaults?: ConnectionDefaults;
+  /** play 1's connections, opened while the playbook loaded (src/runner/ahead.ts): this run uses and closes them */
+  preconnected?: Preconnected;
 }
 
 export interface RunSummary {
@@ -77,12 +79,11 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     if (!s) shared.states.set(h, (s = new HostState(h)));
     return s;
   };
-  const pool = new ConnectionPool();
+  const pool = opts.preconnected?.pool ?? new ConnectionPool();
   const specs = new Map<string, ConnectionSpec>();
   // the running play's connection keywords over the CLI's; host variables override both
   let defaults: ConnectionDefaults = { ...opts.connectionDefaults };
   /** a host's connection for the running play (plays with other connection keywords get their own) */
-  type Over = { connection?: string; user?: string; port?: number };
   const withOver = (over?: Over): ConnectionDefaults => (over ? { ...defaults, ...over } : defaults);
   const keyOf = (host: string, over?: Over) => `${host}\0${JSON.stringify(withOver(over))}`;
   const specOf = (host: string, over?: Over): ConnectionSpec => {
@@ -90,12 +91,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     let spec = specs.get(key);
     if (!spec) {
       const vars = opts.inventory.hosts.has(host) ? hostvarsOf(shared, host) : { ansible_connection: 'local' };
-      spec = connectionSpecFromVars(host, vars, {
-        hostKeyChecking: opts.hostKeyChecking,
-        knownHostsFile: opts.knownHostsFile ?? (vars.wheelwright_known_hosts_file as string | undefined),
-        connectTimeoutMs: opts.connectTimeoutMs,
-        defaults: withOver(over),
-      });
+      spec = specFromVars(host, vars, opts, withOver(over));
       specs.set(key, spec);
     }
     return spec;
@@ -111,7 +107,8 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
   const opened = new Map<string, Promise<Connection>>();
   const described = new Set<string>();
   /** connections opened ahead of use, by the key their first use will have */
-  const warm = new Map<string, { spec: string; conn: Connection; ready: Promise<Connection>; failed: boolean }>();
+  const warm = new Map<string, WarmConnection>();
+  for (const w of opts.preconnected?.warm ?? []) warm.set(keyOf(w.host, w.over), w);
   const access: HostAccess = {
     connection: async (host, over) => {
       const key = keyOf(host, over);
@@ -160,20 +157,16 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
       }),
   };
 
-  /** the play keywords a play's connections have (below the CLI's, above nothing: host variables win) */
-  const overOf = (play: Play): Over => ({
-    ...(play.connection ? { connection: play.connection } : {}),
-    ...(play.remoteUser !== undefined ? { user: play.remoteUser } : {}),
-    ...(play.port !== undefined ? { port: play.port } : {}),
-  });
-  /** The hosts a play contacts first: its first batch's first `forks` hosts (failed or unreachable ones are not used again). */
-  const firstContacts = (play: Play, hosts: string[]): string[] => {
-    const usable = hosts.filter((h) => {
-      const st = shared.states.get(h);
-      return !st || st.active || st.ended;
-    });
-    return (serialBatches(usable, play.serial)[0] ?? []).slice(0, Math.max(1, opts.forks));
-  };
+  /** The hosts a play contacts first (failed or unreachable ones are not used again). */
+  const firstUsable = (play: Play, hosts: string[]): string[] =>
+    firstContacts(
+      play,
+      hosts.filter((h) => {
+        const st = shared.states.get(h);
+        return !st || st.active || st.ended;
+      }),
+      opts.forks,
+    );
   let closing = false;
   /**
    * Open ahead of their first use the SSH connections `hosts` will have under a play's keywords
@@ -195,16 +188,9 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
           continue;
         }
         if (!opts.inventory.hosts.has(host)) continue;
-        const vars = hostvarsOf(shared, host);
-        const spec = connectionSpecFromVars(host, vars, {
-          hostKeyChecking: opts.hostKeyChecking,
-          knownHostsFile: opts.knownHostsFile ?? (vars.wheelwright_known_hosts_file as string | undefined),
-          connectTimeoutMs: opts.connectTimeoutMs,
-          defaults: withOver(over),
-        });
+        const spec = specFromVars(host, hostvarsOf(shared, host), opts, withOver(over));
         if (spec.connection !== 'ssh') continue;
-        const entry = { spec: JSON.stringify(spec), failed: false, ...pool.warm(spec) };
-        entry.ready.catch(() => (entry.failed = true));
+        const entry = openWarm(pool, host, over, spec);
         warm.set(key, entry);
         ready.push(entry.ready);
       }
@@ -218,10 +204,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     if (!rawPlay || closing || shared.interrupted) return;
     try {
       const play = withConfigDefaults(resolvePlayKeywords(rawPlay, opts.extraVars), opts);
-      const pattern = play.hosts.includes('{{') ? renderString(play.hosts, opts.extraVars, { file: play.pos.file, line: play.pos.line, col: play.pos.col }) : play.hosts;
-      let hosts = selectHosts(opts.inventory, pattern, { baseDir: opts.playbook.baseDir });
-      if (limited) hosts = hosts.filter((h) => limited.has(h));
-      warmHosts(firstContacts(play, hosts), overOf(play));
+      warmHosts(firstUsable(play, hostsOfPlay(play, opts.inventory, opts.extraVars, opts.playbook.baseDir, limited)), overOf(play));
     } catch {
       /* the play reports its own problems when it starts */
     }
@@ -237,8 +220,8 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     if (!ahead) return;
     let first: Promise<unknown>[] = [];
     try {
-      const gathers = play.gatherFacts && skipped !== 'all' && shouldRunByTags(['always'], opts.tags, opts.skipTags);
-      const firsts = firstContacts(play, hosts);
+      const gathers = skipped !== 'all' && gathersFirst(play, opts.tags, opts.skipTags);
+      const firsts = firstUsable(play, hosts);
       // (the play's keywords are `defaults` now: the keys its first uses will have take no `over`)
       first = gathers ? warmHosts(firsts, overOf(play)) : firsts.flatMap((h) => opened.get(keyOf(h)) ?? warm.get(keyOf(h))?.ready ?? []);
     } catch {
@@ -383,15 +366,6 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     : runStopped ? EXIT.hostFailed : anyUnreachable ? EXIT.hostUnreachable : anyFailed ? EXIT.hostFailed : EXIT.ok;
   sink({ type: 'recap', stats, durationMs: Date.now() - started, retryFile, remoteCommands, ...(interruption ? { interrupted: interruption } : {}) });
   return { stats, exitCode, retryFile, remoteCommands, ...(opts.startAtTask !== undefined ? { startAtTaskFound: startedAt } : {}) };
-}
-
-/** ansible.cfg's `gathering` and `any_errors_fatal` for plays that do not set them. */
-function withConfigDefaults(play: Play, opts: RunOptions): Play {
-  const set = new Set(play.keywordsSet ?? []);
-  let out = play;
-  if (!set.has('gather_facts') && opts.gathering === 'explicit') out = { ...out, gatherFacts: false };
-  if (!set.has('any_errors_fatal') && opts.anyErrorsFatal) out = { ...out, anyErrorsFatal: true };
-  return out;
 }
 
 /** Count every remote round trip per host (the recap reports it: a no-op target should cost one). */

@@ -7,7 +7,9 @@
  * ahead), and an unreachable host is reported at the task where ansible-playbook reports it.
  */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,20 +19,34 @@ import { runPlaybook, type RunOptions } from '../../src/runner/run.js';
 import type { RunEvent } from '../../src/runner/events.js';
 import '../../src/modules/index.js';
 import { ansiblePlaybook } from '../helpers/ansible.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { clientKeys, sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
 
 /** A TCP port that counts the connections it accepts and passes them to `to` (none: closes them at once). */
 interface Counter {
   port: number;
   count: number;
+  /** resolves at the next connection accepted */
+  next(): Promise<void>;
+  /** every connection made to it so far has been counted (a probe of ours, not counted, is accepted after them) */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
 async function counter(to?: number): Promise<Counter> {
   const socks = new Set<Socket>();
   const c = { port: 0, count: 0 } as Counter;
+  let waiters: Array<() => void> = [];
+  let probes = 0;
   const srv: Server = createServer((s) => {
+    if (probes > 0) {
+      probes--;
+      s.destroy();
+      for (const w of waiters.splice(0)) w();
+      return;
+    }
     c.count++;
+    for (const w of waiters.splice(0)) w();
     socks.add(s);
     s.on('close', () => socks.delete(s));
     s.on('error', () => s.destroy());
@@ -44,6 +60,13 @@ async function counter(to?: number): Promise<Counter> {
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   c.port = (srv.address() as { port: number }).port;
+  c.next = () => new Promise((r) => waiters.push(r));
+  c.settled = () => {
+    probes++;
+    const accepted = c.next();
+    connect(c.port, '127.0.0.1').on('error', () => undefined);
+    return accepted;
+  };
   c.close = () => {
     for (const s of socks) s.destroy();
     return new Promise((r) => srv.close(() => r()));
@@ -150,6 +173,47 @@ describe('connections opened ahead of use', function () {
     expect(ww.outcome.two).to.deep.equal({ s2: 'skipped', dead2: 'unreachable', loc: 'skipped' }); // command skips in check mode
     expect(counts()).to.deep.equal({ s1: 1, s2: 1, idle: 0, dead1: 1, dead2: 1 });
   });
+
+  const cli = ['-i', 'hosts', '--output', 'jsonl', '--retry-file', 'none', '--host-key-checking', 'off', '-f', '10'];
+
+  it("the CLI opens play 1's connections while the playbook still loads, and takes them for the run", async () => {
+    // play 2's vars file is a FIFO: the playbook finishes loading once the test writes it, which it
+    // does when s1 has been connected to (a run that did not connect early would wait for ever: the
+    // test gives up after a minute)
+    const gate = join(dir, 'gate.yml');
+    rmSync(gate, { force: true });
+    execFileSync('mkfifo', [gate]);
+    writeFileSync(join(dir, 'gated.yml'), PLAYBOOK.replace('  gather_facts: false\n', '  gather_facts: false\n  vars_files: [gate.yml]\n'));
+    zero();
+    const run = startCli(['gated.yml', ...cli], { cwd: dir });
+    const early = await Promise.race([counters.s1!.next().then(() => true), run.done.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(false), 60_000).unref())]);
+    await writeFile(gate, 'gated: true\n');
+    const r = await run.done;
+    expect(early, `s1 was not connected to while the playbook loaded:\n${r.stderr}`).to.equal(true);
+    expect(r.code, r.stderr).to.equal(4);
+    const outcome: Outcome = {};
+    for (const e of r.events) if (e.type === 'host_result') (outcome[e.task] ??= {})[e.host] = e.status === 'changed' ? 'ok' : e.status;
+    expect(outcome).to.deep.equal({
+      'Gathering Facts': { s1: 'ok', dead1: 'unreachable', loc: 'ok' },
+      one: { s1: 'ok', loc: 'ok' },
+      two: { s2: 'ok', dead2: 'unreachable', loc: 'ok' },
+      three: { s2: 'ok', loc: 'ok' },
+    });
+    for (const c of Object.values(counters)) await c.settled();
+    expect(counts().idle).to.equal(0);
+    expect(counts().s1, 'the early connection was not the one the run used').to.equal(1);
+    expect(counts().s2).to.equal(1);
+  });
+
+  for (const flag of ['--syntax-check', '--list-hosts', '--list-tasks', '--list-tags']) {
+    it(`${flag} contacts no host`, async () => {
+      zero();
+      const r = await runCli(['site.yml', ...cli, flag], { cwd: dir });
+      expect(r.code, r.stderr).to.equal(0);
+      for (const c of Object.values(counters)) await c.settled();
+      expect(counts()).to.deep.equal({ s1: 0, s2: 0, idle: 0, dead1: 0, dead2: 0 });
+    });
+  }
 
   it('a play whose first hosts are all unreachable opens nothing for the next play', async () => {
     zero();
