@@ -19,7 +19,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'bin');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { main: join(root, 'src', 'cli', 'main.ts') },
+  // broker: the connection broker a run starts for ControlPersist (src/connection/broker.ts)
+  entryPoints: { main: join(root, 'src', 'cli', 'main.ts'), broker: join(root, 'src', 'connection', 'broker-main.ts') },
   outdir,
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -42,3 +43,6 @@ const text = readFileSync(out, 'utf8');
 const ascii = text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
 if (ascii !== text) writeFileSync(out, ascii);
 writeFileSync(`${out}.key`, createHash('sha256').update(ascii).digest('hex') + '\n');
+// the broker's socket is named after both bundles: a broker never serves a run of another build
+const brokerId = createHash('sha256').update(ascii).update('\0').update(readFileSync(join(outdir, 'broker.cjs'))).digest('hex');
+writeFileSync(join(outdir, 'broker.key'), brokerId + '\n');

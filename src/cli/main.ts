@@ -13,6 +13,7 @@ import { preconnect, type Preconnected } from '../runner/ahead.js';
 import type { ConnectionDefaults } from '../connection/spec.js';
 import { configuredStrategy } from '../config/strategy.js';
 import { dumpConfig, loadAnsibleConfig } from '../config/index.js';
+import { brokerBuild } from '../connection/broker-build.js';
 import { VAULT_OPTIONS, vaultSecretsFrom } from './vault.js';
 // static: its UsageError must be the one main() catches (the loader it imports is loaded anyway)
 import { inventoryCli, inventoryWarnings } from './inventory.js';
@@ -292,6 +293,8 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
     !values['syntax-check'] && !values['list-tasks'] && !values['list-tags'] && !values['list-hosts'] && !values.check && !values.step && values['start-at-task'] === undefined;
   // accept-new: no host key is written by a run that may still fail to load
   const early = contacts && hkc !== 'accept-new' && inventorySources.every(readsOnly) ? earlyInputs(inventorySources, inventoryOptions, readExtraVars) : undefined;
+  // ssh_args (ControlPersist) and control_path_dir, and the CLI's connection broker: for the run and its early connections
+  const sshSettings = { sshArgs: cfg.ssh.args, controlPathDir: cfg.ssh.controlPathDir, ssh: { broker: brokerBuild() } };
   let preconnecting: Promise<Preconnected | undefined> | undefined;
   const onFirstPlay = early
     ? (play: Play) => {
@@ -301,6 +304,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
               inventory, extraVars, baseDir: inventoryOptions.playbookDir, limit: values.limit, forks,
               tags: splitList(values.tags), skipTags: splitList(values['skip-tags']), gathering: set<string>('DEFAULT_GATHERING'),
               hostKeyChecking: hkc, knownHostsFile: values['known-hosts'], connectTimeoutMs: timeout * 1000, connectionDefaults,
+              ...sshSettings,
             }),
           () => undefined,
         );
@@ -403,6 +407,7 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
           gathering: set<string>('DEFAULT_GATHERING'),
           anyErrorsFatal: set<boolean>('ANY_ERRORS_FATAL'),
           taskTimeout: cfg.settings.TASK_TIMEOUT!.value as number,
+          ...sshSettings,
           connectionDefaults,
           ...(pre ? { preconnected: pre } : {}),
           become: {

@@ -58,6 +58,11 @@ export interface Setting {
 export interface AnsibleConfig {
   file?: string;
   settings: Record<string, Setting>;
+  /**
+   * The ssh connection plugin's [ssh_connection] ssh_args (ANSIBLE_SSH_ARGS) and control_path_dir
+   * (ANSIBLE_SSH_CONTROL_PATH_DIR): plugin options, not in `ansible-config dump`'s base list. Unset: the plugin's defaults.
+   */
+  ssh: { args?: string; controlPathDir?: string };
 }
 
 /** The config file Ansible would use, if any. */
@@ -151,7 +156,14 @@ export function loadAnsibleConfig(env: NodeJS.ProcessEnv = process.env, cwd = pr
     if (fromEnv !== undefined) s = { value: convert(d, fromEnv, cwd, `env: ${d.env}`), origin: `env: ${d.env}` };
     settings[d.name] = s;
   }
-  return { file, settings };
+  const cfgSsh = ini.ssh_connection ?? {};
+  const args = env.ANSIBLE_SSH_ARGS ?? cfgSsh.ssh_args;
+  const cpd = env.ANSIBLE_SSH_CONTROL_PATH_DIR ?? cfgSsh.control_path_dir;
+  const ssh = {
+    ...(args !== undefined ? { args: args.trim() } : {}),
+    ...(cpd !== undefined && cpd.trim() !== '' ? { controlPathDir: cpd.trim().replace(/^~(?=$|\/)/, homedir()) } : {}),
+  };
+  return { file, settings, ssh };
 }
 
 /** A value as Python prints it (what ansible-config dump shows). */

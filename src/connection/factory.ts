@@ -68,7 +68,8 @@ export class ConnectionPool {
     const key = jumpKey(spec);
     let p = this.jumps.get(key);
     if (!p) {
-      const conn = new SshConnection(spec, { ...this.opts, jumpProvider: (s) => this.jump(s) });
+      // a jump host's connection carries other connections' channels: never the broker's
+      const conn = new SshConnection(spec, { ...this.opts, broker: undefined, jumpProvider: (s) => this.jump(s) });
       this.openedJumps.push(conn);
       p = conn.connect().then(() => conn);
       p.catch(() => undefined);

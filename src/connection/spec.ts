@@ -4,7 +4,8 @@
  */
 import { shSplit } from '../shell/split.js';
 import { existsSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { ConnectionSpec } from './types.js';
 import type { HostKeyChecking } from './known-hosts.js';
@@ -22,6 +23,10 @@ export interface SpecOptions {
    * that the host's variables override, as in Ansible (variables beat keywords).
    */
   defaults?: ConnectionDefaults;
+  /** ssh_args from ansible.cfg / ANSIBLE_SSH_ARGS (default Ansible's: ControlPersist=60s); ansible_ssh_args beats it. */
+  sshArgs?: string;
+  /** control_path_dir from ansible.cfg / ANSIBLE_SSH_CONTROL_PATH_DIR; ansible_control_path_dir beats it. */
+  controlPathDir?: string;
 }
 
 export interface ConnectionDefaults {
@@ -139,6 +144,37 @@ function keepaliveFromArgs(host: string, vars: Record<string, unknown>): { serve
   return out;
 }
 
+/** Ansible's default ssh_args (plugins/connection/ssh.py). */
+export const DEFAULT_SSH_ARGS = '-C -o ControlMaster=auto -o ControlPersist=60s';
+/** Ansible's default control_path_dir; our sockets in it start with `ww-`. */
+export const DEFAULT_CONTROL_PATH_DIR = join(homedir(), '.ansible', 'cp');
+
+/** An OpenSSH time value (`60`, `60s`, `10m`, `1h30m`, ...) in seconds; undefined when malformed. */
+export function sshTimeSeconds(value: string): number | undefined {
+  const v = value.trim().toLowerCase();
+  if (/^\d+$/.test(v)) return Number(v);
+  if (!/^(\d+[smhdw])+$/.test(v)) return undefined;
+  const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+  let total = 0;
+  for (const m of v.matchAll(/(\d+)([smhdw])/g)) total += Number(m[1]) * unit[m[2]!]!;
+  return total;
+}
+
+/**
+ * How long a connection outlives its last use, from ssh arguments as OpenSSH reads them: 0 when
+ * none is kept (ControlMaster unset or `no`, ControlPersist unset, `no` or 0, ControlPath `none`),
+ * Infinity for ControlPersist=yes (kept until the connection closes).
+ */
+export function controlPersistSeconds(sshArgs: string): number {
+  const master = sshOptionFromArgs(sshArgs, 'ControlMaster')?.toLowerCase();
+  if (!master || !['auto', 'yes', 'ask', 'autoask'].includes(master)) return 0;
+  if (sshOptionFromArgs(sshArgs, 'ControlPath')?.toLowerCase() === 'none') return 0;
+  const persist = sshOptionFromArgs(sshArgs, 'ControlPersist')?.toLowerCase();
+  if (persist === undefined || persist === 'no' || persist === 'false') return 0;
+  if (persist === 'yes' || persist === 'true') return Infinity;
+  return sshTimeSeconds(persist) ?? 0;
+}
+
 export interface JumpHop {
   user?: string;
   host: string;
@@ -244,6 +280,8 @@ export function connectionSpecFromVars(host: string, vars: Record<string, unknow
     becomePassword,
     proxyJump,
     ...keepaliveFromArgs(host, vars),
+    controlPersistS: controlPersistSeconds(str(host, vars, ['ansible_ssh_args']) ?? opts.sshArgs ?? DEFAULT_SSH_ARGS),
+    controlPathDir: expandPath(str(host, vars, ['ansible_control_path_dir']) ?? opts.controlPathDir ?? DEFAULT_CONTROL_PATH_DIR),
   };
 }
 

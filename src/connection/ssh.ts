@@ -11,6 +11,8 @@ import type { Duplex } from 'node:stream';
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, ParsedKey, SFTPWrapper } from 'ssh2';
 import { driveProcess, type RawProcess } from './exec-driver.js';
 import { checkHostKey, defaultKnownHostsFiles, knownHostName, knownKeyTypes } from './known-hosts.js';
+import type { BrokerBuild, BrokerLink, ChanProcess } from './broker-client.js';
+import type { FailMsg } from './broker-proto.js';
 import { jumpHostSpec } from './spec.js';
 import type { BecomeOptions, Connection, ConnectionSpec, ExecOptions, ExecResult, PutOptions } from './types.js';
 import { UnreachableError } from './types.js';
@@ -43,6 +45,13 @@ export interface SshOptions {
   transfer?: 'exec' | 'sftp';
   /** Supplies (and may share) the connection to a jump host. Default: a private one, closed with this one. */
   jumpProvider?: (spec: ConnectionSpec) => Promise<SshConnection>;
+  /**
+   * The connection broker of this build (the CLI's): with it, a spec whose ControlPersist is on
+   * reuses the broker's connection across runs (src/connection/broker.ts). Unset: direct only.
+   */
+  broker?: BrokerBuild;
+  /** Called once when the connection is lost (the broker drops it). */
+  onLost?: () => void;
 }
 
 const HOST_KEY_ALGOS = [
@@ -242,6 +251,9 @@ export class SshConnection implements Connection {
   private ownedJump: SshConnection | undefined;
   private jumpName: string | undefined;
   private readonly secrets: string[];
+  /** set when the connection is the broker's (reused across runs) */
+  private link: BrokerLink | undefined;
+  private linkLost: string | undefined;
   /** 'known' | 'added' | 'unchecked' once connected (for the caller's warning with hostKeyChecking off). */
   hostKeyStatus: string | undefined;
 
@@ -278,8 +290,42 @@ export class SshConnection implements Connection {
   }
 
   connect(): Promise<void> {
-    this.connecting ??= this.open();
+    this.connecting ??= this.viaBroker().then((brokered) => (brokered ? undefined : this.open()));
     return this.connecting;
+  }
+
+  /** True when the connection is lost (the broker then drops it). */
+  get lost(): boolean {
+    return this.lostReason !== undefined || this.socketClosed;
+  }
+
+  /** Why the connection was lost, as the unreachable message says it. */
+  get lostMessage(): string | undefined {
+    return this.lostReason === undefined ? undefined : this.redact(this.lostReason);
+  }
+
+  /**
+   * Attach to the broker's connection for these settings (opened there when it has none).
+   * false: connect directly (persistence off, SFTP transfers, no usable broker).
+   */
+  private async viaBroker(): Promise<boolean> {
+    const persist = this.spec.controlPersistS ?? 0;
+    if (!this.opts.broker || persist <= 0 || this.opts.transfer === 'sftp') return false;
+    const { brokerHello } = await import('./broker-hello.js');
+    const { attachBroker } = await import('./broker-client.js');
+    const hello = brokerHello(this.spec, this.opts, this.opts.broker, persist);
+    if (!hello) return false;
+    const got = await attachBroker(this.spec.controlPathDir ?? '', this.opts.broker, hello).catch(() => undefined);
+    if (!got) return false;
+    if (!got.ready.ok) {
+      got.link.close();
+      const f = got.ready.fail!;
+      if (f.unreachable) throw new UnreachableError(this.host, f.message);
+      throw new Error(f.message);
+    }
+    this.link = got.link;
+    this.hostKeyStatus = got.ready.hostKeyStatus;
+    return true;
   }
 
   private async open(): Promise<void> {
@@ -293,7 +339,7 @@ export class SshConnection implements Connection {
         if (this.opts.jumpProvider) {
           jump = await this.opts.jumpProvider(jumpSpec);
         } else {
-          jump = new SshConnection(jumpSpec, { ...this.opts, jumpProvider: undefined });
+          jump = new SshConnection(jumpSpec, { ...this.opts, jumpProvider: undefined, broker: undefined, onLost: undefined });
           this.ownedJump = jump;
           await jump.connect();
         }
@@ -399,6 +445,11 @@ export class SshConnection implements Connection {
   async reset(): Promise<void> {
     if (this.closedByUs) throw new Error(`connection to ${this.host} is closed`);
     if (this.interruptedBy) return;
+    if (this.link) {
+      this.link.reset();
+      this.linkLost = undefined;
+      return;
+    }
     const old = this.client;
     const oldSlots = this.slots;
     this.client = undefined;
@@ -422,6 +473,7 @@ export class SshConnection implements Connection {
     }
     this.lostReason ??= `connection to ${this.endpoint}${this.jumpName ? ` (via ${this.jumpName})` : ''} lost`;
     this.slots.fail(this.unreachable(this.lostReason));
+    this.opts.onLost?.();
   }
 
   private knownHosts(): { files: string[]; writeFile: string } {
@@ -589,13 +641,11 @@ export class SshConnection implements Connection {
     let proc: RawProcess | undefined;
     let ended!: () => void;
     const end = new Promise<void>((r) => (ended = r));
+    const link = this.link;
     try {
       const result = await driveProcess(
         async (cmd) => {
-          const marker = `WW-PID-${randomBytes(6).toString('hex')}:`;
-          proc = await this.openExec(`printf '%s%s\\n' ${marker} "$$" >&2; ${cmd}`, (ch) =>
-            channelProcess(ch, status, { marker, kill: (p) => this.killRemote(p) }),
-          );
+          proc = link ? await this.openBrokered(link, cmd) : (await this.startProcess(cmd, status)).proc;
           if (this.interruptedBy) proc.kill(); // the interrupt came while the channel opened
           this.running.set(proc, end);
           return proc;
@@ -603,11 +653,58 @@ export class SshConnection implements Connection {
         command,
         opts,
       );
+      if (link) {
+        const r = (proc as ChanProcess).result;
+        if (r && !r.exited && r.lost !== undefined && !this.closedByUs) {
+          this.linkLost ??= r.lost;
+          throw new UnreachableError(this.host, r.lost);
+        }
+        return result;
+      }
       if (!status.exited && this.lostReason !== undefined && !this.closedByUs) throw this.unreachable(this.lostReason);
       return result;
     } finally {
       if (proc) this.running.delete(proc);
       ended();
+    }
+  }
+
+  /**
+   * Start `command` on an exec channel of this connection, its remote PID reported first on
+   * stderr so that a kill reaches its process group (the broker runs its clients' commands so).
+   */
+  async startProcess(command: string, status: { exited: boolean } = { exited: false }): Promise<{ proc: RawProcess; close: () => void }> {
+    await this.connect();
+    const marker = `WW-PID-${randomBytes(6).toString('hex')}:`;
+    let channel: ClientChannel | undefined;
+    const proc = await this.openExec(`printf '%s%s\\n' ${marker} "$$" >&2; ${command}`, (ch) => {
+      channel = ch;
+      return channelProcess(ch, status, { marker, kill: (p) => this.killRemote(p) });
+    });
+    return {
+      proc,
+      close: () => {
+        try {
+          channel?.close();
+        } catch {
+          /* already closed */
+        }
+      },
+    };
+  }
+
+  /** A command through the broker; its refusals raise what a direct connection raises. */
+  private async openBrokered(link: BrokerLink, command: string): Promise<RawProcess> {
+    if (this.linkLost !== undefined) throw new UnreachableError(this.host, this.linkLost);
+    try {
+      return await link.open(command);
+    } catch (e) {
+      const f = e as FailMsg;
+      if (f.unreachable) {
+        this.linkLost ??= f.message;
+        throw new UnreachableError(this.host, f.message);
+      }
+      throw new Error(f.message);
     }
   }
 
@@ -736,6 +833,10 @@ export class SshConnection implements Connection {
   async close(): Promise<void> {
     this.closedByUs = true;
     if (this.connecting) await this.connecting.catch(() => undefined);
+    if (this.link) {
+      this.link.close();
+      return;
+    }
     const client = this.client;
     if (client && !this.socketClosed) {
       await new Promise<void>((resolve) => {

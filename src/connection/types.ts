@@ -88,4 +88,11 @@ export interface ConnectionSpec {
   /** keepalive interval and count (ServerAliveInterval/ServerAliveCountMax in ansible_ssh_common_args or _extra_args) */
   serverAliveIntervalMs?: number;
   serverAliveCountMax?: number;
+  /**
+   * Seconds the connection is kept for the next run after its last use (ControlPersist from
+   * ansible_ssh_args / ssh_args with ControlMaster on; Infinity: until it closes). 0/unset: not kept.
+   */
+  controlPersistS?: number;
+  /** Where the broker's socket lives (control_path_dir, default ~/.ansible/cp). */
+  controlPathDir?: string;
 }

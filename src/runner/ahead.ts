@@ -9,6 +9,7 @@ import type { Play } from '../playbook/types.js';
 import { serialBatches } from '../playbook/serial.js';
 import { renderString } from '../template/render.js';
 import { ConnectionPool } from '../connection/factory.js';
+import type { SshOptions } from '../connection/ssh.js';
 import { connectionSpecFromVars, type ConnectionDefaults } from '../connection/spec.js';
 import type { Connection, ConnectionSpec } from '../connection/types.js';
 import { hostvarsOf } from './context.js';
@@ -56,6 +57,9 @@ export interface SpecSettings {
   hostKeyChecking: ConnectionSpec['hostKeyChecking'];
   knownHostsFile?: string;
   connectTimeoutMs: number;
+  /** [ssh_connection] ssh_args and control_path_dir (ansible.cfg / ANSIBLE_*): below host variables */
+  sshArgs?: string;
+  controlPathDir?: string;
 }
 
 /** A host's connection settings from its variables, under `defaults` (the CLI's options and the play's keywords). */
@@ -64,6 +68,8 @@ export function specFromVars(host: string, vars: Record<string, unknown>, s: Spe
     hostKeyChecking: s.hostKeyChecking,
     knownHostsFile: s.knownHostsFile ?? (vars.wheelwright_known_hosts_file as string | undefined),
     connectTimeoutMs: s.connectTimeoutMs,
+    sshArgs: s.sshArgs,
+    controlPathDir: s.controlPathDir,
     defaults,
   });
 }
@@ -104,6 +110,8 @@ export interface PreconnectOptions extends SpecSettings {
   skipTags: string[];
   gathering?: string;
   connectionDefaults?: ConnectionDefaults;
+  /** SSH transport options (the CLI's connection broker) */
+  ssh?: SshOptions;
 }
 
 /**
@@ -125,7 +133,7 @@ export function preconnect(rawPlay: Play, o: PreconnectOptions): Preconnected | 
     const specs = hosts.filter((h) => o.inventory.hosts.has(h)).map((h) => specFromVars(h, hostvarsOf(shared, h), o, defaults));
     const ssh = specs.filter((s) => s.connection === 'ssh');
     if (ssh.length === 0) return undefined;
-    const pool = new ConnectionPool();
+    const pool = new ConnectionPool(o.ssh ?? {});
     const warm = ssh.map((s) => openWarm(pool, s.host, over, s));
     return { pool, warm, close: () => pool.closeAll() };
   } catch {

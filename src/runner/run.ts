@@ -10,6 +10,7 @@ import type { Connection } from '../connection/types.js';
 import type { ConnectionSpec } from '../connection/types.js';
 import { ConnectionPool } from '../connection/factory.js';
 import type { ConnectionDefaults } from '../connection/spec.js';
+import type { SshOptions } from '../connection/ssh.js';
 import { getModule } from '../modules/registry.js';
 import { renderString } from '../template/render.js';
 import '../modules/index.js';
@@ -49,6 +50,11 @@ export interface RunOptions extends RunFlags {
   connectionDefaults?: ConnectionDefaults;
   /** play 1's connections, opened while the playbook loaded (src/runner/ahead.ts): this run uses and closes them */
   preconnected?: Preconnected;
+  /** [ssh_connection] ssh_args and control_path_dir (ansible.cfg / ANSIBLE_*): below host variables */
+  sshArgs?: string;
+  controlPathDir?: string;
+  /** SSH transport options (the CLI's: its connection broker, for ControlPersist) */
+  ssh?: SshOptions;
 }
 
 export interface RunSummary {
@@ -79,7 +85,7 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     if (!s) shared.states.set(h, (s = new HostState(h)));
     return s;
   };
-  const pool = opts.preconnected?.pool ?? new ConnectionPool();
+  const pool = opts.preconnected?.pool ?? new ConnectionPool(opts.ssh ?? {});
   const specs = new Map<string, ConnectionSpec>();
   // the running play's connection keywords over the CLI's; host variables override both
   let defaults: ConnectionDefaults = { ...opts.connectionDefaults };
