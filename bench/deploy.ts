@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '../src/lab/index.js';
 import { makeTestPackages, packTree, type TestPackages } from '../test/helpers/pypkgs.js';
@@ -17,7 +17,10 @@ export const VENV = '/openstack/venvs/bench';
 
 export interface RunFigures {
   wall: number;
+  /** controller CPU seconds: the run's own and, for wheelwright, its connection broker's meanwhile */
   cpu: number;
+  /** of which the connection broker's (wheelwright) */
+  brokerCpu?: number;
   /** CPU seconds on the lab hosts (every process there, see labCpu) */
   remoteCpu?: number;
   /** of which on the repo server (the build host) */
@@ -162,9 +165,29 @@ function extraVars(ctx: DeployContext, alpha: string, tool: 'wheelwright' | 'ups
   };
 }
 
+/**
+ * The CPU seconds so far of the connection broker a checkout's CLI uses (ControlPersist: it holds
+ * the SSH connections between runs, src/connection/broker.ts), by its pid file in the control
+ * directory; undefined when none runs. The broker is detached from the run (GNU time does not
+ * count it): a run's controller CPU is its own plus what the broker spent meanwhile.
+ */
+export function brokerCpu(cliRoot: string, env: NodeJS.ProcessEnv = process.env): { pid: number; cpu: number } | undefined {
+  try {
+    const id = readFileSync(join(cliRoot, 'dist/bin/broker.key'), 'utf8').trim().slice(0, 16);
+    const dir = env.ANSIBLE_SSH_CONTROL_PATH_DIR ?? join(homedir(), '.ansible', 'cp');
+    const pid = Number(readFileSync(join(dir, `ww-${id}.pid`), 'utf8').trim());
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return { pid, cpu: (Number(f[11]) + Number(f[12])) / 100 }; // utime stime, USER_HZ
+  } catch {
+    return undefined;
+  }
+}
+
 /** `cmd args` under GNU time: its figures, stdout, and the exit code. */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, lab?: Lab, repo?: string): Promise<{ code: number | null; out: string; err: string; wall: number; cpu: number; maxRssMb: number; remoteCpu?: number; repoCpu?: number }> {
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, lab?: Lab, repo?: string, cliRoot?: string): Promise<{ code: number | null; out: string; err: string; wall: number; cpu: number; maxRssMb: number; remoteCpu?: number; repoCpu?: number; brokerCpu?: number }> {
   const tf = join(tmpdir(), `ww-bench-time-${process.pid}-${Date.now()}`);
+  const broker0 = cliRoot ? brokerCpu(cliRoot, env) : undefined;
   const cpu0 = lab ? labCpu(lab) : 0;
   const repo0 = lab && repo ? labCpu(lab, [repo]) : 0;
   return new Promise((resolve, reject) => {
@@ -178,7 +201,10 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, lab?: Lab, r
       const { readFileSync, rmSync } = await import('node:fs');
       const last = readFileSync(tf, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
       rmSync(tf, { force: true });
-      resolve({ code, out, err, wall: last[0]!, cpu: last[1]! + last[2]!, maxRssMb: last[3]! / 1024, ...(lab ? { remoteCpu: labCpu(lab) - cpu0 } : {}), ...(lab && repo ? { repoCpu: labCpu(lab, [repo]) - repo0 } : {}) });
+      // the broker's CPU during the run (all of it when the run started it)
+      const broker1 = cliRoot ? brokerCpu(cliRoot, env) : undefined;
+      const brokerSpent = broker1 ? broker1.cpu - (broker0?.pid === broker1.pid ? broker0.cpu : 0) : 0;
+      resolve({ code, out, err, wall: last[0]!, cpu: last[1]! + last[2]! + brokerSpent, ...(cliRoot ? { brokerCpu: brokerSpent } : {}), maxRssMb: last[3]! / 1024, ...(lab ? { remoteCpu: labCpu(lab) - cpu0 } : {}), ...(lab && repo ? { repoCpu: labCpu(lab, [repo]) - repo0 } : {}) });
     });
   });
 }
@@ -190,7 +216,7 @@ export async function runWheelwright(ctx: DeployContext, alpha: string): Promise
   for (const i of ctx.inventory) args.push('-i', i);
   args.push('-e', `@${vars}`, '-f', '100', '--output', 'jsonl', '--retry-file', 'none');
   const startedMs = Date.now();
-  const r = await timed(process.execPath, args, ctx.strategy ? { ...process.env, ANSIBLE_STRATEGY: ctx.strategy } : process.env, ctx.lab, ctx.repo);
+  const r = await timed(process.execPath, args, ctx.strategy ? { ...process.env, ANSIBLE_STRATEGY: ctx.strategy } : process.env, ctx.lab, ctx.repo, ctx.cli ?? ctx.root);
   // the run's JSON lines (timestamped events), kept for a per-phase look: bench/results/ww-runs/
   const keep = join(ctx.root, 'bench', 'results', 'ww-runs');
   mkdirSync(keep, { recursive: true });
@@ -204,7 +230,7 @@ export async function runWheelwright(ctx: DeployContext, alpha: string): Promise
   const changed = Object.values(recap.stats as Record<string, { changed: number }>).reduce((n, s) => n + s.changed, 0);
   const cmds = recap.remoteCommands as Record<string, number>;
   return {
-    wall: r.wall, cpu: r.cpu, remoteCpu: r.remoteCpu, repoCpu: r.repoCpu, maxRssMb: r.maxRssMb, changed,
+    wall: r.wall, cpu: r.cpu, brokerCpu: r.brokerCpu, remoteCpu: r.remoteCpu, repoCpu: r.repoCpu, maxRssMb: r.maxRssMb, changed,
     repoCommands: cmds[ctx.repo] ?? 0, targetCommands: Math.max(...ctx.targets.map((t) => cmds[t] ?? 0)),
     phases: phases(events, startedMs),
   };

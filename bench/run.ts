@@ -212,6 +212,7 @@ async function noop(): Promise<void> {
   const row = (label: string, f: (r: RunFigures) => number | undefined) => lines.push(`| ${label} | ${cols.map((c) => f2(m(res.get(c)!, f))).join(' | ')} |`);
   row('wall (s)', (r) => r.wall);
   row('controller CPU (s)', (r) => r.cpu);
+  row('of which connection broker (s)', (r) => r.brokerCpu);
   row('lab hosts CPU (s)', (r) => r.remoteCpu);
   row('remote commands: repo', (r) => r.repoCommands);
   row('remote commands: per target (max)', (r) => r.targetCommands);
