@@ -172,6 +172,7 @@ export class BrokerLink {
         break;
       case F.Exit:
         this.chans.delete(chan);
+        ch.opened?.(); // (the broker sends Opened first; never leave an opener waiting)
         ch.proc.exit(JSON.parse(payload.toString('utf8')) as ExitMsg);
         break;
     }

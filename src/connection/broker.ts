@@ -169,6 +169,8 @@ export function runBroker(socketPath: string): void {
     const conn = e.conn;
     a.procs.set(chan, started);
     const { proc } = started;
+    // Opened first: attaching the handlers below may emit buffered output and even the exit at once
+    send(a, F.Opened, chan);
     proc.onStdout((b) => send(a, F.Stdout, chan, b));
     proc.onStderr((b) => send(a, F.Stderr, chan, b));
     proc.onExit((code, signal) => {
@@ -176,7 +178,6 @@ export function runBroker(socketPath: string): void {
       const m: ExitMsg = { code, signal, exited: status.exited, ...(!status.exited && conn.lost ? { lost: conn.lostMessage } : {}) };
       send(a, F.Exit, chan, JSON.stringify(m));
     });
-    send(a, F.Opened, chan);
   };
 
   const onFrame = (a: Attach, type: F, chan: number, payload: Buffer) => {
