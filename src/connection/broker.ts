@@ -198,7 +198,13 @@ export function runBroker(socketPath: string): void {
         a.procs.get(chan)?.proc.kill();
         break;
       case F.Reset:
-        if (a.entry) drop(a.entry);
+        // the connection goes (for every client of it); this client's next command opens a new one
+        if (a.entry) {
+          drop(a.entry);
+          a.entry.clients.delete(a);
+          a.entry = undefined;
+          a.used = false;
+        }
         break;
     }
   };
