@@ -410,6 +410,8 @@ async function playbookCli(argv: string[], out: (s: string) => void, err: (s: st
           ...sshSettings,
           connectionDefaults,
           ...(pre ? { preconnected: pre } : {}),
+          // the process exits after the run: the hosts need not acknowledge the connections' close
+          detachClose: true,
           become: {
             become: values.become || set<boolean>('DEFAULT_BECOME'),
             user: values['become-user'] ?? set<string>('DEFAULT_BECOME_USER'),

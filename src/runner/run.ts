@@ -55,6 +55,11 @@ export interface RunOptions extends RunFlags {
   controlPathDir?: string;
   /** SSH transport options (the CLI's: its connection broker, for ControlPersist) */
   ssh?: SshOptions;
+  /**
+   * Return once the recap is out, without waiting for the hosts to acknowledge the connections'
+   * close (the CLI, which exits then). Default: every connection is closed when the run returns.
+   */
+  detachClose?: boolean;
 }
 
 export interface RunSummary {
@@ -327,7 +332,9 @@ export async function runPlaybook(opts: RunOptions, sink: EventSink): Promise<Ru
     opts.signal?.removeEventListener('abort', onAbort);
     await stopping;
     closing = true;
-    await pool.closeAll();
+    const closed = pool.closeAll();
+    if (opts.detachClose) closed.catch(() => undefined);
+    else await closed;
   }
 
   // interrupted: every host that did not finish the playbook is named and goes to the retry file
