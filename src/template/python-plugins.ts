@@ -16,7 +16,8 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { TemplateError, isUndefined } from './undefined.js';
 import { FILTERS, type FilterCtx } from './jinja/filters.js';
 import { TESTS, runTest } from './jinja/tests.js';
@@ -151,15 +152,19 @@ function answerer(ctx: FilterCtx | undefined): (q: Question) => unknown {
   };
 }
 
+/** worker_threads, loaded with the first bridge: a run without Python plugins (most) does not pay for it at start-up */
+let threads: typeof import('node:worker_threads') | undefined;
+
 class Bridge {
   private worker: Worker;
   private port: MessagePort;
   private flag = new Int32Array(new SharedArrayBuffer(4));
 
   constructor() {
-    const { port1, port2 } = new MessageChannel();
+    threads ??= createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+    const { port1, port2 } = new threads.MessageChannel();
     this.port = port1;
-    this.worker = new Worker(WORKER_JS, {
+    this.worker = new threads.Worker(WORKER_JS, {
       eval: true,
       workerData: { port: port2, shared: this.flag.buffer, python: pythonFor(), code: BRIDGE_PY },
       transferList: [port2],
@@ -177,7 +182,7 @@ class Bridge {
     this.port.postMessage(req);
     for (;;) {
       Atomics.wait(this.flag, 0, 0);
-      const m = receiveMessageOnPort(this.port);
+      const m = threads!.receiveMessageOnPort(this.port);
       Atomics.store(this.flag, 0, 0);
       if (!m) continue;
       const msg = m.message as Answer & Partial<Question>;
