@@ -48,18 +48,29 @@ export function frame(type: F, chan: number, payload: Buffer | string = Buffer.a
   return Buffer.concat([head, body]);
 }
 
-/** Split a byte stream into frames. */
+/**
+ * Split a byte stream into frames. A frame can be large (a whole file pushed on a command's stdin
+ * is one Stdin frame) and arrives in socket-sized chunks: they are kept as a list and joined once
+ * the frame is complete, so a frame costs its size to assemble, not its size times its chunks.
+ */
 export function frameReader(onFrame: (type: F, chan: number, payload: Buffer) => void): (chunk: Buffer) => void {
-  let buf: Buffer = Buffer.alloc(0);
+  let parts: Buffer[] = [];
+  let have = 0;
   return (chunk) => {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-    while (buf.length >= 4) {
-      const len = buf.readUInt32BE(0);
-      if (buf.length < 4 + len) break;
+    parts.push(chunk);
+    have += chunk.length;
+    for (;;) {
+      if (have < 4) return;
+      if (parts[0]!.length < 4) parts = [Buffer.concat(parts)];
+      const len = parts[0]!.readUInt32BE(0);
+      if (have < 4 + len) return;
+      const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
       const type = buf.readUInt8(4) as F;
       const chan = buf.readUInt32BE(5);
       const payload = buf.subarray(9, 4 + len);
-      buf = buf.subarray(4 + len);
+      const rest = buf.subarray(4 + len);
+      parts = rest.length ? [rest] : [];
+      have = rest.length;
       onFrame(type, chan, payload);
     }
   };

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { connectionKey, dirTrusted, IdleExpiry, type KeyInputs } from '../../src/connection/persist.js';
 import { connectionSpecFromVars, controlPersistSeconds, DEFAULT_SSH_ARGS, sshTimeSeconds } from '../../src/connection/spec.js';
 import { loadAnsibleConfig } from '../../src/config/index.js';
+import { F, frame, frameReader } from '../../src/connection/broker-proto.js';
 import type { ConnectionSpec } from '../../src/connection/types.js';
 
 describe('ControlPersist: settings, key, directory, expiry', () => {
@@ -155,5 +156,21 @@ describe('ControlPersist: settings, key, directory, expiry', () => {
     now += 1e12;
     expect(x.due()).to.deep.equal([]);
     expect(x.nextInMs()).to.equal(undefined);
+  });
+});
+
+describe('broker frames', () => {
+  it('a stream cut anywhere gives the same frames: small ones together, a large one in many chunks', () => {
+    const big = Buffer.alloc(256 * 1024 + 7, 0x61);
+    const sent: Array<[number, number, Buffer]> = [[F.Exec, 1, Buffer.from('true')], [F.Stdin, 1, big], [F.Eof, 1, Buffer.alloc(0)], [F.Stdin, 2, Buffer.from('x')]];
+    const stream = Buffer.concat(sent.map(([t, c, p]) => frame(t as F, c, p)));
+    for (const size of [1, 3, 4, 5, 9, 64 * 1024, stream.length]) {
+      const got: Array<[number, number, Buffer]> = [];
+      const read = frameReader((t, c, p) => got.push([t, c, Buffer.from(p)]));
+      for (let i = 0; i < stream.length; i += size) read(stream.subarray(i, i + size));
+      expect(got.map(([t, c, p]) => [t, c, p.length]), `chunks of ${size}`).to.deep.equal(sent.map(([t, c, p]) => [t, c, p.length]));
+      expect(got[1]![2].equals(big)).to.equal(true);
+      expect(got[3]![2].toString()).to.equal('x');
+    }
   });
 });
