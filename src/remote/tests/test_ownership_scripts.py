@@ -111,3 +111,32 @@ class TargetSideFiles(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MarkerRenamedWhileChecked(unittest.TestCase):
+    """Another run finishes writing its marker (staging file renamed into place) between the two
+    looks of is_wheelwright_owned: the directory is still ours, never "no wheelwright marker"."""
+
+    def test_rename_between_exists_and_listdir(self):
+        from wwremote import ownership
+
+        d = tempfile.mkdtemp(prefix="ww-own-race-")
+        self.addCleanup(lambda: subprocess.call(["rm", "-rf", d]))
+        marker = ".wheelwright-owned"
+        tmp = os.path.join(d, "." + marker + ".ww-tmp-abc")
+        with open(tmp, "w") as f:
+            f.write("created by wheelwright\n")
+        real_exists = os.path.exists
+
+        def exists_then_rename(p):
+            answer = real_exists(p)
+            if p == os.path.join(d, marker) and real_exists(tmp):
+                os.rename(tmp, p)  # the other run's write_atomic completes right after our look
+            return answer
+
+        ownership.os.path.exists = exists_then_rename
+        try:
+            self.assertTrue(ownership.is_wheelwright_owned(d, ("marker.json", marker)))
+        finally:
+            ownership.os.path.exists = real_exists
+        self.assertEqual(os.listdir(d), [marker])

@@ -58,8 +58,10 @@ def is_wheelwright_owned(path, markers):
         names = os.listdir(path)
     except OSError:
         return False
+    # One listing answers for both: a run creating the venv may rename its staging file to the
+    # marker between the exists() above and this listdir (seen: 4 concurrent `venv ensure`).
     staging = tuple("." + m + ".ww-tmp-" for m in markers)
-    return any(n.startswith(staging) for n in names)
+    return any(n in markers or n.startswith(staging) for n in names)
 
 
 def describe_existing(path):
