@@ -2,13 +2,12 @@
  * What a run tells the broker about one host connection: the settings (paths made absolute, the
  * become password left out: the broker never needs it) and the key that decides reuse.
  */
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { BrokerBuild, HelloMsg } from './broker-client.js';
 import { PROTOCOL } from './broker-proto.js';
 import { defaultKnownHostsFiles } from './known-hosts.js';
 import { connectionKey } from './persist.js';
-import { jumpHostSpec } from './spec.js';
+import { defaultIdentityFiles, jumpHostSpec } from './spec.js';
 import type { SshOptions } from './ssh.js';
 import type { ConnectionSpec } from './types.js';
 
@@ -19,7 +18,7 @@ export function brokerHello(spec: ConnectionSpec, opts: SshOptions, build: Broke
   const s: ConnectionSpec = { ...rest, privateKeyFile: abs(spec.privateKeyFile), knownHostsFile: abs(spec.knownHostsFile) };
   const knownHostsFiles = (opts.knownHostsFiles ?? defaultKnownHostsFiles(s.knownHostsFile).files).map((f) => resolve(f));
   if (opts.knownHostsFiles && s.knownHostsFile && !knownHostsFiles.includes(s.knownHostsFile)) knownHostsFiles.push(s.knownHostsFile);
-  const defaultIdentityFiles = (opts.defaultIdentityFiles ?? ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(homedir(), '.ssh', n))).map((f) => resolve(f));
+  const identityFiles = (opts.defaultIdentityFiles ?? defaultIdentityFiles()).map((f) => resolve(f));
   const agentSocket = opts.agentSocket === undefined ? (process.env.SSH_AUTH_SOCK ?? null) : opts.agentSocket;
   const sshConfigFile = abs(opts.sshConfigFile);
   const jumps: ConnectionSpec[] = [];
@@ -31,7 +30,7 @@ export function brokerHello(spec: ConnectionSpec, opts: SshOptions, build: Broke
   }
   const o: HelloMsg['opts'] = {
     agentSocket,
-    defaultIdentityFiles,
+    defaultIdentityFiles: identityFiles,
     knownHostsFiles,
     sshConfigFile,
     keepaliveIntervalMs: opts.keepaliveIntervalMs,
@@ -39,7 +38,7 @@ export function brokerHello(spec: ConnectionSpec, opts: SshOptions, build: Broke
     maxChannels: opts.maxChannels,
     channelRetries: opts.channelRetries,
   };
-  const key = connectionKey(s, { buildId: build.id, jumps, ...o, knownHostsFiles, defaultIdentityFiles });
+  const key = connectionKey(s, { buildId: build.id, jumps, ...o, knownHostsFiles, defaultIdentityFiles: identityFiles });
   // JSON has no Infinity: -1 is "until the connection closes" (ControlPersist=yes)
   return { v: PROTOCOL, key, persistMs: Number.isFinite(persistS) ? persistS * 1000 : -1, spec: s, opts: o };
 }

@@ -149,6 +149,9 @@ export const DEFAULT_SSH_ARGS = '-C -o ControlMaster=auto -o ControlPersist=60s'
 /** Ansible's default control_path_dir; our sockets in it start with `ww-`. */
 export const DEFAULT_CONTROL_PATH_DIR = join(homedir(), '.ansible', 'cp');
 
+/** The keys tried when neither the spec nor the options name one, as OpenSSH's defaults. */
+export const defaultIdentityFiles = (): string[] => ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(homedir(), '.ssh', n));
+
 /** An OpenSSH time value (`60`, `60s`, `10m`, `1h30m`, ...) in seconds; undefined when malformed. */
 export function sshTimeSeconds(value: string): number | undefined {
   const v = value.trim().toLowerCase();

@@ -5,15 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, ConnectConfig, ParsedKey, SFTPWrapper } from 'ssh2';
 import { driveProcess, type RawProcess } from './exec-driver.js';
 import { checkHostKey, defaultKnownHostsFiles, knownHostName, knownKeyTypes } from './known-hosts.js';
 import type { BrokerBuild, BrokerLink, ChanProcess } from './broker-client.js';
 import type { FailMsg } from './broker-proto.js';
-import { jumpHostSpec } from './spec.js';
+import { defaultIdentityFiles, jumpHostSpec } from './spec.js';
 import type { BecomeOptions, Connection, ConnectionSpec, ExecOptions, ExecResult, PutOptions } from './types.js';
 import { UnreachableError } from './types.js';
 import { shQuote } from '../shell/quote.js';
@@ -546,8 +545,7 @@ export class SshConnection implements Connection {
       methods.push({ type: 'publickey', username, key: pickKey(key) });
       labels.push(`publickey ${spec.privateKeyFile}`);
     } else {
-      const home = homedir();
-      const defaults = this.opts.defaultIdentityFiles ?? ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(home, '.ssh', n));
+      const defaults = this.opts.defaultIdentityFiles ?? defaultIdentityFiles();
       for (const f of defaults) {
         let data: Buffer;
         try {
