@@ -30,7 +30,7 @@ from wwremote.errors import RemoteError, run_main, tail_of  # noqa: E402
 from wwremote.fsutil import read_text, remove_quietly, sha256, sha256_file, write_atomic  # noqa: E402
 from wwremote.lock import Lock, now_iso  # noqa: E402
 from wwremote.relazy import compiled, re  # noqa: E402  (re, platform, shutil: imported only off the no-op path)
-from wwremote.wheelfile import find_newest_wheel, find_pip_wheel, parse_wheel_name, pep503, wheel_metadata_field  # noqa: E402  (by version: pip-23 over pip-9)
+from wwremote.wheelfile import WHEEL_RE, find_newest_wheel, find_pip_wheel, parse_wheel_name, pep503, wheel_metadata_field  # noqa: E402  (by version: pip-23 over pip-9)
 
 WW_SPEC_JSON = globals().get("WW_SPEC_JSON")  # this call's spec, set by src/remote/boot.py
 UPSTREAM_HEADER = "# Managed with python_venv_build role"
@@ -53,9 +53,6 @@ BUILD_ERROR_RE = compiled(
     r"fatal error:|compilation terminated|error: command '[^']*' failed|Failed building wheel"
     r"|metadata-generation-failed|ResolutionImpossible|conflicting dependencies|SyntaxError",
     "I",
-)
-WHEEL_RE = compiled(
-    r"^(?P<name>[^\s-]+?)-(?P<version>[^\s-]+?)(?:-(?P<build>\d[^\s-]*))?-(?P<py>[^\s-]+?)-(?P<abi>[^\s-]+?)-(?P<plat>[^\s-]+?)\.whl$"
 )
 
 
