@@ -9,11 +9,10 @@ export const MARK = '@@ww ';
 export const SH_OUT = `ww_o() { printf '@@ww %s=%s\\n' "$1" "$2"; }`;
 
 /**
- * sha256 of stdin (`ww_sha256` prints it; `ww_sum` sets `ww_h`, one process), base64 of stdin (one
- * line), with fallbacks for hosts without coreutils.
+ * sha256 of stdin (`ww_sum` sets `ww_h`, one process), base64 of stdin (one line), with fallbacks
+ * for hosts without coreutils.
  */
 export const SH_HASH = [
-  `ww_sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum | cut -d' ' -f1; elif command -v shasum >/dev/null 2>&1; then shasum -a 256 | cut -d' ' -f1; else openssl dgst -sha256 | sed 's/^.* //'; fi; }`,
   `ww_sum() { if command -v sha256sum >/dev/null 2>&1; then ww_h=$(sha256sum); elif command -v shasum >/dev/null 2>&1; then ww_h=$(shasum -a 256); else ww_h=$(openssl dgst -sha256); ww_h=\${ww_h##* }; fi; ww_h=\${ww_h%% *}; }`,
   `ww_b64() { if command -v base64 >/dev/null 2>&1; then base64 | tr -d '\\n'; else openssl base64 | tr -d '\\n'; fi; }`,
 ].join('\n');
