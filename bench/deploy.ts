@@ -7,8 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { socketPathOf } from '../src/connection/broker-client.js';
+import { pidPathOf } from '../src/connection/broker-proto.js';
+import { DEFAULT_CONTROL_PATH_DIR } from '../src/connection/spec.js';
 import type { Lab } from '../src/lab/index.js';
 import { makeTestPackages, packTree, type TestPackages } from '../test/helpers/pypkgs.js';
 
@@ -77,6 +80,16 @@ export interface DeployContext {
   cli?: string;
 }
 
+/** A process's /proc/PID/stat fields from the third (state) on; undefined when it is gone. */
+function procStat(pid: number): string[] | undefined {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return st.slice(st.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * CPU seconds used so far by everything on the lab hosts: the sum of user + system time, own and of
  * waited-for children, over every live process below each host's `unshare` process. Each host's sshd
@@ -88,14 +101,10 @@ export function labCpu(lab: Lab, hosts?: readonly string[]): number {
   const ticks = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-      parent.set(Number(d), Number(f[1]));
-      ticks.set(Number(d), Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])); // utime stime cutime cstime
-    } catch {
-      /* gone meanwhile */
-    }
+    const f = procStat(Number(d));
+    if (!f) continue; // gone meanwhile
+    parent.set(Number(d), Number(f[1]));
+    ticks.set(Number(d), Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])); // utime stime cutime cstime
   }
   const roots = new Set(lab.hosts.filter((h) => !hosts || hosts.includes(h.name)).map((h) => h.pid));
   let sum = 0;
@@ -173,12 +182,11 @@ function extraVars(ctx: DeployContext, alpha: string, tool: 'wheelwright' | 'ups
  */
 export function brokerCpu(cliRoot: string, env: NodeJS.ProcessEnv = process.env): { pid: number; cpu: number } | undefined {
   try {
-    const id = readFileSync(join(cliRoot, 'dist/bin/broker.key'), 'utf8').trim().slice(0, 16);
-    const dir = env.ANSIBLE_SSH_CONTROL_PATH_DIR ?? join(homedir(), '.ansible', 'cp');
-    const pid = Number(readFileSync(join(dir, `ww-${id}.pid`), 'utf8').trim());
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    return { pid, cpu: (Number(f[11]) + Number(f[12])) / 100 }; // utime stime, USER_HZ
+    const id = readFileSync(join(cliRoot, 'dist/bin/broker.key'), 'utf8').trim();
+    const dir = env.ANSIBLE_SSH_CONTROL_PATH_DIR ?? DEFAULT_CONTROL_PATH_DIR;
+    const pid = Number(readFileSync(pidPathOf(socketPathOf(dir, { id, script: '' })), 'utf8').trim());
+    const f = procStat(pid);
+    return f && { pid, cpu: (Number(f[11]) + Number(f[12])) / 100 }; // utime stime, USER_HZ
   } catch {
     return undefined;
   }

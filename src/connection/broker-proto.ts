@@ -22,6 +22,9 @@ export type F = (typeof F)[keyof typeof F];
 
 export const PROTOCOL = 1;
 
+/** The broker's pid file, beside its socket (the bench reads the broker's CPU through it). */
+export const pidPathOf = (socketPath: string): string => socketPath.replace(/\.sock$/, '.pid');
+
 export interface FailMsg {
   message: string;
   unreachable: boolean;

@@ -9,7 +9,7 @@
 import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import type { HelloMsg } from './broker-client.js';
-import { F, frame, frameReader, PROTOCOL, type ExitMsg, type FailMsg, type ReadyMsg } from './broker-proto.js';
+import { F, frame, frameReader, pidPathOf, PROTOCOL, type ExitMsg, type FailMsg, type ReadyMsg } from './broker-proto.js';
 import type { RawProcess } from './exec-driver.js';
 import { IdleExpiry } from './persist.js';
 import { SshConnection } from './ssh.js';
@@ -44,7 +44,7 @@ export function runBroker(socketPath: string): void {
   const expiry = new IdleExpiry();
   let timer: NodeJS.Timeout | undefined;
   let ino = -1;
-  const pidPath = socketPath.replace(/\.sock$/, '.pid');
+  const pidPath = pidPathOf(socketPath);
 
   const exitIfEmpty = () => {
     if (entries.size > 0 || attaches.size > 0) return;
