@@ -4,10 +4,11 @@
  */
 import { expect } from 'chai';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectionKey, dirTrusted, IdleExpiry, type KeyInputs } from '../../src/connection/persist.js';
-import { connectionSpecFromVars, controlPersistSeconds, DEFAULT_SSH_ARGS, sshTimeSeconds } from '../../src/connection/spec.js';
+import { connectionSpecFromVars, controlPersistSeconds, DEFAULT_CONTROL_PATH_DIR, DEFAULT_SSH_ARGS, sshTimeSeconds } from '../../src/connection/spec.js';
 import { loadAnsibleConfig } from '../../src/config/index.js';
 import { F, frame, frameReader } from '../../src/connection/broker-proto.js';
 import type { ConnectionSpec } from '../../src/connection/types.js';
@@ -16,6 +17,18 @@ describe('ControlPersist: settings, key, directory, expiry', () => {
   let tmp: string;
   before(() => (tmp = mkdtempSync(join(tmpdir(), 'ww-persist-unit-'))));
   after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("the defaults and variable names are ansible-core's (ansible-doc -t connection ssh)", function () {
+    this.timeout(60000);
+    const doc = JSON.parse(execFileSync('ansible-doc', ['-t', 'connection', 'ssh', '--json'], { encoding: 'utf8' })) as {
+      ssh: { doc: { options: Record<string, { default?: string; vars?: Array<{ name: string }> }> } };
+    };
+    const o = doc.ssh.doc.options;
+    expect(o.ssh_args!.default).to.equal(DEFAULT_SSH_ARGS);
+    expect(o.control_path_dir!.default!.replace(/^~/, homedir())).to.equal(DEFAULT_CONTROL_PATH_DIR);
+    expect(o.ssh_args!.vars!.map((v) => v.name)).to.include('ansible_ssh_args');
+    expect(o.control_path_dir!.vars!.map((v) => v.name)).to.include('ansible_control_path_dir');
+  });
 
   it('ssh_args: ControlMaster and ControlPersist as OpenSSH reads them', () => {
     expect(controlPersistSeconds(DEFAULT_SSH_ARGS)).to.equal(60);
