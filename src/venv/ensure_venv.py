@@ -687,8 +687,7 @@ def do_ensure(spec):
     check_replaceable(path, spec.get("force"))  # before the lock and log files appear next to it
     ownership.check_side_files(path)  # and those, if there, are ours too
     parent = os.path.dirname(path)
-    if not os.path.isdir(parent):
-        os.makedirs(parent)
+    os.makedirs(parent, exist_ok=True)  # another run may make it at the same time (no lock exists yet)
     lock = Lock(path + ".lock", float(spec.get("lockTimeoutSec") or 600), say=say, what="ensure").acquire()
     try:
         check_replaceable(path, spec.get("force"))  # again under the lock: what we waited for may have changed it

@@ -109,9 +109,6 @@ class TargetSideFiles(unittest.TestCase):
         self.assertFalse(os.path.exists(venv))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class MarkerRenamedWhileChecked(unittest.TestCase):
     """Another run finishes writing its marker (staging file renamed into place) between the two
@@ -140,3 +137,40 @@ class MarkerRenamedWhileChecked(unittest.TestCase):
         finally:
             ownership.os.path.exists = real_exists
         self.assertEqual(os.listdir(d), [marker])
+
+
+class ParentMadeMeanwhile(unittest.TestCase):
+    """Two `venv ensure` of the same path at once: the other run makes the venv's parent directory
+    between this run's look and its makedirs (before any lock can exist). Not an error."""
+
+    def test_parent_created_by_another_run_meanwhile(self):
+        import importlib.util
+
+        d = tempfile.mkdtemp(prefix="ww-parent-race-")
+        self.addCleanup(lambda: subprocess.call(["rm", "-rf", d]))
+        sp = importlib.util.spec_from_file_location("ww_ensure_venv_race", os.path.join(SRC, "venv", "ensure_venv.py"))
+        ev = importlib.util.module_from_spec(sp)
+        sp.loader.exec_module(ev)
+        parent = os.path.join(d, "venvs")
+        real_makedirs = os.makedirs
+        made = []
+
+        def other_run_first(p, *a, **k):
+            if p == parent and not made:
+                made.append(p)
+                os.mkdir(parent)  # the other run's makedirs lands first
+            return real_makedirs(p, *a, **k)
+
+        ev.os.makedirs = other_run_first
+        try:
+            ev.do_ensure({"hash": "0123456789abcdef", "path": os.path.join(parent, "v"), "requirements": [], "lockTimeoutSec": 5})
+        except RemoteError:
+            pass  # what comes after (no wheels here) may fail; the parent's creation must not
+        finally:
+            ev.os.makedirs = real_makedirs
+        self.assertEqual(made, [parent])
+        self.assertTrue(os.path.exists(os.path.join(parent, "v.lock")))
+
+
+if __name__ == "__main__":
+    unittest.main()
