@@ -941,8 +941,8 @@ def do_role_target(p):
             if got:
                 say("fetched %d file(s) from %s" % (len(got), pinned["url"]))
         else:
-            if not os.path.isdir(os.path.join(wh, "pyc")):
-                os.makedirs(os.path.join(wh, "pyc"))
+            # the wheelhouse is shared by every venv of the host and no lock is held here
+            os.makedirs(os.path.join(wh, "pyc"), exist_ok=True)
             lacking = ww_fetch.lacking(wh, list(pinned["wheels"]) + list(pycs))
             if lacking:
                 return {"need": "wheels", "wheels": [w["file"] for w in lacking], "key": key, "changed": False}
