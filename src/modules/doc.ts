@@ -139,6 +139,11 @@ Deliberate differences from Ansible (each module's section says more):
 - \`unarchive\`: a controller archive up to 8 MiB travels inside the module's one round trip.
 - \`get_url\`/\`uri\`: no \`use_gssapi\`, \`ciphers\` or \`unix_socket\`.
 - \`ini_file\`: no \`attributes\` (chattr flags); the other modules that write files take it.
+- The modules that edit a file's text (\`lineinfile\`, \`blockinfile\`, \`replace\`, \`yum_repository\`, \`cron\`, \`sysctl\`, ...)
+  fsync it before renaming it into place; Ansible's atomic_move does not. A crash
+  leaves the old or the new content, never an empty file. So \`attributes\` whose \`=\` clears ext4's \`e\` (extents) on a
+  file just written does not fail there, where Ansible's chattr can ("Operation not supported", by I/O timing: ext4
+  will not block-map a file whose extent is not yet written).
 - \`setup\`: no \`fact_path\` (local facts, \`ansible_local\`, are not gathered).
 - \`pause\`: without seconds/minutes (waiting for Enter) and no terminal on stdin it fails; Ansible warns and goes on.
 

@@ -12,10 +12,13 @@
  * file's extent is unwritten until its first write-back completes: the outcome for a file written
  * and chattr'ed at once depended on I/O timing (seen in CI under load: Ansible's `li_new` failed,
  * ours passed). With `dioread_lock` write-back allocates written extents, so
- * the conversion always succeeds. No deliberate difference hides behind this: both tools write a
- * temp file in the same file system, rename it over the path (no fsync) and then run lsattr and
- * chattr; Ansible's module tmpdir (ANSIBLE_REMOTE_TMP) is put on the same ext4 so its atomic_move
- * renames, as it does on a host, rather than copying across file systems.
+ * the conversion always succeeds. Ansible's module tmpdir (ANSIBLE_REMOTE_TMP) is on the same ext4,
+ * so its atomic_move renames, as on a host, rather than copying across file systems.
+ *
+ * Deliberate difference (docs/modules.md): wheelwright fsyncs the temp file before the rename and
+ * Ansible's atomic_move does not, so on the default ext4 ours never meets the unwritten extent (the
+ * fsync returns once it is written) while Ansible's chattr can fail as above, by I/O timing alone;
+ * on this test's ext4 both succeed, which is also Ansible's usual outcome on /tmp.
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
