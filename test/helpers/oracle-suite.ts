@@ -13,14 +13,14 @@
  * suite with one sets ansibleSeparateRuns (one ansible-playbook run per pass, at the same time).
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { skipWithoutLab, useLab, type Lab } from '../integration/_lab-fixture.js';
 import { ansiblePass, ansiblePassHosts, closeAnsibleMasters, hostState, pick, wheelwrightPass, writePlaybook, type AnsibleCommand, type PassResult, type TaskOutcome } from './oracle.js';
 import { labHostExec } from '../../src/lab/index.js';
 import type { OracleCase } from '../fixtures/modules-oracle/cases.js';
+import { tempDir } from './tmp.js';
 
 export interface OracleSuite {
   title: string;
@@ -140,7 +140,7 @@ export function defineOracleSuite(s: OracleSuite): void {
       skipWithoutLab(this);
       this.timeout(600_000);
       lab = await useLab(6);
-      dir = mkdtempSync(join(tmpdir(), 'ww-modules-oracle-'));
+      dir = tempDir('ww-modules-oracle-');
       // every task ignores errors, so one difference cannot hide the cases after it (failed is compared)
       const tasks = s.cases.map((c) => ({ name: c.name, ...c.task, ignore_errors: true }));
       if (s.prepare) await s.prepare(lab, dir);

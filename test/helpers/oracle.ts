@@ -4,12 +4,13 @@
  * chosen return fields and the hosts' end state. Both tools run at the same time (different hosts).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from '../../src/lab/index.js';
 import { labHostExec } from '../../src/lab/index.js';
 import { ROOT, runCli } from './cli.js';
+import { processTempDir, tempDir } from './tmp.js';
 
 export interface TaskOutcome {
   changed: boolean;
@@ -33,7 +34,7 @@ function spawnCollect(cmd: string, args: string[], env: Record<string, string>, 
 }
 
 /** Ansible's SSH masters live here while the oracle runs; closeAnsibleMasters() ends them. */
-const CONTROL_DIR = mkdtempSync(join(tmpdir(), 'ww-oracle-ssh-'));
+const CONTROL_DIR = processTempDir('ww-oracle-ssh-');
 
 /** End the SSH master processes ansible-playbook left (ControlPersist), so no process outlives the test. */
 export async function closeAnsibleMasters(lab: Lab): Promise<void> {
@@ -55,7 +56,7 @@ export async function ansiblePass(lab: Lab, playbook: string, host: string, extr
 
 /** One ansible-playbook run over several lab hosts: each host's task outcomes. */
 export async function ansiblePassHosts(lab: Lab, playbook: string, hosts: string[], extra: string[] = [], command?: AnsibleCommand): Promise<Map<string, PassResult>> {
-  const tmp = mkdtempSync(join(tmpdir(), 'ww-oracle-'));
+  const tmp = tempDir('ww-oracle-');
   const env = {
     ANSIBLE_STDOUT_CALLBACK: 'ww_oracle',
     ANSIBLE_CALLBACK_PLUGINS: join(ROOT, 'test/fixtures/modules-oracle/callback_plugins'),

@@ -3,9 +3,9 @@
  * interpreter's zipfile: a wheel is a zip with the package, METADATA, WHEEL and RECORD.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { processTempDir } from './tmp.js';
 
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
@@ -62,7 +62,7 @@ let cached: TestWheels | undefined;
 /** The standard set, built once per test run. */
 export function testWheels(): TestWheels {
   if (cached) return cached;
-  const root = mkdtempSync(join(tmpdir(), 'ww-wheels-'));
+  const root = processTempDir('ww-wheels-'); // cached for the process, so not removed after one file
   const all = makeWheels(join(root, 'all'), [
     { name: 'alpha', version: '1.0' },
     { name: 'alpha', version: '2.0' },

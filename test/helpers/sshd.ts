@@ -4,11 +4,11 @@
  * ended by its PID. Needs root (sshd privilege separation) and openssh-server.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive } from './proc.js';
+import { processTempDir, tempDir } from './tmp.js';
 
 const SSHD = '/usr/sbin/sshd';
 
@@ -37,7 +37,7 @@ let keys: ClientKeys | undefined;
 /** One set of client keys per test process (authorized on every test sshd). */
 export function clientKeys(): ClientKeys {
   if (keys) return keys;
-  const dir = mkdtempSync(join(tmpdir(), 'ww-sshkeys-'));
+  const dir = processTempDir('ww-sshkeys-'); // the process's keys: they outlive a test file
   const key = join(dir, 'id_test');
   const encryptedKey = join(dir, 'id_test_enc');
   const passphrase = 'correct horse battery staple';
@@ -85,7 +85,7 @@ export interface SshdOptions {
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const k = clientKeys();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation directory
-  const dir = mkdtempSync(join(tmpdir(), 'ww-sshd-'));
+  const dir = tempDir('ww-sshd-');
   chmodSync(dir, 0o755); // sshd reads AuthorizedKeysFile as the logging-in user
   const type = opts.hostKeyType ?? 'ed25519';
   const hostKeyFile = join(dir, `ssh_host_${type}_key`);

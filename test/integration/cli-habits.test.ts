@@ -5,12 +5,12 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runCli, ensureBuilt } from '../helpers/cli.js';
 import { ansiblePlaybooks } from '../helpers/ansible.js';
 import { resultBlocks } from '../helpers/output-blocks.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'test/fixtures/cli-habits');
 const blocks = (text: string) => resultBlocks(text).map((b) => `${b.header}: ${[...b.results].sort().join(', ')}`);
@@ -138,7 +138,7 @@ describe('-K and --ask-vault-pass in a terminal: asked as ansible-playbook asks,
   this.timeout(240_000);
   it('the same prompts; the vault password typed decrypts the vaulted vars file as in ansible-playbook; nothing typed is echoed', async () => {
     ensureBuilt();
-    const dir = mkdtempSync(join(tmpdir(), 'ww-ask-'));
+    const dir = tempDir('ww-ask-');
     writeFileSync(join(dir, 'hosts'), 'h1 ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
     writeFileSync(join(dir, 'pw'), 'typed-vault-pw\n');
     writeFileSync(join(dir, 'secret.yml'), 'secret: s3cr3t-value\n');
@@ -189,8 +189,8 @@ describe('-k/--ask-pass in a terminal: asked as ansible-playbook asks, the passw
     const password = 'typed-ssh-pw-77';
     const sshd = await startSshd({ rootPassword: password });
     try {
-      const dir = mkdtempSync(join(tmpdir(), 'ww-askpass-'));
-      const home = mkdtempSync(join(tmpdir(), 'ww-askpass-home-'));
+      const dir = tempDir('ww-askpass-');
+      const home = tempDir('ww-askpass-home-');
       const key = join(dir, 'id_unauthorized');
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
       const at = `ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root ansible_ssh_private_key_file=${key} ansible_python_interpreter=/usr/bin/python3`;

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, existsSync, rmSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, recap, totalChanged, ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'test/fixtures/engine');
 
@@ -10,7 +10,7 @@ describe('engine: the real CLI against localhost', function () {
   this.timeout(120_000);
   let out: string;
   beforeEach(() => {
-    out = mkdtempSync(join(tmpdir(), 'ww-engine-'));
+    out = tempDir('ww-engine-');
   });
   afterEach(() => rmSync(out, { recursive: true, force: true }));
 
@@ -119,7 +119,7 @@ describe('engine: any_errors_fatal and max_fail_percentage', function () {
   this.timeout(60_000);
   let out: string;
   beforeEach(() => {
-    out = mkdtempSync(join(tmpdir(), 'ww-fatal-'));
+    out = tempDir('ww-fatal-');
   });
   afterEach(() => rmSync(out, { recursive: true, force: true }));
 

@@ -8,8 +8,7 @@
  * whole file stays cheap.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
@@ -18,6 +17,7 @@ import { makeTestPackages, packTree, type TestPackages } from '../helpers/pypkgs
 import { installHooks, removeHooks, arm, disarm, reached, release } from '../helpers/fault-hooks.js';
 import { skipWithoutLab, useLab, labSshArgs, type Lab } from './_lab-fixture.js';
 import { labHostExec, labHostKill, labHostRestart, labLinkDown, labLinkUp } from '../../src/lab/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const SITE = join(ROOT, 'test/fixtures/faults/site.yml');
 const PKG_DIR = '/var/tmp/wheelwright-test-pypkgs';
@@ -80,7 +80,7 @@ describe('faults in the lab: interrupts, kills, cut links, full disks, 128 targe
     pk = await makeTestPackages(PKG_DIR);
     await ship(lab, 'lab1', packTree(PKG_DIR));
     await Promise.all(lab.hosts.map((h) => installHooks(h.name)));
-    work = mkdtempSync(join(tmpdir(), 'ww-faults-'));
+    work = tempDir('ww-faults-');
     groups = join(work, 'groups.yml');
     writeFileSync(
       groups,

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync, readFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { runCli, recap, totalChanged, ROOT } from '../helpers/cli.js';
 import { skipWithoutLab, useLab, labSsh, type Lab } from './_lab-fixture.js';
 import { labHostKill, labHostRestart } from '../../src/lab/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'test/fixtures');
 const FLEET = ['lab2', 'lab3', 'lab4', 'lab5'];
@@ -21,7 +21,7 @@ describe('fleet: the real CLI over SSH against lab hosts', function () {
   before(async function () {
     skipWithoutLab(this);
     lab = await useLab(6);
-    work = mkdtempSync(join(tmpdir(), 'ww-fleet-'));
+    work = tempDir('ww-fleet-');
   });
 
   it('every module runs on all hosts in parallel; a rerun reports zero changes', async () => {

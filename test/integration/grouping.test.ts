@@ -7,11 +7,11 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { resultBlocks, type Block } from '../helpers/output-blocks.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'test/fixtures/grouping');
 
@@ -28,7 +28,7 @@ describe('results grouped under their task header (linear) and re-headed under f
   this.timeout(120_000);
   let dirs: string[] = [];
   const tmp = () => {
-    const d = mkdtempSync(join(tmpdir(), 'ww-group-'));
+    const d = tempDir('ww-group-');
     dirs.push(d);
     return d;
   };

@@ -6,11 +6,11 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startCli, runCli, recap } from '../helpers/cli.js';
 import { alive } from '../helpers/proc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Wait (bounded) until every file exists: each one is a state written by the task under test. */
 export async function waitForFiles(files: string[], what: string, limitMs = 60_000): Promise<void> {
@@ -29,7 +29,7 @@ describe('interrupting a playbook run (SIGINT / SIGTERM)', function () {
    * fork; h4 is only in the second play. A task after the blocking one must never start.
    */
   function fixture(): { dir: string; playbook: string; inventory: string; retry: string } {
-    const dir = mkdtempSync(join(tmpdir(), 'ww-int-'));
+    const dir = tempDir('ww-int-');
     const inventory = join(dir, 'hosts.ini');
     writeFileSync(inventory, '[web]\nh1\nh2\nh3\n[late]\nh4\n[all:vars]\nansible_connection=local\n');
     for (const h of ['h1', 'h2', 'h3']) execFileSync('mkfifo', [join(dir, `fifo-${h}`)]);

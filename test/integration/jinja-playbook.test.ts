@@ -6,11 +6,11 @@
  * and by wheelwright: every task's message and skipped state must be the same.
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { skipWithoutLab, useLab, type Lab } from './_lab-fixture.js';
 import { ansiblePass, closeAnsibleMasters, wheelwrightPass, type PassResult } from '../helpers/oracle.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const HOST = 'lab2';
 
@@ -87,7 +87,7 @@ describe('Jinja: OSA-style group_vars give the same results in ansible-playbook 
     skipWithoutLab(this);
     this.timeout(600_000);
     lab = await useLab(6);
-    dir = mkdtempSync(join(tmpdir(), 'ww-jinja-oracle-'));
+    dir = tempDir('ww-jinja-oracle-');
     mkdirSync(join(dir, 'group_vars'));
     writeFileSync(join(dir, 'group_vars', 'all.yml'), GROUP_VARS);
     const tasks = [

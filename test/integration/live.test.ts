@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from '../helpers/cli.js';
 import { terminalTakesColor } from '../../src/output/index.js';
 import { resultBlocks } from '../helpers/output-blocks.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'test/fixtures/live');
 
@@ -57,7 +57,7 @@ describe('live terminal view (tmux) and plain output elsewhere', function () {
   let pane: Pane | undefined;
   before(() => ensureBuilt());
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-live-'));
+    dir = tempDir('ww-live-');
   });
   afterEach(() => {
     pane?.kill();

@@ -11,8 +11,7 @@
  * all, at the same time as wheelwright's); the per-case checks are oracle-suite.ts's defineCaseTests.
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { skipWithoutLab, useLab, type Lab } from './_lab-fixture.js';
@@ -20,6 +19,7 @@ import { ansiblePassHosts, closeAnsibleMasters, hostState, wheelwrightPass, writ
 import { defineCaseTests, type OraclePasses } from '../helpers/oracle-suite.js';
 import { labHealth, labHostExec, labHostRestart } from '../../src/lab/index.js';
 import { ACTION_LOGS, CASES, REBOOT_CASES, RESET, SCRIPTS, SERVICE_CASES, STATE } from '../fixtures/modules-oracle-2/cases.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // Three plays: stat/getent/script/cron (tag main), service/systemd (tag services), reboot (tag reboot).
 // main runs on three hosts (Ansible --check, Ansible, wheelwright); services then reboot on three more.
@@ -69,7 +69,7 @@ describe('modules: oracle against ansible-playbook, part 2 (lab)', function () {
     skipWithoutLab(this);
     this.timeout(600_000);
     lab = await useLab(6);
-    dir = mkdtempSync(join(tmpdir(), 'ww-modules-oracle-2-'));
+    dir = tempDir('ww-modules-oracle-2-');
     mkdirSync(join(dir, 'files'));
     for (const [name, text] of Object.entries(SCRIPTS)) writeFileSync(join(dir, 'files', name), text, { mode: 0o644 });
     const tasks = (cases: typeof CASES) => cases.map((c) => ({ name: c.name, ignore_errors: true, ...c.task }));

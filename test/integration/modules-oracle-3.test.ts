@@ -5,16 +5,16 @@
  * keys are made at test time; lab1's nginx serves one for the url case.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { labHostExec } from '../../src/lab/index.js';
 import { defineOracleSuite } from '../helpers/oracle-suite.js';
 import { CASES3, CLEAN3, SEED3, STATE3, VARS3, WEB3_START, WEB3_STOP, type Keys } from '../fixtures/modules-oracle/cases-3.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Two throw-away ed25519 keys (no passphrase); the gpg-agent this starts is ended at once. */
 function makeKeys(): Keys {
-  const home = mkdtempSync(join(tmpdir(), 'ww-oracle3-gpg-'));
+  const home = tempDir('ww-oracle3-gpg-');
   try {
     const gpg = (...args: string[]) => execFileSync('gpg', ['--homedir', home, '--batch', '--quiet', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const out: string[] = [];

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { runCli, ROOT, type CliResult } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'test/fixtures/outputs');
 
@@ -43,7 +43,7 @@ describe('outputs: JUnit, --profile and the HTML report (localhost)', function (
   let ansible: { code: number | null; stdout: string };
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-outputs-'));
+    dir = tempDir('ww-outputs-');
     // one wheelwright run and one ansible-playbook run (with its junit callback) on the same input
     [ww, ansible] = await Promise.all([
       runCli([join(FIX, 'site.yml'), '-i', join(FIX, 'hosts.ini'), '--junit', join(dir, 'ww.xml'), '--report', join(dir, 'report.html'), '--profile', '--retry-file', 'none'], { cwd: FIX }),
@@ -137,7 +137,7 @@ describe('outputs: JUnit, --profile and the HTML report (localhost)', function (
 
   it('the HTML report renders in headless Chromium with no console errors: recap, failures, slowest tasks, timeline', async () => {
     const { chromium } = await import('playwright-core');
-    const userDataDir = mkdtempSync(join(tmpdir(), 'ww-chromium-'));
+    const userDataDir = tempDir('ww-chromium-');
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: '/usr/bin/chromium',
       headless: true,

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = join(ROOT, 'test/fixtures/api');
 const TSC = join(ROOT, 'node_modules/.bin/tsc');
@@ -34,7 +34,7 @@ describe('package: npm pack, install, import by name, run', function () {
   this.timeout(120_000);
   let dir: string;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-pack-'));
+    dir = tempDir('ww-pack-');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -6,12 +6,12 @@
  * the file ends by stopping them (by their pid files).
  */
 import { expect } from 'chai';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { skipWithoutLab, useLab, type Lab } from './_lab-fixture.js';
 import { labHostExec } from '../../src/lab/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('ControlPersist: SSH connections reused across runs (the broker)', function () {
   this.timeout(120_000);
@@ -24,7 +24,7 @@ describe('ControlPersist: SSH connections reused across runs (the broker)', func
     skipWithoutLab(this);
     this.timeout(600_000);
     lab = await useLab(6);
-    tmp = mkdtempSync(join(tmpdir(), 'ww-persist-'));
+    tmp = tempDir('ww-persist-');
     pb = join(tmp, 'pb.yml');
     writeFileSync(pb, '- hosts: lab1\n  gather_facts: false\n  tasks:\n    - shell: echo "port=$(echo $SSH_CONNECTION | cut -d" " -f2)="\n');
   });

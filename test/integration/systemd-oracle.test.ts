@@ -16,8 +16,7 @@
  * The per-case tests are defineCaseTests' (test/helpers/oracle-suite.ts) with this suite's extras.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { skipWithoutLab, useLab, type Lab } from './_lab-fixture.js';
@@ -25,6 +24,7 @@ import { ansiblePass, closeAnsibleMasters, hostState, pick, wheelwrightPass, wri
 import { defineCaseTests, type CasePass, type OraclePasses } from '../helpers/oracle-suite.js';
 import { labHostExec, labSystemdUp } from '../../src/lab/index.js';
 import { CASES, RESET, STATE, USER, USER_UNIT, W, type Case } from '../fixtures/systemd-oracle/cases.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const HOST = 'labsd';
 
@@ -41,7 +41,7 @@ describe('systemd and service against a real systemd (lab host labsd)', function
     lab = await useLab(6);
     const h = await labSystemdUp();
     sdLab = { ...lab, hosts: [{ name: h.name, address: h.address, pid: h.pid, root: h.root }], inventoryFile: h.inventoryFile };
-    dir = mkdtempSync(join(tmpdir(), 'ww-systemd-oracle-'));
+    dir = tempDir('ww-systemd-oracle-');
     const tasks = (cs: Case[]) => cs.map((c) => ({ name: c.name, ignore_errors: true, ...c.task }));
     const playbook = writePlaybook(dir, 'site.yml', stringify([
       { name: 'systemd oracle', hosts: 'all', gather_facts: false, tasks: tasks(CASES.filter((c) => !c.user)) },

@@ -12,11 +12,11 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { skipWithoutLab } from './_lab-fixture.js';
 import { runUpstreamRoleWithWheelwright } from '../../scripts/upstream-role.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const MIRROR = process.env.WHEELWRIGHT_UPSTREAM_MIRROR ?? '/work/.mirror/openstack+ansible-role-python_venv_build/repo';
 let ROLE = process.env.WHEELWRIGHT_UPSTREAM_ROLE;
@@ -25,7 +25,7 @@ let extracted: string | undefined;
 /** The fetched snapshot's HEAD, unchanged, in a temporary directory (git archive | tar). */
 function extractMirror(): string | undefined {
   if (!existsSync(MIRROR)) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'ww-upstream-role-'));
+  const dir = tempDir('ww-upstream-role-');
   const r = spawnSync('sh', ['-c', 'git -C "$1" archive HEAD | tar -x -C "$2"', 'sh', MIRROR, dir], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`extracting ${MIRROR}: ${r.stderr}`);
   return dir;

@@ -4,12 +4,12 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SYSTEM_PYTHON, makeWheels, testWheels } from '../helpers/pywheels.js';
 import { alive } from '../helpers/proc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -76,7 +76,7 @@ describe('wheelwright venv / wheels CLI', function () {
   let req: string;
   before(() => {
     testWheels();
-    root = mkdtempSync(join(tmpdir(), 'ww-venvcli-'));
+    root = tempDir('ww-venvcli-');
     env = { XDG_CACHE_HOME: join(root, 'cache') };
     req = join(root, 'req.txt');
     writeFileSync(req, '# tools\nbeta\n');
@@ -216,7 +216,7 @@ describe('wheelwright venv / wheels CLI', function () {
     let own: string;
     let project: string;
     before(() => {
-      own = realpathSync(mkdtempSync(join(tmpdir(), 'ww-own-cli-')));
+      own = realpathSync(tempDir('ww-own-cli-'));
       project = join(own, 'project');
       mkdirSync(join(project, '.git'), { recursive: true });
       writeFileSync(join(project, '.git', 'HEAD'), 'ref: refs/heads/main\n');

@@ -3,12 +3,12 @@
  */
 import { expect } from 'chai';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, readdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalConnection } from '../../src/connection/local.js';
 import { ensurePayload, ensureVenv, gcVenvs, renderScript, rollbackVenv, VenvError, type VenvSpec } from '../../src/venv/ensure.js';
 import { SYSTEM_PYTHON, testWheels } from '../helpers/pywheels.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const conn = new LocalConnection();
 const MARKER = '.wheelwright-marker.json';
@@ -41,7 +41,7 @@ describe('venv ensure (real pip, local wheels)', function () {
   let root: string;
   before(() => {
     testWheels();
-    root = mkdtempSync(join(tmpdir(), 'ww-venv-'));
+    root = tempDir('ww-venv-');
   });
 
   describe('in place', () => {

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, recap, totalChanged, ROOT, type CliResult } from '../helpers/cli.js';
 import { makeTestPackages, packTree, type TestPackages } from '../helpers/pypkgs.js';
 import { skipWithoutLab, useLab, labSsh, labSshArgs, type Lab } from './_lab-fixture.js';
 import { labHostExec, labHostKill, labHostRestart } from '../../src/lab/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const SITE = join(ROOT, 'test/fixtures/venv-role/site.yml');
 const PKG_DIR = '/var/tmp/wheelwright-test-pypkgs';
@@ -55,7 +55,7 @@ describe('python_venv_build role in the lab (1 repo server, 4 targets)', functio
     lab = await useLab(6, { fresh: true }); // no venvs, builders or restart marks of another file or run
     pk = await makeTestPackages(PKG_DIR);
     await ship(lab, 'lab1', packTree(PKG_DIR));
-    work = mkdtempSync(join(tmpdir(), 'ww-role-'));
+    work = tempDir('ww-role-');
     inventory = join(work, 'groups.yml');
     writeFileSync(
       inventory,

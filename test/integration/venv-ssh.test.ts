@@ -3,13 +3,13 @@
  * python_venv_build role does on targets.
  */
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SshConnection } from '../../src/connection/ssh.js';
 import { ensureVenv, VenvError } from '../../src/venv/ensure.js';
 import { SYSTEM_PYTHON, testWheels } from '../helpers/pywheels.js';
 import { clientKeys, sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('venv ensure over SSH', function () {
   this.timeout(60000);
@@ -34,7 +34,7 @@ describe('venv ensure over SSH', function () {
       { knownHostsFiles: [], agentSocket: null, defaultIdentityFiles: [] },
     );
     await conn.connect();
-    root = mkdtempSync(join(tmpdir(), 'ww-venvssh-'));
+    root = tempDir('ww-venvssh-');
   });
   after(async () => {
     await conn?.close();

@@ -4,14 +4,15 @@
  */
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnection } from '../../src/connection/local.js';
 import { buildWheels, rewriteForTargets, WheelBuildError, type WheelBuildResult, type WheelBuildSpec } from '../../src/wheels/build.js';
 import { makeTestPackages, type TestPackages } from '../helpers/pypkgs.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const KEY = 'debian-12-x86_64';
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -23,7 +24,7 @@ describe('wheels: buildWheels on the local machine', function () {
   let pk: TestPackages;
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'ww-wheels-'));
+    root = tempDir('ww-wheels-');
     pk = await makeTestPackages(join(root, 'pypkgs'));
   });
   after(() => {

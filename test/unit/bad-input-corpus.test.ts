@@ -6,11 +6,11 @@
  * and no connection to any host.
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { tempDir } from '../helpers/tmp.js';
 
 interface Case {
   name: string;
@@ -235,7 +235,7 @@ describe('bad input corpus: exit 5, the position named, no host contacted', func
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as { port: number }).port;
-    root = mkdtempSync(join(tmpdir(), 'ww-corpus-'));
+    root = tempDir('ww-corpus-');
   });
   after(async () => {
     process.chdir(cwd0);

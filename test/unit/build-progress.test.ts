@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { progressLines } from '../../src/venvbuild/builds.js';
 import { ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // pip wheel's output, as a build host logs it
 const PIP = [
@@ -22,7 +22,7 @@ const PIP = [
 
 describe('wheel build phases (building N/M wheels)', () => {
   it('build_wheels.py streams pip\'s output into the log and reports the phases on stderr', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ww-progress-'));
+    const dir = tempDir('ww-progress-');
     try {
       const log = join(dir, 'build.log');
       const py = [

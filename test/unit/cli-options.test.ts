@@ -6,6 +6,7 @@ import { VENV_COMMANDS } from '../../src/cli/venv.js';
 import { WHEELS } from '../../src/cli/wheels.js';
 import { helpText, parseCommand, UsageError, type CommandDecl } from '../../src/cli/options.js';
 import { ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Run main() in-process, capturing stdout and stderr. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -90,9 +91,8 @@ describe('CLI: one option parser, one help format', () => {
 
   it('-k, -K and --ask-vault-pass without a terminal: exit 5 and what to do instead, before any host is touched; --flush-cache is accepted', async () => {
     const { runCli } = await import('../helpers/cli.js');
-    const { mkdtempSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'ww-ask-'));
+    const { writeFileSync, existsSync, rmSync } = await import('node:fs');
+    const dir = tempDir('ww-ask-');
     const marker = join(dir, 'marker');
     writeFileSync(join(dir, 'hosts'), 'h1 ansible_connection=local\n');
     writeFileSync(join(dir, 'pb.yml'), `- hosts: h1\n  gather_facts: false\n  tasks:\n    - file: {path: "${marker}", state: touch}\n`);
@@ -111,9 +111,8 @@ describe('CLI: one option parser, one help format', () => {
   });
 
   it("prints a fail's list or mapping msg as JSON (Ansible keeps its type), not JavaScript's text of it", async () => {
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const dir = mkdtempSync(join(tmpdir(), 'ww-failmsg-'));
+    const { writeFileSync, rmSync } = await import('node:fs');
+    const dir = tempDir('ww-failmsg-');
     writeFileSync(join(dir, 'hosts'), 'h1 ansible_connection=local\n');
     writeFileSync(join(dir, 'pb.yml'), '- hosts: h1\n  gather_facts: false\n  tasks:\n    - {fail: {msg: [boom, 2]}, ignore_errors: true}\n    - fail: {msg: {a: 1}}\n');
     const r = await cli(['-i', join(dir, 'hosts'), join(dir, 'pb.yml'), '--retry-file', 'none']);

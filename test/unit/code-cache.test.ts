@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDirs, loadBundle, runKind } from '../../bin/code-cache.js';
+import { tempDir } from '../helpers/tmp.js';
 
 // The CLI's bundle loader (bin/code-cache.js): the V8 code cache is written once, used on the next
 // start, and trusted only when no one else could have written it.
@@ -21,7 +21,7 @@ describe('bundle code cache (bin/code-cache.js)', () => {
   };
   const caches = () => dirs.flatMap((d) => { try { return readdirSync(d).filter((f) => f.endsWith('.codecache')).map((f) => join(d, f)); } catch { return []; } });
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-codecache-'));
+    dir = tempDir('ww-codecache-');
     mkdirSync(join(dir, 'bin'), { mode: 0o755 });
     chmodSync(join(dir, 'bin'), 0o755);
     bundle = join(dir, 'bin', 'main.cjs');

@@ -5,11 +5,11 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SETTINGS, dumpConfig, loadAnsibleConfig } from '../../src/config/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 const KNOWN = new Set(['CONFIG_FILE', ...SETTINGS.map((s) => s.name)]);
@@ -61,14 +61,14 @@ function onlyKnown(text: string): string[] {
 
 describe('configuration: ansible.cfg and ANSIBLE_* as Ansible reads them', function () {
   this.timeout(60_000);
-  const home = mkdtempSync(join(tmpdir(), 'ww-cfg-home-')); // no ~/.ansible.cfg of the machine's
+  const home = tempDir('ww-cfg-home-'); // no ~/.ansible.cfg of the machine's
   const dirs = new Map<string, string>();
   const oracle = new Map<string, string>();
 
   before(async () => {
     await Promise.all(
       CASES.map(async (c) => {
-        const dir = mkdtempSync(join(tmpdir(), 'ww-cfg-'));
+        const dir = tempDir('ww-cfg-');
         dirs.set(c.id, dir);
         if (c.cfgAt) {
           mkdirSync(join(dir, c.cfgAt, '..'), { recursive: true });
@@ -104,13 +104,13 @@ describe('configuration: gathering and any_errors_fatal act on plays that do not
     const { loadPlaybook } = await import('../../src/playbook/index.js');
     const { runPlaybook } = await import('../../src/runner/run.js');
     await import('../../src/modules/index.js');
-    const dir = mkdtempSync(join(tmpdir(), 'ww-cfg-run-'));
+    const dir = tempDir('ww-cfg-run-');
     writeFileSync(join(dir, 'hosts'), 'ok1 ansible_connection=local rc=0\nf1 ansible_connection=local rc=1\nok2 ansible_connection=local rc=0\n');
     const task = (n: string) => `    - name: ${n}\n      command: sh -c "exit {{ rc }}"\n`;
     writeFileSync(join(dir, 'site.yml'), `- hosts: all\n  tasks:\n${task('t1')}${task('t2')}- hosts: all\n  gather_facts: false\n  any_errors_fatal: false\n  tasks:\n${task('t3')}`);
     const env = { ANSIBLE_GATHERING: 'explicit', ANSIBLE_ANY_ERRORS_FATAL: 'True' };
     const oracle = ansiblePlaybooks([{ id: 'c', argv: ['-i', 'hosts', 'site.yml'], cwd: dir }], env);
-    const cfg = loadAnsibleConfig({ ...env, HOME: mkdtempSync(join(tmpdir(), 'ww-cfg-h-')) }, dir);
+    const cfg = loadAnsibleConfig({ ...env, HOME: tempDir('ww-cfg-h-') }, dir);
     const summary = await runPlaybook(
       {
         playbook: await loadPlaybook(join(dir, 'site.yml')),
@@ -138,8 +138,8 @@ describe('configuration: gathering and any_errors_fatal act on plays that do not
  */
 describe('configuration: task_timeout as ansible-playbook applies it', function () {
   this.timeout(300_000);
-  const dir = mkdtempSync(join(tmpdir(), 'ww-cfg-tt-'));
-  const home = mkdtempSync(join(tmpdir(), 'ww-cfg-tt-home-'));
+  const dir = tempDir('ww-cfg-tt-');
+  const home = tempDir('ww-cfg-tt-home-');
   const blocked = (tool: string) => `while [ ! -e ${join(dir, `release-${tool}`)} ]; do sleep 0.05; done`;
   const playbook = (tool: string) => `- hosts: h1
   gather_facts: false
@@ -233,9 +233,9 @@ become_user = nobody
     const { ansiblePlaybook } = await import('../helpers/ansible.js');
     const { runCli } = await import('../helpers/cli.js');
     const { readFileSync, existsSync } = await import('node:fs');
-    const home = mkdtempSync(join(tmpdir(), 'ww-cfg-act-home-'));
+    const home = tempDir('ww-cfg-act-home-');
     const setup = (): string => {
-      const dir = mkdtempSync(join(tmpdir(), 'ww-cfg-act-'));
+      const dir = tempDir('ww-cfg-act-');
       mkdirSync(join(dir, 'myroles/cfgrole/tasks'), { recursive: true });
       writeFileSync(join(dir, 'myroles/cfgrole/tasks/main.yml'), '- name: role task\n  command: whoami\n');
       writeFileSync(join(dir, 'inv.ini'), 'h1 ansible_connection=local\nh2 ansible_connection=local fail_me=1\n');
@@ -276,8 +276,8 @@ describe('configuration: ANSIBLE_INVENTORY when -i is absent, as Ansible', funct
   it('wheelwright inventory --list and a playbook run use it, as ansible-inventory / ansible-playbook do', async () => {
     const { runCli } = await import('../helpers/cli.js');
     const { ansiblePlaybook, parsePythonJson } = await import('../helpers/ansible.js');
-    const dir = mkdtempSync(join(tmpdir(), 'ww-cfg-inv-'));
-    const home = mkdtempSync(join(tmpdir(), 'ww-cfg-inv-home-'));
+    const dir = tempDir('ww-cfg-inv-');
+    const home = tempDir('ww-cfg-inv-home-');
     writeFileSync(join(dir, 'a.ini'), '[web]\nw1 ansible_connection=local x=1\n');
     writeFileSync(join(dir, 'b.yml'), 'all:\n  children:\n    db:\n      hosts:\n        d1: {ansible_connection: local, x: 2}\n');
     writeFileSync(join(dir, 'pb.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - {name: x, debug: {msg: "{{ inventory_hostname }} {{ x }}"}}\n');
@@ -328,7 +328,7 @@ describe('configuration: /etc/ansible/ansible.cfg found as Ansible finds it (mou
     const { ANSIBLE_ENV } = await import('../helpers/ansible.js');
     const { readFileSync, readdirSync } = await import('node:fs');
     ensureBuilt();
-    const t = mkdtempSync(join(tmpdir(), 'ww-etc-ansible-'));
+    const t = tempDir('ww-etc-ansible-');
     runDir = t;
     for (const d of ['etc-ansible', 'home', 'cwd', 'layer']) mkdirSync(join(t, d));
     writeFileSync(join(t, 'etc-ansible', 'ansible.cfg'), `[defaults]\ninventory = ${t}/hosts\nforks = 4\nretry_files_enabled = False\n\n[privilege_escalation]\nbecome_user = nobody\n`);

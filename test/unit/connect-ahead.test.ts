@@ -8,10 +8,9 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/index.js';
@@ -21,6 +20,7 @@ import '../../src/modules/index.js';
 import { ansiblePlaybook } from '../helpers/ansible.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { clientKeys, sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** A TCP port that counts the connections it accepts and passes them to `to` (none: closes them at once). */
 interface Counter {
@@ -105,7 +105,7 @@ describe('connections opened ahead of use', function () {
   before(async function () {
     if (!sshdAvailable()) this.skip();
     sshd = await startSshd();
-    dir = mkdtempSync(join(tmpdir(), 'ww-ahead-'));
+    dir = tempDir('ww-ahead-');
     const key = clientKeys().key;
     for (const [set, file] of [[counters, 'hosts'], [theirCounters, 'ansible-hosts']] as const) {
       for (const h of ['s1', 's2', 'idle']) set[h] = await counter(sshd.port);

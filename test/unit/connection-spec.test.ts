@@ -1,7 +1,7 @@
 import { shSplit } from '../../src/shell/split.js';
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir, userInfo } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../src/errors.js';
 import {
@@ -14,6 +14,7 @@ import { lookupSshConfig, expandPath } from '../../src/connection/ssh-config.js'
 import { ConnectionPool, createConnection } from '../../src/connection/factory.js';
 import { LocalConnection } from '../../src/connection/local.js';
 import { SshConnection } from '../../src/connection/ssh.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('connection spec and ssh config', () => {
   let dir: string;
@@ -22,7 +23,7 @@ describe('connection spec and ssh config', () => {
   const base = () => ({ hostKeyChecking: 'strict' as const, sshConfigFile });
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-spec-'));
+    dir = tempDir('ww-spec-');
     sshConfigFile = join(dir, 'config');
     keyA = join(dir, 'id_a');
     writeFileSync(keyA, 'not really a key');

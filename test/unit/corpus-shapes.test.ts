@@ -10,13 +10,13 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadPlaybook } from '../../src/playbook/index.js';
 import { ANSIBLE_ENV, ansiblePlaybooks, type AnsibleRun } from '../helpers/ansible.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 
@@ -34,7 +34,7 @@ describe('corpus shapes as in ansible-playbook: play user, a self-including task
   this.timeout(60_000);
   let dir: string;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-play-user-'));
+    dir = tempDir('ww-play-user-');
     writeFileSync(join(dir, 'user.yml'), '- hosts: localhost\n  user: deploy\n  gather_facts: false\n  tasks:\n    - debug: { msg: hi }\n');
     writeFileSync(join(dir, 'both.yml'), '- hosts: localhost\n  user: deploy\n  remote_user: other\n  gather_facts: false\n  tasks: []\n');
   });

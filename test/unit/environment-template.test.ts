@@ -1,7 +1,6 @@
 /** `environment:` as a template or a list of mappings and templates (as OSA roles write it): same as ansible-playbook. */
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/index.js';
@@ -9,6 +8,7 @@ import { runPlaybook } from '../../src/runner/run.js';
 import type { RunEvent } from '../../src/runner/events.js';
 import '../../src/modules/index.js';
 import { ansiblePlaybooks } from '../helpers/ansible.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const PLAY = `- hosts: localhost
   gather_facts: false
@@ -34,7 +34,7 @@ const PLAY = `- hosts: localhost
 describe('environment as a template or a list', function () {
   this.timeout(60_000);
   it('renders per host to the same environment as ansible-playbook', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ww-env-'));
+    const dir = tempDir('ww-env-');
     writeFileSync(join(dir, 'site.yml'), PLAY);
     writeFileSync(join(dir, 'hosts'), 'localhost ansible_connection=local\n');
     const oracle = ansiblePlaybooks([{ id: 'e', argv: ['-i', 'hosts', 'site.yml'], cwd: dir }]);

@@ -5,14 +5,14 @@
  * No lab needed: hosts are local connections, the unreachable one is a refused port on 127.0.0.1.
  */
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/index.js';
 import { runPlaybook, type RunSummary } from '../../src/runner/run.js';
 import '../../src/modules/index.js';
 import { ansiblePlaybooks, type AnsibleRun } from '../helpers/ansible.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const INVENTORY = `
 ok1 ansible_connection=local rc=0
@@ -111,7 +111,7 @@ async function pool<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>): Prom
 
 describe('exit codes and recap: same as ansible-playbook', function () {
   this.timeout(120_000);
-  const dir = mkdtempSync(join(tmpdir(), 'ww-exit-'));
+  const dir = tempDir('ww-exit-');
   const names = Object.keys(SCENARIOS);
   const results = new Map<string, { ansible: AnsibleRun; ww: RunSummary }>();
 

@@ -22,12 +22,13 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ansiblePlaybooks, ansibleResults } from '../helpers/ansible.js';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const D = '{{ base }}';
 const CASES: Array<{ name: string; task: Record<string, unknown>; alwaysChanged?: boolean }> = [
@@ -90,7 +91,7 @@ describe('file attributes (chattr) as ansible-playbook sets them (localhost)', f
     const missing = ['lsattr', 'chattr', 'mkfs.ext4', 'mount', 'umount'].filter((c) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', c]).status !== 0);
     const why = process.getuid?.() !== 0 ? 'needs root to loop-mount its ext4' : missing.length ? `no ${missing.join(', ')}` : undefined;
     if (why) return skip(this, why);
-    root = mkdtempSync(join(tmpdir(), 'ww-attr-oracle-'));
+    root = tempDir('ww-attr-oracle-');
     const err = mountExt4(root);
     if (err) return skip(this, `could not make and loop-mount an ext4 image: ${err}`);
     const fs = join(root, 'fs');

@@ -10,14 +10,14 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderString, renderValue } from '../../src/template/render.js';
 import { createVarScope } from '../../src/template/lazy.js';
 import { UserError } from '../../src/errors.js';
 import { ansiblePlaybooks, type AnsibleRun } from '../helpers/ansible.js';
 import { runCli, ROOT, type CliResult } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const JINJA = join(ROOT, 'test/fixtures/jinja');
 const DIR = join(ROOT, 'test/fixtures/filters-more');
@@ -282,7 +282,7 @@ describe('inventory_hostnames, password_hash, json_query, version_sort as in Ans
   this.timeout(120_000);
 
   it(`the password lookup: ${PASSWORD_CASES.length} expressions, files alike before and after`, () => {
-    const top = mkdtempSync(join(tmpdir(), 'ww-pwlookup-'));
+    const top = tempDir('ww-pwlookup-');
     try {
       const dirs = { ansible: join(top, 'a'), ww: join(top, 'w') };
       for (const d of Object.values(dirs)) {

@@ -6,9 +6,8 @@
  * (sudo and su need no password), and one throwaway sshd on 127.0.0.1 for the ssh variables.
  */
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/index.js';
@@ -17,6 +16,7 @@ import type { RunEvent } from '../../src/runner/events.js';
 import '../../src/modules/index.js';
 import { ansiblePlaybooks, type AnsibleRun } from '../helpers/ansible.js';
 import { clientKeys, sshdAvailable, startSshd, type Sshd } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const PLAYBOOK = `
 - name: play connection local
@@ -137,7 +137,7 @@ const ROOT_PASSWORD = 'ww-Oracle-pw-42';
 let unauthorized: string | undefined;
 function unauthorizedKey(): string {
   if (!unauthorized) {
-    unauthorized = join(mkdtempSync(join(tmpdir(), 'ww-identity-key-')), 'id_unauthorized');
+    unauthorized = join(tempDir('ww-identity-key-'), 'id_unauthorized');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', unauthorized]);
   }
   return unauthorized;
@@ -297,7 +297,7 @@ describe('identity and connection: same as ansible-playbook', function () {
   before(async function () {
     if (process.getuid?.() !== 0) return this.skip(); // become to other users without a password needs root
     if (sshdAvailable()) sshd = await startSshd({ rootPassword: ROOT_PASSWORD });
-    dir = mkdtempSync(join(tmpdir(), 'ww-identity-'));
+    dir = tempDir('ww-identity-');
     writeFileSync(join(dir, 'hosts'), inventory(sshd));
     writeFileSync(join(dir, 'site.yml'), PLAYBOOK);
     const cases = [{ id: 'site', argv: ['-i', 'hosts', 'site.yml'], cwd: dir }];
@@ -381,8 +381,8 @@ describe('identity: remote_user, private_key_file, host_key_checking from ansibl
     sshd = await startSshd();
     const { runCli } = await import('../helpers/cli.js');
     const { ansiblePlaybook } = await import('../helpers/ansible.js');
-    const dir = mkdtempSync(join(tmpdir(), 'ww-identity-cfg-'));
-    const home = mkdtempSync(join(tmpdir(), 'ww-identity-cfg-home-')); // no known_hosts, no ~/.ssh keys
+    const dir = tempDir('ww-identity-cfg-');
+    const home = tempDir('ww-identity-cfg-home-'); // no known_hosts, no ~/.ssh keys
     writeFileSync(join(dir, 'ansible.cfg'), `[defaults]\ninventory = ./hosts\nremote_user = nosuchuser\nprivate_key_file = ${clientKeys().key}\nhost_key_checking = False\n`);
     writeFileSync(join(dir, 'hosts'), `r1 ansible_host=127.0.0.1 ansible_port=${sshd.port}\nr2 ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root\n`);
     writeFileSync(join(dir, 'site.yml'), '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: over ssh\n      command: whoami\n');
@@ -441,7 +441,7 @@ describe('identity: forks, timeout and become_method from ansible.cfg, ANSIBLE_*
     });
     await new Promise<void>((r) => silent!.listen(0, '127.0.0.1', () => r()));
     const port = (silent.address() as { port: number }).port;
-    const home = mkdtempSync(join(tmpdir(), 'ww-knobs-home-'));
+    const home = tempDir('ww-knobs-home-');
     // the task of both become plays: who runs it, and which program (sudo or su) escalated
     const WHICH_BECOME = `    - name: sudo or su
       shell: |
@@ -490,7 +490,7 @@ ${WHICH_BECOME}
       cli: { env: { ANSIBLE_FORKS: '3', ANSIBLE_TIMEOUT: '2', ANSIBLE_BECOME_METHOD: 'sudo' }, argv: ['-f', '3', '-T', '1', '--become-method', 'su'] },
     };
     const setup = (id: string): string => {
-      const dir = mkdtempSync(join(tmpdir(), `ww-knobs-${id}-`));
+      const dir = tempDir(`ww-knobs-${id}-`);
       const wrapper = join(dir, 'ssh-log');
       writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${join(dir, 'ssh-args.log')}\nexec ssh "$@"\n`);
       chmodSync(wrapper, 0o755);

@@ -5,11 +5,11 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 import { makeCtx, runModule } from '../fixtures/modules/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 interface Case { name: string; before: string | null; args: Record<string, unknown>; check?: boolean }
 
@@ -65,7 +65,7 @@ type PyOut = { result: Record<string, any>; after: string | null };
 describe('ini_file: the same files and results as community.general.ini_file (real module, in-process)', function () {
   this.timeout(60_000);
   let theirs: PyOut[];
-  const base = mkdtempSync(join(tmpdir(), 'ww-ini-oracle-'));
+  const base = tempDir('ww-ini-oracle-');
   after(() => rmSync(base, { recursive: true, force: true }));
 
   before(() => {

@@ -1,7 +1,6 @@
 /** Input bounds (issue 8 point 2): the limits themselves, and what stays allowed under them. */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { main } from '../../src/cli/main.js';
@@ -9,6 +8,7 @@ import { loadInventory } from '../../src/inventory/index.js';
 import { countHostRange, expandHostnameRange } from '../../src/inventory/ranges.js';
 import { decodeText, limit } from '../../src/limits.js';
 import { guardYaml, YamlGuardError } from '../../src/yaml-guard.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** main() in this process with output captured */
 async function cli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
@@ -53,7 +53,7 @@ const guardError = (text: string, opts = {}) => {
 describe('input limits', function () {
   this.timeout(30_000);
   let dir: string;
-  before(() => (dir = mkdtempSync(join(tmpdir(), 'ww-limits-'))));
+  before(() => (dir = tempDir('ww-limits-')));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
 

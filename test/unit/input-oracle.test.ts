@@ -8,10 +8,10 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 interface Proc {
   code: number | null;
@@ -75,7 +75,7 @@ describe('input and secrets vs ansible-playbook / ansible-inventory', function (
   const W: Record<string, CliResult> = {};
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-oracle-'));
+    dir = tempDir('ww-oracle-');
     const f = (name: string, content: string | Buffer) => writeFileSync(join(dir, name), content);
     f('nolog.yml', NOLOG);
     f('nolog-fail.yml', NOLOG_FAIL);

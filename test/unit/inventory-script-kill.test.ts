@@ -4,13 +4,13 @@
  * child's pid file), never raced against a timer.
  */
 import { expect } from 'chai';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../src/errors.js';
 import { InventoryData } from '../../src/inventory/model.js';
 import { parseScript } from '../../src/inventory/script-source.js';
 import { alive } from '../helpers/proc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 async function until(what: string, ok: () => boolean): Promise<void> {
   const deadline = Date.now() + 30_000; // a safety net only: the state normally comes within milliseconds
@@ -32,7 +32,7 @@ async function failure(p: Promise<unknown>): Promise<UserError> {
 
 describe('inventory script: stopping it kills everything it started', function () {
   this.timeout(40_000);
-  const dir = mkdtempSync(join(tmpdir(), 'ww-invscript-'));
+  const dir = tempDir('ww-invscript-');
   const pidFile = join(dir, 'child.pid');
   const script = join(dir, 'inventory.sh');
   // A child that also holds our stdout, then the script itself blocks: only a group kill ends both.

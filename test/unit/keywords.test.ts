@@ -5,14 +5,14 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEYWORDS, UNSUPPORTED, type Place } from '../../src/playbook/keywords.js';
 import { keywordsMarkdown } from '../../src/playbook/keywords-doc.js';
 import { loadPlaybook } from '../../src/playbook/index.js';
 import '../../src/modules/index.js';
 import { ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Keywords that are not FieldAttributes in ansible-core (its task parser handles them). */
 const PARSER_KEYWORDS = new Set(['local_action', 'with_items']);
@@ -48,7 +48,7 @@ print(json.dumps(out))`;
   });
 
   it("an Ansible keyword wheelwright lacks is named as such, at file:line:col, never 'unknown keyword'", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ww-kw-'));
+    const dir = tempDir('ww-kw-');
     const checked: string[] = [];
     for (const k of KEYWORDS) {
       const lacking = k.ansible.filter((p) => !k.wheelwright.includes(p) && (p === 'play' || p === 'task'));

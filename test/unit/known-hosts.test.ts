@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkHostKey,
@@ -13,6 +12,7 @@ import {
   knownKeyTypes,
   parseKnownHosts,
 } from '../../src/connection/known-hosts.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** An SSH wire-format ed25519 public key blob. */
 function ed25519Blob(): Buffer {
@@ -40,7 +40,7 @@ describe('known_hosts', () => {
   const line = (hosts: string, k = key, type = 'ssh-ed25519') => `${hosts} ${type} ${k.toString('base64')}`;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-kh-'));
+    dir = tempDir('ww-kh-');
     file = join(dir, 'known_hosts');
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));

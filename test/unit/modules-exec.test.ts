@@ -1,18 +1,18 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalConnection } from '../../src/connection/local.js';
 import type { Connection, ExecOptions } from '../../src/connection/types.js';
 import { parseMarked } from '../../src/modules/lib/exec.js';
 import { composeAptScript, parsePkgOutput } from '../../src/modules/lib/pkg.js';
 import { makeCtx, runModule } from '../fixtures/modules/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ww-exec-'));
+  dir = tempDir('ww-exec-');
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });

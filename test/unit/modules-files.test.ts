@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm, stat, writeFile, readdir, lstat, readlink, mkdir, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat, writeFile, readdir, lstat, readlink, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeCtx, runModule } from '../fixtures/modules/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
 const mode = async (p: string) => ((await stat(p)).mode & 0o7777).toString(8);
@@ -10,7 +10,7 @@ const mode = async (p: string) => ((await stat(p)).mode & 0o7777).toString(8);
 const noTmp = async () => expect((await readdir(dir)).filter((f) => f.includes('.ww-tmp-'))).to.deep.equal([]);
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'ww-mod-'));
+  dir = tempDir('ww-mod-');
 });
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { allModules, getModule, moduleNames, unknownModuleMessage } from '../../
 import { DOC, docCli } from '../../src/cli/doc.js';
 import { helpText } from '../../src/cli/options.js';
 import { ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('modules: one declaration drives validation, docs and `wheelwright doc`', () => {
   it('docs/modules.md is generated from the declarations and up to date', () => {
@@ -114,9 +115,8 @@ describe('modules: the remote Python programs run (locally, against a scratch di
   it('each Python module answers with a result, none with a Python failure', async () => {
     const { makeCtx } = await import('../fixtures/modules/ctx.js');
     const { invokeModule } = await import('../../src/modules/invoke.js');
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const d = mkdtempSync(join(tmpdir(), 'ww-pymods-'));
+    const { writeFileSync } = await import('node:fs');
+    const d = tempDir('ww-pymods-');
     writeFileSync(join(d, 'f'), 'a=1\nb=2\n');
     const ctx = makeCtx({ check: true, diff: true });
     const cases: Array<[string, Record<string, unknown>, Record<string, unknown>]> = [

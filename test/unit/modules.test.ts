@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkArgs } from '../../src/modules/argspec.js';
 import { getModule, moduleNames } from '../../src/modules/registry.js';
@@ -16,6 +15,7 @@ import { extractInlineArgs } from '../../src/modules/lib/shlex.js';
 import { shSplit as shlexSplit } from '../../src/shell/split.js';
 import { lookupVar } from '../../src/modules/debug.js';
 import { makeCtx, runModule } from '../fixtures/modules/ctx.js';
+import { tempDir } from '../helpers/tmp.js';
 
 function shSyntaxOk(script: string): string {
   const r = spawnSync('/bin/sh', ['-n', '-c', script], { encoding: 'utf8' });
@@ -191,7 +191,7 @@ describe('modules: pure helpers', () => {
 describe('modules: package with dnf (stubbed rpm/dnf)', () => {
   let dir: string;
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ww-dnf-'));
+    dir = tempDir('ww-dnf-');
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });

@@ -6,12 +6,12 @@
  * playbook on localhost (connection local, stdin not a terminal); no lab.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ansiblePlaybooks, ansibleResults } from '../helpers/ansible.js';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const CASES: Array<{ name: string; pause: Record<string, unknown> }> = [
   { name: 'minutes as a float', pause: { minutes: 0.01 } },
@@ -30,7 +30,7 @@ describe('pause: seconds and minutes as ansible-playbook reads them (localhost)'
   let dir: string;
 
   before(async function () {
-    dir = mkdtempSync(join(tmpdir(), 'ww-pause-oracle-'));
+    dir = tempDir('ww-pause-oracle-');
     const play = [{ hosts: 'localhost', connection: 'local', gather_facts: false, tasks: CASES.map((c) => ({ name: c.name, pause: c.pause, ignore_errors: true })) }];
     writeFileSync(join(dir, 'site.yml'), stringify(play));
     writeFileSync(join(dir, 'hosts'), 'localhost ansible_connection=local\n');

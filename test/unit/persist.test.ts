@@ -3,19 +3,20 @@
  * decides which connections may be shared, the control directory's trust, and the idle expiry.
  */
 import { expect } from 'chai';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { connectionKey, dirTrusted, IdleExpiry, type KeyInputs } from '../../src/connection/persist.js';
 import { connectionSpecFromVars, controlPersistSeconds, DEFAULT_CONTROL_PATH_DIR, DEFAULT_SSH_ARGS, sshTimeSeconds } from '../../src/connection/spec.js';
 import { loadAnsibleConfig } from '../../src/config/index.js';
 import { F, frame, frameReader } from '../../src/connection/broker-proto.js';
 import type { ConnectionSpec } from '../../src/connection/types.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('ControlPersist: settings, key, directory, expiry', () => {
   let tmp: string;
-  before(() => (tmp = mkdtempSync(join(tmpdir(), 'ww-persist-unit-'))));
+  before(() => (tmp = tempDir('ww-persist-unit-')));
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
   it("the defaults and variable names are ansible-core's (ansible-doc -t connection ssh)", function () {

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../../src/errors.js';
 import { loadPlaybook, loadTaskFile, PlaybookError, type Playbook, type Task } from '../../src/playbook/index.js';
 import { registerModule, unregisterModule } from '../../src/modules/registry.js';
 import { fakeLookup, fakeNames } from '../fixtures/playbooks/fake-modules.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/playbooks');
 /** How the loader shows a fixture path in messages (relative to the working directory). */
@@ -334,7 +334,7 @@ describe('playbook loader', () => {
   describe('run-time include_tasks and odd corners', () => {
     let dir: string;
     beforeEach(() => {
-      dir = mkdtempSync(path.join(tmpdir(), 'ww-playbook-'));
+      dir = tempDir('ww-playbook-');
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
     const write = (rel: string, text: string) => {

@@ -9,11 +9,11 @@
  * debug tasks print must be the same, in the same order.
  */
 import { expect } from 'chai';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, ROOT } from '../helpers/cli.js';
 import { ansiblePlaybooks, type AnsibleJson } from '../helpers/ansible.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const DIR = join(ROOT, 'test/fixtures/roles');
 const CASES: string[][] = [['site.yml'], ['site.yml', '--tags', 'imp,inc'], ['site.yml', '--tags', 'applied'], ['home.yml'], ['two-hosts.yml'], ['handlers.yml']];
@@ -42,7 +42,7 @@ describe('roles, import_role and include_role as in ansible-playbook', function 
   // site.yml finds `pathrole` in ANSIBLE_ROLES_PATH; home.yml (no roles path set) finds `homerole` in ~/.ansible/roles
   const env = (i: number): Record<string, string> => ({ HOME: home, ...(CASES[i]![0] === 'site.yml' ? { ANSIBLE_ROLES_PATH: join(DIR, 'extra_roles') } : {}) });
   before(async () => {
-    home = mkdtempSync(join(tmpdir(), 'ww-roles-home-'));
+    home = tempDir('ww-roles-home-');
     cpSync(join(DIR, 'home'), home, { recursive: true });
     const runs = (files: string[]) => CASES.map((c, i) => ({ id: String(i), argv: ['-i', inv(c), ...c], cwd: DIR })).filter((_, i) => files.includes(CASES[i]![0]!));
     const [a, b] = await Promise.all([ansiblePlaybooks(runs(['site.yml', 'two-hosts.yml', 'handlers.yml']), env(0)), ansiblePlaybooks(runs(['home.yml']), env(3))]);

@@ -4,8 +4,7 @@
  * instead of leaving a context unset.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, ROOT } from '../helpers/cli.js';
 import { ansiblePlaybooks } from '../helpers/ansible.js';
@@ -13,6 +12,7 @@ import { invokeModule } from '../../src/modules/invoke.js';
 import { getModule } from '../../src/modules/registry.js';
 import '../../src/modules/index.js';
 import type { ModuleContext } from '../../src/modules/types.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const DIR = join(ROOT, 'test/fixtures/selinux-args');
 
@@ -20,7 +20,7 @@ describe('SELinux file arguments', function () {
   this.timeout(120_000);
 
   it('are accepted and ignored where SELinux is disabled, as ansible-playbook does (twice: changed, then not)', async () => {
-    const outs = { ansible: mkdtempSync(join(tmpdir(), 'ww-se-a-')), ww: mkdtempSync(join(tmpdir(), 'ww-se-w-')) };
+    const outs = { ansible: tempDir('ww-se-a-'), ww: tempDir('ww-se-w-') };
     try {
       // each tool's second run follows its first; the two tools run side by side (separate dirs)
       const ansible = (id: string) => ansiblePlaybooks([{ id, argv: ['-i', 'hosts', 'site.yml', '-e', `out=${outs.ansible}`], cwd: DIR }]).then((r) => r[id]!);

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { SH_ATTRS, SH_HASH, SH_MODE } from '../../src/modules/lib/exec.js';
 import { shQuote } from '../../src/shell/quote.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** The shell helpers that keep a module's no-op to few processes give what the processes they replace give (dash and bash). */
 describe('modules: shell helpers without processes', () => {
@@ -39,7 +39,7 @@ describe('modules: shell helpers without processes', () => {
   });
 
   it('ww_attrs reads mode, ids, size and names (names with spaces too) in one stat; ww_sum is sha256sum', () => {
-    const d = mkdtempSync(join(tmpdir(), 'ww-sh-'));
+    const d = tempDir('ww-sh-');
     try {
       const f = join(d, 'a file');
       writeFileSync(f, 'hello\n');

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SshConnection, type SshOptions } from '../../src/connection/ssh.js';
 import { ConnectionPool } from '../../src/connection/factory.js';
@@ -20,6 +19,7 @@ import {
   TEST_USER_PASSWORD,
   type Sshd,
 } from '../helpers/sshd.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Options that keep the test away from the environment (no ~/.ssh, no agent). */
 const ISOLATED: SshOptions = { knownHostsFiles: [], agentSocket: null, defaultIdentityFiles: [] };
@@ -67,7 +67,7 @@ describe('SshConnection (against a throwaway sshd on 127.0.0.1)', function () {
     if (!sshdAvailable()) this.skip();
     createTestUser();
     sshd = await startSshd();
-    dir = mkdtempSync(join(tmpdir(), 'ww-sshtest-'));
+    dir = tempDir('ww-sshtest-');
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close().catch(() => undefined)));

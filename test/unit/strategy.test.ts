@@ -6,8 +6,7 @@
  * No timing is asserted: the order comes from a log each task appends to, the waits are on files.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/index.js';
@@ -15,6 +14,7 @@ import { runPlaybook, type RunOptions, type RunSummary } from '../../src/runner/
 import type { RunEvent } from '../../src/runner/events.js';
 import '../../src/modules/index.js';
 import { ansiblePlaybooks } from '../helpers/ansible.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const HOSTS = ['h1', 'h2', 'h3', 'h4', 'h5'];
 
@@ -96,7 +96,7 @@ describe('strategies', function () {
   this.timeout(120_000);
 
   it('linear is the default: tasks in lockstep (forks 2 of 5 hosts), cross-host reads work, as ansible-playbook', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ww-linear-'));
+    const dir = tempDir('ww-linear-');
     writeFileSync(join(dir, 'hosts'), inventory());
     writeFileSync(join(dir, 'ww.yml'), LINEAR(join(dir, 'ww.log')));
     writeFileSync(join(dir, 'ans.yml'), LINEAR(join(dir, 'ans.log')));
@@ -119,7 +119,7 @@ describe('strategies', function () {
     ['the configuration (ANSIBLE_STRATEGY)', '', { strategy: 'free' }],
   ] as const) {
     it(`free, from ${how}: a host runs ahead of the others`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'ww-free-'));
+      const dir = tempDir('ww-free-');
       writeFileSync(join(dir, 'hosts'), inventory());
       writeFileSync(join(dir, 'free.yml'), FREE(dir, keyword));
       rmSync(join(dir, 'flag'), { force: true });
@@ -130,7 +130,7 @@ describe('strategies', function () {
   }
 
   it('an Ansible strategy wheelwright lacks is named as such at load', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ww-strat-'));
+    const dir = tempDir('ww-strat-');
     writeFileSync(join(dir, 'p.yml'), '- hosts: all\n  strategy: host_pinned\n  tasks: []\n');
     let err: Error | undefined;
     await loadPlaybook(join(dir, 'p.yml')).catch((e: Error) => (err = e));

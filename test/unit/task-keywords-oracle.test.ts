@@ -6,8 +6,7 @@
  * results, recap and exit code. One Ansible process runs every playbook (forked per playbook).
  */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/index.js';
@@ -17,6 +16,7 @@ import { terminalSink } from '../../src/output/terminal.js';
 import '../../src/modules/index.js';
 import { ansiblePlaybooks, ansibleResults, type AnsibleRun } from '../helpers/ansible.js';
 import { alive } from '../helpers/proc.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const INVENTORY = `h1 ansible_connection=local
 h2 ansible_connection=local
@@ -684,7 +684,7 @@ async function wheelwright(dir: string, file: string, extraVars: Record<string, 
 
 describe('task keywords: same results as ansible-playbook', function () {
   this.timeout(300_000); // the machine may be loaded; the run itself takes seconds
-  const dir = mkdtempSync(join(tmpdir(), 'ww-taskkw-'));
+  const dir = tempDir('ww-taskkw-');
   const names = Object.keys(PLAYBOOKS);
   const results = new Map<string, { ansible: AnsibleRun; ww: { summary: RunSummary; events: RunEvent[] } }>();
 
@@ -794,7 +794,7 @@ function debugBlocks(text: string): string[] {
 
 describe('debug: printed as ansible-playbook prints it (default callback, with and without -v)', function () {
   this.timeout(300_000);
-  const dir = mkdtempSync(join(tmpdir(), 'ww-debugout-'));
+  const dir = tempDir('ww-debugout-');
   const levels = [0, 1];
   const printed = new Map<number, { ansible: string; ww: string }>();
 
@@ -917,7 +917,7 @@ const TAG_RUNS: Record<string, string[]> = {
 
 describe('include tags and keywords: same tasks run as with ansible-playbook', function () {
   this.timeout(300_000);
-  const dir = mkdtempSync(join(tmpdir(), 'ww-inctags-'));
+  const dir = tempDir('ww-inctags-');
   const seen = new Map<string, { ansible: AnsibleRun; ww: string[] }>();
   const split = (a: string[]) => ({ tags: a[0] === '--tags' ? a[1]!.split(',') : [], skipTags: a[0] === '--skip-tags' ? a[1]!.split(',') : [] });
 

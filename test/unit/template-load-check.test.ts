@@ -4,18 +4,18 @@
  * message gives the column inside the expression.
  */
 import { expect } from 'chai';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadPlaybook, PlaybookError } from '../../src/playbook/index.js';
 import { getModule, moduleNames } from '../../src/modules/registry.js';
 import '../../src/modules/index.js';
 import { checkVariableTemplates } from '../../src/template/check-vars.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('template and condition checks at load', () => {
   let dir: string;
   before(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ww-tcheck-'));
+    dir = tempDir('ww-tcheck-');
     mkdirSync(path.join(dir, 'templates'));
     mkdirSync(path.join(dir, 'roles/r/defaults'), { recursive: true });
     mkdirSync(path.join(dir, 'roles/r/tasks'), { recursive: true });

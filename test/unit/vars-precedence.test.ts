@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../src/errors.js';
 import { buildHostScope, factsLayer, parseExtraVars, type HostScopeParts } from '../../src/vars/precedence.js';
 import { renderString } from '../../src/template/render.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('variable precedence', () => {
   // Lowest to highest, as documented in docs/variables.md.
@@ -68,7 +68,7 @@ describe('variable precedence', () => {
 describe('parseExtraVars (-e)', () => {
   let dir: string;
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-extra-'));
+    dir = tempDir('ww-extra-');
     writeFileSync(join(dir, 'good.yml'), 'a: 1\nlist: [x, y]\n');
     writeFileSync(join(dir, 'good.json'), '{"b": {"c": true}}');
     writeFileSync(join(dir, 'bad.yml'), 'a: 1\nb: [1, 2\nc: 3\n');

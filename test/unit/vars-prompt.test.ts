@@ -4,8 +4,7 @@
  * (wheelwright never prompts).
  */
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/index.js';
 import { loadPlaybook } from '../../src/playbook/index.js';
@@ -13,6 +12,7 @@ import { runPlaybook, type RunSummary } from '../../src/runner/run.js';
 import type { RunEvent } from '../../src/runner/events.js';
 import '../../src/modules/index.js';
 import { ansiblePlaybooks } from '../helpers/ansible.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const PLAY = `- hosts: localhost
   gather_facts: false
@@ -48,7 +48,7 @@ async function run(dir: string, extraVars: Record<string, unknown>): Promise<{ s
 
 describe('vars_prompt without prompting', function () {
   this.timeout(60_000);
-  const dir = mkdtempSync(join(tmpdir(), 'ww-prompt-'));
+  const dir = tempDir('ww-prompt-');
   writeFileSync(join(dir, 'site.yml'), PLAY);
   writeFileSync(join(dir, 'hosts'), 'localhost ansible_connection=local\n');
 

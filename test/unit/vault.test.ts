@@ -5,8 +5,7 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadInventory } from '../../src/inventory/index.js';
@@ -19,6 +18,7 @@ import { vaultSecretsFrom } from '../../src/cli/vault.js';
 import '../../src/modules/index.js';
 import { ANSIBLE_ENV, ansiblePlaybooks } from '../helpers/ansible.js';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const run = promisify(execFile);
 const vault = (args: string[], cwd: string) => run('ansible-vault', args, { cwd, env: { ...process.env, ...ANSIBLE_ENV } });
@@ -32,7 +32,7 @@ describe('vault: interoperable with ansible-vault', function () {
   let dir: string;
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-vault-'));
+    dir = tempDir('ww-vault-');
     writeFileSync(join(dir, 'pw'), `${PASSWORD}\n`);
     writeFileSync(join(dir, 'pw2'), 'other-password\n');
     // an executable password source: its output is the password

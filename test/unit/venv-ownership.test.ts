@@ -5,11 +5,11 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, realpathSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LocalConnection } from '../../src/connection/local.js';
 import { ensureScriptPath, gcVenvs, rollbackVenv, VenvError } from '../../src/venv/ensure.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const HARNESS = String.raw`
 import importlib.util, json, os, sys
@@ -54,7 +54,7 @@ function check(cases: Case[], home: string): Outcome[] {
 }
 
 describe('venv ownership before deletion (check_replaceable)', () => {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'ww-own-')));
+  const root = realpathSync(tempDir('ww-own-'));
   const home = join(root, 'home', 'user');
   const project = join(home, 'project');
   let results: Outcome[];

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cleanLines, ensurePayload, ensureScriptPath, renderScript, specHash, VenvError, type VenvSpec } from '../../src/venv/ensure.js';
 import { cacheRoot, parseRequirementsFile, wheelDirFingerprint } from '../../src/venv/local.js';
 import { venvCli } from '../../src/cli/venv.js';
 import { wheelsCli } from '../../src/cli/wheels.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const base: VenvSpec = { path: '/opt/v', requirements: ['alpha', 'beta>=1'], findLinks: ['/w'], noIndex: true };
 
@@ -56,7 +56,7 @@ describe('venv spec', () => {
 });
 
 describe('venv local helpers', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ww-req-'));
+  const dir = tempDir('ww-req-');
 
   it('parses requirement files: includes, constraints, find-links relative to the file, continuations, comments', () => {
     mkdirSync(join(dir, 'sub', 'wh'), { recursive: true });
@@ -156,7 +156,7 @@ describe('venv / wheels CLI argument errors exit 5', () => {
   });
 
   it('venv create/ensure/run with a network requirement line, or --wheels URL: exit 5 naming file and line', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'ww-net-'));
+    const d = tempDir('ww-net-');
     const req = join(d, 'req.txt');
     writeFileSync(req, 'alpha\nname @ https://example.com/name-1.0.tar.gz\n');
     for (const args of [['create', join(d, 'v'), req], ['ensure', req], ['run', req, '--', 'true']]) {

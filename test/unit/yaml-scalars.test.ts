@@ -4,8 +4,7 @@
  * loader read them), one run each.
  */
 import { expect } from 'chai';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { loadInventory, listInventoryJson } from '../../src/inventory/index.js';
@@ -13,6 +12,7 @@ import { parseExtraVars } from '../../src/vars/precedence.js';
 import { loadPlaybook } from '../../src/playbook/index.js';
 import '../../src/modules/index.js';
 import { ANSIBLE_ENV, ansiblePlaybook, parsePythonJson } from '../helpers/ansible.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /** Plain scalars whose reading differs between YAML 1.1, YAML 1.2 and PyYAML. */
 const VALUES = [
@@ -49,7 +49,7 @@ describe('YAML scalars: as Ansible (PyYAML) reads them', function () {
   let extraOracle: any;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ww-scalars-'));
+    dir = tempDir('ww-scalars-');
     mkdirSync(join(dir, 'group_vars'));
     writeFileSync(join(dir, 'group_vars/all.yml'), varsYaml('g'));
     const inline = varsYaml('h').split('\n').filter(Boolean).map((l) => `        ${l}`).join('\n');
