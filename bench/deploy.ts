@@ -6,7 +6,7 @@
  * forks included) and peak memory (max RSS of the largest process).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { socketPathOf } from '../src/connection/broker-client.js';
@@ -14,6 +14,7 @@ import { pidPathOf } from '../src/connection/broker-proto.js';
 import { DEFAULT_CONTROL_PATH_DIR } from '../src/connection/spec.js';
 import type { Lab } from '../src/lab/index.js';
 import { makeTestPackages, packTree, type TestPackages } from '../test/helpers/pypkgs.js';
+import { processTempDir } from '../test/helpers/tmp.js';
 
 export const PKG_DIR = '/var/tmp/wheelwright-test-pypkgs';
 export const VENV = '/openstack/venvs/bench';
@@ -140,7 +141,7 @@ export async function prepare(lab: Lab, root: string, targetCount?: number): Pro
   const targets = all.slice(0, targetCount ?? all.length);
   const pk = await makeTestPackages(PKG_DIR);
   await ssh(lab, repo!, `rm -rf ${PKG_DIR} && mkdir -p ${PKG_DIR} && tar xzf - -C ${PKG_DIR}`, packTree(PKG_DIR));
-  const dir = mkdtempSync(join(tmpdir(), 'ww-bench-'));
+  const dir = processTempDir('ww-bench-'); // the inventory of the whole bench run: removed at exit
   const groups = join(dir, 'groups.yml');
   writeFileSync(
     groups,

@@ -8,7 +8,7 @@
  *   node --import tsx bench/templating.ts [--hosts 1000]
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -117,7 +117,12 @@ export function runTemplatingBench(hostCount: number): { wheelwright: number; an
   const dir = mkdtempSync(join(tmpdir(), 'ww-tbench-'));
   const file = join(dir, 'data.json');
   writeFileSync(file, JSON.stringify({ group, hosts, names }));
-  const py = JSON.parse(execFileSync('/usr/bin/python3', ['-c', PY, file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })) as { seconds: number; first: Record<string, unknown> };
+  let py: { seconds: number; first: Record<string, unknown> };
+  try {
+    py = JSON.parse(execFileSync('/usr/bin/python3', ['-c', PY, file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   // Ansible 2.14 (no jinja2_native) returns numbers and booleans as text: compare text forms
   const norm = (o: Record<string, unknown>) => JSON.stringify(Object.fromEntries(Object.entries(plain(o) as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])));
   const same = norm(first!) === norm(py.first);
