@@ -12,10 +12,13 @@
  * files in one worker, so a per-file removal would pull it from under the next file). It goes at
  * process exit, unless a test of the process failed.
  *
- * WW_KEEP_TMP=1 keeps them all. A dir with a mount point at or under it is never removed (rm -rf would reach into the mount): it
- * stays and is named. A test that removes its own dir (sshd's stop(), an afterEach) keeps doing so.
+ * A command still running with the dir on its command line (a shell loop waiting for a file the
+ * test's `after` just wrote) is given up to 5 s to end first: removing the dir under it would leave
+ * it waiting for ever; a dir still in use then stays, named on stderr. A dir with a mount point at or
+ * under it is never removed (rm -rf would reach into the mount): it stays and is named. A test that
+ * removes its own dir (sshd's stop(), an afterEach) keeps doing so. WW_KEEP_TMP=1 keeps them all.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,6 +96,33 @@ function remove(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** PIDs of processes other than this one with `dir` (or a path under it) on their command line. */
+function usersOf(dir: string): number[] {
+  const pids: number[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
+    try {
+      const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (argv.includes(`${dir}/`) || argv.split('\0').includes(dir)) pids.push(Number(p));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pids;
+}
+
+async function removeWhenUnused(dirs: string[]): Promise<void> {
+  let busy = dirs.filter((d) => usersOf(d).length);
+  for (let i = 0; busy.length && i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    busy = busy.filter((d) => usersOf(d).length);
+  }
+  for (const d of dirs) {
+    if (busy.includes(d)) process.stderr.write(`test temp dir kept: ${d} (still used by PID ${usersOf(d).join(', ')})\n`);
+    else remove(d);
+  }
+}
+
 function keptNote(why: string, dirs: string[]): void {
   const here = dirs.filter((d) => existsSync(d));
   if (here.length) process.stderr.write(`test temp dirs kept (${why}): ${here.join(' ')}\n`);
@@ -124,18 +154,20 @@ function failedFiles(suite: SuiteLike, file: string, out: Set<string>): Set<stri
 
 /** mocha root hook plugin (loaded through .mocharc.json's `require`). */
 export const mochaHooks = {
-  afterAll(this: { test?: { parent?: SuiteLike } }) {
+  async afterAll(this: { test?: { parent?: SuiteLike } }) {
     const root = this.test?.parent;
     const failed = root ? failedFiles(root, '', new Set()) : new Set<string>();
     if (failed.size) reg.failed = true;
     const keepAll = !!process.env.WW_KEEP_TMP;
     const kept = new Map<string, string[]>();
+    const gone: string[] = [];
     for (const [dir, file] of reg.fileDirs) {
       // a dir no test file claimed stays when any file of the run failed
       if (keepAll || (file ? failed.has(file) : failed.size > 0)) kept.set(file, [...(kept.get(file) ?? []), dir]);
-      else remove(dir);
+      else gone.push(dir);
     }
     reg.fileDirs.clear();
     for (const [file, dirs] of kept) keptNote(keepAll ? 'WW_KEEP_TMP' : `${file || 'a test'} failed`, dirs);
+    await removeWhenUnused(gone);
   },
 };

@@ -50,7 +50,6 @@ describe('outputs: JUnit, --profile and the HTML report (localhost)', function (
       ansiblePlaybook(['-i', 'hosts.ini', 'site.yml'], { ANSIBLE_CALLBACKS_ENABLED: 'junit', JUNIT_OUTPUT_DIR: join(dir, 'ansible') }),
     ]);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('JUnit: well-formed, a testsuite per play, and the same testcases and outcomes as Ansible\'s junit callback', () => {
     expect(ww.code, ww.stdout + ww.stderr).to.equal(2);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -36,7 +36,6 @@ describe('package: npm pack, install, import by name, run', function () {
   before(() => {
     dir = tempDir('ww-pack-');
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the packed tarball installs, type-checks from TypeScript and runs a playbook on localhost', () => {
     // prepack builds dist/ (in a copy of the sources: no dist/ there before); --json names the tarball

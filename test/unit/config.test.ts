@@ -164,11 +164,14 @@ describe('configuration: task_timeout as ansible-playbook applies it', function 
     mkdirSync(runs.file.cwd);
     writeFileSync(join(runs.file.cwd, 'ansible.cfg'), '[defaults]\ntask_timeout = 1\n');
     const pick = (r: Record<string, any>, status: string) => ({ status, ...(typeof r.msg === 'string' && /time frame/.test(r.msg) ? { msg: r.msg } : {}) });
+    let safety: NodeJS.Timeout | undefined;
     try {
       // one ansible-playbook process per run: the batched oracle reads the configuration once, in its own cwd
-      const oracle = Object.values(runs).map((r) => ansiblePlaybook(['-i', join(dir, 'hosts'), join(dir, 'ansible.yml')], { cwd: r.cwd, env: { HOME: home, ...r.env } }));
+      // TMPDIR: a module the timeout kills leaves its AnsiballZ payload dir there (else in /tmp)
+      const oracle = Object.values(runs).map((r) => ansiblePlaybook(['-i', join(dir, 'hosts'), join(dir, 'ansible.yml')], { cwd: r.cwd, env: { HOME: home, TMPDIR: home, ...r.env } }));
       // should a tool not stop the blocked commands, the test fails instead of waiting for ever
-      setTimeout(() => {
+      // (cleared below: it must not fire after the file, into its removed temp dir)
+      safety = setTimeout(() => {
         for (const tool of ['ansible', 'ww']) writeFileSync(join(dir, `release-${tool}`), '');
       }, 120_000).unref();
       for (const [id, r] of Object.entries(runs)) {
@@ -181,6 +184,7 @@ describe('configuration: task_timeout as ansible-playbook applies it', function 
         seen.set(id, { ansible, ww });
       }
     } finally {
+      clearTimeout(safety);
       for (const tool of ['ansible', 'ww']) writeFileSync(join(dir, `release-${tool}`), '');
     }
   });
@@ -308,15 +312,8 @@ describe('configuration: ANSIBLE_INVENTORY when -i is absent, as Ansible', funct
 describe('configuration: /etc/ansible/ansible.cfg found as Ansible finds it (mount namespace)', function () {
   this.timeout(120_000);
   let out: Record<string, string> | undefined;
-  // the run's directory stays when a test fails (its files are the clue), else it goes
+  // the run's directory (a tempDir) stays when a test fails: its files are the clue
   let runDir: string | undefined;
-  let keep = false;
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') keep = true;
-  });
-  after(() => {
-    if (runDir && !keep) rmSync(runDir, { recursive: true, force: true });
-  });
 
   before(async function () {
     if (process.getuid?.() !== 0) {

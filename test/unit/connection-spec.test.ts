@@ -53,7 +53,6 @@ describe('connection spec and ssh config', () => {
       ].join('\n'),
     );
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   describe('ssh config', () => {
     it('applies Host patterns, first value wins, %h and ~ expanded, Match exec never run', () => {

@@ -10,7 +10,7 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadPlaybook } from '../../src/playbook/index.js';
@@ -38,7 +38,6 @@ describe('corpus shapes as in ansible-playbook: play user, a self-including task
     writeFileSync(join(dir, 'user.yml'), '- hosts: localhost\n  user: deploy\n  gather_facts: false\n  tasks:\n    - debug: { msg: hi }\n');
     writeFileSync(join(dir, 'both.yml'), '- hosts: localhost\n  user: deploy\n  remote_user: other\n  gather_facts: false\n  tasks: []\n');
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is remote_user; with remote_user too it is an error, in both tools', async () => {
     const [a1, a2] = await Promise.all([ansibleSyntax(join(dir, 'user.yml')), ansibleSyntax(join(dir, 'both.yml'))]);

@@ -66,7 +66,6 @@ describe('ini_file: the same files and results as community.general.ini_file (re
   this.timeout(60_000);
   let theirs: PyOut[];
   const base = tempDir('ww-ini-oracle-');
-  after(() => rmSync(base, { recursive: true, force: true }));
 
   before(() => {
     const out = execFileSync('/usr/bin/python3', [join(ROOT, 'test/fixtures/ini-oracle/run_ini.py')], {

@@ -1,6 +1,6 @@
 /** Input bounds (issue 8 point 2): the limits themselves, and what stays allowed under them. */
 import { expect } from 'chai';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { main } from '../../src/cli/main.js';
@@ -54,7 +54,6 @@ describe('input limits', function () {
   this.timeout(30_000);
   let dir: string;
   before(() => (dir = tempDir('ww-limits-')));
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
 
   it('limits come from the environment when set', () => {

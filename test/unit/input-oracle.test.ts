@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -120,7 +120,6 @@ describe('input and secrets vs ansible-playbook / ansible-inventory', function (
       ww('badutf', ['badutf.yml', '-i', 'localhost,']),
     ]);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('no_log on a loop: every item line shows (item=None), as ansible-playbook prints', () => {
     const theirs = itemLines(A.nolog!.out);

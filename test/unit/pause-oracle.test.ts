@@ -6,7 +6,7 @@
  * playbook on localhost (connection local, stdin not a terminal); no lab.
  */
 import { expect } from 'chai';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ansiblePlaybooks, ansibleResults } from '../helpers/ansible.js';
@@ -43,8 +43,6 @@ describe('pause: seconds and minutes as ansible-playbook reads them (localhost)'
     for (const e of w.events) if (e.type === 'host_result') ours[e.task] = { ...e.result, failed: e.status === 'failed' };
     expect(Object.keys(ours), w.stderr).to.have.length(CASES.length);
   });
-
-  after(() => dir && rmSync(dir, { recursive: true, force: true }));
 
   // the durations are wall-clock: compared by their shape only (a pause of 1 s is Paused for 0.02 minutes / 1.0 seconds)
   const shape = (r: Record<string, any>) => ({

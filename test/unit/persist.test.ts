@@ -3,7 +3,7 @@
  * decides which connections may be shared, the control directory's trust, and the idle expiry.
  */
 import { expect } from 'chai';
-import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,6 @@ import { tempDir } from '../helpers/tmp.js';
 describe('ControlPersist: settings, key, directory, expiry', () => {
   let tmp: string;
   before(() => (tmp = tempDir('ww-persist-unit-')));
-  after(() => rmSync(tmp, { recursive: true, force: true }));
 
   it("the defaults and variable names are ansible-core's (ansible-doc -t connection ssh)", function () {
     this.timeout(60000);

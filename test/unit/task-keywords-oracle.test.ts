@@ -703,7 +703,8 @@ describe('task keywords: same results as ansible-playbook', function () {
     const file = (n: string) => `${n.replace(/ /g, '-')}.yml`;
     for (const n of names) writeFileSync(join(dir, file(n)), PLAYBOOKS[n]!);
     // both tools run at once: each has its own lock directory (throttle)
-    const oracle = ansiblePlaybooks(names.map((n) => ({ id: n, argv: ['-i', 'hosts', file(n), '-e', `lockdir=${join(dir, 'lock-ansible')}`], cwd: dir })));
+    // TMPDIR: a module its timeout kills leaves its AnsiballZ payload dir there (else in /tmp)
+    const oracle = ansiblePlaybooks(names.map((n) => ({ id: n, argv: ['-i', 'hosts', file(n), '-e', `lockdir=${join(dir, 'lock-ansible')}`], cwd: dir })), { TMPDIR: dir });
     // wheelwright's runs side by side too (in this process), as Ansible's are: the playbooks share
     // only the lock directory's name, each using its own names under it (throttle the directory itself)
     const ours = await Promise.all(names.map((n) => wheelwright(dir, file(n), { lockdir: join(dir, 'lock-ww') })));

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../src/errors.js';
 import { buildHostScope, factsLayer, parseExtraVars, type HostScopeParts } from '../../src/vars/precedence.js';
@@ -75,7 +75,6 @@ describe('parseExtraVars (-e)', () => {
     writeFileSync(join(dir, 'list.yml'), '- 1\n');
     writeFileSync(join(dir, 'empty.yml'), '');
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('key=value pairs (values are strings)', () => {
     expect(parseExtraVars('a=1 b=two', dir)).to.deep.equal({ a: '1', b: 'two' });
