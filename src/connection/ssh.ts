@@ -677,7 +677,7 @@ export class SshConnection implements Connection {
     let channel: ClientChannel | undefined;
     const proc = await this.openExec(`printf '%s%s\\n' ${marker} "$$" >&2; ${command}`, (ch) => {
       channel = ch;
-      return channelProcess(ch, status, { marker, kill: (p) => this.killRemote(p) });
+      return channelProcess(ch, status, { marker, kill: (p) => void this.killRemote(p) });
     });
     return {
       proc,
@@ -722,20 +722,29 @@ export class SshConnection implements Connection {
     await Promise.all(ends.map(([, end]) => end));
   }
 
-  /** Best effort: SIGKILL the process group of a timed-out command (outside the channel limit). */
-  private killRemote(pid: number): void {
+  /**
+   * Best effort: SIGKILL the process group of a timed-out command (outside the channel limit).
+   * Only the group: sshd makes each session's shell a session (and group) leader, so the group
+   * exists while anything of the command still runs; once it is gone, the PID may already be
+   * another process's, and a kill by PID alone would hit that unrelated process.
+   * Resolves when the kill command has ended (callers need not wait).
+   */
+  killRemote(pid: number): Promise<void> {
     const client = this.client;
-    if (!client || this.lostReason !== undefined || this.closedByUs || !Number.isInteger(pid) || pid <= 1) return;
-    try {
-      client.exec(`kill -KILL -- -${pid} 2>/dev/null || kill -KILL ${pid} 2>/dev/null; true`, (err, ch) => {
-        if (err) return;
-        ch.on('error', () => {});
-        ch.resume();
-        ch.stderr.resume();
-      });
-    } catch {
-      /* connection going away */
-    }
+    if (!client || this.lostReason !== undefined || this.closedByUs || !Number.isInteger(pid) || pid <= 1) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      try {
+        client.exec(`kill -KILL -- -${pid} 2>/dev/null; true`, (err, ch) => {
+          if (err) return resolve();
+          ch.on('error', () => {});
+          ch.on('close', () => resolve());
+          ch.resume();
+          ch.stderr.resume();
+        });
+      } catch {
+        resolve(); // connection going away
+      }
+    });
   }
 
   /** A direct-tcpip channel from this host to `address:port` (used to hop to targets behind it). */

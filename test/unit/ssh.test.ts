@@ -33,6 +33,22 @@ async function expectReject(p: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
+/**
+ * Whether a SIGKILL has reached `pid`, decided from its state now, without waiting: gone, a zombie,
+ * or SIGKILL pending (a kill(2) that returned has done one of these).
+ */
+function killed(pid: number): boolean {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return true;
+  }
+  if (/^State:\s+[ZX]/m.test(status)) return true;
+  const pending = [...status.matchAll(/^(?:SigPnd|ShdPnd):\s+([0-9a-f]+)/gm)].map((m) => BigInt(`0x${m[1]}`));
+  return pending.some((mask) => (mask & (1n << 8n)) !== 0n);
+}
+
 describe('SshConnection (against a throwaway sshd on 127.0.0.1)', function () {
   this.timeout(60_000);
   let sshd: Sshd;
@@ -128,6 +144,32 @@ describe('SshConnection (against a throwaway sshd on 127.0.0.1)', function () {
       expect(r.stderr).to.include('timed out after 500 ms');
       expect(Date.now() - t0).to.be.lessThan(5000);
       expect((await c.exec('echo still-usable')).stdout).to.equal('still-usable\n');
+    });
+
+    it('a kill reaches the command\'s process group, never a PID alone (once the group is gone, the PID may be another process\'s)', async () => {
+      const c = conn();
+      // an interrupted command's child (same group) is killed with it; the interrupt comes once the
+      // child's PID is on stderr, after the command's own PID line (one stream, in order)
+      let child = 0;
+      const r = await c.exec('sleep 30 & echo $! >&2; wait', {
+        onStderr: (b) => {
+          child ||= Number(b.toString().trim());
+          void c.interrupt('test: stop');
+        },
+      });
+      expect(r.code).to.equal(null);
+      expect(child).to.be.greaterThan(1);
+      expect(killed(child), 'the interrupted command\'s child').to.equal(true);
+      // a PID that leads no group (here a process of this test, as a reused PID would be): left alone
+      const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+      try {
+        const c2 = conn();
+        await c2.exec('true'); // connected: the kill goes out on it
+        await c2.killRemote(other.pid!);
+        expect(killed(other.pid!), 'an unrelated process with that PID').to.equal(false);
+      } finally {
+        other.kill('SIGKILL');
+      }
     });
 
     it('reuses one TCP connection for every exec', async () => {
