@@ -12,9 +12,10 @@
  * files in one worker, so a per-file removal would pull it from under the next file). It goes at
  * process exit, unless a test of the process failed.
  *
- * A command still running with the dir on its command line (a shell loop waiting for a file the
- * test's `after` just wrote) is given up to 5 s to end first: removing the dir under it would leave
- * it waiting for ever; a dir still in use then stays, named on stderr. A dir with a mount point at or
+ * A shell still running with the dir on its command line (a loop waiting for a file the test's
+ * `after` just wrote) is given up to 5 s to end first: removing the dir under it would leave it
+ * waiting for ever; a dir still in use then stays, named on stderr. (Daemons of the tools under test,
+ * an ssh ControlPersist master or wheelwright's broker with its socket there, end by themselves.) A dir with a mount point at or
  * under it is never removed (rm -rf would reach into the mount): it stays and is named. A test that
  * removes its own dir (sshd's stop(), an afterEach) keeps doing so. WW_KEEP_TMP=1 keeps them all.
  */
@@ -96,12 +97,15 @@ function remove(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** PIDs of processes other than this one with `dir` (or a path under it) on their command line. */
+const SHELLS = new Set(['sh', 'bash', 'dash']);
+
+/** PIDs of shells with `dir` (or a path under it) on their command line. */
 function usersOf(dir: string): number[] {
   const pids: number[] = [];
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p) || Number(p) === process.pid) continue;
     try {
+      if (!SHELLS.has(readFileSync(`/proc/${p}/comm`, 'utf8').trim())) continue;
       const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8');
       if (argv.includes(`${dir}/`) || argv.split('\0').includes(dir)) pids.push(Number(p));
     } catch {
@@ -111,7 +115,8 @@ function usersOf(dir: string): number[] {
   return pids;
 }
 
-async function removeWhenUnused(dirs: string[]): Promise<void> {
+async function removeWhenUnused(all: string[]): Promise<void> {
+  const dirs = all.filter((d) => existsSync(d)); // some a test removed itself
   let busy = dirs.filter((d) => usersOf(d).length);
   for (let i = 0; busy.length && i < 100; i++) {
     await new Promise((r) => setTimeout(r, 50));
